@@ -1,0 +1,12 @@
+"""The `flask --app wsgi ...` commands of the hotline."""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from cli.prompts import prompts
+    from cli.transactions import transactions
+    from cli.demo import demo
+    from simulator.cli import ivr
+
+    for group in (prompts, transactions, demo, ivr):
+        app.cli.add_command(group)

@@ -1,0 +1,178 @@
+"""Every setting of the hotline, read once from the environment with a typed default."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+TWILIO_API_DEFAULT = "https://api.twilio.com"
+# Only used in development, so that the call simulator can sign requests the app accepts.
+DEVELOPMENT_AUTH_TOKEN = "development-only-auth-token"
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Hours:
+    """A daily opening window in local time; `end` of 24:00 means midnight."""
+
+    start: time
+    end_minutes: int  # minutes after midnight, 1440 for 24:00
+
+    @classmethod
+    def parse(cls, text: str, name: str = "hours") -> "Hours":
+        try:
+            start_text, end_text = (part.strip() for part in text.split("-"))
+            start_h, start_m = (int(x) for x in start_text.split(":"))
+            end_h, end_m = (int(x) for x in end_text.split(":"))
+            start = time(start_h, start_m)
+            end_minutes = end_h * 60 + end_m
+            if not (0 <= end_minutes <= 1440 and 0 <= end_m < 60):
+                raise ValueError
+        except ValueError as exc:
+            raise ValueError(f"{name} must look like 08:00-24:00, got {text!r}") from exc
+        return cls(start=start, end_minutes=end_minutes)
+
+    def contains(self, moment: time) -> bool:
+        minutes = moment.hour * 60 + moment.minute
+        begin = self.start.hour * 60 + self.start.minute
+        if begin <= self.end_minutes:
+            return begin <= minutes < self.end_minutes
+        return minutes >= begin or minutes < self.end_minutes  # window spans midnight
+
+    @property
+    def start_text(self) -> str:
+        return self.start.strftime("%H:%M")
+
+    @property
+    def end_text(self) -> str:
+        return f"{self.end_minutes // 60:02d}:{self.end_minutes % 60:02d}"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{BASE_DIR / 'instance' / 'hotline.sqlite3'}"
+
+
+class Config:
+    """Settings from the environment. Views read `current_app.config`, never os.environ."""
+
+    def __init__(self) -> None:
+        self.APP_ENV = env_str("APP_ENV", "production")  # production | development | testing
+        self.SECRET_KEY = env_str("SECRET_KEY", "")
+        self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", default_database_url())
+        self.DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 3000)
+        self.DB_CONNECT_TIMEOUT_S = env_int("DB_CONNECT_TIMEOUT_S", 3)
+        self.DB_POOL_SIZE = env_int("DB_POOL_SIZE", 5)
+        self.DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 5)
+        self.REDIS_URL = env_str("REDIS_URL", "")
+
+        self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+        self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+        self.TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", TWILIO_API_DEFAULT)
+        self.TWILIO_VALIDATE_SIGNATURES = env_bool("TWILIO_VALIDATE_SIGNATURES", True)
+        self.PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5599").rstrip("/")
+        self.AUDIO_BASE_URL = env_str("AUDIO_BASE_URL", "").rstrip("/")
+        self.HOLD_MUSIC_URL = env_str(
+            "HOLD_MUSIC_URL",
+            "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3",
+        )
+        self.AGENT_QUEUE_NAME = env_str("AGENT_QUEUE_NAME", "agents")
+
+        self.TIMEZONE = env_str("TIMEZONE", "Asia/Baghdad")
+        self.AGENT_HOURS = Hours.parse(env_str("AGENT_HOURS", "08:00-24:00"), "AGENT_HOURS")
+        self.SELF_SERVICE_HOURS = Hours.parse(
+            env_str("SELF_SERVICE_HOURS", "00:00-24:00"), "SELF_SERVICE_HOURS"
+        )
+        # Comma separated ISO dates on which agents do not answer (holidays).
+        self.AGENT_CLOSED_DATES = frozenset(
+            d.strip() for d in env_str("AGENT_CLOSED_DATES", "").split(",") if d.strip()
+        )
+
+        self.VOICE_AR = env_str("VOICE_AR", "Polly.Zeina")
+        self.VOICE_AR_LANGUAGE = env_str("VOICE_AR_LANGUAGE", "arb")
+        self.VOICE_EN = env_str("VOICE_EN", "Polly.Joanna")
+        self.VOICE_EN_LANGUAGE = env_str("VOICE_EN_LANGUAGE", "en-US")
+        self.GATHER_TIMEOUT_S = env_int("GATHER_TIMEOUT_S", 6)
+        self.INPUT_TRIES = env_int("INPUT_TRIES", 3)
+
+        self.LIMIT_FAILED_LOOKUPS_PER_CALL = env_int("LIMIT_FAILED_LOOKUPS_PER_CALL", 3)
+        self.LIMIT_FAILED_LOOKUPS_PER_CALLER_HOUR = env_int("LIMIT_FAILED_LOOKUPS_PER_CALLER_HOUR", 10)
+        self.LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY = env_int("LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY", 20)
+
+        self.DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "IQ")
+        self.PROMPTS_AUDIO_DIR = Path(
+            env_str("PROMPTS_AUDIO_DIR", str(BASE_DIR / "voice_prompts" / "audio"))
+        )
+
+        self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options()
+        self.finish_environment()
+
+    def engine_options(self) -> dict:
+        """Fail fast when the database is down or slow: a caller must not hear silence."""
+        url = self.SQLALCHEMY_DATABASE_URI
+        if url.startswith("sqlite"):
+            return {"connect_args": {"timeout": self.DB_CONNECT_TIMEOUT_S}}
+        return {
+            "pool_pre_ping": True,
+            "pool_size": self.DB_POOL_SIZE,
+            "max_overflow": self.DB_MAX_OVERFLOW,
+            "pool_timeout": self.DB_CONNECT_TIMEOUT_S,
+            "connect_args": {
+                "connect_timeout": self.DB_CONNECT_TIMEOUT_S,
+                "options": f"-c statement_timeout={self.DB_STATEMENT_TIMEOUT_MS}",
+            },
+        }
+
+    def finish_environment(self) -> None:
+        if self.APP_ENV in {"development", "testing"}:
+            self.SECRET_KEY = self.SECRET_KEY or "development-only-secret-key"
+            self.TWILIO_AUTH_TOKEN = self.TWILIO_AUTH_TOKEN or DEVELOPMENT_AUTH_TOKEN
+
+    def check_production(self) -> None:
+        """Refuse to start a production app that could not tell Twilio from a forger."""
+        if self.APP_ENV != "production":
+            return
+        missing = [
+            name for name in ("TWILIO_AUTH_TOKEN", "SECRET_KEY") if not getattr(self, name)
+        ]
+        if missing:
+            raise RuntimeError(
+                "Refusing to start in production without " + ", ".join(missing)
+                + " (set APP_ENV=development to try the hotline locally)"
+            )
+        if not self.TWILIO_VALIDATE_SIGNATURES:
+            raise RuntimeError("TWILIO_VALIDATE_SIGNATURES cannot be off in production")
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in vars(self) if name.isupper()}

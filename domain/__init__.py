@@ -1,0 +1,1 @@
+"""Domain functions shared by the IVR, the console, the API and the commands."""

@@ -1,0 +1,85 @@
+"""The call record: created on the first webhook, then one CallEvent per step."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from models import Call, CallEvent, Outcome
+
+# Outcomes that a later, weaker signal must not overwrite.
+FINAL_OUTCOMES = {Outcome.agent_answered, Outcome.abandoned_in_queue, Outcome.callback_requested}
+
+
+def request_key(*parts: str) -> str:
+    """A short stable key for one webhook request, so that a replay is recognised."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def get_call(sid: str) -> Call | None:
+    return db.session.scalar(select(Call).where(Call.sid == sid))
+
+
+def get_or_create_call(sid: str, *, caller: str | None, called: str = "") -> Call:
+    call = get_call(sid)
+    if call is not None:
+        return call
+    call = Call(sid=sid, caller=caller, called=called)
+    try:
+        with db.session.begin_nested():
+            db.session.add(call)
+    except IntegrityError:  # another node took the same first webhook
+        call = get_call(sid)
+    return call
+
+
+def record_event(
+    call: Call,
+    *,
+    key: str,
+    step: str,
+    digits: str | None = None,
+    result: str = "",
+    spoken: list[str] | None = None,
+) -> bool:
+    """Write a step once; False when this request was seen before (a replayed webhook)."""
+    if db.session.scalar(select(CallEvent.id).where(CallEvent.dedupe_key == key)):
+        return False
+    event = CallEvent(
+        call_id=call.id, dedupe_key=key, step=step, digits=digits, result=result,
+        spoken=spoken or None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(event)
+    except IntegrityError:
+        return False
+    if spoken:
+        call.last_prompt = spoken[-1]
+    return True
+
+
+def set_outcome(call: Call, outcome: Outcome) -> None:
+    if call.outcome in FINAL_OUTCOMES and outcome not in FINAL_OUTCOMES:
+        return
+    call.outcome = outcome
+
+
+def finish_call(call: Call, *, status: str, duration: int | None, now: datetime | None = None) -> None:
+    """Record Twilio's final status; a repeated or late callback changes nothing further."""
+    now = now or datetime.now(timezone.utc)
+    call.twilio_status = status
+    if duration is not None:
+        call.duration_s = duration
+    if call.ended_at is None:
+        call.ended_at = now
+    if call.outcome is None:
+        call.outcome = Outcome.error if status in {"failed"} else Outcome.hung_up_in_ivr
+    if call.queued_at is not None and call.queue_left_at is None:
+        call.queue_left_at = now
+        call.queue_result = call.queue_result or "hangup"
+        if call.outcome not in FINAL_OUTCOMES:
+            call.outcome = Outcome.abandoned_in_queue

@@ -1,0 +1,72 @@
+"""The application factory: it only wires configuration, extensions, blueprints and commands."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from config import Config
+from extensions import db, migrate
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    configure(app, config)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, config: Config | dict | None) -> None:
+    settings = config if isinstance(config, Config) else Config()
+    app.config.from_mapping(settings.as_dict())
+    if isinstance(config, dict):
+        app.config.from_mapping(config)
+    Config.check_production(_ConfigView(app.config))
+    app.config["TESTING"] = app.config["APP_ENV"] == "testing"
+
+
+class _ConfigView:
+    """Lets Config.check_production read the final app.config by attribute."""
+
+    def __init__(self, mapping):
+        self._mapping = mapping
+
+    def __getattr__(self, name):
+        return self._mapping[name]
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+
+
+def _migrations_dir():
+    from config import BASE_DIR
+
+    return BASE_DIR / "migrations"
+
+
+def register_blueprints(app: Flask) -> None:
+    from ivr import bp as ivr_bp
+
+    app.register_blueprint(ivr_bp)
+    if app.config["APP_ENV"] in {"development", "testing"}:
+        from simulator import bp as simulator_bp
+
+        app.register_blueprint(simulator_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from cli import register
+
+    register(app)

@@ -1,0 +1,66 @@
+"""Pure TwiML builders: speech segments and URLs in, a VoiceResponse out. No app, no database."""
+from __future__ import annotations
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from voice_prompts import Play, Say
+
+
+def add_speech(verb, segments) -> None:
+    for segment in segments:
+        if isinstance(segment, Say):
+            verb.say(segment.text, voice=segment.voice, language=segment.language)
+        elif isinstance(segment, Play):
+            verb.play(segment.url)
+        else:  # pragma: no cover - a programming error, not caller input
+            raise TypeError(f"cannot speak {segment!r}")
+
+
+def ask(segments, *, action: str, timeout: int, num_digits: int | None = None,
+        finish_on_key: str | None = None) -> VoiceResponse:
+    """Speak inside <Gather> so that callers can key ahead; silence comes back to `action`."""
+    response = VoiceResponse()
+    options = {
+        "input": "dtmf",
+        "action": action,
+        "method": "POST",
+        "timeout": timeout,
+        "action_on_empty_result": True,
+    }
+    if num_digits is not None:
+        options["num_digits"] = num_digits
+    if finish_on_key is not None:
+        options["finish_on_key"] = finish_on_key
+    gather = Gather(**options)
+    add_speech(gather, segments)
+    response.append(gather)
+    return response
+
+
+def say_and_hang_up(segments) -> VoiceResponse:
+    response = VoiceResponse()
+    add_speech(response, segments)
+    response.hangup()
+    return response
+
+
+def enqueue(segments, *, queue: str, wait_url: str, action: str) -> VoiceResponse:
+    """Put the caller in the agents' queue; Twilio calls `action` when they leave it."""
+    response = VoiceResponse()
+    add_speech(response, segments)
+    response.enqueue(queue, wait_url=wait_url, wait_url_method="POST", action=action, method="POST")
+    return response
+
+
+def hold(segments, *, music_url: str) -> VoiceResponse:
+    """What a waiting caller hears; Twilio fetches the wait URL again when it ends."""
+    response = VoiceResponse()
+    add_speech(response, segments)
+    response.play(music_url)
+    return response
+
+
+def redirect(url: str) -> VoiceResponse:
+    response = VoiceResponse()
+    response.redirect(url, method="POST")
+    return response

@@ -1,0 +1,131 @@
+"""Calls to 5599, every IVR step of each, and the lookups callers made."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.transaction import Transaction, enum_column
+from models.types import UTCDateTime, utcnow
+
+
+class Outcome(str, enum.Enum):
+    self_served = "self_served"
+    agent_answered = "agent_answered"
+    abandoned_in_queue = "abandoned_in_queue"
+    callback_requested = "callback_requested"
+    after_hours = "after_hours"
+    failed_input = "failed_input"
+    throttled = "throttled"
+    hung_up_in_ivr = "hung_up_in_ivr"
+    error = "error"
+
+
+class Call(db.Model):
+    __tablename__ = "call"
+    __table_args__ = (
+        Index("ix_call_started_at", "started_at"),
+        Index("ix_call_caller_started_at", "caller", "started_at"),
+        Index("ix_call_outcome_started_at", "outcome", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller: Mapped[str | None] = mapped_column(String(20))  # E.164; None when withheld
+    called: Mapped[str] = mapped_column(String(32), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    twilio_status: Mapped[str | None] = mapped_column(String(20))
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[Outcome | None] = mapped_column(enum_column(Outcome, "outcome"))
+
+    # What the caller asked for, so that an agent's console shows it at once.
+    asked_number: Mapped[str | None] = mapped_column(String(12))
+    asked_date: Mapped[date | None] = mapped_column(Date)
+    found: Mapped[bool | None] = mapped_column(Boolean)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transaction.id"), index=True)
+    last_prompt: Mapped[str | None] = mapped_column(String(64))
+
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queue_left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queue_result: Mapped[str | None] = mapped_column(String(20))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    survey_score: Mapped[int | None] = mapped_column(Integer)
+
+    transaction: Mapped[Transaction | None] = relationship()
+    events: Mapped[list["CallEvent"]] = relationship(
+        back_populates="call", order_by="CallEvent.id", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Call {self.sid}>"
+
+
+class CallEvent(db.Model):
+    """One step of a call. `dedupe_key` makes a replayed webhook write nothing twice."""
+
+    __tablename__ = "call_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    step: Mapped[str] = mapped_column(String(40))
+    digits: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[str] = mapped_column(String(40), default="")
+    spoken: Mapped[list | None] = mapped_column(JSON)  # prompt keys the caller heard
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    call: Mapped[Call] = relationship(back_populates="events")
+
+
+class LookupAttempt(db.Model):
+    """One lookup by (number, date); failed ones feed the anti-guessing limits."""
+
+    __tablename__ = "lookup_attempt"
+    __table_args__ = (
+        Index("ix_lookup_attempt_caller_key_at", "caller_key", "found", "created_at"),
+        Index("ix_lookup_attempt_number_at", "number", "found", "created_at"),
+        Index("ix_lookup_attempt_call_sid", "call_sid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(16), default="ivr")
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    # The caller's E.164 number, or "anonymous" for every withheld number together.
+    caller_key: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(12))
+    found: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CallbackStatus(str, enum.Enum):
+    pending = "pending"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class CallbackRequest(db.Model):
+    __tablename__ = "callback_request"
+    __table_args__ = (Index("ix_callback_request_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"), unique=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8), default="ar")
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transaction.id"))
+    source: Mapped[str] = mapped_column(String(16), default="ivr")
+    status: Mapped[CallbackStatus] = mapped_column(
+        enum_column(CallbackStatus, "callback_status"), default=CallbackStatus.pending
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    call: Mapped[Call | None] = relationship()
+    transaction: Mapped[Transaction | None] = relationship()

@@ -1,0 +1,1 @@
+"""Talking to Twilio: webhook signatures and the REST client."""
