@@ -80,6 +80,22 @@ class Hours:
         return f"{self.end_minutes // 60:02d}:{self.end_minutes % 60:02d}"
 
 
+def engine_options(settings) -> dict:
+    """Fail fast when the database is down or slow: a caller must not hear silence."""
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return {"connect_args": {"timeout": settings["DB_CONNECT_TIMEOUT_S"]}}
+    return {
+        "pool_pre_ping": True,
+        "pool_size": settings["DB_POOL_SIZE"],
+        "max_overflow": settings["DB_MAX_OVERFLOW"],
+        "pool_timeout": settings["DB_CONNECT_TIMEOUT_S"],
+        "connect_args": {
+            "connect_timeout": settings["DB_CONNECT_TIMEOUT_S"],
+            "options": f"-c statement_timeout={settings['DB_STATEMENT_TIMEOUT_MS']}",
+        },
+    }
+
+
 def default_database_url() -> str:
     return f"sqlite:///{BASE_DIR / 'instance' / 'hotline.sqlite3'}"
 
@@ -135,24 +151,7 @@ class Config:
             env_str("PROMPTS_AUDIO_DIR", str(BASE_DIR / "voice_prompts" / "audio"))
         )
 
-        self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options()
         self.finish_environment()
-
-    def engine_options(self) -> dict:
-        """Fail fast when the database is down or slow: a caller must not hear silence."""
-        url = self.SQLALCHEMY_DATABASE_URI
-        if url.startswith("sqlite"):
-            return {"connect_args": {"timeout": self.DB_CONNECT_TIMEOUT_S}}
-        return {
-            "pool_pre_ping": True,
-            "pool_size": self.DB_POOL_SIZE,
-            "max_overflow": self.DB_MAX_OVERFLOW,
-            "pool_timeout": self.DB_CONNECT_TIMEOUT_S,
-            "connect_args": {
-                "connect_timeout": self.DB_CONNECT_TIMEOUT_S,
-                "options": f"-c statement_timeout={self.DB_STATEMENT_TIMEOUT_MS}",
-            },
-        }
 
     def finish_environment(self) -> None:
         if self.APP_ENV in {"development", "testing"}:

@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask
 
-from config import Config
+from config import Config, engine_options
 from extensions import db, migrate
 
 
@@ -24,6 +24,7 @@ def configure(app: Flask, config: Config | dict | None) -> None:
     app.config.from_mapping(settings.as_dict())
     if isinstance(config, dict):
         app.config.from_mapping(config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
     Config.check_production(_ConfigView(app.config))
     app.config["TESTING"] = app.config["APP_ENV"] == "testing"
 
