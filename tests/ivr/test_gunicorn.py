@@ -1,0 +1,82 @@
+"""Does a whole call work against a real gunicorn, as Twilio would reach it over HTTP?"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+from conftest import sign
+from ivr_helpers import add_letter
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "gunicorn-test-token"
+pytestmark = pytest.mark.gunicorn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(database_url):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, APP_ENV="production", DATABASE_URL=database_url, TWILIO_AUTH_TOKEN=TOKEN,
+               SECRET_KEY="gunicorn-test", PUBLIC_BASE_URL=base, AGENT_HOURS="00:00-24:00")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                requests.post(base + "/ivr/fallback", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("gunicorn did not start: " + process.stdout.read1().decode(errors="replace"))
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def post(base: str, url: str, sid: str, **params) -> ET.Element:
+    form = {"CallSid": sid, "From": "+9647501234567", "To": "+9645599", **params}
+    full = urljoin(base + "/ivr/voice", url)
+    response = requests.post(full, data=form, headers={"X-Twilio-Signature": sign(full, form, TOKEN)}, timeout=10)
+    assert response.status_code == 200, response.text
+    return ET.fromstring(response.content)
+
+
+def said(root: ET.Element) -> str:
+    return " ".join(el.text or "" for el in root.iter("Say"))
+
+
+@pytest.mark.parametrize("language_key, expected", [
+    ("1", "محال"), ("2", "محال"), ("3", "This letter is forwarded."),
+])
+def test_a_whole_call_through_gunicorn(server, app_context, language_key, expected):
+    add_letter()
+    sid = f"CA{int(language_key):032d}"
+    root = post(server, "/ivr/voice", sid)
+    for digits in (language_key, "1", "1234", "1", "15032024", "1"):
+        root = post(server, root.find("Gather").get("action"), sid, Digits=digits)
+    assert expected in said(root)
+    assert post(server, "/ivr/status", sid, CallStatus="completed", CallDuration="50").tag == "Response"
+
+
+def test_gunicorn_refuses_unsigned_webhooks(server):
+    assert requests.post(server + "/ivr/voice", data={"CallSid": "CA1"}, timeout=5).status_code == 403
