@@ -1,9 +1,16 @@
 """The records of the hotline, one module per aggregate."""
 from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, LookupAttempt, Outcome
+from models.audit import AuditEntry
 from models.entity import Entity
 from models.transaction import Direction, Status, Transaction, TransactionEvent
+from models.user import EndpointKind, Presence, Role, User
 
 __all__ = [
+    "AuditEntry",
+    "EndpointKind",
+    "Presence",
+    "Role",
+    "User",
     "Call",
     "CallbackRequest",
     "CallbackStatus",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from extensions import db
 from models.transaction import Transaction, enum_column
 from models.types import UTCDateTime, utcnow
+from models.user import User  # noqa: F401  (the agent relationship)
 
 
 class Outcome(str, enum.Enum):
@@ -30,6 +31,7 @@ class Call(db.Model):
         Index("ix_call_started_at", "started_at"),
         Index("ix_call_caller_started_at", "caller", "started_at"),
         Index("ix_call_outcome_started_at", "outcome", "started_at"),
+        Index("ix_call_waiting", "queue_left_at", "queued_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,11 +56,16 @@ class Call(db.Model):
     queue_left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     queue_result: Mapped[str | None] = mapped_column(String(20))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an agent clicked "take"
+    agent_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wrapped_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disposition: Mapped[str | None] = mapped_column(String(64))
     notes: Mapped[str | None] = mapped_column(Text)
     survey_score: Mapped[int | None] = mapped_column(Integer)
 
     transaction: Mapped[Transaction | None] = relationship()
+    agent: Mapped["User | None"] = relationship()
     events: Mapped[list["CallEvent"]] = relationship(
         back_populates="call", order_by="CallEvent.id", cascade="all, delete-orphan"
     )
@@ -126,6 +133,15 @@ class CallbackRequest(db.Model):
         enum_column(CallbackStatus, "callback_status"), default=CallbackStatus.pending
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    placed_call_sid: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    call: Mapped[Call | None] = relationship()
+    call: Mapped[Call | None] = relationship(foreign_keys=[call_id])
     transaction: Mapped[Transaction | None] = relationship()
+    agent: Mapped[User | None] = relationship(foreign_keys=[agent_id])

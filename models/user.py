@@ -1,0 +1,66 @@
+"""Users of the console: agents, supervisors and admins, and how their phone is reached."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from extensions import db
+from models.transaction import enum_column
+from models.types import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    agent = "agent"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+# Who may do what: a supervisor does everything an agent does, an admin everything.
+ROLE_RANK = {Role.agent: 1, Role.supervisor: 2, Role.admin: 3}
+
+
+class Presence(str, enum.Enum):
+    available = "available"
+    away = "away"
+    on_call = "on_call"
+    wrap_up = "wrap_up"
+    offline = "offline"
+
+
+class EndpointKind(str, enum.Enum):
+    client = "client"  # a Twilio Client (Voice SDK) identity in the browser
+    sip = "sip"
+    phone = "phone"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(8), default="ar")
+    endpoint_kind: Mapped[EndpointKind] = mapped_column(
+        enum_column(EndpointKind, "endpoint_kind"), default=EndpointKind.client
+    )
+    endpoint: Mapped[str] = mapped_column(String(200), default="")
+    presence: Mapped[Presence] = mapped_column(enum_column(Presence, "presence"), default=Presence.offline)
+    presence_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated user cannot log in
+        return self.active
+
+    def has_role(self, role: Role) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role.value}>"
