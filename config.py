@@ -147,6 +147,35 @@ class Config:
         self.LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY = env_int("LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY", 20)
 
         self.DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "IQ")
+
+        # The console.
+        self.CONSOLE_LANGUAGES = ("ar", "ckb", "en")
+        self.BABEL_DEFAULT_LOCALE = env_str("CONSOLE_DEFAULT_LANGUAGE", "ar")
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
+        self.DISPOSITIONS = tuple(
+            d.strip() for d in env_str(
+                "DISPOSITIONS",
+                "status_given,status_explained,wrong_office,complaint_logged,callback_promised,"
+                "transferred,no_record,silent_or_dropped",
+            ).split(",") if d.strip()
+        )
+        self.LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = env_str("LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "5 per minute")
+        self.LOGIN_LIMIT_PER_ADDRESS = env_str("LOGIN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
+        self.LOGIN_LIMIT_PER_ACCOUNT = env_str("LOGIN_LIMIT_PER_ACCOUNT", "30 per hour")
+        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", self.APP_ENV == "production")
+        self.SESSION_COOKIE_NAME = "hotline_session"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PERMANENT_SESSION_LIFETIME = env_int("SESSION_HOURS", 12) * 3600
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        # Where the console's live events go: Redis pub/sub with REDIS_URL, else in-process.
+        self.LIVE_CHANNEL = env_str("LIVE_CHANNEL", "hotline:live")
+        self.SSE_KEEPALIVE_S = env_int("SSE_KEEPALIVE_S", 15)
         self.PROMPTS_AUDIO_DIR = Path(
             env_str("PROMPTS_AUDIO_DIR", str(BASE_DIR / "voice_prompts" / "audio"))
         )

@@ -1,8 +1,13 @@
 """The Flask extensions, created unbound here and bound to an app in the factory."""
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+from flask_wtf import CSRFProtect
 
 # Named constraints so that Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -20,3 +25,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+# Storage is set from REDIS_URL in the factory (memory:// in the embedded default).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -6,7 +6,7 @@ import logging
 from flask import Flask
 
 from config import Config, engine_options
-from extensions import db, migrate
+from extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
@@ -15,6 +15,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_error_handlers(app)
     register_commands(app)
     return app
 
@@ -47,8 +48,19 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from agent_console.menu import select_locale
+    from config import BASE_DIR
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "console.login"
+    login_manager.session_protection = "strong"
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(BASE_DIR / "agent_console" / "translations"))
+    babel.init_app(app, locale_selector=select_locale)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # Redis down: no limits, not a 500
+    limiter.init_app(app)
 
 
 def _migrations_dir():
@@ -58,13 +70,23 @@ def _migrations_dir():
 
 
 def register_blueprints(app: Flask) -> None:
+    from agent_console import bp as console_bp
     from ivr import bp as ivr_bp
 
+    csrf.exempt(ivr_bp)  # Twilio cannot send a CSRF token; its signature is checked instead
     app.register_blueprint(ivr_bp)
+    app.register_blueprint(console_bp)
     if app.config["APP_ENV"] in {"development", "testing"}:
         from simulator import bp as simulator_bp
 
         app.register_blueprint(simulator_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from agent_console.errors import render_error
+
+    for code in (400, 403, 404, 405, 429, 500):
+        app.register_error_handler(code, render_error)
 
 
 def register_commands(app: Flask) -> None:

@@ -5,8 +5,9 @@ from flask import Flask
 def register(app: Flask) -> None:
     from cli.prompts import prompts
     from cli.transactions import transactions
+    from cli.users import users
     from cli.demo import demo
     from simulator.cli import ivr
 
-    for group in (prompts, transactions, demo, ivr):
+    for group in (prompts, transactions, demo, ivr, users):
         app.cli.add_command(group)

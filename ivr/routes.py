@@ -377,6 +377,9 @@ def queue_left(turn: Turn, call):
         set_outcome(call, Outcome.agent_answered)
         turn.say("goodbye")
         return turn.hang_up(), outcome
+    if outcome in {"redirected", "bridging-in-process"}:
+        # An agent took the call (the console redirected it); the new TwiML is already running.
+        return VoiceResponse(), outcome
     # queue-full, error, system-error: the caller is still on the line.
     turn.say("apology")
     if call.caller is None:

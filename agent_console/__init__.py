@@ -1,0 +1,9 @@
+"""The browser console of agents and supervisors, under /console/."""
+from flask import Blueprint
+
+bp = Blueprint(
+    "console", __name__, url_prefix="/console",
+    template_folder="templates", static_folder="static", static_url_path="/static",
+)
+
+from agent_console import auth, calls, menu, routes  # noqa: E402,F401  (registers the views on bp)

@@ -1,0 +1,45 @@
+"""The console's menu and the template helpers every page uses."""
+from __future__ import annotations
+
+from flask import current_app, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from agent_console import bp
+from models import Role
+
+MENU = [
+    ("console.home", _l("Queue"), Role.agent),
+    ("console.search", _l("Search"), Role.agent),
+    ("console.callbacks", _l("Callbacks"), Role.agent),
+    ("console.call_log", _l("Call log"), Role.supervisor),
+    ("console.kpis", _l("KPIs"), Role.supervisor),
+    ("console.wallboard", _l("Wallboard"), Role.supervisor),
+    ("console.agents", _l("Agents"), Role.supervisor),
+    ("console.audit_log", _l("Audit log"), Role.supervisor),
+]
+
+
+def select_locale() -> str:
+    """The user's own language; before login, the one chosen on the login page; else Arabic."""
+    languages = current_app.config["CONSOLE_LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    chosen = session.get("language")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@bp.app_context_processor
+def console_helpers():
+    def console_menu():
+        if not current_user.is_authenticated:
+            return []
+        return [
+            (endpoint, label, role) for endpoint, label, role in MENU
+            if current_user.has_role(role) and endpoint in current_app.view_functions
+        ]
+
+    return {"console_menu": console_menu, "current_language": lambda: str(get_locale())}

@@ -1,0 +1,34 @@
+"""`flask users ...`: console accounts."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from domain.users import UserError, create_user
+from models import EndpointKind, Role
+
+users = AppGroup("users", help="Console users (agents, supervisors, admins).")
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "display_name", default="", help="The name shown in the console.")
+@click.option("--language", type=click.Choice(["ar", "ckb", "en"]), default="ar", show_default=True)
+@click.option("--endpoint-kind", type=click.Choice([k.value for k in EndpointKind]), default="client",
+              show_default=True, help="How the agent's phone is reached.")
+@click.option("--endpoint", default="", help="Client identity, SIP URI or phone number (E.164).")
+def create(username, role, display_name, language, endpoint_kind, endpoint):
+    """Create a user; the password is asked at the terminal, or read from standard input."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = create_user(username, password, Role(role), display_name=display_name, language=language,
+                           endpoint_kind=EndpointKind(endpoint_kind), endpoint=endpoint)
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"created {user.role.value} {user.username}")
