@@ -1,0 +1,101 @@
+"""Does `flask ivr simulate` play a whole call in the terminal, with --keys or typed keys?"""
+from __future__ import annotations
+
+import re
+
+from models import Outcome
+from simulator_fixtures import add_letter, live_server, stored_call  # noqa: F401  (fixture)
+
+TO_NOT_FOUND = "3,1,1234#,1,15032024,1"
+
+
+def simulate(runner, *args, input=None):
+    return runner.invoke(args=["ivr", "simulate", *args], input=input)
+
+
+def call_sid(output: str) -> str:
+    return re.search(r"\(call (CA[0-9a-f]{32})\)", output).group(1)
+
+
+def test_keys_play_a_call_through_to_not_found_and_send_the_status_callback(app, runner):
+    result = simulate(runner, "--keys", TO_NOT_FOUND)
+    assert result.exit_code == 0, result.output
+    assert "[en-US] For English, press 3." in result.output
+    assert "> 1234#" in result.output
+    assert "You entered 1 2 3 4." in result.output
+    assert "We could not find a letter with this number and date." in result.output
+    assert "(no more keys)" in result.output
+    assert "Status callback sent: completed" in result.output
+    record = stored_call(app, call_sid(result.output))
+    assert record.ended_at is not None and record.outcome is Outcome.hung_up_in_ivr
+
+
+def test_arabic_lines_are_printed_with_their_language(runner):
+    result = simulate(runner, "--keys", "1")
+    assert "[arb] لمعرفة حالة كتاب، اضغط 1. للتحدث مع موظف، اضغط 0." in result.output
+
+
+def test_a_known_letter_is_read_out(app, runner):
+    add_letter(app)
+    result = simulate(runner, "--keys", TO_NOT_FOUND + ",,")
+    assert result.exit_code == 0, result.output
+    assert "This letter is forwarded. It is now with the Ministry of Planning." in result.output
+    assert "> (silence)" in result.output
+    assert "The IVR ended the call." in result.output
+
+
+def test_the_queue_shows_what_the_waiting_caller_hears_then_hangs_up(app, runner):
+    result = simulate(runner, "--keys", TO_NOT_FOUND + ",0")
+    assert result.exit_code == 0, result.output
+    assert "[in queue 'agents'; the waiting caller hears:]" in result.output
+    assert "You are next in line." in result.output
+    assert "[audio: " + app.config["HOLD_MUSIC_URL"] + "]" in result.output
+    assert stored_call(app, call_sid(result.output)).outcome is Outcome.abandoned_in_queue
+
+
+def test_h_hangs_up_in_the_middle(runner):
+    result = simulate(runner, "--keys", "3,h,1")
+    assert result.exit_code == 0
+    assert "You hung up." in result.output
+    assert "To hear where a letter stands" in result.output
+    assert "Please key in the number" not in result.output
+
+
+def test_a_withheld_number_is_stored_without_a_number(app, runner):
+    result = simulate(runner, "--from", "anonymous", "--keys", "3")
+    assert "Calling 5599 from anonymous" in result.output
+    assert stored_call(app, call_sid(result.output)).caller is None
+
+
+def test_keys_that_are_not_on_a_keypad_are_refused_before_calling(runner):
+    result = simulate(runner, "--keys", "3,1x")
+    assert result.exit_code == 2
+    assert "'1x': keys may only be the digits 0-9, * and #" in result.output
+    assert "Calling" not in result.output
+
+
+def test_typed_keys_empty_line_is_silence_and_ctrl_d_hangs_up(runner):
+    result = simulate(runner, input="3\n\n")
+    assert result.exit_code == 0, result.output
+    assert "keys (1 digit; Enter = silence, h = hang up)>" in result.output
+    assert "We did not hear a choice." in result.output
+    assert "You hung up." in result.output
+
+
+def test_typed_keys_are_checked_and_asked_again(runner):
+    result = simulate(runner, input="x\n3\nh\n")
+    assert "keys may only be the digits 0-9, * and #" in result.output
+    assert "To hear where a letter stands" in result.output
+
+
+def test_url_posts_to_a_running_server(app, runner, live_server):
+    result = simulate(runner, "--url", live_server, "--keys", TO_NOT_FOUND)
+    assert result.exit_code == 0, result.output
+    assert "We could not find a letter with this number and date." in result.output
+    assert stored_call(app, call_sid(result.output)).ended_at is not None
+
+
+def test_an_unreachable_server_is_a_clear_error(runner):
+    result = simulate(runner, "--url", "http://127.0.0.1:9", "--keys", "3")
+    assert result.exit_code == 1
+    assert "could not reach http://127.0.0.1:9" in result.output
