@@ -1,15 +1,20 @@
 """Password hashing with Argon2id (argon2-cffi's defaults exceed OWASP's minimum)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # Argon2id, t=3, m=64 MiB, p=4 (RFC 9106 low-memory profile)
 MIN_LENGTH = 10
 
-# A hash of a random password, verified against when the user does not exist, so that
-# a wrong username costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("no-such-user-placeholder-password")
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that a wrong username costs the
+    same time as a wrong password (made on first use, not at import)."""
+    return _hasher.hash("no-such-user-placeholder-password")
 
 
 def hash_password(password: str) -> str:
@@ -18,7 +23,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

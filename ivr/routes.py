@@ -330,8 +330,8 @@ def result(turn: Turn, call):
         return ask_number(turn, call)
     if turn.digits == "0":
         return hand_off(turn, call)
-    if not turn.digits or turn.out_of_tries:
-        turn.say("goodbye")
+    if turn.out_of_tries:  # the caller has heard the status: end politely, no hand-off
+        turn.say("invalid_choice" if turn.digits else "no_input").say("goodbye")
         return turn.hang_up(), "goodbye"
     return choice_retry(turn, call, "ivr.result", "result_menu", tx=request.args.get("tx"))
 

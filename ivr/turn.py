@@ -67,6 +67,8 @@ class Turn:
 
     def ask(self, endpoint: str, *, num_digits: int | None = 1,
             finish_on_key: str | None = None, **params):
+        if num_digits == 1 and finish_on_key is None:
+            finish_on_key = ""  # on a one-key menu, # is a wrong key, not "end of input"
         return twiml.ask(
             self.segments,
             action=self.url(endpoint, **params),

@@ -187,9 +187,27 @@ def value_text(value, language: str) -> str:
         return catalog(language)[value.key]
     if isinstance(value, EntityName):
         return value.names.get(language) or value.names["ar"]
-    if isinstance(value, (Count, Hour)):
-        return str(value.value if isinstance(value, Count) else value.text)
+    if isinstance(value, Hour):
+        return spoken_hour(value.text, language)
+    if isinstance(value, Count):
+        return str(value.value)
     return str(value)
+
+
+def spoken_hour(text: str, language: str) -> str:
+    """An opening hour as people say it: "8 a.m.", "midnight"; not "08:00" or "24:00"."""
+    hours, minutes = (int(part) for part in text.split(":"))
+    minute_text = f":{minutes:02d}" if minutes else ""
+    if hours % 24 == 0 and not minutes:
+        return {"en": "midnight", "ar": "منتصف الليل"}.get(language, text)
+    if hours == 12 and not minutes:
+        return {"en": "noon", "ar": "الساعة الثانية عشرة ظهراً"}.get(language, text)
+    clock = hours % 12 or 12
+    if language == "en":
+        return f"{clock}{minute_text} {'a.m.' if hours < 12 else 'p.m.'}"
+    if language == "ar":
+        return f"الساعة {clock}{minute_text} {'صباحاً' if hours < 12 else 'مساءً'}"
+    return text
 
 
 def value_clips(value) -> list[str] | None:

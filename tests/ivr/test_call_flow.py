@@ -43,7 +43,7 @@ def test_english_caller_hears_status_holder_and_date(caller, letter):
     answer = caller.walk("3", "1", NUMBER, "1", KEYED_DATE)
     assert "You entered 15 March 2024" in answer.text
     answer = caller.press("1")
-    assert "This letter is forwarded." in answer.text
+    assert "This letter has been forwarded." in answer.text
     assert "Federal Ministry of Finance" in answer.text
     assert "2 April 2024" in answer.text
     assert answer.action_path == "/ivr/result"
@@ -182,25 +182,35 @@ def test_two_letters_share_number_and_date_ask_direction(app_context, caller):
     answer = caller.walk("3", "1", NUMBER, "1", KEYED_DATE, "1")
     assert "Two letters share this number and date." in answer.text
     answer = caller.press("2")
-    assert "This letter is answered." in answer.text
+    assert "This letter has been answered." in answer.text
     answer = Caller(Twilio(caller.twilio.client, sid="CA" + "3" * 32)).walk(
         "3", "1", NUMBER, "1", KEYED_DATE, "1", "1")
-    assert "This letter is received." in answer.text
+    assert "This letter has been received." in answer.text
 
 
 def test_after_the_status_the_caller_can_repeat_or_ask_another(caller, letter):
     caller.walk("3", "1", NUMBER, "1", KEYED_DATE, "1")
     again = caller.press("1")
-    assert "This letter is forwarded." in again.text
+    assert "This letter has been forwarded." in again.text
     another = caller.press("9")
     assert another.action_path == "/ivr/number"
 
 
-def test_silence_after_the_status_ends_the_call_politely(caller, letter):
+def test_silence_after_the_status_repeats_the_menu_then_ends_politely(caller, letter):
     caller.walk("3", "1", NUMBER, "1", KEYED_DATE, "1")
+    answer = caller.press("")
+    assert answer.said[0] == "We did not hear a choice." and answer.action_path == "/ivr/result"
+    caller.press("")
     answer = caller.press("")
     assert answer.hung_up and "Goodbye" in answer.text
     assert the_call().outcome == Outcome.self_served
+
+
+def test_hash_at_a_one_key_menu_is_a_wrong_key_not_silence(caller):
+    answer = caller.walk("3")
+    assert answer.gather.get("finishOnKey") == ""
+    answer = caller.press("#")
+    assert answer.said[0] == "That key is not one of the choices."
 
 
 def test_zero_at_the_main_menu_enqueues_for_an_agent(caller):
@@ -237,7 +247,7 @@ def test_outside_agent_hours_offers_a_callback(app, caller, monkeypatch):
     monkeypatch.setitem(app.config, "AGENT_HOURS", Hours.parse("00:00-00:00"))
     answer = caller.walk("3", "0")
     assert answer.enqueued is None
-    assert "Our agents answer every day from 00:00 to 00:00" in answer.text
+    assert "Our agents answer every day from midnight until midnight" in answer.text
     answer = caller.press("1")
     assert "An agent will call you back" in answer.text and answer.hung_up
     call = the_call()

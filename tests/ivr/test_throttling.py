@@ -97,4 +97,4 @@ def test_successful_lookups_do_not_count(client):
     add_letter(number="1234")
     for n in range(12):
         answer = Caller(Twilio(client, sid=sid(n))).walk("3", "1", "1234", "1", KEYED_DATE, "1")
-        assert "This letter is forwarded." in answer.text
+        assert "This letter has been forwarded." in answer.text

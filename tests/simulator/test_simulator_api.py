@@ -75,7 +75,7 @@ def test_a_known_letter_through_the_api(app, client):
     turn = post(client, "start", {}).json
     for digits in ["3", "1", "1234#", "1", "15032024", "1"]:
         turn = press(client, turn, digits)
-    assert texts(turn)[0].startswith("This letter is forwarded.")
+    assert texts(turn)[0].startswith("This letter has been forwarded.")
 
 
 def test_a_withheld_caller(app, client):

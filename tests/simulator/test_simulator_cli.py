@@ -37,9 +37,9 @@ def test_arabic_lines_are_printed_with_their_language(runner):
 
 def test_a_known_letter_is_read_out(app, runner):
     add_letter(app)
-    result = simulate(runner, "--keys", TO_NOT_FOUND + ",,")
+    result = simulate(runner, "--keys", TO_NOT_FOUND + ",,,,")
     assert result.exit_code == 0, result.output
-    assert "This letter is forwarded. It is now with the Ministry of Planning." in result.output
+    assert "This letter has been forwarded. It is now held by the Ministry of Planning." in result.output
     assert "> (silence)" in result.output
     assert "The IVR ended the call." in result.output
 

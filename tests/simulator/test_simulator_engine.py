@@ -58,13 +58,15 @@ def test_a_known_letter_is_spoken_with_status_holder_and_date_only(app, call):
     add_letter(app)
     turn = play_through(call, TO_LOOKUP_IN_ENGLISH)
     assert turn.text() == (
-        "This letter is forwarded. It is now with the Ministry of Planning. "
+        "This letter has been forwarded. It is now held by the Ministry of Planning. "
         "The last change was on 2 April 2024.\n"
         "To hear this again, press 1. For another letter, press 9. To speak to an agent, press 0."
     )
     assert "subject" not in turn.text().lower()
 
-    turn = call.press("")  # silence at the result menu ends the call politely
+    for _ in range(2):  # silence at the result menu: the menu again, then a polite end
+        assert not call.press("").ended
+    turn = call.press("")
     assert turn.ended and turn.state == "ended"
     assert "Goodbye" in turn.text()
     call.hang_up()
