@@ -42,6 +42,9 @@ def simulate(caller: str, base_url: str | None, keys: str | None) -> None:
 def transport(base_url: str | None):
     app = current_app._get_current_object()
     if base_url is None:
+        if app.config["APP_ENV"] == "production":
+            # In-process calls would write simulated calls into the production records.
+            raise click.ClickException("in production, simulate against a server with --url")
         return FlaskTransport(app)
     try:
         return HttpTransport.for_app(app, base_url)

@@ -99,3 +99,10 @@ def test_an_unreachable_server_is_a_clear_error(runner):
     result = simulate(runner, "--url", "http://127.0.0.1:9", "--keys", "3")
     assert result.exit_code == 1
     assert "could not reach http://127.0.0.1:9" in result.output
+
+
+def test_production_refuses_an_in_process_simulation(app, runner, monkeypatch):
+    monkeypatch.setitem(app.config, "APP_ENV", "production")
+    result = runner.invoke(args=["ivr", "simulate", "--keys", "1"])
+    assert result.exit_code != 0
+    assert "in production, simulate against a server with --url" in result.output
