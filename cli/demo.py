@@ -1,4 +1,47 @@
 """`flask demo ...`: demo data for trying the hotline."""
+from __future__ import annotations
+
+import time
+
+import click
 from flask.cli import AppGroup
 
+from domain.demo import ENTITIES, demo_letter_count, examples, reset_demo, seed_demo
+
 demo = AppGroup("demo", help="Demo data.")
+MIN_LETTERS = 20  # enough for every status in both directions and three shared numbers
+
+
+@demo.command("seed")
+@click.option("--letters", default=3000, show_default=True, type=click.IntRange(MIN_LETTERS, 200_000),
+              help="How many letters to make.")
+@click.option("--seed", default=5599, show_default=True, type=int,
+              help="The same seed (on the same day) makes the same letters.")
+@click.option("--reset", is_flag=True, help="Delete the demo letters first, then seed again.")
+def seed_command(letters: int, seed: int, reset: bool) -> None:
+    """Ministries of both governments and letters of the last two years, with histories."""
+    if reset:
+        click.echo(f"deleted {reset_demo()} demo letters")
+    elif count := demo_letter_count():
+        click.echo(f"demo data already seeded ({count} letters); use --reset to seed again")
+        show_examples()
+        return
+    started = time.perf_counter()
+    loaded = seed_demo(letters=letters, seed=seed)
+    click.echo(f"seeded {len(ENTITIES)} entities and {loaded} letters "
+               f"in {time.perf_counter() - started:.1f} s")
+    show_examples()
+
+
+def show_examples() -> None:
+    singles, pairs = examples()
+    click.echo("\nTry these on the IVR (number, date as keyed DDMMYYYY, direction, status):")
+    for example in singles:
+        click.echo(f"  {example.number:<9} {example.keyed_date}  "
+                   f"{example.direction.value:<10}  {example.status.value}")
+    if pairs:
+        click.echo("Same number and date in both directions (the IVR asks which one):")
+    for first, second in pairs:
+        click.echo(f"  {first.number:<9} {first.keyed_date}  "
+                   f"{first.direction.value} ({first.status.value}) / "
+                   f"{second.direction.value} ({second.status.value})")
