@@ -109,3 +109,18 @@ def twilio(client):
 
 def query(**params) -> str:
     return urlencode(params)
+
+
+@pytest.fixture
+def twilio_api(app):
+    """A local Twilio REST stand-in; the app's real `twilio` client is pointed at it for the test."""
+    from twilio_stand_in import TwilioStandIn
+
+    stand_in = TwilioStandIn(app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"]).start()
+    previous = app.config["TWILIO_API_BASE_URL"]
+    app.config["TWILIO_API_BASE_URL"] = stand_in.url
+    app.extensions.pop("hotline.twilio", None)  # rebuilt on first use, with the new base URL
+    yield stand_in
+    app.config["TWILIO_API_BASE_URL"] = previous
+    app.extensions.pop("hotline.twilio", None)
+    stand_in.stop()
