@@ -1,7 +1,7 @@
 """Pure TwiML builders: speech segments and URLs in, a VoiceResponse out. No app, no database."""
 from __future__ import annotations
 
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from voice_prompts import Play, Say
 
@@ -57,6 +57,27 @@ def hold(segments, *, music_url: str) -> VoiceResponse:
     response = VoiceResponse()
     add_speech(response, segments)
     response.play(music_url)
+    return response
+
+
+def dial_agent(segments, *, kind: str, endpoint: str, action: str, timeout: int) -> VoiceResponse:
+    """Ring the agent who took the call: a browser (Twilio Client), a SIP phone or a number.
+
+    `answerOnBridge` keeps the caller hearing ringing, not silence, until the agent picks up;
+    Twilio posts to `action` when the agent's leg ends, answered or not.
+    """
+    response = VoiceResponse()
+    add_speech(response, segments)
+    dial = Dial(action=action, method="POST", timeout=timeout, answer_on_bridge=True)
+    if kind == "client":
+        dial.client(endpoint)
+    elif kind == "sip":
+        dial.sip(endpoint)
+    elif kind == "phone":
+        dial.number(endpoint)
+    else:
+        raise ValueError(f"no way to dial an endpoint of kind {kind!r}")
+    response.append(dial)
     return response
 
 

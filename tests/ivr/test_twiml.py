@@ -39,3 +39,22 @@ def test_hold_speaks_then_plays_music():
 def test_say_and_hang_up_ends_with_hangup():
     root = parse(twiml.say_and_hang_up(HELLO))
     assert root[-1].tag == "Hangup"
+
+
+def test_dial_agent_rings_a_browser_a_sip_phone_or_a_number():
+    for kind, endpoint, tag in (("client", "amira", "Client"), ("sip", "sip:amira@pbx.test", "Sip"),
+                                ("phone", "+9647501112222", "Number")):
+        root = parse(twiml.dial_agent(HELLO[:1], kind=kind, endpoint=endpoint,
+                                      action="/ivr/agent/done?call=1&agent=2", timeout=20))
+        assert [child.tag for child in root] == ["Say", "Dial"]
+        dial = root.find("Dial")
+        assert dial.get("action") == "/ivr/agent/done?call=1&agent=2" and dial.get("timeout") == "20"
+        assert dial.get("answerOnBridge") == "true"
+        assert [(child.tag, child.text) for child in dial] == [(tag, endpoint)]
+
+
+def test_dial_agent_refuses_an_unknown_endpoint_kind():
+    import pytest
+
+    with pytest.raises(ValueError):
+        twiml.dial_agent([], kind="fax", endpoint="x", action="/a", timeout=20)
