@@ -1,11 +1,15 @@
-"""Callback requests: a caller asks an agent to call back."""
+"""Callback requests: a caller (in the IVR) or an agent asks for a call back; agents take and close them."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from domain.lookup import ascii_digits
+from domain.phones import is_valid_number, normalize_phone
 from extensions import db
-from models import Call, CallbackRequest
+from models import Call, CallbackRequest, CallbackStatus, Role, User
 
 
 def request_callback(call: Call) -> CallbackRequest:
@@ -23,3 +27,145 @@ def request_callback(call: Call) -> CallbackRequest:
     except IntegrityError:
         callback = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == call.id))
     return callback
+
+
+# --- the console's side: requests made by hand, taken, placed and closed -------------
+
+OPEN = (CallbackStatus.pending, CallbackStatus.in_progress)
+MAX_NOTE = 1000
+MAX_DUE_AHEAD = timedelta(days=90)
+DUE_GRACE = timedelta(minutes=5)  # a form left open a few minutes is not "in the past"
+LANGUAGES = ("ar", "ckb", "en")
+
+
+class CallbackError(ValueError):
+    """A callback could not be created or changed; `code` names why, `field` where."""
+
+    def __init__(self, code: str, field: str | None = None):
+        super().__init__(code)
+        self.code = code
+        self.field = field
+
+
+def schedule_callback(*, phone: str | None, language: str, note: str = "",
+                      due_at: datetime | None = None, requested_by: User | None = None,
+                      transaction_id: int | None = None, call_id: int | None = None,
+                      region: str = "IQ", source: str = "agent",
+                      now: datetime | None = None) -> CallbackRequest:
+    """A callback asked for by an agent (by hand, or from a call); checked, then added."""
+    now = now or datetime.now(timezone.utc)
+    e164 = normalize_phone(ascii_digits(phone or ""), region)
+    if e164 is None or not is_valid_number(e164):
+        raise CallbackError("bad_phone", "phone")
+    if language not in LANGUAGES:
+        raise CallbackError("bad_language", "language")
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise CallbackError("long_note", "note")
+    if due_at is not None:
+        if due_at.tzinfo is None:
+            raise ValueError("due_at must be an aware datetime")
+        if due_at < now - DUE_GRACE:
+            raise CallbackError("due_past", "due_at")
+        if due_at > now + MAX_DUE_AHEAD:
+            raise CallbackError("due_far", "due_at")
+    callback = CallbackRequest(
+        phone=e164, language=language, note=note or None, due_at=due_at, source=source,
+        requested_by_id=getattr(requested_by, "id", None), transaction_id=transaction_id,
+        call_id=call_id, status=CallbackStatus.pending, created_at=now,
+    )
+    db.session.add(callback)
+    return callback
+
+
+def list_callbacks(status: CallbackStatus | None, *, limit: int = 50, offset: int = 0) -> list[CallbackRequest]:
+    """Open requests soonest due first (no due time: as soon as possible); closed ones newest first."""
+    query = select(CallbackRequest)
+    if status is not None:
+        query = query.where(CallbackRequest.status == status)
+    if status in OPEN:
+        query = query.order_by(
+            CallbackRequest.due_at.is_(None).desc(), CallbackRequest.due_at, CallbackRequest.created_at
+        )
+    else:
+        query = query.order_by(CallbackRequest.created_at.desc())
+    return list(db.session.scalars(query.offset(offset).limit(limit)))
+
+
+def count_by_status() -> dict[CallbackStatus, int]:
+    rows = db.session.execute(
+        select(CallbackRequest.status, func.count()).group_by(CallbackRequest.status)
+    )
+    counts = {status: 0 for status in CallbackStatus}
+    counts.update({status: count for status, count in rows})
+    return counts
+
+
+def claim_callback(callback_id: int, agent: User, now: datetime | None = None) -> bool:
+    """Take a pending request; one UPDATE guarded by the status, so only one agent wins."""
+    result = db.session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.id == callback_id, CallbackRequest.status == CallbackStatus.pending)
+        .values(status=CallbackStatus.in_progress, agent_id=agent.id,
+                taken_at=now or datetime.now(timezone.utc))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def may_handle(callback: CallbackRequest, user: User) -> bool:
+    """An open request taken by someone is theirs; a supervisor may act on any request."""
+    if user.has_role(Role.supervisor):
+        return True
+    return callback.status == CallbackStatus.pending or callback.agent_id == user.id
+
+
+def record_placed_call(callback: CallbackRequest, call_sid: str) -> None:
+    callback.placed_call_sid = call_sid[:64]
+    callback.attempts = (callback.attempts or 0) + 1
+
+
+def release_callback(callback_id: int, user: User) -> bool:
+    """Give a taken request back to the list (e.g. nobody answered; try later)."""
+    query = (
+        update(CallbackRequest)
+        .where(CallbackRequest.id == callback_id, CallbackRequest.status == CallbackStatus.in_progress)
+        .values(status=CallbackStatus.pending, agent_id=None, taken_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if not user.has_role(Role.supervisor):
+        query = query.where(CallbackRequest.agent_id == user.id)
+    changed = db.session.execute(query).rowcount == 1
+    db.session.commit()
+    return changed
+
+
+def close_callback(callback_id: int, user: User, status: CallbackStatus, note: str = "",
+                   now: datetime | None = None) -> bool:
+    """Mark done or cancelled, once; the closing note is added under the request's own note."""
+    if status not in (CallbackStatus.done, CallbackStatus.cancelled):
+        raise ValueError(f"a callback is closed as done or cancelled, not {status}")
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise CallbackError("long_note", "note")
+    callback = db.session.get(CallbackRequest, callback_id)
+    if callback is None or callback.status not in OPEN or not may_handle(callback, user):
+        return False
+    now = now or datetime.now(timezone.utc)
+    values = {"status": status, "done_at": now}
+    if note:
+        values["note"] = "\n".join(part for part in (callback.note, note) if part)
+    if callback.agent_id is None:
+        values["agent_id"] = user.id
+    # Guarded by the status read above: a concurrent close or release makes this a no-op.
+    changed = db.session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.id == callback_id, CallbackRequest.status == callback.status,
+               CallbackRequest.agent_id.is_(None) if callback.agent_id is None
+               else CallbackRequest.agent_id == callback.agent_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    return changed

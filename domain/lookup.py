@@ -11,6 +11,13 @@ from models import Direction, Transaction
 
 MAX_NUMBER_DIGITS = 12
 EARLIEST_DATE = date(2000, 1, 1)
+# Arabic-Indic and Eastern Arabic-Indic digits, as typed on Arabic and Kurdish keyboards.
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+
+
+def ascii_digits(text: str) -> str:
+    """The same text with ٠-٩ and ۰-۹ written as 0-9, so typed numbers check the same."""
+    return text.translate(_ARABIC_DIGITS)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,16 @@ def national_format(e164: str | None, region: str = "IQ") -> str:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)
 
 
+def is_valid_number(e164: str | None) -> bool:
+    """Whether a (normalised) number is one that can really be dialled, not merely possible."""
+    if not e164:
+        return False
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
+    except NumberParseException:
+        return False
+
+
 def is_mobile(e164: str | None) -> bool:
     if not e164:
         return False

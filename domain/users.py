@@ -1,41 +1,117 @@
-"""Creating console users and changing their presence."""
+"""Creating console users, checking how their phone is reached, and changing their presence."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from domain.passwords import hash_password, password_problem
 from extensions import db
 from models import EndpointKind, Presence, Role, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# Twilio Client identities: kept to characters that need no escaping in TwiML or URLs.
+CLIENT_IDENTITY = re.compile(r"^[A-Za-z0-9_.-]{1,120}$")
+SIP_URI = re.compile(r"^sip:[^\s<>\"]+@[^\s<>\"]+$")
+LANGUAGES = ("ar", "ckb", "en")
+MAX_DISPLAY_NAME = 120
+MAX_ENDPOINT = 200
 
 
 class UserError(ValueError):
-    """A user could not be created or changed; the message says why."""
+    """A user could not be created or changed.
+
+    `code` names the problem for the console, which says it in the user's language;
+    `field` is the form field it belongs to; str() is the English sentence for the CLI.
+    """
+
+    def __init__(self, code: str, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+def check_endpoint(kind: EndpointKind, endpoint: str, *, username: str = "") -> str:
+    """The endpoint as stored, or UserError: E.164 phones, sip: URIs, plain client identities."""
+    text = (endpoint or "").strip()
+    if kind == EndpointKind.client:
+        text = text or username  # an agent's browser identity defaults to the username
+        if not CLIENT_IDENTITY.match(text):
+            raise UserError("bad_client", "a client identity is 1 to 120 letters, digits, dots, "
+                            "dashes or underscores", field="endpoint")
+        return text
+    if kind == EndpointKind.sip:
+        if len(text) > MAX_ENDPOINT or not SIP_URI.match(text):
+            raise UserError("bad_sip", "a SIP endpoint looks like sip:agent@pbx.example.org",
+                            field="endpoint")
+        return text
+    e164 = e164_number(text)
+    if e164 is None:
+        raise UserError("bad_phone", "a phone endpoint is a valid number in E.164 form, "
+                        "e.g. +9647501234567", field="endpoint")
+    return e164
+
+
+def e164_number(text: str) -> str | None:
+    """A number written in E.164 (+ country code) that phonenumbers finds valid, or None."""
+    if not text.startswith("+"):
+        return None
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 
 def create_user(username: str, password: str, role: Role, *, display_name: str = "",
                 language: str = "ar", endpoint_kind: EndpointKind = EndpointKind.client,
                 endpoint: str = "") -> User:
-    username = username.strip().lower()
+    """Check everything first, so that a refused user leaves nothing behind; then commit."""
+    username = (username or "").strip().lower()
     if not USERNAME.match(username):
-        raise UserError("a username is 2 to 64 lower-case letters, digits, dots, dashes or underscores")
+        raise UserError("bad_username", "a username is 2 to 64 lower-case letters, digits, dots, "
+                        "dashes or underscores", field="username")
     if db.session.scalar(select(User.id).where(User.username == username)):
-        raise UserError(f"the user {username} exists already")
-    problem = password_problem(password)
+        raise UserError("username_taken", f"the user {username} exists already", field="username")
+    display_name = " ".join((display_name or "").split())
+    if len(display_name) > MAX_DISPLAY_NAME:
+        raise UserError("long_name", f"a display name has at most {MAX_DISPLAY_NAME} characters",
+                        field="display_name")
+    if language not in LANGUAGES:
+        raise UserError("bad_language", "the language is one of " + ", ".join(LANGUAGES),
+                        field="language")
+    problem = password_problem(password or "")
     if problem:
-        raise UserError(f"the password needs {problem}")
+        raise UserError("weak_password", f"the password needs {problem}", field="password")
+    endpoint = check_endpoint(EndpointKind(endpoint_kind), endpoint, username=username)
     user = User(
-        username=username, display_name=display_name or username, role=role,
+        username=username, display_name=display_name or username, role=Role(role),
         password_hash=hash_password(password), language=language,
-        endpoint_kind=endpoint_kind, endpoint=endpoint or username,
+        endpoint_kind=EndpointKind(endpoint_kind), endpoint=endpoint,
     )
     db.session.add(user)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as error:  # another admin created the same username meanwhile
+        db.session.rollback()
+        raise UserError("username_taken", f"the user {username} exists already",
+                        field="username") from error
     return user
+
+
+def set_active(user: User, active: bool, *, by: User | None = None) -> None:
+    """Deactivate or reactivate a user; nobody can lock themselves out this way."""
+    if not active and by is not None and by.id == user.id:
+        raise UserError("deactivate_self", "you cannot deactivate your own account")
+    user.active = active
+    if not active:
+        set_presence(user, Presence.offline)
 
 
 def set_presence(user: User, presence: Presence, now: datetime | None = None) -> None:
@@ -44,7 +120,14 @@ def set_presence(user: User, presence: Presence, now: datetime | None = None) ->
         user.presence_since = now or datetime.now(timezone.utc)
 
 
+def list_users() -> list[User]:
+    return list(db.session.scalars(
+        select(User).order_by(User.active.desc(), User.role, User.username)
+    ))
+
+
 def available_agents() -> int:
     return len(db.session.scalars(
         select(User.id).where(User.active.is_(True), User.presence == Presence.available)
     ).all())
+
