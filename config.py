@@ -124,6 +124,8 @@ class Config:
             "http://com.twilio.sounds.music.s3.amazonaws.com/MARKOVICHAMP-Borghestral.mp3",
         )
         self.AGENT_QUEUE_NAME = env_str("AGENT_QUEUE_NAME", "agents")
+        # The number (E.164, a Twilio number of the account) that callbacks are placed from.
+        self.HOTLINE_CALLER_ID = env_str("HOTLINE_CALLER_ID", "")
 
         self.TIMEZONE = env_str("TIMEZONE", "Asia/Baghdad")
         self.AGENT_HOURS = Hours.parse(env_str("AGENT_HOURS", "08:00-24:00"), "AGENT_HOURS")

@@ -7,3 +7,4 @@ bp = Blueprint(
 )
 
 from agent_console import auth, calls, menu, routes  # noqa: E402,F401  (registers the views on bp)
+from agent_console import admin, callbacks, labels, records  # noqa: E402,F401

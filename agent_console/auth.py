@@ -21,9 +21,11 @@ from models import Presence, User
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except ValueError:
         return None
+    # A deactivated user's open sessions end with their next request.
+    return user if user is not None and user.active else None
 
 
 def login_username() -> str:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -18,3 +19,51 @@ class PresenceForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(choices=[("ar", "العربية"), ("ckb", "کوردی"), ("en", "English")])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class SearchForm(FlaskForm):
+    """One form, two ways: `by` says whether the number and date or the phone were given.
+
+    The values are checked by the domain's own checks (the IVR's), not by WTForms, so the
+    console refuses exactly what the IVR refuses and says why.
+    """
+
+    by = HiddenField(default="transaction")
+    number = StringField(_l("Transaction number"))
+    date = StringField(_l("Date of the letter"))
+    phone = StringField(_l("Phone number"))
+
+
+LANGUAGE_CHOICES = [("ar", "العربية"), ("ckb", "کوردی"), ("en", "English")]
+
+
+class CallbackForm(FlaskForm):
+    phone = StringField(_l("Phone number"), validators=[DataRequired(), Length(max=64)])
+    language = SelectField(_l("Language of the call"), choices=LANGUAGE_CHOICES)
+    due_at = DateTimeLocalField(_l("Call back at"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
+
+
+class CloseCallbackForm(FlaskForm):
+    status = SelectField(choices=[("done", _l("Done")), ("cancelled", _l("Cancelled"))])
+    note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
+
+
+class UserForm(FlaskForm):
+    """An admin creates a user; the rules themselves live in domain.users.create_user."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("Display name"), validators=[Length(max=120)])
+    role = SelectField(_l("Role"), choices=[
+        ("agent", _l("agent")), ("supervisor", _l("supervisor")), ("admin", _l("admin")),
+    ])
+    language = SelectField(_l("Console language"), choices=LANGUAGE_CHOICES)
+    endpoint_kind = SelectField(_l("Phone reached by"), choices=[
+        ("client", _l("Browser (Twilio Client)")), ("sip", _l("SIP")), ("phone", _l("Phone")),
+    ])
+    endpoint = StringField(_l("Endpoint"), validators=[Length(max=200)])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])

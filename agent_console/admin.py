@@ -1,0 +1,100 @@
+"""Agents for supervisors (who is there, in which state, since when) and user accounts for admins."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from agent_console import bp
+from agent_console.access import admin_required, client_address, supervisor_required
+from agent_console.forms import ActionForm, UserForm
+from domain.audit import audit
+from domain.live import publish_agents_changed
+from domain.passwords import MIN_LENGTH
+from domain.users import UserError, create_user, list_users, set_active
+from extensions import db
+from models import Role, User
+
+
+def user_error(error: UserError) -> str:
+    return {
+        "bad_username": _("A username is 2 to 64 lower-case letters, digits, dots, dashes or underscores."),
+        "username_taken": _("This username is already taken."),
+        "long_name": _("The display name is too long."),
+        "bad_language": _("Choose a language."),
+        "weak_password": _("The password needs at least %(count)d characters, without spaces at the start or end.",
+                           count=MIN_LENGTH),
+        "bad_client": _("A browser identity is letters, digits, dots, dashes or underscores (A-Z a-z 0-9 _ . -)."),
+        "bad_sip": _("A SIP endpoint starts with sip: and names a user and a host, e.g. sip:agent@pbx.example.org."),
+        "bad_phone": _("A phone endpoint is a valid number in international form, e.g. +9647501234567."),
+        "deactivate_self": _("You cannot deactivate your own account."),
+    }.get(error.code, _("This value is not accepted."))
+
+
+def render_agents(form: UserForm | None = None, status_code: int = 200):
+    now = datetime.now(timezone.utc)
+    can_admin = current_user.has_role(Role.admin)
+    return render_template(
+        "console/agents.html", users=list_users(), now=now, can_admin=can_admin,
+        form=form if form is not None else (UserForm(formdata=None) if can_admin else None),
+        action_form=ActionForm(), min_password=MIN_LENGTH, open_form=form is not None,
+    ), status_code
+
+
+@bp.get("/agents")
+@supervisor_required
+def agents():
+    return render_agents()
+
+
+@bp.post("/agents/new")
+@admin_required
+def agent_create():
+    form = UserForm()
+    if not form.validate_on_submit():
+        return render_agents(form, 422)
+    try:
+        user = create_user(
+            form.username.data, form.password.data, Role(form.role.data),
+            display_name=form.display_name.data or "", language=form.language.data,
+            endpoint_kind=form.endpoint_kind.data, endpoint=form.endpoint.data or "",
+        )
+    except UserError as error:
+        db.session.rollback()
+        field = form[error.field] if error.field in form else form.username
+        field.errors = [*field.errors, user_error(error)]
+        return render_agents(form, 422)
+    audit(current_user, "user_create", target_type="user", target_id=user.id,
+          detail={"username": user.username, "role": user.role.value}, address=client_address())
+    db.session.commit()
+    publish_agents_changed()
+    flash(_("User %(name)s created. Give them their initial password in person.", name=user.username), "success")
+    return redirect(url_for("console.agents"))
+
+
+@bp.post("/agents/<int:user_id>/active")
+@admin_required
+def agent_active(user_id: int):
+    """Deactivate (active=0) or reactivate (active=1); a deactivated user is logged out at once."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    active = request.form.get("active") == "1"
+    try:
+        set_active(user, active, by=current_user)
+    except UserError as error:
+        flash(user_error(error), "error")
+        return render_agents(status_code=409)
+    audit(current_user, "user_activate" if active else "user_deactivate", target_type="user",
+          target_id=user.id, address=client_address())
+    db.session.commit()
+    publish_agents_changed()
+    if active:
+        flash(_("%(name)s can log in again.", name=user.username), "success")
+    else:
+        flash(_("%(name)s can no longer log in.", name=user.username), "success")
+    return redirect(url_for("console.agents"))

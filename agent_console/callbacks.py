@@ -1,0 +1,210 @@
+"""Callback requests: the list, requests made by hand, taking one, placing the call, closing it.
+
+Taking is one guarded UPDATE, so two agents clicking at once cannot both get a request.
+Placing the call asks Twilio's REST API to ring the citizen; when they answer, Twilio
+fetches /ivr/callback/connect, which dials the agent who took the request.
+"""
+from __future__ import annotations
+
+import logging
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from requests import RequestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from agent_console import bp
+from agent_console.access import agent_required, client_address
+from agent_console.forms import ActionForm, CallbackForm, CloseCallbackForm
+from domain.audit import audit
+from domain.callbacks import (
+    CallbackError, claim_callback, close_callback, count_by_status, list_callbacks, may_handle,
+    record_placed_call, release_callback, schedule_callback,
+)
+from extensions import db
+from models import CallbackRequest, CallbackStatus
+from telephony.rest import public_url, twilio_client
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 50
+
+
+def callback_error(code: str) -> str:
+    return {
+        "bad_phone": _("This is not a phone number that can be called. Write it as 0750 123 4567 or +964 750 123 4567."),
+        "bad_language": _("Choose the language of the call."),
+        "long_note": _("The note is too long (at most 1000 characters)."),
+        "due_past": _("This time has already passed."),
+        "due_far": _("A callback is due within 90 days."),
+    }.get(code, _("This value is not accepted."))
+
+
+def status_filter() -> CallbackStatus:
+    try:
+        return CallbackStatus(request.args.get("status", "pending"))
+    except ValueError:
+        return CallbackStatus.pending
+
+
+def page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", "1")), 10_000))
+    except ValueError:
+        return 1
+
+
+def render_list(form: CallbackForm | None = None, status_code: int = 200, open_form: bool = False):
+    status = status_filter()
+    page = page_number()
+    rows = list_callbacks(status, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    return render_template(
+        "console/callbacks.html",
+        callbacks=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page, status=status,
+        counts={s.value: n for s, n in count_by_status().items()}, form=form or CallbackForm(formdata=None),
+        action_form=ActionForm(), close_form=CloseCallbackForm(formdata=None),
+        open_form=open_form, may_handle=lambda cb: may_handle(cb, current_user),
+        caller_id_set=bool(current_app.config.get("HOTLINE_CALLER_ID")),
+    ), status_code
+
+
+def back_to_list():
+    """Back to the list the agent was looking at (the filter travels in the form's action URL)."""
+    return redirect(url_for("console.callbacks", status=request.args.get("status") or None))
+
+
+def get_callback(callback_id: int) -> CallbackRequest:
+    callback = db.session.get(CallbackRequest, callback_id)
+    if callback is None:
+        abort(404)
+    return callback
+
+
+def check_action_form() -> None:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+
+
+@bp.get("/callbacks")
+@agent_required
+def callbacks():
+    return render_list()
+
+
+@bp.post("/callbacks/new")
+@agent_required
+def callback_create():
+    form = CallbackForm()
+    if not form.validate_on_submit():
+        return render_list(form, 422, open_form=True)
+    due_at = None
+    if form.due_at.data is not None:  # typed in the centre's local time
+        due_at = form.due_at.data.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+    try:
+        callback = schedule_callback(
+            phone=form.phone.data, language=form.language.data, note=form.note.data,
+            due_at=due_at, requested_by=current_user, region=current_app.config["DEFAULT_PHONE_REGION"],
+        )
+    except CallbackError as error:
+        form[error.field].errors = [*form[error.field].errors, callback_error(error.code)]
+        return render_list(form, 422, open_form=True)
+    db.session.flush()
+    audit(current_user, "callback_create", target_type="callback", target_id=callback.id,
+          address=client_address())
+    db.session.commit()
+    flash(_("Callback request added."), "success")
+    return redirect(url_for("console.callbacks"))
+
+
+@bp.post("/callbacks/<int:callback_id>/take")
+@agent_required
+def callback_take(callback_id: int):
+    check_action_form()
+    get_callback(callback_id)
+    if not claim_callback(callback_id, current_user):
+        # Someone else was faster: say so plainly, with 409, and show the list as it is now.
+        db.session.rollback()
+        flash(_("Another agent has already taken this callback."), "error")
+        return render_list(status_code=409)
+    audit(current_user, "callback_take", target_type="callback", target_id=callback_id,
+          address=client_address())
+    db.session.commit()
+    flash(_("The callback is yours. Place the call when you are ready."), "success")
+    return redirect(url_for("console.callbacks", status="in_progress"))
+
+
+@bp.post("/callbacks/<int:callback_id>/place")
+@agent_required
+def callback_place(callback_id: int):
+    check_action_form()
+    callback = get_callback(callback_id)
+    if callback.status != CallbackStatus.in_progress or callback.agent_id != current_user.id:
+        flash(_("Take the callback before placing the call."), "error")
+        return render_list(status_code=409)
+    caller_id = current_app.config.get("HOTLINE_CALLER_ID")
+    if not caller_id:
+        flash(_("Calls cannot be placed: the hotline's caller number is not configured."), "error")
+        return render_list(status_code=503)
+    try:
+        placed = twilio_client().calls.create(
+            to=callback.phone, from_=caller_id, method="POST",
+            url=public_url(url_for("ivr.callback_connect", callback=callback.id)),
+        )
+    except (TwilioException, RequestException) as error:
+        # The request stays taken and untouched, so the agent can simply try again.
+        log.warning("callback %s: Twilio did not place the call (%s)", callback.id, describe(error))
+        db.session.rollback()
+        flash(_("Twilio did not place the call (%(reason)s). Nothing was lost; try again in a moment.",
+                reason=describe(error)), "error")
+        return render_list(status_code=502)
+    record_placed_call(callback, placed.sid)
+    audit(current_user, "callback_call", target_type="callback", target_id=callback.id,
+          address=client_address())
+    db.session.commit()
+    flash(_("Calling the citizen now; your phone rings when they answer."), "success")
+    return redirect(url_for("console.callbacks", status="in_progress"))
+
+
+def describe(error: Exception) -> str:
+    """A short reason without the request's content (no phone numbers in logs or pages)."""
+    if isinstance(error, TwilioRestException):
+        return f"HTTP {error.status}" + (f", code {error.code}" if error.code else "")
+    return type(error).__name__
+
+
+@bp.post("/callbacks/<int:callback_id>/release")
+@agent_required
+def callback_release(callback_id: int):
+    check_action_form()
+    get_callback(callback_id)
+    if not release_callback(callback_id, current_user):
+        flash(_("This callback is not yours to give back."), "error")
+        return render_list(status_code=409)
+    audit(current_user, "callback_release", target_type="callback", target_id=callback_id,
+          address=client_address())
+    db.session.commit()
+    flash(_("The callback is back in the pending list."), "success")
+    return back_to_list()
+
+
+@bp.post("/callbacks/<int:callback_id>/close")
+@agent_required
+def callback_close(callback_id: int):
+    get_callback(callback_id)
+    form = CloseCallbackForm()
+    if not form.validate_on_submit():
+        if not form.note.errors:
+            abort(400)  # not a choice the page offers
+        flash(_("The note is too long (at most 1000 characters)."), "error")
+        return render_list(status_code=422)
+    status = CallbackStatus(form.status.data)
+    if not close_callback(callback_id, current_user, status, form.note.data):
+        flash(_("This callback is already closed or is handled by another agent."), "error")
+        return render_list(status_code=409)
+    audit(current_user, "callback_close", target_type="callback", target_id=callback_id,
+          detail={"status": status.value}, address=client_address())
+    db.session.commit()
+    flash(_("Callback marked done.") if status == CallbackStatus.done else _("Callback cancelled."),
+          "success")
+    return back_to_list()

@@ -1,0 +1,86 @@
+"""Words the console shows for stored codes (statuses, directions, outcomes...), in the UI language."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from agent_console import bp
+from domain.phones import national_format
+
+LABELS = {
+    "status": {
+        "received": _l("Received"),
+        "under_review": _l("Under review"),
+        "forwarded": _l("Forwarded"),
+        "awaiting_reply": _l("Awaiting reply"),
+        "replied": _l("Replied"),
+        "returned": _l("Returned"),
+    },
+    "direction": {
+        "to_federal": _l("Region → Federal"),
+        "to_region": _l("Federal → Region"),
+    },
+    "outcome": {
+        "self_served": _l("Self-served"),
+        "agent_answered": _l("Answered by an agent"),
+        "abandoned_in_queue": _l("Abandoned in queue"),
+        "callback_requested": _l("Callback requested"),
+        "after_hours": _l("After hours"),
+        "failed_input": _l("Failed input"),
+        "throttled": _l("Throttled"),
+        "hung_up_in_ivr": _l("Hung up in the IVR"),
+        "error": _l("Error"),
+    },
+    "callback_status": {
+        "pending": _l("Pending"),
+        "in_progress": _l("In progress"),
+        "done": _l("Done"),
+        "cancelled": _l("Cancelled"),
+    },
+    "callback_source": {"ivr": _l("IVR"), "agent": _l("Agent")},
+    "presence": {
+        "available": _l("Available"),
+        "away": _l("Away"),
+        "on_call": _l("On a call"),
+        "wrap_up": _l("Wrap-up"),
+        "offline": _l("Offline"),
+    },
+    "role": {"agent": _l("agent"), "supervisor": _l("supervisor"), "admin": _l("admin")},
+    "endpoint_kind": {"client": _l("Browser (Twilio Client)"), "sip": _l("SIP"), "phone": _l("Phone")},
+    # Each language is named in itself, as on the language menus.
+    "language": {"ar": "العربية", "ckb": "کوردی", "en": "English"},
+}
+
+# Badge colours for statuses that an agent should notice at a glance.
+TONES = {
+    "status": {"replied": "good", "returned": "bad", "awaiting_reply": "warn"},
+    "callback_status": {"pending": "warn", "in_progress": "", "done": "good", "cancelled": "bad"},
+    "presence": {"available": "good", "on_call": "warn", "wrap_up": "warn", "offline": "bad"},
+}
+
+
+def label(kind: str, value) -> str:
+    """The word for a stored code; the code itself when the vocabulary has grown."""
+    code = getattr(value, "value", value)
+    if code is None:
+        return ""
+    return str(LABELS.get(kind, {}).get(code, code))
+
+
+def tone(kind: str, value) -> str:
+    return TONES.get(kind, {}).get(getattr(value, "value", value), "")
+
+
+def phone(e164: str | None) -> str:
+    return national_format(e164, current_app.config["DEFAULT_PHONE_REGION"])
+
+
+def entity_name(entity) -> str:
+    """An entity's name in the console's language (Arabic when no translation is kept)."""
+    return entity.name(str(get_locale())) if entity is not None else ""
+
+
+@bp.app_context_processor
+def label_helpers():
+    return {"label": label, "tone": tone, "phone": phone, "entity_name": entity_name}

@@ -1,0 +1,148 @@
+"""Searching letters (by number and date, or by phone) and showing one letter's record.
+
+Every search and every record view writes an audit entry. Search terms go only to the
+audit trail (POST bodies, not URLs, so they stay out of access logs); nothing is logged.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from flask import abort, current_app, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from agent_console import bp
+from agent_console.access import agent_required, client_address
+from agent_console.forms import SearchForm
+from domain.audit import audit
+from domain.clock import local_today
+from domain.lookup import ascii_digits, check_date, check_number, find_transactions
+from domain.phones import normalize_phone
+from domain.records import recent_calls_about, recent_calls_from, transaction_history, transactions_for_phone
+from extensions import db
+from models import Transaction
+
+# DD/MM/YYYY as agents type it (also with - or . and one-digit day or month), DDMMYYYY as
+# the caller keys it, and YYYY-MM-DD as a browser's date picker sends it.
+DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
+ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+MAX_AUDITED_TERM = 64
+
+
+@dataclass
+class Search:
+    """What an agent asked for, checked: terms to audit, errors per field, and what matched."""
+
+    by: str
+    terms: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    transactions: list = field(default_factory=list)
+    calls: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def date_digits(text: str) -> str:
+    """A typed date as the IVR's DDMMYYYY digits, so that check_date judges it the same way."""
+    text = ascii_digits(text).strip()
+    if match := DAY_FIRST.fullmatch(text):
+        day, month, year = match.groups()
+    elif match := ISO.fullmatch(text):
+        year, month, day = match.groups()
+    else:
+        return text  # eight digits, or something check_date will explain
+    return f"{int(day):02d}{int(month):02d}{year}"
+
+
+def number_error(code: str) -> str:
+    return {
+        "empty": _("Enter the transaction number."),
+        "not_digits": _("A transaction number has digits only."),
+        "too_long": _("A transaction number has at most 12 digits."),
+    }.get(code, _("This is not a transaction number."))
+
+
+def date_error(code: str) -> str:
+    return {
+        "empty": _("Enter the date of the letter."),
+        "wrong_length": _("Write the date as DD/MM/YYYY, for example 15/03/2024."),
+        "not_a_date": _("This day does not exist in the calendar."),
+        "in_future": _("This date is in the future."),
+        "too_old": _("Letters dated before 2000 are not kept here."),
+    }.get(code, _("This is not a date."))
+
+
+def search_by_transaction(form: SearchForm) -> Search:
+    search = Search(by="transaction")
+    number_text = ascii_digits(form.number.data or "")
+    date_text = form.date.data or ""
+    search.terms = {"number": number_text.strip()[:MAX_AUDITED_TERM],
+                    "date": date_text.strip()[:MAX_AUDITED_TERM]}
+    number = check_number(number_text)
+    on = check_date(date_digits(date_text), local_today(current_app.config["TIMEZONE"]))
+    if not number.ok:
+        search.errors["number"] = number_error(number.error)
+    if not on.ok:
+        search.errors["date"] = date_error(on.error)
+    if search.ok:
+        search.terms = {"number": number.value, "date": on.value.isoformat()}
+        search.transactions = find_transactions(number.value, on.value)
+    return search
+
+
+def search_by_phone(form: SearchForm) -> Search:
+    search = Search(by="phone")
+    raw = ascii_digits(form.phone.data or "").strip()
+    search.terms = {"phone": raw[:MAX_AUDITED_TERM]}
+    e164 = normalize_phone(raw, current_app.config["DEFAULT_PHONE_REGION"]) if raw else None
+    if not raw:
+        search.errors["phone"] = _("Enter a phone number.")
+    elif e164 is None:
+        search.errors["phone"] = _("This is not a phone number. Write it as 0750 123 4567 or +964 750 123 4567.")
+    else:
+        search.terms = {"phone": e164}
+        search.transactions = transactions_for_phone(e164)
+        search.calls = recent_calls_from(e164)
+    return search
+
+
+@bp.route("/search", methods=["GET", "POST"])
+@agent_required
+def search():
+    form = SearchForm()
+    if not form.validate_on_submit():  # a GET (a POST without its CSRF token is refused before)
+        return render_template("console/search.html", form=form, search=None)
+    found = search_by_phone(form) if form.by.data == "phone" else search_by_transaction(form)
+    audit(current_user, "search", target_type="transaction", detail=audit_detail(found),
+          address=client_address())
+    db.session.commit()
+    if found.ok and found.by == "transaction" and len(found.transactions) == 1:
+        # The usual case: the caller's letter, one click less.
+        return redirect(url_for("console.transaction", transaction_id=found.transactions[0].id))
+    return render_template("console/search.html", form=form, search=found), 200 if found.ok else 422
+
+
+def audit_detail(found: Search) -> dict:
+    """The terms and how many letters matched: never the letters' content."""
+    detail = {"by": found.by, **found.terms, "matches": len(found.transactions)}
+    if found.errors:
+        detail["refused"] = sorted(found.errors)
+    return detail
+
+
+@bp.get("/transactions/<int:transaction_id>")
+@agent_required
+def transaction(transaction_id: int):
+    record = db.session.get(Transaction, transaction_id)
+    if record is None:
+        abort(404)
+    audit(current_user, "view_transaction", target_type="transaction", target_id=record.id,
+          address=client_address())
+    db.session.commit()
+    return render_template(
+        "console/transaction.html", record=record,
+        history=transaction_history(record.id), calls=recent_calls_about(record.id),
+    )
