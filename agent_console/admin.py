@@ -61,10 +61,11 @@ def agent_create():
             display_name=form.display_name.data or "", language=form.language.data,
             endpoint_kind=form.endpoint_kind.data, endpoint=form.endpoint.data or "",
         )
-    except UserError as error:
+    except UserError as refused:
         db.session.rollback()
-        field = form[error.field] if error.field in form else form.username
-        field.errors = [*field.errors, user_error(error)]
+        for error in refused.all:
+            field = form[error.field] if error.field in form else form.username
+            field.errors = [*field.errors, user_error(error)]
         return render_agents(form, 422)
     audit(current_user, "user_create", target_type="user", target_id=user.id,
           detail={"username": user.username, "role": user.role.value}, address=client_address())

@@ -33,6 +33,14 @@ class UserError(ValueError):
         super().__init__(message)
         self.code = code
         self.field = field
+        self.others: list[UserError] = []  # further problems found in the same check
+
+    @property
+    def all(self) -> list["UserError"]:
+        return [self, *self.others]
+
+    def __str__(self) -> str:
+        return "; ".join(error.args[0] for error in self.all)
 
 
 def check_endpoint(kind: EndpointKind, endpoint: str, *, username: str = "") -> str:
@@ -72,24 +80,36 @@ def e164_number(text: str) -> str | None:
 def create_user(username: str, password: str, role: Role, *, display_name: str = "",
                 language: str = "ar", endpoint_kind: EndpointKind = EndpointKind.client,
                 endpoint: str = "") -> User:
-    """Check everything first, so that a refused user leaves nothing behind; then commit."""
+    """Check everything first, so that a refused user leaves nothing behind; then commit.
+
+    Every problem is found at once (the first raised, the others in its `others`), so a
+    form can mark each wrong field in one round trip.
+    """
     username = (username or "").strip().lower()
-    if not USERNAME.match(username):
-        raise UserError("bad_username", "a username is 2 to 64 lower-case letters, digits, dots, "
-                        "dashes or underscores", field="username")
-    if db.session.scalar(select(User.id).where(User.username == username)):
-        raise UserError("username_taken", f"the user {username} exists already", field="username")
     display_name = " ".join((display_name or "").split())
+    problems: list[UserError] = []
+    if not USERNAME.match(username):
+        problems.append(UserError("bad_username", "a username is 2 to 64 lower-case letters, digits, "
+                                  "dots, dashes or underscores", field="username"))
+    elif db.session.scalar(select(User.id).where(User.username == username)):
+        problems.append(UserError("username_taken", f"the user {username} exists already", field="username"))
     if len(display_name) > MAX_DISPLAY_NAME:
-        raise UserError("long_name", f"a display name has at most {MAX_DISPLAY_NAME} characters",
-                        field="display_name")
+        problems.append(UserError("long_name", f"a display name has at most {MAX_DISPLAY_NAME} characters",
+                                  field="display_name"))
     if language not in LANGUAGES:
-        raise UserError("bad_language", "the language is one of " + ", ".join(LANGUAGES),
-                        field="language")
+        problems.append(UserError("bad_language", "the language is one of " + ", ".join(LANGUAGES),
+                                  field="language"))
     problem = password_problem(password or "")
     if problem:
-        raise UserError("weak_password", f"the password needs {problem}", field="password")
-    endpoint = check_endpoint(EndpointKind(endpoint_kind), endpoint, username=username)
+        problems.append(UserError("weak_password", f"the password needs {problem}", field="password"))
+    try:
+        endpoint = check_endpoint(EndpointKind(endpoint_kind), endpoint, username=username)
+    except UserError as error:
+        problems.append(error)
+    if problems:
+        first = problems[0]
+        first.others = problems[1:]
+        raise first
     user = User(
         username=username, display_name=display_name or username, role=Role(role),
         password_hash=hash_password(password), language=language,

@@ -123,3 +123,21 @@ def test_an_admin_cannot_deactivate_themselves(app, staff):
     assert "You cannot deactivate your own account." in response.get_data(as_text=True)
     assert admin.get("/console/agents").status_code == 200
     assert post_form(admin, "/console/agents/424242/active", {"active": "0"}).status_code == 404
+
+
+def test_every_wrong_field_is_marked_in_one_round_trip(app, staff):
+    response = post_form(logged_in_client(app, "adam"), "/console/agents/new", {
+        **NEW_USER, "username": "aya", "endpoint_kind": "sip", "endpoint": "bad", "password": "short",
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for message in ["This username is already taken.", "A SIP endpoint starts with sip:",
+                    f"at least {MIN_LENGTH} characters"]:
+        assert message in html
+
+
+def test_the_cli_names_every_problem(runner):
+    result = runner.invoke(args=["users", "create", "omar", "--role", "agent", "--endpoint-kind", "phone",
+                                 "--endpoint", "0770"], input="short\n")
+    assert result.exit_code != 0
+    assert "password" in result.output and "E.164" in result.output
