@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, timezone
 from functools import wraps
 
-from flask import Response, current_app, request, send_from_directory
+from flask import Response, current_app, request, send_from_directory, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from domain.calls import finish_call, get_call, get_or_create_call, record_event, request_key, set_outcome
@@ -18,7 +18,7 @@ from extensions import db
 from ivr import bp, twiml
 from ivr.speech import speak_status
 from ivr.turn import Turn, date_arg, int_arg
-from models import Direction, Outcome, Transaction
+from models import CallbackRequest, CallbackStatus, Direction, Outcome, Transaction
 from telephony.signature import twilio_signed
 from voice_prompts import Count, Digits, Hour, SpokenDate, Voices, render
 
@@ -455,3 +455,52 @@ def audio(language: str, filename: str):
         return Response(status=404)
     folder = current_app.config["PROMPTS_AUDIO_DIR"] / language
     return send_from_directory(folder, filename, mimetype="audio/mpeg", max_age=86400)
+
+
+# --- callbacks placed by an agent (Twilio REST calls.create from the console) -------
+
+CALLBACK_DIAL_TIMEOUT_S = 30
+
+
+def callback_arg() -> int | None:
+    try:
+        return int(request.args.get("callback", ""))
+    except ValueError:
+        return None
+
+
+@bp.post("/callback/connect")
+@twilio_signed
+def callback_connect():
+    """The citizen answered a callback: say who is calling, then ring the agent who placed it."""
+    lang = "ar"
+    try:
+        callback_id = callback_arg()
+        callback = db.session.get(CallbackRequest, callback_id) if callback_id else None
+        if callback is not None and callback.language in LANGUAGE_KEYS.values():
+            lang = callback.language
+        agent = callback.agent if callback is not None else None
+        if callback is None or callback.status != CallbackStatus.in_progress or agent is None or not agent.active:
+            return xml(twiml.say_and_hang_up(render("apology", lang, voices()) + render("goodbye", lang, voices())))
+        segments = render("welcome", lang, voices()) + render("transfer", lang, voices())
+        return xml(twiml.dial_agent(
+            segments, kind=agent.endpoint_kind.value, endpoint=agent.endpoint,
+            action=url_for("ivr.callback_ended", callback=callback.id, lang=lang),
+            timeout=CALLBACK_DIAL_TIMEOUT_S,
+        ))
+    except Exception:  # the citizen picked up: never silence, never Twilio's error message
+        log.exception("callback connect failed for callback %s", request.args.get("callback", "?")[:20])
+        db.session.rollback()
+        return xml(twiml.say_and_hang_up(render("apology", lang, voices()) + render("goodbye", lang, voices())))
+
+
+@bp.post("/callback/ended")
+@twilio_signed
+def callback_ended():
+    """<Dial action> of a callback: the agent's leg ended; a polite end either way. No database."""
+    lang = request.args.get("lang", "ar")
+    lang = lang if lang in LANGUAGE_KEYS.values() else "ar"
+    segments = []
+    if request.form.get("DialCallStatus") != "completed":  # the agent did not pick up
+        segments += render("apology", lang, voices())
+    return xml(twiml.say_and_hang_up(segments + render("goodbye", lang, voices())))

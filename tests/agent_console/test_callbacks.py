@@ -1,0 +1,324 @@
+"""Callbacks: the list, requests by hand, taking one (once), placing the call, closing it."""
+from __future__ import annotations
+
+import threading
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from conftest import PUBLIC_BASE_URL, Twilio
+from domain.callbacks import claim_callback
+from extensions import db
+from models import AuditEntry, Call, CallbackRequest, CallbackStatus, EndpointKind, Role, User
+from records_helpers import add_letter, add_user, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
+
+CALLER_ID = "+9645599000"
+
+
+def add_callback(**fields) -> int:
+    fields.setdefault("phone", "+9647501234567")
+    fields.setdefault("language", "ckb")
+    callback = CallbackRequest(**fields)
+    db.session.add(callback)
+    db.session.commit()
+    return callback.id
+
+
+def load(app, callback_id: int) -> CallbackRequest:
+    with app.app_context():
+        callback = db.session.get(CallbackRequest, callback_id)
+        db.session.expunge(callback)
+        return callback
+
+
+@pytest.fixture
+def ivr_callback(app):
+    """A request the IVR made: a Kurdish caller who asked for letter 1234 and then for a callback."""
+    with app.app_context():
+        letter = add_letter()
+        call = Call(sid="CA" + "5" * 32, caller="+9647501234567", language="ckb", transaction_id=letter.id)
+        db.session.add(call)
+        db.session.flush()
+        return add_callback(call_id=call.id, transaction_id=letter.id, source="ivr")
+
+
+@pytest.fixture
+def caller_id(app, monkeypatch):
+    monkeypatch.setitem(app.config, "HOTLINE_CALLER_ID", CALLER_ID)
+    return CALLER_ID
+
+
+# --- the list ---------------------------------------------------------------------
+
+def test_the_list_shows_what_the_caller_asked_for(app, staff, ivr_callback):
+    html = logged_in_client(app, "aya").get("/console/callbacks").get_data(as_text=True)
+    assert "0750 123 4567" in html  # national format
+    assert "کوردی" in html and "IVR" in html
+    assert "/console/transactions/" in html and "15/03/2024" in html
+    assert "As soon as possible" in html
+    assert f"/console/callbacks/{ivr_callback}/take" in html
+
+
+def test_the_list_filters_by_status(app, staff):
+    with app.app_context():
+        add_callback(phone="+9647501111111")
+        add_callback(phone="+9647502222222", status=CallbackStatus.done)
+    client = logged_in_client(app, "aya")
+    pending = client.get("/console/callbacks").get_data(as_text=True)
+    done = client.get("/console/callbacks?status=done").get_data(as_text=True)
+    assert "0750 111 1111" in pending and "0750 222 2222" not in pending
+    assert "0750 222 2222" in done and "0750 111 1111" not in done
+    assert client.get("/console/callbacks?status=nonsense").status_code == 200
+
+
+# --- a request made by hand -----------------------------------------------------------
+
+def test_an_agent_adds_a_request_by_hand(app, staff):
+    due = (datetime.now(ZoneInfo("Asia/Baghdad")) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    response = post_form(logged_in_client(app, "aya"), "/console/callbacks/new", {
+        "phone": "0770 123 4567", "language": "en", "note": "Wants the Finance reply",
+        "due_at": due.strftime("%Y-%m-%dT%H:%M"),
+    })
+    assert response.status_code == 302
+    with app.app_context():
+        callback = db.session.scalar(select(CallbackRequest))
+        assert callback.phone == "+9647701234567" and callback.language == "en"
+        assert callback.source == "agent" and callback.requested_by_id == staff["agent"]
+        assert callback.due_at == due.astimezone(timezone.utc)
+        assert callback.status == CallbackStatus.pending and callback.note == "Wants the Finance reply"
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"phone": "12"}, "This is not a phone number that can be called."),
+    ({"phone": ""}, "This field is required."),
+    ({"language": "fr"}, "Not a valid choice."),
+    ({"due_at": "2020-01-01T10:00"}, "This time has already passed."),
+    ({"due_at": "tomorrow"}, "Not a valid datetime value."),
+    ({"note": "x" * 1001}, "Field cannot be longer than 1000 characters."),
+])
+def test_a_bad_request_by_hand_is_explained_and_not_saved(app, staff, form, message):
+    data = {"phone": "0770 123 4567", "language": "ar", "note": "", "due_at": "", **form}
+    response = post_form(logged_in_client(app, "aya"), "/console/callbacks/new", data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert "<details class=\"card\" open" in html  # the form stays open with what was typed
+    with app.app_context():
+        assert db.session.scalar(select(CallbackRequest)) is None
+
+
+# --- taking ----------------------------------------------------------------------------
+
+def test_taking_a_request_makes_it_yours_and_a_second_agent_is_told(app, staff, ivr_callback):
+    with app.app_context():
+        add_user("bilal", Role.agent)
+    first, second = logged_in_client(app, "aya"), logged_in_client(app, "bilal")
+    assert post_form(first, f"/console/callbacks/{ivr_callback}/take").status_code == 302
+    late = post_form(second, f"/console/callbacks/{ivr_callback}/take")
+    assert late.status_code == 409
+    assert "Another agent has already taken this callback." in late.get_data(as_text=True)
+    callback = load(app, ivr_callback)
+    assert callback.status == CallbackStatus.in_progress and callback.agent_id == staff["agent"]
+    assert callback.taken_at is not None
+    assert post_form(first, "/console/callbacks/424242/take").status_code == 404
+
+
+def test_only_one_of_many_agents_taking_at_once_wins(app, staff):
+    with app.app_context():
+        callback_id = add_callback()
+        agents = [add_user(f"racer{n}", Role.agent).id for n in range(6)]
+    start = threading.Barrier(len(agents))
+    wins: list[bool] = []
+
+    def take(agent_id: int) -> None:
+        with app.app_context():
+            agent = db.session.get(User, agent_id)
+            start.wait()
+            wins.append(claim_callback(callback_id, agent))
+            db.session.remove()
+
+    threads = [threading.Thread(target=take, args=(agent_id,)) for agent_id in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(wins) == [False] * (len(agents) - 1) + [True]
+    assert load(app, callback_id).agent_id in agents
+
+
+# --- placing the call ---------------------------------------------------------------
+
+def test_placing_the_call_asks_twilio_to_ring_the_citizen(app, staff, ivr_callback, twilio_api, caller_id):
+    client = logged_in_client(app, "aya")
+    post_form(client, f"/console/callbacks/{ivr_callback}/take")
+    response = post_form(client, f"/console/callbacks/{ivr_callback}/place")
+    assert response.status_code == 302
+    created = [r for r in twilio_api.requests if r.method == "POST" and r.path.endswith("/Calls.json")]
+    assert len(created) == 1
+    form = created[0].form
+    assert form["To"] == "+9647501234567" and form["From"] == CALLER_ID
+    url = urlsplit(form["Url"])
+    assert f"{url.scheme}://{url.netloc}" == PUBLIC_BASE_URL
+    assert url.path == "/ivr/callback/connect" and parse_qs(url.query) == {"callback": [str(ivr_callback)]}
+    callback = load(app, ivr_callback)
+    assert callback.attempts == 1 and callback.placed_call_sid.startswith("CA")
+    post_form(client, f"/console/callbacks/{ivr_callback}/place")
+    assert load(app, ivr_callback).attempts == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 500])
+def test_twilio_refusing_the_call_loses_nothing(app, staff, ivr_callback, twilio_api, caller_id, status):
+    client = logged_in_client(app, "aya")
+    post_form(client, f"/console/callbacks/{ivr_callback}/take")
+    twilio_api.fail_with = status
+    response = post_form(client, f"/console/callbacks/{ivr_callback}/place")
+    assert response.status_code == 502
+    assert f"Twilio did not place the call (HTTP {status}" in response.get_data(as_text=True)
+    callback = load(app, ivr_callback)
+    assert callback.status == CallbackStatus.in_progress and callback.agent_id == staff["agent"]
+    assert callback.attempts == 0 and callback.placed_call_sid is None
+    twilio_api.fail_with = None
+    assert post_form(client, f"/console/callbacks/{ivr_callback}/place").status_code == 302
+
+
+def test_twilio_unreachable_loses_nothing(app, staff, ivr_callback, caller_id, monkeypatch):
+    monkeypatch.setitem(app.config, "TWILIO_API_BASE_URL", "http://127.0.0.1:9")  # nothing listens
+    app.extensions.pop("hotline.twilio", None)
+    try:
+        client = logged_in_client(app, "aya")
+        post_form(client, f"/console/callbacks/{ivr_callback}/take")
+        response = post_form(client, f"/console/callbacks/{ivr_callback}/place")
+    finally:
+        app.extensions.pop("hotline.twilio", None)
+    assert response.status_code == 502
+    assert "Twilio did not place the call" in response.get_data(as_text=True)
+    assert load(app, ivr_callback).status == CallbackStatus.in_progress
+
+
+def test_no_call_is_placed_without_a_caller_number(app, staff, ivr_callback, twilio_api, monkeypatch):
+    monkeypatch.setitem(app.config, "HOTLINE_CALLER_ID", "")
+    client = logged_in_client(app, "aya")
+    post_form(client, f"/console/callbacks/{ivr_callback}/take")
+    response = post_form(client, f"/console/callbacks/{ivr_callback}/place")
+    assert response.status_code == 503
+    assert "caller number is not configured" in response.get_data(as_text=True)
+    assert twilio_api.requests == []
+
+
+def test_only_the_agent_who_took_it_places_the_call(app, staff, ivr_callback, twilio_api, caller_id):
+    with app.app_context():
+        add_user("bilal", Role.agent)
+    untaken = post_form(logged_in_client(app, "aya"), f"/console/callbacks/{ivr_callback}/place")
+    assert untaken.status_code == 409
+    post_form(logged_in_client(app, "aya"), f"/console/callbacks/{ivr_callback}/take")
+    assert post_form(logged_in_client(app, "bilal"), f"/console/callbacks/{ivr_callback}/place").status_code == 409
+    assert twilio_api.requests == []
+
+
+# --- closing and giving back ---------------------------------------------------------
+
+def test_marking_done_keeps_both_notes(app, staff):
+    with app.app_context():
+        callback_id = add_callback(note="Asked about the Finance reply")
+    client = logged_in_client(app, "aya")
+    post_form(client, f"/console/callbacks/{callback_id}/take")
+    response = post_form(client, f"/console/callbacks/{callback_id}/close",
+                         {"status": "done", "note": "Told her it was forwarded"})
+    assert response.status_code == 302
+    callback = load(app, callback_id)
+    assert callback.status == CallbackStatus.done and callback.done_at is not None
+    assert callback.note == "Asked about the Finance reply\nTold her it was forwarded"
+    again = post_form(client, f"/console/callbacks/{callback_id}/close", {"status": "cancelled"})
+    assert again.status_code == 409
+    assert load(app, callback_id).status == CallbackStatus.done
+
+
+def test_another_agent_cannot_close_or_give_back_a_taken_request(app, staff):
+    with app.app_context():
+        callback_id = add_callback()
+        add_user("bilal", Role.agent)
+    post_form(logged_in_client(app, "aya"), f"/console/callbacks/{callback_id}/take")
+    other = logged_in_client(app, "bilal")
+    assert post_form(other, f"/console/callbacks/{callback_id}/close", {"status": "cancelled"}).status_code == 409
+    assert post_form(other, f"/console/callbacks/{callback_id}/release").status_code == 409
+    # A supervisor may: e.g. the agent went home with it.
+    supervisor = logged_in_client(app, "sami")
+    assert post_form(supervisor, f"/console/callbacks/{callback_id}/release").status_code == 302
+    callback = load(app, callback_id)
+    assert callback.status == CallbackStatus.pending and callback.agent_id is None
+
+
+def test_a_pending_request_can_be_cancelled_with_a_reason(app, staff):
+    with app.app_context():
+        callback_id = add_callback()
+    response = post_form(logged_in_client(app, "aya"), f"/console/callbacks/{callback_id}/close",
+                         {"status": "cancelled", "note": "Duplicate of an earlier request"})
+    assert response.status_code == 302
+    callback = load(app, callback_id)
+    assert callback.status == CallbackStatus.cancelled and callback.agent_id == staff["agent"]
+    assert post_form(logged_in_client(app, "aya"), f"/console/callbacks/{callback_id}/close",
+                     {"status": "reopened"}).status_code == 400
+
+
+def test_callback_actions_are_audited(app, staff, ivr_callback, twilio_api, caller_id):
+    client = logged_in_client(app, "aya")
+    post_form(client, f"/console/callbacks/{ivr_callback}/take")
+    post_form(client, f"/console/callbacks/{ivr_callback}/place")
+    post_form(client, f"/console/callbacks/{ivr_callback}/close", {"status": "done"})
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.target_type == "callback").order_by(AuditEntry.id)
+        ).all()
+    assert actions == ["callback_take", "callback_call", "callback_close"]
+
+
+# --- the IVR side: Twilio asks what to do when the citizen answers ----------------------
+
+def answer(response) -> ET.Element:
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    return ET.fromstring(response.data)
+
+
+@pytest.mark.parametrize("kind, endpoint, verb", [
+    (EndpointKind.client, "aya-browser", "Client"),
+    (EndpointKind.sip, "sip:aya@pbx.example.org", "Sip"),
+    (EndpointKind.phone, "+9647709876543", "Number"),
+])
+def test_the_citizen_who_answers_is_put_through_to_the_agent(app, client, kind, endpoint, verb):
+    with app.app_context():
+        agent = add_user("aya", Role.agent, endpoint_kind=kind, endpoint=endpoint)
+        callback_id = add_callback(language="en", status=CallbackStatus.in_progress, agent_id=agent.id)
+    twiml = answer(Twilio(client, sid="CA" + "9" * 32).post(f"/ivr/callback/connect?callback={callback_id}"))
+    assert [el.tag for el in twiml] == ["Say", "Say", "Dial"]
+    assert "5599" in twiml[0].text
+    dial = twiml.find("Dial")
+    assert dial.find(verb).text.strip() == endpoint
+    assert urlsplit(dial.get("action")).path == "/ivr/callback/ended"
+
+
+def test_a_callback_no_longer_taken_ends_politely(app, client):
+    with app.app_context():
+        callback_id = add_callback(language="en", status=CallbackStatus.done)
+    twiml = answer(Twilio(client).post(f"/ivr/callback/connect?callback={callback_id}"))
+    assert twiml.find("Dial") is None and twiml[-1].tag == "Hangup"
+    twiml = answer(Twilio(client).post("/ivr/callback/connect?callback=nonsense"))
+    assert twiml[-1].tag == "Hangup"
+
+
+def test_the_connect_webhook_needs_twilios_signature(app, client):
+    with app.app_context():
+        agent = add_user("aya", Role.agent)
+        callback_id = add_callback(status=CallbackStatus.in_progress, agent_id=agent.id)
+    assert Twilio(client).post(f"/ivr/callback/connect?callback={callback_id}", signed=False).status_code == 403
+    assert Twilio(client).post("/ivr/callback/ended", signed=False).status_code == 403
+
+
+def test_when_the_agent_does_not_pick_up_the_citizen_hears_an_apology(app, client):
+    missed = answer(Twilio(client).post("/ivr/callback/ended?lang=en", DialCallStatus="no-answer"))
+    talked = answer(Twilio(client).post("/ivr/callback/ended?lang=en", DialCallStatus="completed"))
+    assert len(missed.findall("Say")) == 2 and len(talked.findall("Say")) == 1
+    assert missed[-1].tag == talked[-1].tag == "Hangup"
