@@ -5,26 +5,32 @@ import logging
 from datetime import datetime, timezone
 from functools import wraps
 
-from flask import Response, current_app, request, send_from_directory, url_for
+from flask import Response, current_app, g, request, send_from_directory, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
+from domain.agent_calls import agent_leg_ended, connect, requeue
 from domain.calls import finish_call, get_call, get_or_create_call, record_event, request_key, set_outcome
 from domain.callbacks import request_callback
 from domain.clock import is_open, local_today
+from domain.live import publish_agents_changed
 from domain.lookup import check_date, check_number, find_transactions
 from domain.phones import caller_key, normalize_phone
+from domain.queue import publish_queue
 from domain.throttle import Limits, Throttle, caller_throttle, number_throttle, record_attempt
 from extensions import db
 from ivr import bp, twiml
 from ivr.speech import speak_status
 from ivr.turn import Turn, date_arg, int_arg
-from models import CallbackRequest, CallbackStatus, Direction, Outcome, Transaction
+from models import CallbackRequest, CallbackStatus, Direction, Outcome, Transaction, User
 from telephony.signature import twilio_signed
 from voice_prompts import Count, Digits, Hour, SpokenDate, Voices, render
 
 log = logging.getLogger(__name__)
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 LANGUAGE_KEYS = {"1": "ar", "2": "ckb", "3": "en"}
+AGENT_RING_TIMEOUT_S = 20
+# <Dial> results after which the agent never spoke to the caller, who is still on the line.
+AGENT_MISSED = {"no-answer", "busy", "failed"}
 
 
 def voices() -> Voices:
@@ -77,6 +83,7 @@ def voice_step(step: str):
                     spoken=turn.spoken,
                 )
                 db.session.commit()
+                announce_changes()
                 return xml(response)
             except Exception:  # a caller must never hear silence or Twilio's error message
                 log.exception("voice step %s failed for call %s", step, request.form.get("CallSid", "?"))
@@ -92,11 +99,29 @@ def voice_step(step: str):
 def mark_error(sid: str) -> None:
     try:
         call = get_call(sid) if sid else None
-        if call is not None and call.outcome is None:
+        if call is None:
+            return
+        if call.outcome is None:
             call.outcome = Outcome.error
-            db.session.commit()
+        if agents_open() and call.queued_at is None:
+            # apology() puts the caller in the agents' queue: the consoles must show them.
+            call.queued_at = datetime.now(timezone.utc)
+            g.queue_changed = True
+        db.session.commit()
+        announce_changes()
     except Exception:
         db.session.rollback()
+
+
+def announce_changes() -> None:
+    """After the commit, tell the consoles what this webhook changed. Never raises."""
+    try:
+        if g.pop("queue_changed", False):
+            publish_queue()
+        if g.pop("agents_changed", False):
+            publish_agents_changed()
+    except Exception:  # a deaf console must not cost the caller their answer
+        log.warning("console events not published after a voice step")
 
 
 def agents_open() -> bool:
@@ -116,6 +141,7 @@ def hand_off(turn: Turn, call) -> tuple[VoiceResponse, str]:
         turn.say("transfer")
         if call.queued_at is None:
             call.queued_at = datetime.now(timezone.utc)
+        g.queue_changed = True
         return turn.enqueue(current_app.config["AGENT_QUEUE_NAME"]), "queued"
     hours = current_app.config["AGENT_HOURS"]
     turn.say("after_hours", start=Hour(hours.start_text), end=Hour(hours.end_text))
@@ -370,6 +396,7 @@ def queue_left(turn: Turn, call):
     if call.queue_left_at is None:
         call.queue_left_at = now
         call.queue_result = outcome
+        g.queue_changed = True
     if outcome == "hangup":
         set_outcome(call, Outcome.abandoned_in_queue)
         return VoiceResponse(), outcome
@@ -387,6 +414,63 @@ def queue_left(turn: Turn, call):
         return turn.hang_up(), outcome or "error"
     turn.say("callback_offer")
     return turn.ask("ivr.callback"), outcome or "error"
+
+
+# --- an agent takes the call --------------------------------------------------------
+
+def back_to_queue(turn: Turn, call) -> VoiceResponse:
+    """The caller waits again, and shows again on the consoles' queue."""
+    turn.say("transfer")
+    if call.queued_at is None:
+        call.queued_at = datetime.now(timezone.utc)
+    call.queue_left_at = None
+    call.queue_result = None
+    g.queue_changed = True
+    return turn.enqueue(current_app.config["AGENT_QUEUE_NAME"])
+
+
+def agent_turn(turn: Turn, call) -> None:
+    """These webhooks come from a REST redirect or <Dial>, not from our own menu URLs:
+    speak the caller's language, and number the next URLs after the steps so far."""
+    turn.lang = call.language or turn.lang
+    turn.seq = len(call.events)
+
+
+@bp.post("/agent/connect")
+@voice_step("agent_connect")
+def agent_connect(turn: Turn, call):
+    """The console redirected the call here after an agent took it: ring that agent."""
+    agent_turn(turn, call)
+    agent = call.agent
+    if int_arg("call", 0, 0, 2**62) != call.id or agent is None:
+        # The claim was undone meanwhile (the console thought Twilio failed): wait again.
+        return back_to_queue(turn, call), "not_taken"
+    connect(call, agent)
+    g.agents_changed = True
+    turn.say("transfer")
+    response = twiml.dial_agent(
+        turn.segments, kind=agent.endpoint_kind.value, endpoint=agent.endpoint or agent.username,
+        action=url_for("ivr.agent_done", call=call.id, agent=agent.id), timeout=AGENT_RING_TIMEOUT_S,
+    )
+    return response, f"dial:{agent.endpoint_kind.value}"
+
+
+@bp.post("/agent/done")
+@voice_step("agent_done")
+def agent_done(turn: Turn, call):
+    """<Dial action>: the agent's leg ended. Answered: goodbye. Not answered: back to the queue."""
+    agent_turn(turn, call)
+    dial_status = request.form.get("DialCallStatus", "")[:20]
+    agent = db.session.get(User, int_arg("agent", 0, 0, 2**62))
+    g.agents_changed = True
+    caller_still_here = request.form.get("CallStatus") in {None, "in-progress"}
+    if dial_status in AGENT_MISSED and agent is not None and call.agent_id == agent.id and caller_still_here:
+        requeue(call, agent)
+        return back_to_queue(turn, call), f"missed:{dial_status}"
+    if call.agent_id is not None and (agent is None or call.agent_id == agent.id):
+        agent_leg_ended(call, agent)
+    turn.say("goodbye")
+    return turn.hang_up(), f"ended:{dial_status or 'unknown'}"
 
 
 # --- routes that are not a step of the conversation -------------------------------
@@ -425,10 +509,16 @@ def status():
     try:
         call = get_call(sid)
         if call is not None and call_status in FINAL_CALL_STATUSES:
+            g.queue_changed = (call.queued_at is not None and call.queue_left_at is None
+                               and call.agent_id is None)  # it was on the consoles' queue
             finish_call(call, status=call_status, duration=duration)
+            if call.answered_at is not None and call.agent_ended_at is None:
+                agent_leg_ended(call, call.agent)  # Twilio may not post the <Dial action>
+                g.agents_changed = True
             record_event(call, key=request_key(sid, "status", call_status), step="status",
                          result=call_status)
             db.session.commit()
+            announce_changes()
         elif call is not None and call.ended_at is None:
             call.twilio_status = call_status
             db.session.commit()

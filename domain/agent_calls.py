@@ -1,0 +1,199 @@
+"""An agent's part of a call: taking it from the queue, the connected leg, notes and wrap-up.
+
+The console takes a call by claiming the row (one guarded UPDATE, so exactly one agent
+wins) and then redirecting the live call with Twilio's REST API to the IVR's
+agent-connect webhook, which dials the agent. Everything here is shared by the console
+(`agent_console/`) and the voice webhooks (`ivr/`); neither imports the other.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime, timezone
+
+from flask import url_for
+from sqlalchemy import select, update
+from twilio.base.exceptions import TwilioRestException
+
+from domain.calls import record_event, request_key, set_outcome
+from domain.queue import waiting_condition
+from domain.users import set_presence
+from extensions import db
+from models import Call, Outcome, Presence, User
+from telephony.rest import public_url, twilio_client
+
+log = logging.getLogger(__name__)
+
+# Twilio's answers that mean the caller is no longer there to redirect:
+# 21220 "Call is not in-progress. Cannot redirect.", 20404 the call is unknown.
+CALL_GONE_CODES = {21220, 20404}
+MAX_NOTES = 4000
+
+
+class Redirect(str, enum.Enum):
+    connected = "connected"  # Twilio accepted the redirect to the agent
+    caller_gone = "caller_gone"  # the caller hung up meanwhile
+    failed = "failed"  # Twilio could not be reached or refused for another reason
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- taking a call ------------------------------------------------------------------
+
+def call_in_hand(agent: User) -> Call | None:
+    """The call an agent took and has not wrapped up yet (at most one, see `claim`)."""
+    return db.session.scalar(
+        select(Call)
+        .where(Call.agent_id == agent.id, Call.taken_at.is_not(None), Call.wrapped_up_at.is_(None))
+        .order_by(Call.taken_at.desc())
+        .limit(1)
+    )
+
+
+def claim(call_id: int, agent: User, now: datetime | None = None) -> bool:
+    """Give a waiting call to this agent; True for exactly one of any number of agents.
+
+    The condition is in the UPDATE itself: the database lets only the first writer
+    match, whatever the isolation level, so two clicks at once cannot both win.
+    """
+    result = db.session.execute(
+        update(Call)
+        .where(Call.id == call_id, *waiting_condition())
+        .values(agent_id=agent.id, taken_at=now or now_utc())
+        .execution_options(synchronize_session=False)
+    )
+    won = result.rowcount == 1
+    db.session.commit()
+    return won
+
+
+def caller_left(call: Call) -> bool:
+    return call.ended_at is not None or call.queue_left_at is not None or call.queued_at is None
+
+
+def redirect_to_agent(call: Call) -> Redirect:
+    """Move the live call out of Twilio's queue to the webhook that dials the agent."""
+    url = public_url(url_for("ivr.agent_connect", call=call.id))
+    try:
+        twilio_client().calls(call.sid).update(url=url, method="POST")
+    except TwilioRestException as error:
+        if error.code in CALL_GONE_CODES or error.status == 404:
+            return Redirect.caller_gone
+        log.warning("Twilio refused to redirect call %s: HTTP %s, code %s", call.sid, error.status, error.code)
+        return Redirect.failed
+    except Exception as error:  # network, timeout, TLS: the call is still waiting
+        log.warning("Twilio unreachable while redirecting call %s: %s", call.sid, type(error).__name__)
+        return Redirect.failed
+    return Redirect.connected
+
+
+def record_take(call: Call, agent: User, result: str) -> None:
+    """A step in the call's timeline, so supervisors see who took it, when, and what came of it."""
+    record_event(
+        call, key=request_key(call.sid, "take", str(agent.id), call.taken_at.isoformat()),
+        step="agent_take", result=f"{result}:agent:{agent.id}"[:40],
+    )
+    db.session.commit()
+
+
+def release(call_id: int, agent_id: int, *, caller_gone: bool, now: datetime | None = None) -> None:
+    """Undo a claim whose redirect did not happen.
+
+    When the caller is gone the call also leaves the queue (Twilio's status callback
+    will add the end time); otherwise it goes back to the queue for anyone to take.
+    """
+    values = {"agent_id": None, "taken_at": None}
+    db.session.execute(
+        update(Call).where(Call.id == call_id, Call.agent_id == agent_id)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    call = db.session.get(Call, call_id)
+    db.session.refresh(call)
+    if caller_gone and call.queue_left_at is None:
+        call.queue_left_at = now or now_utc()
+        call.queue_result = "hangup"
+        set_outcome(call, Outcome.abandoned_in_queue)
+    db.session.commit()
+
+
+# --- the agent's leg, as the voice webhooks see it ----------------------------------
+
+def connect(call: Call, agent: User, now: datetime | None = None) -> None:
+    """The redirected call reached us and is about to dial the agent."""
+    now = now or now_utc()
+    if call.answered_at is None:
+        call.answered_at = now
+    if call.queue_left_at is None:  # Twilio's <Enqueue action> may come later, or not at all
+        call.queue_left_at = call.taken_at or now
+        call.queue_result = "redirected"
+    set_outcome(call, Outcome.agent_answered)
+    set_presence(agent, Presence.on_call, now)
+
+
+def agent_leg_ended(call: Call, agent: User | None, now: datetime | None = None) -> None:
+    """The agent or the caller hung up: the agent goes to wrap-up."""
+    now = now or now_utc()
+    if call.agent_ended_at is None:
+        call.agent_ended_at = now
+    if agent is not None and call.wrapped_up_at is None and agent.presence == Presence.on_call:
+        set_presence(agent, Presence.wrap_up, now)
+
+
+def requeue(call: Call, agent: User | None, now: datetime | None = None) -> None:
+    """The agent did not answer: the caller goes back to the queue, the agent to 'away'.
+
+    The agent is set away so that the same unanswered phone is not offered again at once.
+    """
+    now = now or now_utc()
+    call.agent_id = None
+    call.taken_at = None
+    call.answered_at = None
+    call.queue_left_at = None
+    call.queue_result = None
+    if call.outcome == Outcome.agent_answered:
+        call.outcome = None
+    if agent is not None and agent.presence in (Presence.on_call, Presence.available):
+        set_presence(agent, Presence.away, now)
+
+
+# --- after the call -------------------------------------------------------------------
+
+def save_notes(call: Call, notes: str, disposition: str | None, dispositions: tuple[str, ...]) -> None:
+    notes = (notes or "").strip()
+    if len(notes) > MAX_NOTES:
+        raise ValueError(f"notes longer than {MAX_NOTES} characters")
+    if disposition and disposition not in dispositions:
+        raise ValueError("unknown disposition")
+    call.notes = notes or None
+    call.disposition = disposition or None
+
+
+def wrap_up(call: Call, now: datetime | None = None) -> bool:
+    """Close the agent's work on the call, once; the agent is available again."""
+    if call.wrapped_up_at is not None:
+        return False
+    now = now or now_utc()
+    call.wrapped_up_at = now
+    if call.agent_ended_at is None and call.ended_at is not None:
+        call.agent_ended_at = call.ended_at
+    agent = call.agent
+    if agent is not None and agent.presence in (Presence.on_call, Presence.wrap_up):
+        set_presence(agent, Presence.available, now)
+    return True
+
+
+def handle_seconds(call: Call) -> int | None:
+    """Talk plus wrap-up: from the answer to the wrap-up (or to the hang-up before it)."""
+    end = call.wrapped_up_at or call.agent_ended_at
+    if call.answered_at is None or end is None:
+        return None
+    return max(0, int((end - call.answered_at).total_seconds()))
+
+
+def queue_seconds(call: Call, now: datetime | None = None) -> int | None:
+    if call.queued_at is None:
+        return None
+    end = call.queue_left_at or call.taken_at or call.ended_at or now or now_utc()
+    return max(0, int((end - call.queued_at).total_seconds()))
