@@ -6,5 +6,5 @@ bp = Blueprint(
     template_folder="templates", static_folder="static", static_url_path="/static",
 )
 
-from agent_console import auth, calls, menu, routes  # noqa: E402,F401  (registers the views on bp)
+from agent_console import auth, call_screen, calls, menu, routes  # noqa: E402,F401  (registers the views on bp)
 from agent_console import admin, callbacks, labels, records  # noqa: E402,F401

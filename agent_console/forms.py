@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -67,3 +67,12 @@ class UserForm(FlaskForm):
     ])
     endpoint = StringField(_l("Endpoint"), validators=[Length(max=200)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
+
+
+class CallNotesForm(FlaskForm):
+    """The agent's notes and disposition on a call; the second button also wraps the call up."""
+
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=4000)])
+    disposition = SelectField(_l("Disposition"), choices=[], validate_choice=True)
+    save = SubmitField(_l("Save"))
+    wrap_up = SubmitField(_l("Save and wrap up"))

@@ -1,0 +1,88 @@
+"""Helpers for the console tests: users, logging in, CSRF tokens, callers put in the queue."""
+from __future__ import annotations
+
+import contextvars
+import re
+from datetime import date
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from conftest import Twilio
+from domain.users import create_user
+from extensions import db
+from tests.ivr.ivr_helpers import Caller, add_letter  # tests/ivr is not on sys.path here
+from models import Call, EndpointKind, Presence, Role, User
+
+PASSWORD = "correct horse battery"
+NUMBER, KEYED_DATE = "1234", "15032024"
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class ConsoleClient(FlaskClient):
+    """A browser: each request gets an app context (and `g`, and database session) of its own.
+
+    The tests hold an app context open to read the database, and Flask reuses an open
+    app context for requests, so without this a CSRF token cached in `g` by one request
+    would leak into the next, as it never would between a real browser's requests.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.context = contextvars.Context()  # holds no app context between requests
+
+    def open(self, *args, **kwargs):
+        return self.context.run(super().open, *args, **kwargs)
+
+
+def console_client(app) -> ConsoleClient:
+    return ConsoleClient(app, app.response_class, use_cookies=True)
+
+
+def make_user(username: str, role: Role = Role.agent, *, language: str = "en",
+              endpoint_kind: EndpointKind = EndpointKind.client, endpoint: str = "") -> User:
+    user = create_user(username, PASSWORD, role, display_name=username.title(), language=language,
+                       endpoint_kind=endpoint_kind, endpoint=endpoint)
+    user.presence = Presence.available
+    db.session.commit()
+    return user
+
+
+def csrf_token(client, path: str = "/console/login") -> str:
+    page = client.get(path)
+    match = CSRF_META.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def log_in(client, username: str, password: str = PASSWORD) -> None:
+    token = csrf_token(client)
+    response = client.post("/console/login", data={"username": username, "password": password,
+                                                   "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def agent_client(app, username: str, **user_options):
+    """A test client logged in as a new agent (or the role given)."""
+    make_user(username, **user_options)
+    client = console_client(app)
+    log_in(client, username)
+    return client
+
+
+def call_sid(n: int) -> str:
+    return f"CA{n:032d}"
+
+
+def enqueue_caller(client, n: int = 1, *, caller: str = "+9647501234567", ask_letter: bool = True) -> Call:
+    """A caller walks the IVR in English (optionally looking up letter 1234 of 15/03/2024),
+    then presses 0 for an agent and lands in the agents' queue."""
+    walker = Caller(Twilio(client, sid=call_sid(n), caller=caller))
+    presses = ["3", "1", NUMBER, "1", KEYED_DATE, "1", "0"] if ask_letter else ["3", "0"]
+    answer = walker.walk(*presses)
+    assert answer.enqueued is not None, "the caller did not reach the agents' queue"
+    return db.session.scalar(select(Call).where(Call.sid == call_sid(n)))
+
+
+def letter(**options):
+    return add_letter(number=NUMBER, on=date(2024, 3, 15), **options)
