@@ -242,9 +242,15 @@ def test_queue_changes_are_announced_after_the_commit(app, app_context, client, 
 
     seen = []
     original = domain.queue.snapshot
-    monkeypatch.setattr(domain.queue, "snapshot", lambda now=None: seen.append(original(now)) or seen[-1])
+
+    def watched(now=None):
+        pending = db.session().in_transaction()  # False: the webhook's transaction is committed
+        seen.append((pending, original(now)))
+        return seen[-1][1]
+
+    monkeypatch.setattr(domain.queue, "snapshot", watched)
     enqueue_caller(client, 1)
-    assert seen and seen[-1]["waiting"] == 1
+    assert seen and seen[-1][0] is False and seen[-1][1]["waiting"] == 1
 
 
 def test_a_supervisor_may_watch_the_queue_too(app, app_context):
