@@ -178,6 +178,12 @@ class Config:
         # Where the console's live events go: Redis pub/sub with REDIS_URL, else in-process.
         self.LIVE_CHANNEL = env_str("LIVE_CHANNEL", "hotline:live")
         self.SSE_KEEPALIVE_S = env_int("SSE_KEEPALIVE_S", 15)
+        # Supervisors: a queued call answered within this many seconds meets the service level.
+        self.SERVICE_LEVEL_SECONDS = env_int("SERVICE_LEVEL_SECONDS", 30)
+        # The wallboard recounts at least this often, as calls enter and leave the IVR unannounced.
+        self.WALLBOARD_REFRESH_S = env_int("WALLBOARD_REFRESH_S", 5)
+        # After the agent hangs up, ask the caller for a score from 1 to 5.
+        self.SURVEY_ENABLED = env_bool("SURVEY_ENABLED", False)
         self.PROMPTS_AUDIO_DIR = Path(
             env_str("PROMPTS_AUDIO_DIR", str(BASE_DIR / "voice_prompts" / "audio"))
         )

@@ -1,0 +1,156 @@
+"""Are the KPIs what a supervisor would count by hand, on both databases?
+
+One local day (Monday 10 March 2025, Baghdad) holds seven calls and two callback requests,
+with neighbours just outside it on both sides; every figure below was worked out on paper
+from the times in `the_day`.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from domain.kpis import Kpis, Period, by_agent, by_day, by_hour, by_language, kpi_report, overall, preset_period
+from models import Outcome, Role
+from records_helpers import add_user
+from supervisor_helpers import add_call, add_callback
+
+DAY = Period(date(2025, 3, 10), date(2025, 3, 10))
+SETTINGS = {"tz_name": "Asia/Baghdad", "service_level_s": 30}
+
+
+@pytest.fixture
+def the_day(app_context):
+    aya = add_user("aya", Role.agent, display_name="Aya")
+    bashir = add_user("bashir", Role.agent, display_name="Bashir")
+    answered = {"outcome": Outcome.agent_answered}
+    calls = {
+        "early_self_served": add_call("2025-03-10 00:10:00", language="ar"),
+        "self_served": add_call("2025-03-10 09:05:00", language="en"),
+        # Queued 40 s in, answered 20 s later (inside 30 s), 180 s talk + 30 s wrap-up.
+        "quick": add_call("2025-03-10 09:20:00", language="ar", queued_after=40, answered_after=20,
+                          talk=180, wrap=30, agent=aya, survey=5, **answered),
+        # Answered 45 s after queueing (outside the service level), hung up with no wrap-up yet.
+        "slow": add_call("2025-03-10 09:40:00", language="ckb", queued_after=50, answered_after=45,
+                         talk=100, agent=bashir, survey=3, **answered),
+        "abandoned": add_call("2025-03-10 14:00:00", language="ar", queued_after=30, left_after=70,
+                              outcome=Outcome.abandoned_in_queue),
+        # Starts at 23:59:30, answered at 00:00:20 the next day, exactly 30 s after queueing.
+        "midnight": add_call("2025-03-10 23:59:30", language="en", queued_after=20, answered_after=30,
+                             talk=60, wrap=15, agent=aya, ended_after=200, **answered),
+        "hung_up": add_call("2025-03-10 10:00:00", language=None, outcome=Outcome.hung_up_in_ivr),
+        "day_before": add_call("2025-03-09 23:59:59", language="ar"),
+        "day_after": add_call("2025-03-11 00:00:00", language="ar"),
+    }
+    add_callback("2025-03-10 14:01:00", language="ar")
+    add_callback("2025-03-10 16:30:00", language="en", requested_by=bashir)
+    add_callback("2025-03-11 00:00:05", language="ar")
+    return {"aya": aya, "bashir": bashir, **calls}
+
+
+def test_a_local_day_is_bounded_by_baghdad_midnights_in_utc():
+    begin, end = DAY.utc_bounds("Asia/Baghdad")
+    assert begin == datetime(2025, 3, 9, 21, 0, tzinfo=timezone.utc)
+    assert end == datetime(2025, 3, 10, 21, 0, tzinfo=timezone.utc)
+
+
+def test_the_day_overall(the_day):
+    kpis = overall(DAY, **SETTINGS)
+    assert (kpis.offered, kpis.self_served, kpis.queued, kpis.answered, kpis.abandoned) == (7, 2, 4, 3, 1)
+    assert kpis.containment == pytest.approx(2 / 7)
+    assert kpis.abandonment_rate == pytest.approx(1 / 4)
+    assert kpis.answered_in_time == 2 and kpis.service_level == pytest.approx(0.5)
+    assert kpis.asa_s == pytest.approx((20 + 45 + 30) / 3)
+    assert kpis.aht_s == pytest.approx((210 + 100 + 75) / 3)
+    assert kpis.callbacks == 2
+    assert kpis.survey_avg == pytest.approx(4.0) and kpis.survey_count == 2
+
+
+def test_the_service_level_threshold_comes_from_the_caller(the_day):
+    assert overall(DAY, tz_name="Asia/Baghdad", service_level_s=45).answered_in_time == 3
+    assert overall(DAY, tz_name="Asia/Baghdad", service_level_s=29).answered_in_time == 1
+
+
+def test_per_local_hour(the_day):
+    hours = dict(by_hour(DAY, **SETTINGS))
+    assert list(hours) == list(range(24))
+    assert (hours[0].offered, hours[0].self_served) == (1, 1)
+    nine = hours[9]
+    assert (nine.offered, nine.self_served, nine.queued, nine.answered, nine.answered_in_time) == (3, 1, 2, 2, 1)
+    assert nine.asa_s == pytest.approx(32.5) and nine.aht_s == pytest.approx(155)
+    assert (hours[10].offered, hours[10].queued) == (1, 0)
+    assert (hours[14].offered, hours[14].abandoned, hours[14].callbacks) == (1, 1, 1)
+    assert (hours[16].offered, hours[16].callbacks) == (0, 1)
+    # The call that began at 23:59:30 stays in hour 23, though it was answered after midnight.
+    assert (hours[23].offered, hours[23].answered, hours[23].answered_in_time) == (1, 1, 1)
+    assert sum(k.offered for k in hours.values()) == 7
+    assert all(hours[h] == Kpis() for h in set(range(24)) - {0, 9, 10, 14, 16, 23})
+
+
+def test_per_local_day_with_the_neighbours(the_day):
+    days = by_day(Period(date(2025, 3, 9), date(2025, 3, 11)), **SETTINGS)
+    assert [day for day, _ in days] == [date(2025, 3, 9), date(2025, 3, 10), date(2025, 3, 11)]
+    before, that_day, after = (kpis for _, kpis in days)
+    assert (before.offered, before.self_served, before.callbacks) == (1, 1, 0)
+    assert that_day == overall(DAY, **SETTINGS)
+    assert (after.offered, after.callbacks) == (1, 1)
+
+
+def test_per_agent(the_day):
+    rows = by_agent(DAY, **SETTINGS)
+    assert [ref.name for ref, _ in rows] == ["Aya", "Bashir", ""]
+    aya, bashir, nobody = (kpis for _, kpis in rows)
+    assert (aya.answered, aya.answered_in_time, aya.callbacks) == (2, 2, 0)
+    assert aya.aht_s == pytest.approx((210 + 75) / 2) and aya.asa_s == pytest.approx(25)
+    assert aya.survey_avg == pytest.approx(5)
+    assert (bashir.answered, bashir.callbacks, bashir.aht_s, bashir.survey_avg) == (1, 1, 100, 3)
+    # What no agent handled: the four calls that never reached one and the IVR's callback.
+    assert (rows[2][0].id, nobody.offered, nobody.answered, nobody.callbacks) == (None, 4, 0, 1)
+
+
+def test_per_language(the_day):
+    rows = by_language(DAY, **SETTINGS)
+    assert [code for code, _ in rows] == ["ar", "ckb", "en", None]
+    found = dict(rows)
+    assert (found["ar"].offered, found["ar"].abandoned, found["ar"].callbacks) == (3, 1, 1)
+    assert (found["ckb"].offered, found["ckb"].answered) == (1, 1)
+    assert (found["en"].offered, found["en"].self_served, found["en"].callbacks) == (2, 1, 1)
+    assert (found[None].offered, found[None].self_served) == (1, 0)
+
+
+def test_zero_calls_give_zeros_and_no_rates(app_context):
+    report = kpi_report(Period(date(2020, 1, 1), date(2020, 1, 2)), **SETTINGS)
+    assert report.overall == Kpis()
+    assert report.overall.containment is None and report.overall.service_level is None
+    assert report.overall.abandonment_rate is None and report.overall.asa_s is None
+    assert len(report.by_hour) == 24 and all(kpis == Kpis() for _, kpis in report.by_hour)
+    assert [kpis for _, kpis in report.by_day] == [Kpis(), Kpis()]
+    assert report.by_agent == [] and report.by_language == []
+
+
+def test_the_report_holds_every_breakdown(the_day):
+    report = kpi_report(DAY, **SETTINGS)
+    assert report.overall.offered == 7
+    assert sum(k.offered for _, k in report.by_hour) == sum(k.offered for _, k in report.by_day) == 7
+    assert sum(k.offered for _, k in report.by_agent) == sum(k.offered for _, k in report.by_language) == 7
+    assert sum(k.callbacks for _, k in report.by_language) == 2
+
+
+@pytest.mark.parametrize("name, start, end", [
+    ("today", date(2025, 3, 10), date(2025, 3, 10)),
+    ("yesterday", date(2025, 3, 9), date(2025, 3, 9)),
+    ("week", date(2025, 3, 8), date(2025, 3, 10)),  # Iraq's week starts on Saturday
+    ("month", date(2025, 3, 1), date(2025, 3, 10)),
+])
+def test_preset_periods(name, start, end):
+    assert preset_period(name, date(2025, 3, 10)) == Period(start, end)
+
+
+def test_a_week_starting_today_is_one_day():
+    saturday = date(2025, 3, 8)
+    assert preset_period("week", saturday) == Period(saturday, saturday)
+
+
+def test_a_period_cannot_end_before_it_starts():
+    with pytest.raises(ValueError):
+        Period(date(2025, 3, 10), date(2025, 3, 9))
