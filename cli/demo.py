@@ -45,3 +45,33 @@ def show_examples() -> None:
         click.echo(f"  {first.number:<9} {first.keyed_date}  "
                    f"{first.direction.value} ({first.status.value}) / "
                    f"{second.direction.value} ({second.status.value})")
+
+
+# Accounts for trying the console on a development machine; never made in production.
+DEMO_USERS = (
+    ("agent", "agent", "Demo agent", "ar"),
+    ("agent2", "agent", "Second agent", "en"),
+    ("supervisor", "supervisor", "Demo supervisor", "ar"),
+    ("admin", "admin", "Demo admin", "en"),
+)
+DEMO_PASSWORD = "hotline-5599-demo"
+
+
+@demo.command("users")
+def users_command() -> None:
+    """Demo console accounts (development only), printed with their password."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from domain.users import create_user
+    from extensions import db
+    from models import Role, User
+
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("demo accounts are for development; use `flask users create` in production")
+    for username, role, name, language in DEMO_USERS:
+        if db.session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(username, DEMO_PASSWORD, Role(role), display_name=name, language=language)
+    click.echo("Console logins (password for all: %s):" % DEMO_PASSWORD)
+    for username, role, _name, language in DEMO_USERS:
+        click.echo(f"  {username:<11} {role:<11} console in {language}")

@@ -54,15 +54,30 @@ def _get(inbox: queue.Queue, timeout: float) -> str | None:
         return None
 
 
+class BrokerDown(RuntimeError):
+    """Redis failed a moment ago; publishing is skipped until the pause is over."""
+
+
 class RedisBroker:
+    # After a failure, skip publishing for a few seconds: a Redis that swallows
+    # connections must not add its connect timeout to every caller's webhook.
+    PAUSE_AFTER_FAILURE_S = 5.0
+
     def __init__(self, url: str, channel: str):
         import redis
 
         self.channel = channel
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+        self._down_until = 0.0
 
     def publish(self, message: str) -> None:
-        self.redis.publish(self.channel, message)
+        if time.monotonic() < self._down_until:
+            raise BrokerDown("live events paused after a Redis failure")
+        try:
+            self.redis.publish(self.channel, message)
+        except Exception:
+            self._down_until = time.monotonic() + self.PAUSE_AFTER_FAILURE_S
+            raise
 
     def listen(self, timeout: float) -> "Subscription":
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
