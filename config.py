@@ -188,6 +188,29 @@ class Config:
             env_str("PROMPTS_AUDIO_DIR", str(BASE_DIR / "voice_prompts" / "audio"))
         )
 
+        # Jobs (RQ on REDIS_URL; inline in the web process without it), SMS, the API, inquiry.
+        self.JOB_FAILURE_TTL_DAYS = env_int("JOB_FAILURE_TTL_DAYS", 7)
+        self.SMS_FROM = env_str("SMS_FROM", "")  # a Twilio number or alphanumeric sender id
+        self.SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
+        # A row "sending" for longer than this was lost with its worker: the sweep retries it.
+        # It must exceed the sms job timeout, so a slow but living worker is never doubled.
+        self.SMS_SENDING_TIMEOUT_S = env_int("SMS_SENDING_TIMEOUT_S", 180)
+        self.OUTBOX_SWEEP_INTERVAL_S = env_int("OUTBOX_SWEEP_INTERVAL_S", 60)
+        # Off: nothing is sent to Twilio at all (rows are marked suppressed).
+        self.SMS_ENABLED = env_bool("SMS_ENABLED", True)
+        self.API_BATCH_MAX = env_int("API_BATCH_MAX", 500)
+        self.IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+        self.INQUIRY_LIMIT_PER_ADDRESS_HOUR = env_int("INQUIRY_LIMIT_PER_ADDRESS_HOUR", 30)
+        # Housekeeping: calls still "in queue" this long without a status callback are closed.
+        self.ABANDONED_QUEUE_HOURS = env_int("ABANDONED_QUEUE_HOURS", 4)
+        self.HOUSEKEEPING_INTERVAL_S = env_int("HOUSEKEEPING_INTERVAL_S", 3600)
+        self.CALL_EVENT_RETENTION_DAYS = env_int("CALL_EVENT_RETENTION_DAYS", 365)
+        self.LOOKUP_ATTEMPT_RETENTION_DAYS = env_int("LOOKUP_ATTEMPT_RETENTION_DAYS", 90)
+        self.SMS_RETENTION_DAYS = env_int("SMS_RETENTION_DAYS", 180)
+        # Call audio kept on disk (recordings, voicemail), purged by age; unset: none kept.
+        self.RECORDINGS_DIR = env_str("RECORDINGS_DIR", "")
+        self.RECORDING_RETENTION_DAYS = env_int("RECORDING_RETENTION_DAYS", 90)
+
         self.finish_environment()
 
     def finish_environment(self) -> None:

@@ -17,6 +17,7 @@ class AuditEntry(db.Model):
         Index("ix_audit_entry_created_at", "created_at"),
         Index("ix_audit_entry_user_created", "user_id", "created_at"),
         Index("ix_audit_entry_target", "target_type", "target_id"),
+        Index("ix_audit_entry_action_created", "action", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,6 +32,10 @@ class Call(db.Model):
         Index("ix_call_caller_started_at", "caller", "started_at"),
         Index("ix_call_outcome_started_at", "outcome", "started_at"),
         Index("ix_call_waiting", "queue_left_at", "queued_at"),
+        # The supervisors' call log filters, each with the date range it is read with.
+        Index("ix_call_agent_started_at", "agent_id", "started_at"),
+        Index("ix_call_language_started_at", "language", "started_at"),
+        Index("ix_call_asked_number_started_at", "asked_number", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +125,10 @@ class CallbackStatus(str, enum.Enum):
 
 class CallbackRequest(db.Model):
     __tablename__ = "callback_request"
-    __table_args__ = (Index("ix_callback_request_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_callback_request_status_created", "status", "created_at"),
+        Index("ix_callback_request_created_at", "created_at"),  # callbacks per period (KPIs)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id"), unique=True)

@@ -1,0 +1,61 @@
+"""One call's timeline as the supervisor reads it: words for steps and milestones, prompt texts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from agent_console.call_screen import step_label
+from domain.timeline import Entry, call_timeline
+from models import Call
+from voice_prompts import LANGUAGES, catalog, placeholders, render_text
+
+MILESTONES = {
+    "queued": _l("Entered the agents' queue"),
+    "queue_left": _l("Left the queue"),
+    "taken": _l("Taken by an agent"),
+    "answered": _l("Answered by the agent"),
+    "agent_ended": _l("Agent's leg ended"),
+    "wrapped_up": _l("Wrapped up"),
+    "ended": _l("Call ended"),
+}
+# Steps the call screen does not name (it shows only what an agent needs).
+MORE_STEPS = {
+    "not_found": _l("After not found"),
+    "survey": _l("Satisfaction survey"),
+}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    key: str
+    text: str | None  # None when the catalog no longer has the key
+
+
+def prompt_text(key: str, language: str) -> str | None:
+    """What the prompt says in `language`; a placeholder (a number, a date) shows as '…',
+    since the call keeps which prompts were spoken, not the values spoken in them."""
+    template = catalog(language).get(key)
+    if template is None:
+        return None
+    if not placeholders(template):
+        return render_text(key, language)
+    return template.format(**{name: "…" for name in placeholders(template)})
+
+
+def entry_title(entry: Entry) -> str:
+    if entry.kind == "step":
+        return str(MORE_STEPS[entry.step]) if entry.step in MORE_STEPS else step_label(entry.step)
+    return str(MILESTONES.get(entry.kind, entry.kind))
+
+
+def timeline_entries(call: Call) -> list[dict]:
+    """The entries with their words, the prompts in the console's language."""
+    language = str(get_locale())
+    language = language if language in LANGUAGES else "en"
+    return [
+        {"entry": entry, "title": entry_title(entry),
+         "prompts": [Prompt(key, prompt_text(key, language)) for key in entry.prompts]}
+        for entry in call_timeline(call)
+    ]

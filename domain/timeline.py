@@ -1,0 +1,71 @@
+"""One call's timeline for supervisors: every IVR step and every milestone, in time order.
+
+The entries come from sources, each a function of the call: the IVR's steps
+(CallEvent rows) and the milestones kept on the Call row (queue entry and exit, the
+agent's take, answer, hang-up and wrap-up, the end of the call). A new kind of entry
+(for instance the SMS sent during the call) is one more function in SOURCES.
+Entries hold codes, not words: the console names them in the supervisor's language.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from models import Call
+
+# IVR steps whose keys must never be shown (a PIN, an ID number...). None are secret today;
+# a step added later that reads something private is listed here and nowhere else.
+SECRET_STEPS: frozenset[str] = frozenset()
+MASK = "•"
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    kind: str  # "step" for an IVR step, else the milestone: queued, queue_left, taken, ...
+    step: str | None = None
+    digits: str | None = None  # already masked when the step is secret
+    result: str = ""
+    prompts: tuple[str, ...] = ()  # the prompt keys the caller heard at this step
+    detail: dict = field(default_factory=dict)
+
+
+def shown_digits(step: str, digits: str | None) -> str | None:
+    if digits is None or step not in SECRET_STEPS:
+        return digits
+    return MASK * len(digits)
+
+
+def ivr_steps(call: Call) -> list[Entry]:
+    return [
+        Entry(at=event.created_at, kind="step", step=event.step, digits=shown_digits(event.step, event.digits),
+              result=event.result or "", prompts=tuple(event.spoken or ()))
+        for event in call.events
+    ]
+
+
+def milestones(call: Call) -> list[Entry]:
+    """What the Call row itself records, one entry per moment that happened, listed in the
+    order they happen so that moments recorded at the same instant keep that order."""
+    agent = call.agent.display_name or call.agent.username if call.agent is not None else None
+    found = [
+        Entry(call.queued_at, "queued"),
+        Entry(call.taken_at, "taken", detail={"agent": agent}),
+        Entry(call.queue_left_at, "queue_left", result=call.queue_result or ""),
+        Entry(call.answered_at, "answered", detail={"agent": agent}),
+        Entry(call.agent_ended_at, "agent_ended"),
+        Entry(call.wrapped_up_at, "wrapped_up", detail={"disposition": call.disposition}),
+        Entry(call.ended_at, "ended", result=call.twilio_status or "", detail={"duration_s": call.duration_s}),
+    ]
+    return [entry for entry in found if entry.at is not None]
+
+
+# Each source gives the entries of one kind of record. SMS sent during the call: add a
+# source reading the SMS outbox rows of this call (by call_id) once that model exists.
+SOURCES = (ivr_steps, milestones)
+
+
+def call_timeline(call: Call) -> list[Entry]:
+    """Every entry of every source, oldest first; a step before a milestone of the same instant."""
+    entries = [entry for source in SOURCES for entry in source(call)]
+    return sorted(entries, key=lambda entry: (entry.at, entry.kind != "step"))
