@@ -4,8 +4,17 @@ from models.audit import AuditEntry
 from models.entity import Entity
 from models.transaction import Direction, Status, Transaction, TransactionEvent
 from models.user import EndpointKind, Presence, Role, User
+from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
+from models.records_office import ApiToken, ImportJob, ImportState
 
 __all__ = [
+    "ApiToken",
+    "ImportJob",
+    "ImportState",
+    "SmsKind",
+    "SmsMessage",
+    "SmsStatus",
+    "Subscription",
     "AuditEntry",
     "EndpointKind",
     "Presence",
