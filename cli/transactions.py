@@ -5,6 +5,8 @@ import click
 from flask.cli import AppGroup
 
 from domain.importer import ImportFileError, import_csv
+from domain.sms import dispatch_outbox, notify_subscribers
+from extensions import db
 
 transactions = AppGroup("transactions", help="Letters from the records office.")
 
@@ -19,7 +21,17 @@ def import_command(file: str) -> None:
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc  # "Error: ...", exit status 1
     click.echo(report.summary())
+    notify_changes(report.changed_ids)
     for line, reason in report.rejected:
         click.echo(f"line {line}: {reason}")
     if report.rejected:
         click.get_current_context().exit(1)
+
+
+def notify_changes(transaction_ids: list[int]) -> None:
+    """Subscribers of the letters whose status or holder changed get their SMS."""
+    count = notify_subscribers(transaction_ids)
+    db.session.commit()
+    dispatch_outbox()
+    if count:
+        click.echo(f"notifications queued: {count}")

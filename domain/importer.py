@@ -81,6 +81,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    # Letters already known whose status or holder changed: their subscribers are told.
+    changed_ids: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -356,11 +358,12 @@ class _Importer:
         self.report.added += counts[0]
         self.report.updated += counts[1]
         self.report.unchanged += counts[2]
+        self.report.changed_ids.extend(counts[3])
 
-    def _save_batch(self, rows: list[LetterRow]) -> tuple[int, int, int]:
+    def _save_batch(self, rows: list[LetterRow]) -> tuple[int, int, int, list[int]]:
         self._resolve_entities({name for row in rows for name in (row.sender, row.recipient, row.holder)})
         existing = self._existing(rows)
-        new, changed, events = [], [], []
+        new, changed, events, changed_ids = [], [], [], []
         for row in rows:
             values = self._values(row)
             old = existing.get(row.key)
@@ -370,6 +373,7 @@ class _Importer:
                 changed.append({"id": old["id"], **values})
                 if any(old[name] != values[name] for name in TRACKED):
                     events.append(self._event(old["id"], values, old))
+                    changed_ids.append(old["id"])
         if new:
             # RETURNING makes SQLAlchemy send many rows per INSERT statement (a plain
             # executemany costs a round trip per row on psycopg); rows come back in any
@@ -384,7 +388,7 @@ class _Importer:
         if events:
             db.session.execute(insert(EVENTS).returning(EVENTS.c.id), events).all()
         db.session.commit()
-        return len(new), len(changed), len(rows) - len(new) - len(changed)
+        return len(new), len(changed), len(rows) - len(new) - len(changed), changed_ids
 
     def _resolve_entities(self, names: set[str]) -> None:
         wanted = names - self.entity_ids.keys()

@@ -14,14 +14,15 @@ from domain.callbacks import request_callback
 from domain.clock import is_open, local_today
 from domain.live import publish_agents_changed
 from domain.lookup import check_date, check_number, find_transactions
-from domain.phones import caller_key, normalize_phone
+from domain.phones import caller_key, is_mobile, normalize_phone
+from domain.sms import dispatch_outbox, send_status_sms, subscribe
 from domain.queue import publish_queue
 from domain.throttle import Limits, Throttle, caller_throttle, number_throttle, record_attempt
 from extensions import db
 from ivr import bp, twiml
 from ivr.speech import speak_status
 from ivr.turn import Turn, date_arg, int_arg
-from models import CallbackRequest, CallbackStatus, Direction, Outcome, Transaction, User
+from models import CallbackRequest, CallbackStatus, Direction, Outcome, SmsKind, Transaction, User
 from telephony.signature import twilio_signed
 from voice_prompts import Count, Digits, Hour, SpokenDate, Voices, render
 
@@ -83,6 +84,7 @@ def voice_step(step: str):
                     spoken=turn.spoken,
                 )
                 db.session.commit()
+                dispatch_outbox()  # SMS rows of this step, now committed, go to their queue
                 announce_changes()
                 return xml(response)
             except Exception:  # a caller must never hear silence or Twilio's error message
@@ -352,6 +354,8 @@ def result(turn: Turn, call):
     transaction = db.session.get(Transaction, int_arg("tx", 0, 0, 2**62))
     if turn.digits == "1" and transaction is not None:
         return tell_status(turn, call, transaction)
+    if turn.digits in {"2", "3"} and transaction is not None:
+        return sms_choice(turn, call, transaction)
     if turn.digits == "9":
         return ask_number(turn, call)
     if turn.digits == "0":
@@ -360,6 +364,25 @@ def result(turn: Turn, call):
         turn.say("invalid_choice" if turn.digits else "no_input").say("goodbye")
         return turn.hang_up(), "goodbye"
     return choice_retry(turn, call, "ivr.result", "result_menu", tx=request.args.get("tx"))
+
+
+def sms_choice(turn: Turn, call, transaction: Transaction):
+    """Key 2: this status by SMS now; key 3: an SMS when the letter changes. Mobiles only."""
+    if not is_mobile(call.caller):
+        turn.say("sms_not_possible")
+        result = "sms_not_mobile"
+    elif turn.digits == "2":
+        # One message per call and letter, however often 2 is pressed or Twilio replays it.
+        send_status_sms(transaction=transaction, phone=call.caller, language=turn.lang,
+                        kind=SmsKind.status, key=f"ivr-{call.sid}-{transaction.id}", call_id=call.id)
+        turn.say("sms_will_send")
+        result = "sms_status"
+    else:
+        subscribe(phone=call.caller, transaction=transaction, language=turn.lang, call_id=call.id)
+        turn.say("sms_subscribed")
+        result = "sms_subscribed"
+    turn.say("result_menu")
+    return turn.ask("ivr.result", tx=transaction.id), result
 
 
 @bp.post("/not-found")

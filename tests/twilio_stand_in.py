@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -48,6 +49,8 @@ class TwilioStandIn:
         self.ended_calls: set[str] = set()
         self.unknown_calls: set[str] = set()
         self.fail_with: int | None = None  # answer every request with this HTTP status
+        self.messages: list[dict] = []  # every message created, newest last, as Twilio keeps them
+        self.message_delay_s: float = 0.0  # hold the answer to a new message (a slow Twilio)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -86,6 +89,12 @@ class TwilioStandIn:
             return [r for r in self.requests if r.method == "POST" and CALL.search(r.path)
                     and (sid is None or r.path.endswith(f"/Calls/{sid}.json"))]
 
+    def messages_sent(self, to: str | None = None) -> list[Recorded]:
+        """The POSTs that created a message (to one number, if given)."""
+        with self._lock:
+            return [r for r in self.requests if r.method == "POST" and MESSAGES.search(r.path)
+                    and (to is None or r.form.get("To") == to)]
+
     def record(self, entry: Recorded) -> None:
         with self._lock:
             self.requests.append(entry)
@@ -110,7 +119,7 @@ class TwilioStandIn:
     def message_resource(self, form: dict) -> dict:
         now = rfc2822_now()
         sid = new_sid("SM")
-        return {
+        message = {
             "sid": sid, "account_sid": self.account_sid, "messaging_service_sid": None,
             "to": form.get("To"), "from": form.get("From"), "body": form.get("Body", ""),
             "status": "queued", "num_segments": "1", "num_media": "0", "direction": "outbound-api",
@@ -119,6 +128,20 @@ class TwilioStandIn:
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
             "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
         }
+        with self._lock:
+            self.messages.append(message)  # kept from the moment the request arrives, as Twilio does
+        return message
+
+    def message_page(self, query: dict) -> dict:
+        """GET .../Messages.json: newest first, filtered by To, one page."""
+        to = query.get("To")
+        with self._lock:
+            found = [m for m in reversed(self.messages) if to is None or m["to"] == to]
+        size = int(query.get("PageSize", "50"))
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        return {"messages": found[:size], "end": min(size, len(found)) - 1, "start": 0, "page": 0,
+                "page_size": size, "first_page_uri": uri, "next_page_uri": None,
+                "previous_page_uri": None, "uri": uri}
 
 
 def twilio_error(code: int, message: str, status: int) -> dict:
@@ -158,8 +181,16 @@ class TwilioHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.read_form()
-        self.twilio.record(Recorded("GET", urlsplit(self.path).path, {}))
-        self.answer(404, twilio_error(20404, "The requested resource was not found", 404))
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self.twilio.record(Recorded("GET", parts.path, query))
+        match = MESSAGES.search(parts.path)
+        if not self.authorised():
+            self.answer(401, twilio_error(20003, "Authenticate", 401))
+        elif match is not None and match.group("account") == self.twilio.account_sid:
+            self.answer(200, self.twilio.message_page(query))
+        else:
+            self.answer(404, twilio_error(20404, "The requested resource was not found", 404))
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
@@ -179,7 +210,13 @@ class TwilioHandler(BaseHTTPRequestHandler):
         elif match.re is CALLS:
             self.answer(201, self.twilio.call_resource(new_sid("CA"), form, status="queued"))
         else:
-            self.answer(201, self.twilio.message_resource(form))
+            message = self.twilio.message_resource(form)
+            if self.twilio.message_delay_s:
+                time.sleep(self.twilio.message_delay_s)
+            try:
+                self.answer(201, message)
+            except OSError:  # the client is gone (a killed worker): Twilio has the message anyway
+                pass
 
     def update_call(self, sid: str, form: dict) -> None:
         if sid in self.twilio.unknown_calls:

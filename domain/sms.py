@@ -1,0 +1,224 @@
+"""Text messages: the bodies (from catalogs), the outbox rows, the safety rule, subscriptions.
+
+Every SMS is a row in `sms_message` first; only after that row is committed is a job
+enqueued to send it (`dispatch_outbox`). If Redis is down the row stays `pending` and the
+housekeeping sweep enqueues it later, so nothing is lost between the two steps.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timezone
+import tomllib
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from domain.demo import SOURCE as DEMO_SOURCE
+from domain.phones import is_mobile
+from extensions import db
+from models import (
+    SmsKind, SmsMessage, SmsStatus, Subscription, Transaction, TransactionEvent,
+)
+from voice_prompts import CATALOG_DIR, LANGUAGES
+
+log = logging.getLogger(__name__)
+SEND_JOB = "jobs.sms.send_sms"
+MAX_SEGMENTS = 2
+ELLIPSIS = "…"
+OUTBOX_KEY = "hotline.sms_outbox"  # session.info: rows to enqueue once they are committed
+
+# GSM 03.38: the basic set costs one septet a character, the extension set two.
+GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = set("^{}\\[~]|€\f")
+
+
+# --- bodies ------------------------------------------------------------------------
+
+@lru_cache(maxsize=None)
+def sms_catalog(language: str) -> dict:
+    with open(CATALOG_DIR / f"sms_{language}.toml", "rb") as handle:
+        return tomllib.load(handle)
+
+
+def segments(text: str) -> int:
+    """How many SMS parts a text costs: GSM-7 when every character allows, else UCS-2."""
+    if all(ch in GSM_BASIC or ch in GSM_EXTENSION for ch in text):
+        septets = sum(2 if ch in GSM_EXTENSION else 1 for ch in text)
+        return 1 if septets <= 160 else math.ceil(septets / 153)
+    units = len(text.encode("utf-16-le")) // 2
+    return 1 if units <= 70 else math.ceil(units / 67)
+
+
+def sms_date(value) -> str:
+    return value.strftime("%d/%m/%Y")  # as dates are written on Iraqi letters
+
+
+def sms_body(kind: SmsKind, transaction: Transaction, language: str) -> str:
+    """Status, holder and date only; the holder's name is shortened to stay within two parts."""
+    language = language if language in LANGUAGES else "ar"
+    texts = sms_catalog(language)
+    template = texts["messages"]["notification" if kind is SmsKind.notification else "status"]
+    holder = transaction.holder.name(language)
+    values = {"status": texts["status"][transaction.status.value], "date": sms_date(transaction.status_date)}
+    body = template.format(holder=holder, **values)
+    while segments(body) > MAX_SEGMENTS and len(holder) > 1:
+        holder = holder[:-2].rstrip() + ELLIPSIS
+        body = template.format(holder=holder, **values)
+    return body
+
+
+# --- the safety rule ---------------------------------------------------------------
+
+def is_real_twilio(base_url: str) -> bool:
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host == "twilio.com" or host.endswith(".twilio.com")
+
+
+def is_demo_letter(transaction_id: int | None) -> bool:
+    if transaction_id is None:
+        return False
+    return bool(db.session.scalar(select(exists().where(
+        TransactionEvent.transaction_id == transaction_id, TransactionEvent.source == DEMO_SOURCE,
+    ))))
+
+
+def suppression_reason(message: SmsMessage, config) -> str | None:
+    """Why this message must not reach Twilio, or None when it may.
+
+    The rule: nothing is sent when SMS_ENABLED is off; nothing about a letter the demo
+    seeded (its phones look like real Iraqi mobiles); and outside production nothing
+    goes to Twilio's real API: only to a stand-in at another TWILIO_API_BASE_URL.
+    """
+    if not config["SMS_ENABLED"]:
+        return "sms disabled"
+    if config["APP_ENV"] != "production" and is_real_twilio(config["TWILIO_API_BASE_URL"]):
+        return f"real Twilio API outside production ({config['APP_ENV']})"
+    if is_demo_letter(message.transaction_id):
+        return "demo letter"
+    return None
+
+
+# --- the outbox --------------------------------------------------------------------
+
+def queue_sms(*, to: str, kind: SmsKind, language: str, transaction: Transaction, key: str,
+              call_id: int | None = None, user_id: int | None = None) -> SmsMessage:
+    """The outbox row for one message, made once per idempotency key; the caller commits.
+
+    After the commit, `dispatch_outbox()` enqueues the rows made in this session.
+    """
+    key = key[:64]
+    found = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
+    if found is not None:
+        return found
+    language = language if language in LANGUAGES else "ar"
+    message = SmsMessage(
+        idempotency_key=key, to_phone=to, body=sms_body(kind, transaction, language),
+        language=language, kind=kind, status=SmsStatus.pending,
+        transaction_id=transaction.id, call_id=call_id, user_id=user_id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:  # the same request, made at the same moment elsewhere
+        return db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
+    db.session.info.setdefault(OUTBOX_KEY, []).append(message.id)
+    return message
+
+
+def dispatch_outbox() -> int:
+    """Enqueue the rows this session made, after its commit. Never raises; returns how many."""
+    ids = db.session.info.pop(OUTBOX_KEY, [])
+    sent = 0
+    for message_id in ids:
+        try:
+            sent += enqueue_sms(message_id)
+        except Exception:  # the row is committed: the sweep will find it
+            log.exception("sms %s not dispatched", message_id)
+            db.session.rollback()
+    return sent
+
+
+def job_id(message_id: int) -> str:
+    return f"sms-{message_id}"
+
+
+def enqueue_sms(message_id: int) -> bool:
+    """Hand one committed row to the `sms` queue; `pending` -> `queued` once Redis took it."""
+    from jobs import enqueue
+
+    if not enqueue(SEND_JOB, message_id, job_id=job_id(message_id)):
+        return False
+    # Only a row still pending: a fast worker (or the inline run) may have claimed it already.
+    db.session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message_id, SmsMessage.status == SmsStatus.pending)
+        .values(status=SmsStatus.queued, status_at=datetime.now(timezone.utc))
+    )
+    db.session.commit()
+    return True
+
+
+# --- what the IVR and the console ask for --------------------------------------------
+
+def send_status_sms(*, transaction: Transaction, phone: str | None, language: str, kind: SmsKind,
+                    key: str, call_id: int | None = None, user_id: int | None = None) -> SmsMessage | None:
+    """The status of a letter by SMS to a mobile number; None when the number is no mobile.
+
+    The console's "send status by SMS" button calls this with kind=SmsKind.agent and a key
+    such as f"agent-{call_id}-{transaction.id}", then commits and calls dispatch_outbox().
+    """
+    if not is_mobile(phone):
+        return None
+    return queue_sms(to=phone, kind=kind, language=language, transaction=transaction, key=key,
+                     call_id=call_id, user_id=user_id)
+
+
+def subscribe(*, phone: str, transaction: Transaction, language: str,
+              call_id: int | None = None) -> Subscription:
+    """One subscription per phone and letter; asking again re-activates it."""
+    query = select(Subscription).where(
+        Subscription.phone == phone, Subscription.transaction_id == transaction.id
+    )
+    found = db.session.scalar(query)
+    if found is None:
+        found = Subscription(phone=phone, transaction_id=transaction.id, language=language,
+                             call_id=call_id, active=True)
+        try:
+            with db.session.begin_nested():
+                db.session.add(found)
+        except IntegrityError:
+            found = db.session.scalar(query)
+    found.active = True
+    found.language = language
+    return found
+
+
+def notify_subscribers(transaction_ids) -> int:
+    """A notification row for each active subscriber of each changed letter; the caller commits.
+
+    Keyed by subscription and by the letter's latest event, so running this twice for the
+    same change (a retried job, a re-sent request) makes no second message.
+    """
+    ids = sorted(set(transaction_ids))
+    if not ids:
+        return 0
+    subscriptions = db.session.scalars(
+        select(Subscription).where(Subscription.transaction_id.in_(ids), Subscription.active.is_(True))
+    ).all()
+    made = 0
+    for subscription in subscriptions:
+        latest = db.session.scalar(
+            select(TransactionEvent.id).where(TransactionEvent.transaction_id == subscription.transaction_id)
+            .order_by(TransactionEvent.id.desc()).limit(1)
+        )
+        queue_sms(to=subscription.phone, kind=SmsKind.notification, language=subscription.language,
+                  transaction=subscription.transaction, key=f"notify-{subscription.id}-{latest or 0}")
+        made += 1
+    return made

@@ -1,0 +1,116 @@
+"""Background jobs on RQ: queues named by purpose, jobs enqueued by dotted name.
+
+The web tier imports only this module, never the job functions themselves: it names a job
+("jobs.sms.send_sms") and passes ids. With no REDIS_URL (the embedded default) the same
+job function runs inline, in the web process, right away.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from werkzeug.utils import import_string
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("sms", "imports", "housekeeping")
+DAY_S = 86400
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """How one kind of job runs: its queue, how long it may take, how it is retried."""
+
+    queue: str
+    timeout_s: int
+    retries: int = 0
+    intervals: list[int] = field(default_factory=list)
+
+
+SPECS = {
+    # Twilio answers in well under a second; 30 s covers its 10 s REST timeout with room.
+    "jobs.sms.send_sms": JobSpec("sms", 30, retries=4, intervals=[10, 60, 300, 900]),
+    "jobs.imports.run_import": JobSpec("imports", 3600, retries=2, intervals=[60, 600]),
+    "jobs.housekeeping.sweep_outbox": JobSpec("housekeeping", 120, retries=1, intervals=[30]),
+    "jobs.housekeeping.close_abandoned_calls": JobSpec("housekeeping", 300, retries=1, intervals=[60]),
+    "jobs.housekeeping.purge_retention": JobSpec("housekeeping", 1800, retries=1, intervals=[300]),
+}
+
+
+def failure_ttl_s(config) -> int:
+    """How long a failed job (ids and an error text) is kept: never past the data it names."""
+    shortest = min(
+        config["JOB_FAILURE_TTL_DAYS"], config["SMS_RETENTION_DAYS"],
+        config["CALL_EVENT_RETENTION_DAYS"], config["LOOKUP_ATTEMPT_RETENTION_DAYS"],
+    )
+    return max(1, shortest) * DAY_S
+
+
+def redis_connection(url: str | None = None):
+    """One Redis client per app and URL, made on first use (never at import or in the factory)."""
+    import redis
+
+    url = url or current_app.config["REDIS_URL"]
+    cache = current_app.extensions.setdefault("hotline.redis", {})
+    if url not in cache:
+        # Short timeouts: a web request that enqueues must not hang when Redis is down.
+        cache[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    return cache[url]
+
+
+def rq_queue(name: str, connection=None):
+    from rq import Queue
+
+    return Queue(name, connection=connection or redis_connection())
+
+
+def job_options(name: str, config) -> dict:
+    from rq import Retry
+
+    spec = SPECS[name]
+    options = {
+        "job_timeout": spec.timeout_s,
+        "failure_ttl": failure_ttl_s(config),
+        "result_ttl": DAY_S,
+    }
+    if spec.retries:
+        options["retry"] = Retry(max=spec.retries, interval=spec.intervals)
+    return options
+
+
+def enqueue(name: str, *args, job_id: str | None = None, delay_s: int = 0) -> bool:
+    """Hand a job to its queue (or run it inline without Redis).
+
+    True when the job was queued or ran; False when Redis could not be reached. The caller
+    has already committed a row that says what is to be done, so a False loses nothing:
+    a housekeeping sweep enqueues that row again later.
+    """
+    config = current_app.config
+    if name not in SPECS:
+        raise KeyError(f"unknown job {name}")
+    if not config["REDIS_URL"]:
+        return run_inline(name, *args)
+    from redis.exceptions import RedisError
+
+    try:
+        queue = rq_queue(SPECS[name].queue)
+        options = job_options(name, config)
+        if delay_s:
+            queue.enqueue_in(timedelta(seconds=delay_s), name, *args, job_id=job_id, **options)
+        else:
+            queue.enqueue(name, *args, job_id=job_id, **options)
+        return True
+    except RedisError:
+        log.warning("job %s not enqueued: Redis unreachable; its row waits for the sweep", name)
+        return False
+
+
+def run_inline(name: str, *args) -> bool:
+    """The embedded default: run the job now, in this process; a failure is logged, not raised."""
+    try:
+        import_string(name)(*args)
+    except Exception:
+        log.exception("inline job %s failed", name)
+    return True

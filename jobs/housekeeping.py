@@ -1,0 +1,175 @@
+"""The `housekeeping` queue's periodic jobs: the outbox sweep, abandoned queue calls, retention.
+
+Each is idempotent (it works from what the database says now), so running one twice, or
+on two workers at once, does no harm. `jobs.schedule` keeps them scheduled.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from domain.imports import enqueue_import
+from domain.sms import enqueue_sms, job_id as sms_job_id
+from extensions import db
+from jobs.context import job
+from models import Call, CallEvent, ImportJob, ImportState, LookupAttempt, Outcome, SmsMessage, SmsStatus
+
+log = logging.getLogger(__name__)
+PENDING_GRACE = timedelta(seconds=10)  # the request that made a row enqueues it itself
+SWEEP_LIMIT = 1000  # rows per run: a backlog drains over several runs, none of them long
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- the outbox sweep --------------------------------------------------------------
+
+@job
+def sweep_outbox() -> dict:
+    """Rows that never reached a queue, or whose worker died, are enqueued (again)."""
+    config = current_app.config
+    moment = now()
+    stuck_before = moment - timedelta(seconds=config["SMS_SENDING_TIMEOUT_S"])
+    reset = db.session.execute(
+        update(SmsMessage.__table__)
+        .where(SmsMessage.__table__.c.status == SmsStatus.sending,
+               SmsMessage.__table__.c.claimed_at < stuck_before)
+        .values(status=SmsStatus.pending, status_at=moment, error="worker lost mid-send")
+    ).rowcount
+    exhausted = db.session.execute(
+        update(SmsMessage.__table__)
+        .where(SmsMessage.__table__.c.status == SmsStatus.pending,
+               SmsMessage.__table__.c.attempts >= config["SMS_MAX_ATTEMPTS"])
+        .values(status=SmsStatus.failed, status_at=moment)
+    ).rowcount
+    db.session.commit()
+    pending = db.session.scalars(
+        select(SmsMessage.id).where(SmsMessage.status == SmsStatus.pending,
+                                    SmsMessage.created_at < moment - PENDING_GRACE)
+        .order_by(SmsMessage.id).limit(SWEEP_LIMIT)
+    ).all()
+    enqueued = sum(enqueue_sms(message_id) for message_id in pending)
+    lost = requeue_lost(stuck_before)
+    imports = requeue_imports(moment)
+    counts = {"reset": reset, "failed": exhausted, "enqueued": enqueued, "lost": lost, "imports": imports}
+    if any(counts.values()):
+        log.info("outbox sweep: %s", counts)
+    return counts
+
+
+def job_exists(job_id: str) -> bool:
+    from rq.job import Job
+
+    from jobs import redis_connection
+
+    return Job.exists(job_id, connection=redis_connection())
+
+
+def requeue_lost(before: datetime) -> int:
+    """Rows marked queued whose job Redis no longer has (Redis restarted without its data)."""
+    if not current_app.config["REDIS_URL"]:
+        return 0
+    queued = db.session.scalars(
+        select(SmsMessage.id).where(SmsMessage.status == SmsStatus.queued, SmsMessage.status_at.is_(None)
+                                    | (SmsMessage.status_at < before))
+        .order_by(SmsMessage.id).limit(SWEEP_LIMIT)
+    ).all()
+    lost = [message_id for message_id in queued if not job_exists(sms_job_id(message_id))]
+    for message_id in lost:
+        db.session.execute(update(SmsMessage).where(SmsMessage.id == message_id,
+                                                    SmsMessage.status == SmsStatus.queued)
+                           .values(status=SmsStatus.pending))
+        db.session.commit()
+        enqueue_sms(message_id)
+    return len(lost)
+
+
+def requeue_imports(moment: datetime) -> int:
+    """Imports still pending a minute after they were asked for: their job never got queued."""
+    waiting = db.session.scalars(
+        select(ImportJob.id).where(ImportJob.state == ImportState.pending,
+                                   ImportJob.created_at < moment - timedelta(minutes=1))
+    ).all()
+    if current_app.config["REDIS_URL"]:
+        waiting = [i for i in waiting if not job_exists(f"import-{i}")]
+    return sum(enqueue_import(import_id) for import_id in waiting)
+
+
+# --- calls left in the queue -------------------------------------------------------
+
+@job
+def close_abandoned_calls() -> int:
+    """Calls "in queue" for hours with no status callback: Twilio's callback was lost.
+
+    They are closed as abandoned so that the consoles' queue and the KPIs stop counting them.
+    """
+    moment = now()
+    cutoff = moment - timedelta(hours=current_app.config["ABANDONED_QUEUE_HOURS"])
+    closed = db.session.execute(
+        update(Call.__table__)
+        .where(Call.__table__.c.queued_at < cutoff, Call.__table__.c.queue_left_at.is_(None),
+               Call.__table__.c.ended_at.is_(None), Call.__table__.c.answered_at.is_(None))
+        .values(queue_left_at=moment, queue_result="abandoned", ended_at=moment,
+                outcome=Outcome.abandoned_in_queue)
+    ).rowcount
+    db.session.commit()
+    if closed:
+        log.info("closed %s calls left in the queue without a status callback", closed)
+        from domain.live import publish
+
+        publish("queue")  # the consoles redraw their queue
+    return closed
+
+
+# --- retention ---------------------------------------------------------------------
+
+@job
+def purge_retention() -> dict:
+    """Delete what is older than its configured retention: call steps, lookups, SMS, audio."""
+    config = current_app.config
+    moment = now()
+    counts = {
+        "call_events": _purge(CallEvent, CallEvent.created_at, moment, config["CALL_EVENT_RETENTION_DAYS"]),
+        "lookup_attempts": _purge(LookupAttempt, LookupAttempt.created_at, moment,
+                                  config["LOOKUP_ATTEMPT_RETENTION_DAYS"]),
+        "sms_messages": _purge(SmsMessage, SmsMessage.created_at, moment, config["SMS_RETENTION_DAYS"],
+                               SmsMessage.status.in_(FINISHED_SMS)),
+        "recordings": purge_audio(config["RECORDINGS_DIR"], config["RECORDING_RETENTION_DAYS"]),
+    }
+    log.info("retention purge: %s", counts)
+    return counts
+
+
+FINISHED_SMS = (SmsStatus.sent, SmsStatus.delivered, SmsStatus.undelivered, SmsStatus.failed,
+                SmsStatus.suppressed)
+
+
+def _purge(model, column, moment: datetime, days: int, *conditions) -> int:
+    if days <= 0:  # 0 or less: keep for ever
+        return 0
+    deleted = db.session.execute(
+        delete(model).where(column < moment - timedelta(days=days), *conditions)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return deleted
+
+
+def purge_audio(folder: str, days: int) -> int:
+    """Audio files (recordings, voicemail) older than the retention, by modification time."""
+    if not folder or days <= 0 or not os.path.isdir(folder):
+        return 0
+    cutoff = time.time() - days * 86400
+    removed = 0
+    for path in Path(folder).rglob("*"):
+        if path.is_file() and path.suffix.lower() in {".mp3", ".wav", ".ogg"} and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -1,0 +1,142 @@
+"""Fixtures for jobs: a real Redis (database 14 by default), a real worker process, SMS set-up."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+JOBS_REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/14")
+CLOSED_PORT_URL = "redis://127.0.0.1:1/14"  # nothing listens there: "Redis is down"
+SMS_FROM = "+15005550006"
+
+
+def use_redis(app, url: str | None) -> None:
+    app.config["REDIS_URL"] = url or ""
+    app.extensions.pop("hotline.redis", None)
+
+
+@pytest.fixture
+def redis_url(app):
+    """Jobs go to a real Redis, flushed before and after the test."""
+    connection = redis.Redis.from_url(JOBS_REDIS_URL, socket_connect_timeout=2)
+    try:
+        connection.flushdb()
+    except redis.exceptions.ConnectionError:
+        pytest.fail(f"Redis is not answering at {JOBS_REDIS_URL}; the job tests need a real Redis")
+    previous = app.config["REDIS_URL"]
+    use_redis(app, JOBS_REDIS_URL)
+    yield JOBS_REDIS_URL
+    use_redis(app, previous)
+    connection.flushdb()
+
+
+@pytest.fixture
+def sms_ready(app, twilio_api):
+    """SMS go to the Twilio stand-in, from a sender number."""
+    previous = app.config["SMS_FROM"]
+    app.config["SMS_FROM"] = SMS_FROM
+    yield twilio_api
+    app.config["SMS_FROM"] = previous
+
+
+def worker_env(app, database_url: str, redis_url: str, twilio_url: str, **extra) -> dict:
+    """The environment a worker process reads its settings from, as the test app has them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "REDIS_"))}
+    env.update({
+        "APP_ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url, "TWILIO_API_BASE_URL": twilio_url,
+        "TWILIO_ACCOUNT_SID": app.config["TWILIO_ACCOUNT_SID"], "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "SMS_FROM": SMS_FROM, "PYTHONUNBUFFERED": "1",
+    })
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def worker_command(*queues: str, burst: bool = True) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "wsgi", "worker", *queues] + (["--burst"] if burst else [])
+
+
+def run_worker(env: dict, *queues: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """A real worker process that works the queues empty and stops (`--burst`)."""
+    result = subprocess.run(worker_command(*queues), cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def start_worker(env: dict, *queues: str) -> subprocess.Popen:
+    """A worker in the background, in its own process group (so that it can be killed whole)."""
+    return subprocess.Popen(worker_command(*queues, burst=False), cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def kill_hard(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and its work-horse: no handler runs, nothing is cleaned up."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def wait_until(condition, timeout: float = 20, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
+
+
+def add_letter(number="1234", on=None, holder_name_en="Federal Ministry of Finance", source="import"):
+    """One letter with its first TransactionEvent, as an import would leave it."""
+    from datetime import date
+
+    from extensions import db
+    from models import Direction, Entity, Status, Transaction, TransactionEvent
+
+    on = on or date(2024, 3, 15)
+    holder = db.session.query(Entity).filter_by(code="fed-finance").one_or_none()
+    if holder is None:
+        holder = Entity(code="fed-finance", name_ar="وزارة المالية الاتحادية",
+                        name_ckb="وەزارەتی دارایی فیدراڵ", name_en=holder_name_en)
+        db.session.add(holder)
+        db.session.flush()
+    letter = Transaction(number=number, date=on, direction=Direction.to_federal, subject="طلب",
+                         sender_id=holder.id, recipient_id=holder.id, holder_id=holder.id,
+                         status=Status.forwarded, status_date=date(2024, 4, 2))
+    db.session.add(letter)
+    db.session.flush()
+    db.session.add(TransactionEvent(transaction_id=letter.id, status=letter.status, holder_id=holder.id,
+                                    status_date=letter.status_date, source=source))
+    db.session.commit()
+    return letter
+
+
+def status_sms(letter, phone="+9647501234567", key="test-1", language="en"):
+    """What the IVR's key 2 does: an outbox row, committed, then dispatched."""
+    from domain.sms import dispatch_outbox, send_status_sms
+    from extensions import db
+    from models import SmsKind
+
+    message = send_status_sms(transaction=letter, phone=phone, language=language, kind=SmsKind.status, key=key)
+    db.session.commit()
+    message_id = message.id
+    dispatch_outbox()
+    return message_id
+
+
+def the_message(message_id):
+    from extensions import db
+    from models import SmsMessage
+
+    db.session.expire_all()
+    return db.session.get(SmsMessage, message_id)
