@@ -1,0 +1,124 @@
+"""After the status, does key 2 send it by SMS and key 3 subscribe, for mobiles only, once?"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import Twilio
+from extensions import db
+from ivr_helpers import Caller, add_letter
+from models import SmsKind, SmsMessage, SmsStatus, Subscription
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jobs"))
+from jobs_fixtures import redis_url, run_worker, sms_ready, worker_env  # noqa: E402,F401
+
+NUMBER, KEYED_DATE = "1234", "15032024"
+MOBILE, LANDLINE = "+9647501234567", "+96466222333"
+
+
+@pytest.fixture
+def letter(app_context):
+    return add_letter()
+
+
+def at_the_status(client, language_key="3", caller=MOBILE) -> Caller:
+    walker = Caller(Twilio(client, caller=caller))
+    walker.walk(language_key, "1", NUMBER, "1", KEYED_DATE, "1")
+    assert walker.answer.action_path == "/ivr/result"
+    return walker
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_the_result_menu_offers_sms_keys(client, letter):
+    walker = at_the_status(client)
+    assert "To get it by text message, press 2." in walker.answer.text
+    assert "To get a text message when it changes, press 3." in walker.answer.text
+
+
+def test_key_2_sends_the_status_in_the_callers_language(client, letter, sms_ready):
+    walker = at_the_status(client)
+    answer = walker.press("2")
+    assert "We are sending you this status by text message." in answer.text
+    assert answer.action_path == "/ivr/result"  # the menu again: 1 repeat, 9 another, 0 agent
+    message = db.session.scalars(select(SmsMessage)).one()
+    assert message.kind == SmsKind.status and message.language == "en" and message.to_phone == MOBILE
+    assert message.status == SmsStatus.sent  # no Redis in this test: the job ran inline
+    sent = sms_ready.messages_sent()
+    assert len(sent) == 1 and sent[0].form["Body"].startswith("5599: Your letter was forwarded.")
+
+
+def test_arabic_caller_gets_an_arabic_sms(client, letter, sms_ready):
+    walker = at_the_status(client, language_key="1")
+    answer = walker.press("2")
+    assert "سنرسل إليك هذه الحالة برسالة نصية." in answer.text
+    body = sms_ready.messages_sent()[0].form["Body"]
+    assert "محال" in body and "وزارة المالية الاتحادية" in body and "02/04/2024" in body
+
+
+def test_pressing_2_twice_or_a_replay_sends_one_sms(client, letter, sms_ready):
+    walker = at_the_status(client)
+    action = walker.answer.action
+    walker.press("2")
+    walker.twilio.post(action, Digits="2")  # Twilio replays the same webhook
+    walker.press("2")  # and the caller presses 2 again
+    assert count(SmsMessage) == 1
+    assert len(sms_ready.messages_sent()) == 1
+
+
+def test_a_landline_cannot_get_an_sms_and_is_told(client, letter, sms_ready):
+    walker = at_the_status(client, caller=LANDLINE)
+    answer = walker.press("2")
+    assert "text messages go to mobile numbers only" in answer.text
+    assert count(SmsMessage) == 0 and sms_ready.requests == []
+    answer = walker.press("3")
+    assert "text messages go to mobile numbers only" in answer.text
+    assert count(Subscription) == 0
+
+
+def test_a_withheld_number_cannot_get_an_sms(client, letter):
+    walker = at_the_status(client, caller="anonymous")
+    assert "mobile numbers only" in walker.press("2").text
+    assert count(SmsMessage) == 0
+
+
+def test_key_3_subscribes_the_number_once(client, letter):
+    walker = at_the_status(client)
+    answer = walker.press("3")
+    assert "We will send you a text message when this letter changes." in answer.text
+    walker.press("3")
+    subscription = db.session.scalars(select(Subscription)).one()
+    assert subscription.phone == MOBILE and subscription.transaction_id == letter.id
+    assert subscription.language == "en" and subscription.active
+
+
+def test_key_2_with_redis_is_sent_by_a_real_worker_once(app, client, letter, database_url, redis_url,
+                                                        sms_ready):
+    walker = at_the_status(client)
+    walker.press("2")
+    walker.press("2")
+    message = db.session.scalars(select(SmsMessage)).one()
+    assert message.status == SmsStatus.queued
+    db.session.remove()
+    run_worker(worker_env(app, database_url, redis_url, sms_ready.url), "sms")
+    assert len(sms_ready.messages_sent(to=MOBILE)) == 1
+    db.session.expire_all()
+    assert db.session.scalars(select(SmsMessage)).one().status == SmsStatus.sent
+
+
+def test_redis_down_still_answers_the_caller(app, client, letter, sms_ready):
+    from jobs_fixtures import CLOSED_PORT_URL, use_redis
+
+    use_redis(app, CLOSED_PORT_URL)
+    try:
+        answer = at_the_status(client).press("2")
+    finally:
+        use_redis(app, None)
+    assert "We are sending you this status by text message." in answer.text
+    assert db.session.scalars(select(SmsMessage)).one().status == SmsStatus.pending
