@@ -1,0 +1,87 @@
+"""Does a CSV sent to /api/v1/imports load as a job, with progress kept on its row, and notify subscribers?"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from api_fixtures import auth, sms_api, token  # noqa: F401  (fixtures)
+from domain.sms import subscribe
+from extensions import db
+from models import ImportJob, ImportState, SmsMessage, Transaction
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jobs"))
+from jobs_fixtures import redis_url, run_worker, worker_env  # noqa: E402,F401
+
+HEADER = "number,date,direction,subject,sender,recipient,holder,status,status_date,phone\n"
+
+
+def csv_of(*rows: str) -> bytes:
+    return (HEADER + "".join(row + "\n" for row in rows)).encode("utf-8")
+
+
+def row(number="7001", status="forwarded", holder="وزارة المالية الاتحادية") -> str:
+    return f"{number},2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,{holder},{status},2024-04-02,"
+
+
+def send(client, auth, content: bytes, **params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return client.post(f"/api/v1/imports?{query}", data=content, headers={**auth, "Content-Type": "text/csv"})
+
+
+def test_an_import_runs_and_reports_its_progress(client, auth):
+    answer = send(client, auth, csv_of(row("7001"), row("7002"), "bad,line"), filename="office.csv")
+    assert answer.status_code == 202
+    progress = client.get(answer.headers["Location"], headers=auth).json
+    # No Redis in this test: the job ran inline, before the answer.
+    assert progress["state"] == "done" and progress["filename"] == "office.csv"
+    assert (progress["added"], progress["rejected"], progress["processed"]) == (2, 1, 3)
+    assert progress["rejected_lines"][0]["line"] == 4
+    assert db.session.get(ImportJob, progress["id"]).content is None  # the file is not kept
+
+
+def test_a_wrong_header_is_refused_at_once(client, auth):
+    answer = send(client, auth, b"number,date\n1,2024-01-01\n")
+    assert answer.status_code == 400 and "wrong header" in answer.json["message"]
+    assert send(client, auth, b"").status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
+
+
+def test_an_unknown_import_is_404(client, auth):
+    assert client.get("/api/v1/imports/999", headers=auth).status_code == 404
+
+
+def test_a_status_change_by_csv_notifies_subscribers(client, auth, sms_api):
+    send(client, auth, csv_of(row("7001")))
+    letter = db.session.scalars(select(Transaction)).one()
+    subscribe(phone="+9647501234567", transaction=letter, language="en")
+    db.session.commit()
+    send(client, auth, csv_of(row("7001", status="replied")))
+    message = db.session.scalars(select(SmsMessage)).one()
+    assert message.to_phone == "+9647501234567" and "was answered" in message.body
+    assert len(sms_api.messages_sent()) == 1
+
+
+def test_the_cli_import_notifies_subscribers_too(app, runner, app_context, tmp_path, sms_api):
+    path = tmp_path / "letters.csv"
+    path.write_bytes(csv_of(row("7001")))
+    assert runner.invoke(args=["transactions", "import", str(path)]).exit_code == 0
+    letter = db.session.scalars(select(Transaction)).one()
+    subscribe(phone="+9647501234567", transaction=letter, language="ar")
+    db.session.commit()
+    path.write_bytes(csv_of(row("7001", holder="وزارة التخطيط الاتحادية")))
+    result = runner.invoke(args=["transactions", "import", str(path)])
+    assert "notifications queued: 1" in result.output
+    assert len(sms_api.messages_sent()) == 1
+
+
+def test_an_import_is_run_by_a_real_worker(app, client, auth, database_url, redis_url):
+    answer = send(client, auth, csv_of(*(row(str(8000 + n)) for n in range(1200))))
+    job_id = answer.json["id"]
+    assert answer.json["state"] == "pending"
+    db.session.remove()
+    run_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
+    progress = client.get(f"/api/v1/imports/{job_id}", headers=auth).json
+    assert progress["state"] == "done" and progress["added"] == 1200 and progress["processed"] == 1200
+    assert db.session.get(ImportJob, job_id).state == ImportState.done
