@@ -72,8 +72,10 @@ def _migrations_dir():
 def register_blueprints(app: Flask) -> None:
     from agent_console import bp as console_bp
     from ivr import bp as ivr_bp
-    from sms import bp as sms_bp
+
     from api import bp as api_bp
+    from inquiry import bp as inquiry_bp
+    from sms import bp as sms_bp
 
     csrf.exempt(ivr_bp)  # Twilio cannot send a CSRF token; its signature is checked instead
     csrf.exempt(sms_bp)  # the same: Twilio's signed delivery callbacks
@@ -82,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(console_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(inquiry_bp)
     if app.config["APP_ENV"] in {"development", "testing"}:
         from simulator import bp as simulator_bp
 

@@ -1,0 +1,123 @@
+"""Can a citizen look a letter up on a phone-sized screen in a real headless Chromium?"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ivr"))
+from ivr_helpers import add_letter  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 10_000
+
+
+def chromium_path() -> str:
+    # Debian's chromium; Playwright must not download a browser of its own.
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"No Chromium at {path}: install Debian's chromium or set CHROMIUM_PATH "
+                    "(the browser tests must run, not be skipped)")
+    return path
+
+
+@pytest.fixture
+def site(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="inquiry-live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def letter(app_context):
+    return add_letter()
+
+
+@contextmanager
+def phone_page(url: str):
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            yield page
+        finally:
+            browser.close()
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def fits_the_screen(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+    box = page.locator("button[type=submit]").bounding_box()
+    assert box["height"] >= 44  # a thumb-sized target
+
+
+def test_arabic_on_a_phone_right_to_left(site, letter):
+    with phone_page(site + "/inquiry") as page:
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+        fits_the_screen(page)
+        shoot(page, "inquiry-ar-form.png")
+        page.get_by_label("رقم الكتاب").fill("1234")
+        page.get_by_label("تاريخ الكتاب").fill("2024-03-15")
+        page.get_by_role("button", name="استعلام").click()
+        result = page.locator("[data-test=result]")
+        result.wait_for()
+        assert "محال" in result.inner_text() and "وزارة المالية الاتحادية" in result.inner_text()
+        assert "2 نيسان 2024" in result.inner_text()
+        fits_the_screen(page)
+        shoot(page, "inquiry-ar-result.png")
+
+
+def test_english_on_a_phone_and_one_message_for_a_miss(site, letter):
+    with phone_page(site + "/inquiry?lang=en") as page:
+        assert page.locator("html").get_attribute("dir") == "ltr"
+        page.get_by_label("Letter number").fill("9999")
+        page.get_by_label("Letter date").fill("2024-03-15")
+        page.get_by_role("button", name="Look up").click()
+        message = page.locator("[data-test=message]")
+        message.wait_for()
+        assert "could not find a letter with this number and date" in message.inner_text()
+        shoot(page, "inquiry-en-not-found.png")
+        page.get_by_label("Letter number").fill("1234")
+        page.get_by_role("button", name="Look up").click()
+        page.locator("[data-test=result]").wait_for()
+        assert "Federal Ministry of Finance" in page.locator("[data-test=result]").inner_text()
+        fits_the_screen(page)
+        shoot(page, "inquiry-en-result.png")
+
+
+def test_kurdish_by_the_language_link(site, letter):
+    with phone_page(site + "/inquiry?lang=en") as page:
+        page.get_by_role("link", name="کوردی").click()
+        page.wait_for_url("**lang=ckb")
+        assert page.locator("html").get_attribute("lang") == "ckb"
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        page.get_by_label("ژمارەی نووسراو").fill("1234")
+        page.get_by_label("بەرواری نووسراو").fill("2024-03-15")
+        page.get_by_role("button", name="پرسیارکردن").click()
+        page.locator("[data-test=result]").wait_for()
+        assert "وەزارەتی دارایی فیدراڵ" in page.locator("[data-test=result]").inner_text()
+        shoot(page, "inquiry-ckb-result.png")
