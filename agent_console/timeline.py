@@ -21,10 +21,7 @@ MILESTONES = {
     "ended": _l("Call ended"),
 }
 # Steps the call screen does not name (it shows only what an agent needs).
-MORE_STEPS = {
-    "not_found": _l("After not found"),
-    "survey": _l("Satisfaction survey"),
-}
+MORE_STEPS = {"survey": _l("Satisfaction survey")}
 
 
 @dataclass(frozen=True)

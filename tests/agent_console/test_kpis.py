@@ -154,3 +154,70 @@ def test_a_week_starting_today_is_one_day():
 def test_a_period_cannot_end_before_it_starts():
     with pytest.raises(ValueError):
         Period(date(2025, 3, 10), date(2025, 3, 9))
+
+
+# --- the KPI page ---------------------------------------------------------------------------
+
+def kpi_page(app, query: str, username: str = "sami"):
+    from records_helpers import logged_in_client
+
+    return logged_in_client(app, username).get(f"/console/kpis?{query}")
+
+
+def tile(html: str, name: str) -> str:
+    return html.split(f'id="tile-{name}"')[1].split('<span class="num">')[1].split("</span>")[0]
+
+
+@pytest.fixture
+def supervisors(app):
+    with app.app_context():
+        add_user("sami", Role.supervisor)
+        add_user("salma", Role.supervisor, language="ar")
+        add_user("aya_agent", Role.agent)
+
+
+def test_the_page_shows_the_days_figures(app, the_day, supervisors):
+    page = kpi_page(app, "period=custom&start=2025-03-10&end=10/03/2025")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert tile(html, "offered") == "7" and tile(html, "containment") == "29%"
+    assert tile(html, "queued") == "4" and tile(html, "answered") == "3" and tile(html, "abandoned") == "1"
+    assert tile(html, "service-level") == "50%" and tile(html, "asa") == "0:32" and tile(html, "aht") == "2:08"
+    assert tile(html, "callbacks") == "2" and tile(html, "survey") == "4.0"
+    assert html.count("<svg") == 2  # calls per hour and service level per hour for one day
+    assert 'id="kpi-days"' not in html and "Aya" in html and "Bashir" in html
+    assert "23:00–00:00" in html  # the call that crossed midnight, in the hour it began
+
+
+def test_several_days_add_the_daily_chart_and_table(app, the_day, supervisors):
+    html = kpi_page(app, "period=custom&start=2025-03-09&end=2025-03-11").get_data(as_text=True)
+    assert html.count("<svg") == 3 and 'id="kpi-days"' in html
+    assert tile(html, "offered") == "9"
+
+
+@pytest.mark.parametrize("preset", ["today", "yesterday", "week", "month", "", "nonsense"])
+def test_every_preset_period_opens(app, supervisors, preset):
+    page = kpi_page(app, f"period={preset}")
+    assert page.status_code == 200
+    assert tile(page.get_data(as_text=True), "offered") == "0"
+
+
+@pytest.mark.parametrize("query, message", [
+    ("period=custom&start=&end=2025-03-10", "Write the day as DD/MM/YYYY"),
+    ("period=custom&start=2025-02-30&end=2025-03-10", "Write the day as DD/MM/YYYY"),
+    ("period=custom&start=2025-03-10&end=2025-03-01", "The last day comes before the first day."),
+    ("period=custom&start=2020-01-01&end=2025-03-10", "Choose at most 366 days."),
+])
+def test_a_bad_custom_period_is_explained(app, supervisors, query, message):
+    page = kpi_page(app, query)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and message in html and 'id="kpi-tiles"' not in html
+
+
+def test_the_arabic_page_reads_right_to_left(app, the_day, supervisors):
+    html = kpi_page(app, "period=custom&start=2025-03-10&end=2025-03-10", "salma").get_data(as_text=True)
+    assert 'dir="rtl"' in html and "<svg" in html
+
+
+def test_agents_may_not_see_the_kpis(app, supervisors):
+    assert kpi_page(app, "period=today", "aya_agent").status_code == 403

@@ -1,0 +1,182 @@
+"""The supervisors' pages in a real headless Chromium: the KPI dashboard (English and Arabic)
+and the call log, with screenshots under test-artifacts/ to look at."""
+from __future__ import annotations
+
+import os
+import random
+import re
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from domain.live import InProcessBroker
+from extensions import db
+from models import Outcome, Role
+from records_helpers import PASSWORD, add_user
+from supervisor_helpers import add_call, add_callback, add_step
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TIMEOUT_MS = 10_000
+MONTH_START = date(2025, 3, 1)
+
+
+def chromium_path() -> str:
+    # Debian's chromium by default; Playwright must not download a browser of its own.
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"No Chromium at {path}: install Debian's chromium or set CHROMIUM_PATH "
+                    "to a Chromium binary (the browser tests must run, not be skipped)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(app):
+    """The test app on a real threaded server, with an in-process live broker."""
+    app.extensions["hotline.broker"] = InProcessBroker()
+    keepalive, refresh = app.config["SSE_KEEPALIVE_S"], app.config["WALLBOARD_REFRESH_S"]
+    app.config["SSE_KEEPALIVE_S"] = app.config["WALLBOARD_REFRESH_S"] = 1
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, name="supervisor-live-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(timeout=5)
+    app.config["SSE_KEEPALIVE_S"], app.config["WALLBOARD_REFRESH_S"] = keepalive, refresh
+    app.extensions.pop("hotline.broker", None)
+
+
+def new_page(browser, width: int = 1360, height: int = 900):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(base + "/console/login")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('form:has(input[name="password"]) button[type="submit"]')
+    page.wait_for_url(re.compile(r"/console/"))
+
+
+@pytest.fixture
+def a_month_of_calls(app_context):
+    """Two weeks of a plausible centre: busy mornings, quiet nights, three agents."""
+    chance = random.Random(5599)
+    agents = [add_user(name, Role.agent, display_name=shown) for name, shown in
+              [("aya", "Aya Hassan"), ("bashir", "Bashir Omar"), ("rezan", "Rezan Ali")]]
+    add_user("sami", Role.supervisor, display_name="Sami Aziz", language="en")
+    add_user("salma", Role.supervisor, display_name="سلمى", language="ar")
+    for day in range(14):
+        for _ in range(chance.randint(14, 26)):
+            hour = chance.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 9, 12, 12, 11, 9, 8, 9, 8, 6,
+                                                      4, 3, 2, 2, 2, 1, 1])[0]
+            start = f"{MONTH_START + timedelta(days=day)} {hour:02d}:{chance.randint(0, 59):02d}:{chance.randint(0, 59):02d}"
+            language = chance.choices(["ar", "ckb", "en", None], weights=[60, 30, 6, 4])[0]
+            roll = chance.random()
+            if roll < 0.45:
+                add_call(start, language=language, commit=False)
+            elif roll < 0.85:
+                add_call(start, language=language, outcome=Outcome.agent_answered, queued_after=50,
+                         answered_after=chance.choice([5, 12, 20, 25, 28, 35, 48, 70]), talk=chance.randint(60, 400),
+                         wrap=chance.randint(10, 60), agent=chance.choice(agents), commit=False,
+                         survey=chance.choice([None, 3, 4, 5, 5]), ended_after=800)
+            elif roll < 0.95:
+                add_call(start, language=language, outcome=Outcome.abandoned_in_queue, queued_after=40,
+                         left_after=chance.randint(10, 180), commit=False)
+            else:
+                add_call(start, language=language, outcome=Outcome.hung_up_in_ivr, commit=False)
+        db.session.commit()
+        if day % 3 == 0:
+            add_callback(f"{MONTH_START + timedelta(days=day)} 20:15:00", language="ar")
+    return walked_call(agents[0])
+
+
+def walked_call(agent) -> int:
+    """One call with every IVR step, as the timeline shows it."""
+    call = add_call("2025-03-14 10:02:00", language="en", caller="+9647701234567", outcome=Outcome.agent_answered,
+                    queued_after=62, answered_after=18, talk=210, wrap=45, agent=agent, survey=5,
+                    disposition="status_explained", notes="Asked when Finance will reply; explained the usual delay.",
+                    asked_number="1234", found=False, queue_result="redirected", ended_after=400,
+                    twilio_status="completed", duration_s=400)
+    steps = [
+        ("incoming", None, "greeted", ["welcome", "language_option.ar", "language_option.ckb", "language_option.en"]),
+        ("language", "3", "en", ["main_menu"]),
+        ("menu", "1", "ask_number", ["ask_number"]),
+        ("number", "1234", "readback", ["readback_number"]),
+        ("number_confirm", "1", "ask_date", ["ask_date"]),
+        ("date", "15032024", "readback", ["readback_date"]),
+        ("date_confirm", "1", "not_found", ["not_found", "not_found_menu"]),
+        ("not_found_menu", "0", "queued", ["transfer"]),
+    ]
+    for n, (step, digits, result, spoken) in enumerate(steps):
+        add_step(call, step, digits=digits, result=result, spoken=spoken, after=4 + n * 7)
+    return call.id
+
+
+@pytest.mark.parametrize("language, direction", [("en", "ltr"), ("ar", "rtl")])
+def test_the_kpi_dashboard_draws_tiles_tables_and_charts(app, server, browser, a_month_of_calls, language,
+                                                          direction):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = new_page(browser)
+    log_in(page, server, "sami" if language == "en" else "salma")
+    page.goto(f"{server}/console/kpis?period=custom&start={MONTH_START}&end={MONTH_START + timedelta(days=13)}")
+    assert page.locator("html").get_attribute("dir") == direction
+    offered = page.locator("#tile-offered .tile-value").inner_text()
+    assert int(offered) > 200
+    assert page.locator(".chart svg").count() == 3
+    assert page.locator(".chart svg rect.bar").count() > 20
+    assert page.locator("#kpi-days tbody tr").count() == 14
+    assert page.locator("#kpi-agents tbody tr").count() == 4  # three agents and "no agent"
+    # In Arabic the first hour's bar is drawn on the right, as the page reads.
+    first_bar, last_bar = bar_x(page, "00"), bar_x(page, "23")
+    if first_bar is not None and last_bar is not None:
+        assert (first_bar < last_bar) == (direction == "ltr")
+    page.screenshot(path=str(ARTIFACTS / f"kpis-{language}.png"), full_page=True)
+    page.context.close()
+
+
+def bar_x(page, hour: str) -> float | None:
+    bars = page.locator(".chart").first.locator("rect.bar", has=page.locator(f"title:text-matches('^{hour} ')"))
+    if bars.count() == 0:
+        return None
+    return float(bars.first.get_attribute("x"))
+
+
+def test_the_call_log_and_a_timeline(app, server, browser, a_month_of_calls):
+    page = new_page(browser)
+    log_in(page, server, "sami")
+    page.goto(f"{server}/console/calls")
+    assert page.locator("table.call-log tbody tr").count() == 50
+    page.select_option('select[name="outcome"]', "abandoned_in_queue")
+    page.click('form.filters button[type="submit"]')
+    page.wait_for_url(re.compile(r"q="))
+    outcomes = page.locator("table.call-log tbody tr td:nth-child(4)").all_inner_texts()
+    assert outcomes and set(outcomes) == {"Abandoned in queue"}
+    page.screenshot(path=str(ARTIFACTS / "call-log-en.png"), full_page=True)
+    page.locator("table.call-log a", has_text="Timeline").first.click()
+    page.wait_for_url(re.compile(r"/timeline$"))
+    assert page.locator(".call-timeline li.milestone").count() >= 2
+    page.goto(f"{server}/console/calls/{a_month_of_calls}/timeline")
+    assert page.locator(".call-timeline li.step").count() == 8
+    assert page.locator(".heard q", has_text="Please key in the number of the letter").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "call-timeline-en.png"), full_page=True)
+    page.context.close()
