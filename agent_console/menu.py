@@ -18,6 +18,7 @@ MENU = [
     ("console.wallboard", _l("Wallboard"), Role.supervisor),
     ("console.agents", _l("Agents"), Role.supervisor),
     ("console.audit_log", _l("Audit log"), Role.supervisor),
+    ("console.imports", _l("Imports"), Role.admin),
 ]
 
 

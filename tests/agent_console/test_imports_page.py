@@ -1,0 +1,53 @@
+"""Can an admin upload a CSV in the console and watch it load, and nobody else?"""
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import select
+
+from extensions import db
+from models import ImportJob, ImportState, Transaction
+from records_helpers import csrf_token, fresh_login_limits, logged_in_client, staff  # noqa: F401
+
+CSV = ("number,date,direction,subject,sender,recipient,holder,status,status_date,phone\n"
+       "9001,2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"
+       "وزارة المالية الاتحادية,forwarded,2024-04-02,\n"
+       "9002,2024-03-15,sideways,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"
+       "وزارة المالية الاتحادية,forwarded,2024-04-02,\n").encode()
+
+
+def upload(client, content: bytes, name="june.csv"):
+    return client.post("/console/imports", data={
+        "csrf_token": csrf_token(client, "/console/imports"), "file": (io.BytesIO(content), name),
+    }, content_type="multipart/form-data")
+
+
+def test_an_admin_uploads_a_csv_and_sees_its_progress(app, staff):
+    client = logged_in_client(app, "adam")
+    assert upload(client, CSV).status_code == 302
+    with app.app_context():
+        job = db.session.scalars(select(ImportJob)).one()
+        assert job.source == "console" and job.requested_by == "adam"
+        assert job.state == ImportState.done  # no Redis here: it ran inline
+        assert db.session.scalars(select(Transaction.number)).all() == ["9001"]
+        job_id = job.id
+    status = client.get(f"/console/imports/{job_id}.json").json
+    assert (status["added"], status["rejected"], status["processed"], status["total_lines"]) == (1, 1, 2, 2)
+    page = client.get("/console/imports").get_data(as_text=True)
+    assert "june.csv" in page and "line 3: direction" in page and 'data-state="done"' in page
+
+
+def test_a_wrong_header_is_told_and_nothing_is_queued(app, staff):
+    client = logged_in_client(app, "adam")
+    answer = upload(client, b"a,b\n1,2\n")
+    assert answer.status_code == 302
+    page = client.get("/console/imports").get_data(as_text=True)
+    assert "wrong header" in page
+    with app.app_context():
+        assert db.session.scalars(select(ImportJob)).first() is None
+
+
+def test_only_admins_import(app, staff):
+    client = logged_in_client(app, "sami")
+    assert client.get("/console/imports").status_code == 403
+    assert client.get("/console/imports/1.json").status_code == 403
