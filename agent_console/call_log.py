@@ -18,8 +18,6 @@ from flask import (Response, abort, current_app, flash, redirect, render_templat
                    stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-
 from agent_console import bp
 from agent_console.access import client_address, supervisor_required
 from agent_console.call_screen import disposition_label, duration
@@ -29,11 +27,12 @@ from agent_console.records import number_error
 from agent_console.timeline import timeline_entries
 from domain.agent_calls import handle_seconds, queue_seconds
 from domain.audit import audit
+from domain.audit_log import user_choices
 from domain.call_log import NO_LANGUAGE, CallFilters, call_log_page, call_log_rows
 from domain.lookup import ascii_digits, check_number
 from domain.phones import national_format, normalize_phone
 from extensions import db
-from models import Call, Outcome, User
+from models import Call, Outcome
 
 PAGE_SIZE = 50
 MAX_FIELD = 64  # longer filter values are cut before they are read
@@ -135,11 +134,6 @@ def kept_search(search_id: str | None) -> dict | None:
 
 # --- the pages ---------------------------------------------------------------------------------
 
-def agent_choices() -> list[tuple[int, str]]:
-    users = db.session.execute(select(User.id, User.display_name, User.username).order_by(User.display_name))
-    return [(row.id, row.display_name or row.username) for row in users]
-
-
 def render_log(raw: dict, errors: dict, filters: CallFilters | None, search_id: str | None, status: int = 200):
     page = None
     if filters is not None:
@@ -152,7 +146,7 @@ def render_log(raw: dict, errors: dict, filters: CallFilters | None, search_id: 
             page = call_log_page(filters, tz_name=current_app.config["TIMEZONE"], size=PAGE_SIZE)
     return render_template(
         "console/call_log.html", raw=raw, errors=errors, page=page, search_id=search_id,
-        filtered=bool(filters and filters.any), agents=agent_choices(), outcomes=list(Outcome),
+        filtered=bool(filters and filters.any), agents=user_choices(), outcomes=list(Outcome),
         languages=[*LABELS["language"].items(), (NO_LANGUAGE, _("Not chosen"))],
         queue_seconds=queue_seconds, handle_seconds=handle_seconds, duration=duration,
         disposition_label=disposition_label, outcome_tone=outcome_tone,
