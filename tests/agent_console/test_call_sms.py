@@ -1,0 +1,60 @@
+"""From the call screen, can the agent send the caller the letter's status by SMS, once per call?"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from conftest import Twilio
+from console_helpers import agent_client, csrf_token, enqueue_caller, letter
+from domain.agent_calls import claim
+from extensions import db
+from models import AuditEntry, Call, SmsKind, SmsMessage, User
+
+
+@pytest.fixture
+def sms_to_stand_in(app, twilio_api):
+    app.config["SMS_FROM"] = "+15005550006"
+    yield twilio_api
+    app.config["SMS_FROM"] = ""
+
+
+def taken(app, client, caller: str):
+    record = letter()
+    call = enqueue_caller(client, 1, caller=caller)
+    browser = agent_client(app, "amira")
+    assert claim(call.id, db.session.scalar(select(User).where(User.username == "amira")))
+    Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}")
+    return browser, db.session.get(Call, call.id), record
+
+
+def send(browser, call, record):
+    token = csrf_token(browser, f"/console/calls/{call.id}")
+    answer = browser.post(f"/console/calls/{call.id}/sms/{record.id}", data={"csrf_token": token})
+    assert answer.status_code == 302
+    return browser.get(answer.headers["Location"])  # the call screen, with the flashed outcome
+
+
+def test_the_agent_sends_the_status_once_per_call(app, app_context, client, sms_to_stand_in):
+    browser, call, record = taken(app, client, "+9647501234567")
+    assert "Send status by SMS" in browser.get(f"/console/calls/{call.id}").get_data(as_text=True)
+    first = send(browser, call, record)
+    assert "The status is being sent by SMS." in first.get_data(as_text=True)
+    again = send(browser, call, record)
+    assert "already sent by SMS on this call" in again.get_data(as_text=True)
+    message = db.session.scalars(select(SmsMessage)).one()
+    assert message.kind == SmsKind.agent and message.call_id == call.id and message.user_id is not None
+    assert len(sms_to_stand_in.messages_sent(to="+9647501234567")) == 1
+    assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "send_sms")).first() is not None
+
+
+def test_a_landline_caller_cannot_be_sent_an_sms(app, app_context, client, sms_to_stand_in):
+    browser, call, record = taken(app, client, "+96466222333")
+    answer = send(browser, call, record)
+    assert "not a mobile number" in answer.get_data(as_text=True)
+    assert db.session.scalars(select(SmsMessage)).first() is None
+
+
+def test_only_a_letter_on_this_calls_screen(app, app_context, client):
+    browser, call, record = taken(app, client, "+9647501234567")
+    token = csrf_token(browser, f"/console/calls/{call.id}")
+    assert browser.post(f"/console/calls/{call.id}/sms/{record.id + 99}", data={"csrf_token": token}).status_code == 404
