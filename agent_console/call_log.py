@@ -24,7 +24,7 @@ from agent_console.call_screen import disposition_label, duration
 from agent_console.labels import LABELS
 from agent_console.paging import page_cursor
 from agent_console.records import number_error
-from agent_console.timeline import timeline_entries
+from agent_console.timeline import sms_kind_label, sms_status_label, timeline_entries
 from domain.agent_calls import handle_seconds, queue_seconds
 from domain.audit import audit
 from domain.audit_log import user_choices
@@ -186,7 +186,8 @@ def call_timeline(call_id: int):
     return render_template(
         "console/call_timeline.html", call=call, entries=timeline_entries(call),
         queue_s=queue_seconds(call), handle_s=handle_seconds(call), duration=duration,
-        disposition_label=disposition_label, outcome_tone=outcome_tone,
+        disposition_label=disposition_label, outcome_tone=outcome_tone, sms_kind_label=sms_kind_label,
+        sms_status_label=sms_status_label,
     )
 
 

@@ -19,6 +19,23 @@ MILESTONES = {
     "agent_ended": _l("Agent's leg ended"),
     "wrapped_up": _l("Wrapped up"),
     "ended": _l("Call ended"),
+    "sms": _l("SMS"),
+    "subscribed": _l("Asked for an SMS when the letter changes"),
+}
+SMS_KINDS = {
+    "status": _l("the letter's status, asked for in the IVR"),
+    "agent": _l("the letter's status, sent by the agent"),
+    "notification": _l("a change of the letter"),
+}
+SMS_STATUSES = {
+    "pending": _l("waiting to be sent"),
+    "queued": _l("waiting to be sent"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "delivered": _l("delivered"),
+    "undelivered": _l("not delivered"),
+    "failed": _l("failed"),
+    "suppressed": _l("not sent (SMS switched off)"),
 }
 # Steps the call screen does not name (it shows only what an agent needs).
 MORE_STEPS = {"survey": _l("Satisfaction survey")}
@@ -39,6 +56,14 @@ def prompt_text(key: str, language: str) -> str | None:
     if not placeholders(template):
         return render_text(key, language)
     return template.format(**{name: "…" for name in placeholders(template)})
+
+
+def sms_kind_label(code: str | None) -> str:
+    return str(SMS_KINDS.get(code, code or ""))
+
+
+def sms_status_label(code: str | None) -> str:
+    return str(SMS_STATUSES.get(code, code or ""))
 
 
 def entry_title(entry: Entry) -> str:

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from models import Call
+from sqlalchemy import select
+
+from extensions import db
+from models import Call, SmsMessage, Subscription, User
 
 # IVR steps whose keys must never be shown (a PIN, an ID number...). None are secret today;
 # a step added later that reads something private is listed here and nowhere else.
@@ -60,9 +63,32 @@ def milestones(call: Call) -> list[Entry]:
     return [entry for entry in found if entry.at is not None]
 
 
-# Each source gives the entries of one kind of record. SMS sent during the call: add a
-# source reading the SMS outbox rows of this call (by call_id) once that model exists.
-SOURCES = (ivr_steps, milestones)
+def sms_messages(call: Call) -> list[Entry]:
+    """The SMS sent about this call: when it was queued, its kind, its delivery status."""
+    rows = db.session.execute(
+        select(SmsMessage.created_at, SmsMessage.kind, SmsMessage.status, SmsMessage.to_phone,
+               User.display_name, User.username)
+        .outerjoin(User, User.id == SmsMessage.user_id)
+        .where(SmsMessage.call_id == call.id).order_by(SmsMessage.id)
+    )
+    return [
+        Entry(row.created_at, "sms", result=row.status.value,
+              detail={"sms_kind": row.kind.value, "to": row.to_phone, "agent": row.display_name or row.username})
+        for row in rows
+    ]
+
+
+def subscriptions(call: Call) -> list[Entry]:
+    """The caller asked to be told by SMS when a letter changes."""
+    rows = db.session.execute(
+        select(Subscription.created_at, Subscription.phone).where(Subscription.call_id == call.id)
+        .order_by(Subscription.id)
+    )
+    return [Entry(row.created_at, "subscribed", detail={"to": row.phone}) for row in rows]
+
+
+# Each source gives the entries of one kind of record; a new kind is one more function here.
+SOURCES = (ivr_steps, milestones, sms_messages, subscriptions)
 
 
 def call_timeline(call: Call) -> list[Entry]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -310,3 +310,26 @@ def test_agents_may_not_open_the_log(app, calls):
     assert client.get("/console/calls").status_code == 403
     assert client.get(f"/console/calls/{calls['answered']}/timeline").status_code == 403
     assert client.get("/console/calls.csv").status_code == 403
+
+
+def test_the_timeline_shows_the_sms_sent_and_the_subscription(app, walked_call):
+    from models import Call, SmsKind, SmsMessage, SmsStatus, Subscription
+
+    with app.app_context():
+        call = db.session.get(Call, walked_call)
+        letter = add_letter("1234")
+        db.session.add_all([
+            SmsMessage(idempotency_key="k1", to_phone="+9647501234567", body="private words", language="en",
+                       kind=SmsKind.status, status=SmsStatus.delivered, call_id=call.id,
+                       created_at=call.started_at + timedelta(seconds=30)),
+            Subscription(phone="+9647501234567", transaction_id=letter.id, language="en", call_id=call.id,
+                         created_at=call.started_at + timedelta(seconds=31)),
+        ])
+        db.session.commit()
+    html = logged_in_client(app, "sami").get(f"/console/calls/{walked_call}/timeline").get_data(as_text=True)
+    sms = html.split('data-kind="sms"')[1].split("</li>")[0]
+    assert "the letter&#39;s status, asked for in the IVR" in sms and "delivered" in sms
+    assert "0750 123 4567" in sms
+    assert "private words" not in html  # the message's text stays in the outbox
+    assert 'data-kind="subscribed"' in html
+    assert html.index("Letter number keyed") < html.index('data-kind="sms"') < html.index("Main menu")
