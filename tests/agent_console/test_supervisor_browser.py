@@ -1,5 +1,5 @@
-"""The supervisors' pages in a real headless Chromium: the KPI dashboard (English and Arabic)
-and the call log, with screenshots under test-artifacts/ to look at."""
+"""The supervisors' pages in a real headless Chromium: the KPI dashboard (English and Arabic),
+the call log and the wallboard updating live, with screenshots under test-artifacts/ to look at."""
 from __future__ import annotations
 
 import os
@@ -10,11 +10,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
+from console_helpers import enqueue_caller
 from domain.live import InProcessBroker
 from extensions import db
-from models import Outcome, Role
+from models import Outcome, Presence, Role
 from records_helpers import PASSWORD, add_user
 from supervisor_helpers import add_call, add_callback, add_step
 
@@ -179,4 +181,36 @@ def test_the_call_log_and_a_timeline(app, server, browser, a_month_of_calls):
     assert page.locator(".call-timeline li.step").count() == 8
     assert page.locator(".heard q", has_text="Please key in the number of the letter").count() == 1
     page.screenshot(path=str(ARTIFACTS / "call-timeline-en.png"), full_page=True)
+    page.context.close()
+
+
+@pytest.fixture
+def a_staffed_centre(app_context):
+    add_user("sami", Role.supervisor, display_name="Sami Aziz", language="en")
+    add_user("salma", Role.supervisor, display_name="سلمى", language="ar", presence=Presence.offline)
+    for name, presence in [("aya", Presence.available), ("bashir", Presence.available), ("rezan", Presence.on_call),
+                           ("dilan", Presence.on_call), ("evin", Presence.wrap_up), ("faris", Presence.away)]:
+        add_user(name, Role.agent, presence=presence)
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_wallboard_shows_a_caller_join_the_queue_without_a_reload(app, app_context, client, server, browser,
+                                                                      a_staffed_centre, language):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = new_page(browser, 1600, 900)
+    log_in(page, server, "sami" if language == "en" else "salma")
+    page.goto(f"{server}/console/wallboard")
+    page.locator('#live-status[data-state="live"]').wait_for()
+    expect(page.locator('[data-value="waiting"]')).to_have_text("0")
+    expect(page.locator('[data-value="available"]')).to_have_text("2")
+    loaded_at = page.evaluate("performance.timing.navigationStart")
+
+    enqueue_caller(client, 1, ask_letter=False)
+    enqueue_caller(client, 2, caller="+9647709876543", ask_letter=False)
+
+    expect(page.locator('[data-value="waiting"]')).to_have_text("2")
+    expect(page.locator("#board-longest .num")).to_have_text(re.compile(r"^0:0\d$"))
+    assert page.evaluate("performance.timing.navigationStart") == loaded_at  # no reload happened
+    page.wait_for_timeout(1200)  # one tick of the longest wait
+    page.screenshot(path=str(ARTIFACTS / f"wallboard-{language}.png"))
     page.context.close()
