@@ -17,6 +17,7 @@ from domain.lookup import check_date, check_number, find_transactions
 from domain.phones import caller_key, is_mobile, normalize_phone
 from domain.sms import dispatch_outbox, send_status_sms, subscribe
 from domain.queue import publish_queue
+from domain.survey import survey_wanted
 from domain.throttle import Limits, Throttle, caller_throttle, number_throttle, record_attempt
 from extensions import db
 from ivr import bp, twiml
@@ -492,6 +493,10 @@ def agent_done(turn: Turn, call):
         return back_to_queue(turn, call), f"missed:{dial_status}"
     if call.agent_id is not None and (agent is None or call.agent_id == agent.id):
         agent_leg_ended(call, agent)
+    if survey_wanted(call, enabled=current_app.config["SURVEY_ENABLED"], dial_status=dial_status,
+                     caller_on_line=caller_still_here):
+        turn.say("survey_ask")  # the key pressed goes to ivr/survey.py
+        return turn.ask("ivr.survey"), "survey"
     turn.say("goodbye")
     return turn.hang_up(), f"ended:{dial_status or 'unknown'}"
 
