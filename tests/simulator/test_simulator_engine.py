@@ -60,7 +60,8 @@ def test_a_known_letter_is_spoken_with_status_holder_and_date_only(app, call):
     assert turn.text() == (
         "This letter has been forwarded. It is now held by the Ministry of Planning. "
         "The last change was on 2 April 2024.\n"
-        "To hear this again, press 1. For another letter, press 9. To speak to an agent, press 0."
+        "To hear this again, press 1. To get it by text message, press 2. To get a text message "
+        "when it changes, press 3. For another letter, press 9. To speak to an agent, press 0."
     )
     assert "subject" not in turn.text().lower()
 
