@@ -9,14 +9,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from simulator import twilio_shapes as shapes
+from simulator.twilio_shapes import new_sid, rfc2822_now, twilio_error  # noqa: F401  (used by tests)
 
 API = "/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})"
 CALL = re.compile(API + r"/Calls/(?P<sid>CA[0-9a-zA-Z]+)\.json$")
@@ -29,14 +29,6 @@ class Recorded:
     method: str
     path: str
     form: dict[str, str]
-
-
-def new_sid(prefix: str) -> str:
-    return prefix + secrets.token_hex(16)
-
-
-def rfc2822_now() -> str:
-    return format_datetime(datetime.now(timezone.utc))
 
 
 class TwilioStandIn:
@@ -101,33 +93,11 @@ class TwilioStandIn:
 
     # --- resources, shaped like Twilio's ------------------------------------------------
     def call_resource(self, sid: str, form: dict, status: str = "in-progress") -> dict:
-        now = rfc2822_now()
-        base = f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}"
-        return {
-            "sid": sid, "account_sid": self.account_sid, "parent_call_sid": None,
-            "date_created": now, "date_updated": now, "start_time": now, "end_time": None,
-            "to": form.get("To", "+9645599"), "to_formatted": form.get("To", "+9645599"),
-            "from": form.get("From", "+9647501234567"), "from_formatted": form.get("From", "+9647501234567"),
-            "phone_number_sid": None, "status": status, "duration": None, "price": None,
-            "price_unit": "USD", "direction": "inbound", "answered_by": None, "api_version": "2010-04-01",
-            "forwarded_from": None, "group_sid": None, "caller_name": None, "queue_time": "0",
-            "trunk_sid": None, "uri": base + ".json",
-            "subresource_uris": {"notifications": base + "/Notifications.json",
-                                 "recordings": base + "/Recordings.json"},
-        }
+        direction = "outbound-api" if status == "queued" else "inbound"
+        return shapes.call_resource(self.account_sid, sid, form, status=status, direction=direction)
 
     def message_resource(self, form: dict) -> dict:
-        now = rfc2822_now()
-        sid = new_sid("SM")
-        message = {
-            "sid": sid, "account_sid": self.account_sid, "messaging_service_sid": None,
-            "to": form.get("To"), "from": form.get("From"), "body": form.get("Body", ""),
-            "status": "queued", "num_segments": "1", "num_media": "0", "direction": "outbound-api",
-            "api_version": "2010-04-01", "price": None, "price_unit": "USD", "error_code": None,
-            "error_message": None, "date_created": now, "date_updated": now, "date_sent": None,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-            "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
-        }
+        message = shapes.message_resource(self.account_sid, new_sid("SM"), form)
         with self._lock:
             self.messages.append(message)  # kept from the moment the request arrives, as Twilio does
         return message
@@ -137,16 +107,7 @@ class TwilioStandIn:
         to = query.get("To")
         with self._lock:
             found = [m for m in reversed(self.messages) if to is None or m["to"] == to]
-        size = int(query.get("PageSize", "50"))
-        uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        return {"messages": found[:size], "end": min(size, len(found)) - 1, "start": 0, "page": 0,
-                "page_size": size, "first_page_uri": uri, "next_page_uri": None,
-                "previous_page_uri": None, "uri": uri}
-
-
-def twilio_error(code: int, message: str, status: int) -> dict:
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status}
+        return shapes.message_page(self.account_sid, found, int(query.get("PageSize", "50")))
 
 
 class TwilioHandler(BaseHTTPRequestHandler):
