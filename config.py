@@ -5,9 +5,12 @@ import os
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 TWILIO_API_DEFAULT = "https://api.twilio.com"
+# Where the app serves its own Twilio REST stand-in, in development and testing only.
+DEV_TWILIO_PATH = "/dev/twilio"
 # Only used in development, so that the call simulator can sign requests the app accepts.
 DEVELOPMENT_AUTH_TOKEN = "development-only-auth-token"
 
@@ -94,6 +97,10 @@ def engine_options(settings) -> dict:
             "options": f"-c statement_timeout={settings['DB_STATEMENT_TIMEOUT_MS']}",
         },
     }
+
+
+def points_at_dev_twilio(base_url: str) -> bool:
+    return urlsplit(base_url).path.rstrip("/").endswith(DEV_TWILIO_PATH)
 
 
 def default_database_url() -> str:
@@ -232,6 +239,13 @@ class Config:
             )
         if not self.TWILIO_VALIDATE_SIGNATURES:
             raise RuntimeError("TWILIO_VALIDATE_SIGNATURES cannot be off in production")
+        if points_at_dev_twilio(self.TWILIO_API_BASE_URL):
+            # Those routes do not exist in production: every Take and callback would fail.
+            raise RuntimeError(
+                f"TWILIO_API_BASE_URL ({self.TWILIO_API_BASE_URL}) points at the development "
+                f"Twilio stand-in ({DEV_TWILIO_PATH}), which production does not serve; "
+                "unset it to use Twilio"
+            )
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in vars(self) if name.isupper()}

@@ -1,6 +1,7 @@
 """The records of the hotline, one module per aggregate."""
 from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, LookupAttempt, Outcome
 from models.audit import AuditEntry
+from models.dev_twilio import DevTwilioCall, DevTwilioRequest
 from models.entity import Entity
 from models.transaction import Direction, Status, Transaction, TransactionEvent
 from models.user import EndpointKind, Presence, Role, User
@@ -16,6 +17,8 @@ __all__ = [
     "SmsStatus",
     "Subscription",
     "AuditEntry",
+    "DevTwilioCall",
+    "DevTwilioRequest",
     "EndpointKind",
     "Presence",
     "Role",

@@ -71,3 +71,16 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def dev_twilio(app, live_server):
+    """The app's own development Twilio stand-in, served on the live server, as the app's
+    twilio client's API base URL (as scripts/run-demo sets it). Yields that base URL."""
+    base_url = live_server + "/dev/twilio"
+    previous = app.config["TWILIO_API_BASE_URL"]
+    app.config["TWILIO_API_BASE_URL"] = base_url
+    app.extensions.pop("hotline.twilio", None)  # rebuilt on first use, with the new base URL
+    yield base_url
+    app.config["TWILIO_API_BASE_URL"] = previous
+    app.extensions.pop("hotline.twilio", None)
