@@ -25,6 +25,10 @@ STATUS_PATH = "/ivr/status"
 KEYS = re.compile(r"[0-9*#]*")
 TWILIO_DEFAULT_FINISH_KEY = "#"  # Twilio's default when <Gather> names no finishOnKey
 MAX_REDIRECTS = 10  # a redirect loop in our TwiML must fail the simulation, not hang it
+INBOUND = "inbound"
+OUTBOUND_API = "outbound-api"  # a call placed with the REST API (calls.create)
+DIAL_NOUNS = {"Client": "client", "Sip": "sip", "Number": "number", "Queue": "queue",
+              "Conference": "conference"}
 HTTP_TIMEOUT_S = 15
 
 
@@ -85,6 +89,31 @@ class QueueEntry:
     entered_at: float = field(default_factory=time.monotonic, compare=False)
 
 
+class DialTarget(NamedTuple):
+    """Whom a <Dial> rings: ("client", identity), ("sip", uri), ("number", e164)..."""
+
+    kind: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Dial:
+    """A <Dial>: the caller is connected (or ringing) until one side hangs up.
+
+    Twilio posts `action_url` when the dialled leg ends, with DialCallStatus; without an
+    action it goes on with the verbs after <Dial> (`after`).
+    """
+
+    targets: tuple[DialTarget, ...]
+    action_url: str | None
+    timeout: int = 30
+    after: tuple = ()
+    document_url: str = ""
+
+    def describe(self) -> str:
+        return ", ".join(f"{t.kind} {t.address}" for t in self.targets) or "nobody"
+
+
 class Exchange(NamedTuple):
     """One webhook request, for a benchmark's latency figures."""
 
@@ -102,6 +131,7 @@ class SimulatedTurn:
     gather: Gather | None = None
     queue: QueueEntry | None = None
     hold: list[Speech] = field(default_factory=list)  # what the waiting caller hears
+    dial: Dial | None = None
     ended: bool = False
     exchanges: list[Exchange] = field(default_factory=list)
 
@@ -114,9 +144,15 @@ class SimulatedTurn:
         return self.queue is not None
 
     @property
+    def connected(self) -> bool:
+        return self.dial is not None
+
+    @property
     def state(self) -> str:
         if self.gather is not None:
             return "waiting"
+        if self.dial is not None:
+            return "connected"
         return "queued" if self.queue is not None else "ended"
 
     def text(self) -> str:
@@ -198,6 +234,14 @@ class HttpTransport:
         return Reply(response.status_code, response.text)
 
 
+def public_path(base: str, current_path: str, url: str) -> str:
+    """A URL, resolved against the current request URL as Twilio does, as a path of the app."""
+    absolute = urljoin(base + current_path, url)
+    if urlsplit(absolute)[:2] != urlsplit(base)[:2] or not absolute.startswith(base):
+        raise SimulatorError(f"{url} is outside PUBLIC_BASE_URL ({base}); not simulated")
+    return absolute[len(base):] or "/"
+
+
 # --- reading TwiML --------------------------------------------------------------------
 
 def parse_twiml(body: str, path: str) -> list[ElementTree.Element]:
@@ -245,10 +289,16 @@ class SimulatedCall:
 
     def __init__(self, transport: Transport, caller: str | None = DEFAULT_CALLER, *,
                  called: str = HOTLINE_NUMBER, sid: str | None = None,
-                 account_sid: str | None = None):
+                 account_sid: str | None = None, direction: str = INBOUND,
+                 status_callback: str | None = STATUS_PATH):
+        """`caller` and `called` are Twilio's From and To; for a call placed with the REST
+        API (direction outbound-api) From is the hotline and To the person it rings.
+        `status_callback` is the path the final status goes to (None: nowhere)."""
         self.transport = transport
         self.caller = caller or WITHHELD_CALLER
         self.called = called
+        self.direction = direction
+        self.status_callback = status_callback
         self.sid = sid or new_sid("CA")
         self.queue_sid = new_sid("QU")
         self.account_sid = account_sid or "AC" + "0" * 32
@@ -256,6 +306,7 @@ class SimulatedCall:
         self.exchanges: list[Exchange] = []  # every webhook of the call, status callback included
         self.gather: Gather | None = None
         self.queue: QueueEntry | None = None
+        self.dial: Dial | None = None
         self.started_at: float | None = None
         self.ended = False
         self.status_sent = False
@@ -264,10 +315,11 @@ class SimulatedCall:
     @classmethod
     def resume(cls, transport: Transport, *, sid: str, caller: str | None,
                gather: Gather | None = None, queue: QueueEntry | None = None,
-               started_at: float | None = None) -> "SimulatedCall":
+               dial: Dial | None = None, started_at: float | None = None,
+               **options) -> "SimulatedCall":
         """A call some other process started, e.g. from the state a browser kept."""
-        call = cls(transport, caller, sid=sid)
-        call.gather, call.queue = gather, queue
+        call = cls(transport, caller, sid=sid, **options)
+        call.gather, call.queue, call.dial = gather, queue, dial
         call.started_at = started_at if started_at is not None else time.monotonic()
         return call
 
@@ -279,6 +331,25 @@ class SimulatedCall:
                 raise SimulatorError("the call has already started")
             self.started_at = time.monotonic()
             return self._request(VOICE_PATH, {"CallStatus": "ringing"}, SimulatedTurn())
+
+    def answer(self, url: str | None = None, twiml: str | None = None) -> SimulatedTurn:
+        """A call placed with the REST API is picked up: Twilio fetches its Url (or runs its Twiml)."""
+        with self._lock:
+            if self.started_at is not None:
+                raise SimulatorError("the call has already started")
+            self.started_at = time.monotonic()
+            if twiml is not None:
+                return self._finish_turn(self._play(parse_twiml(twiml, "Twiml"), VOICE_PATH, SimulatedTurn()))
+            return self._request(self._resolve("/", url or ""), {}, SimulatedTurn())
+
+    def decline(self, status: str = "busy") -> None:
+        """A placed call is not picked up (busy, no-answer): only its status callback, if any."""
+        with self._lock:
+            if self.started_at is not None or self.ended:
+                raise SimulatorError("the call was already answered")
+            self.ended = self.status_sent = True
+            if self.status_callback:
+                self._post(self.status_callback, {"CallStatus": status, "CallDuration": "0"}, [])
 
     def press(self, keys: str) -> SimulatedTurn:
         """Keys for the waiting <Gather>; '' is silence until its timeout."""
@@ -297,6 +368,46 @@ class SimulatedCall:
         with self._lock:
             return self._leave_queue(result)
 
+    # --- what the REST API does to a live call (calls(sid).update) ---------------------
+    def redirect(self, url: str, method: str = "POST") -> SimulatedTurn:
+        """Update with Url: the call leaves what it was doing and runs the TwiML at `url`.
+
+        A caller in a queue leaves it first (Twilio posts <Enqueue action> with
+        QueueResult=redirected and ignores what it answers).
+        """
+        with self._lock:
+            if method.upper() != "POST":
+                raise SimulatorError(f"a redirect with Method={method} is not simulated; use POST")
+            path = self._resolve("/", url)
+            turn = self._interrupt()
+            return self._request(path, {}, turn)
+
+    def run_twiml(self, twiml: str) -> SimulatedTurn:
+        """Update with Twiml: the call runs this document at once."""
+        with self._lock:
+            turn = self._interrupt()
+            return self._finish_turn(self._play(parse_twiml(twiml, "Twiml"), VOICE_PATH, turn))
+
+    def end_by_api(self) -> int | None:
+        """Update with Status=completed: Twilio hangs up the call."""
+        return self.hang_up()
+
+    def dial_ended(self, dial_status: str = "completed", duration: int | None = None) -> SimulatedTurn:
+        """The dialled party (the agent) hung up, or never answered: Twilio posts the <Dial action>."""
+        with self._lock:
+            if self.ended:
+                raise SimulatorError("the call has ended")
+            if self.dial is None:
+                raise SimulatorError("the call is not connected to anyone")
+            dial, self.dial = self.dial, None
+            turn = SimulatedTurn()
+            form = {"DialCallStatus": dial_status, "DialCallSid": new_sid("CA")}
+            if dial_status == "completed":
+                form["DialCallDuration"] = str(duration if duration is not None else 1)
+            if dial.action_url:
+                return self._request(dial.action_url, form, turn)
+            return self._finish_turn(self._play(list(dial.after), dial.document_url, turn))
+
     def hang_up(self, duration: int | None = None) -> int | None:
         """The caller hangs up (or the IVR did): queue-left if queued, then the status callback.
 
@@ -309,10 +420,11 @@ class SimulatedCall:
                 return None
             if self.queue is not None and self.queue.action_url:
                 self._post(self.queue.action_url, self._queue_form(self.queue, "hangup"), [])
-            self.gather = self.queue = None
+            self.gather = self.queue = self.dial = None
             self.ended = True
             seconds = duration if duration is not None else self.elapsed_s()
-            self._post(STATUS_PATH, {"CallStatus": "completed", "CallDuration": str(seconds)}, [])
+            if self.status_callback:
+                self._post(self.status_callback, {"CallStatus": "completed", "CallDuration": str(seconds)}, [])
             self.status_sent = True
             return seconds
 
@@ -327,9 +439,21 @@ class SimulatedCall:
         if self.ended:
             raise SimulatorError("the call has ended")
         if self.gather is None:
-            what = "is waiting in the queue" if self.queue else "is not waiting for keys"
+            what = ("is waiting in the queue" if self.queue else
+                    "is connected to an agent" if self.dial else "is not waiting for keys")
             raise SimulatorError(f"the call {what}")
         return self.gather
+
+    def _interrupt(self) -> SimulatedTurn:
+        """What a REST update does first: stop the current verb; a queued caller leaves the queue."""
+        if self.ended or self.started_at is None:
+            raise SimulatorError("the call is not in progress")
+        turn = SimulatedTurn()
+        entry, self.queue = self.queue, None
+        self.gather = self.dial = None
+        if entry is not None and entry.action_url:
+            self._post(entry.action_url, self._queue_form(entry, "redirected"), turn.exchanges)
+        return turn
 
     def _leave_queue(self, result: str) -> SimulatedTurn:
         if self.queue is None:
@@ -347,7 +471,7 @@ class SimulatedCall:
     def _form(self, extra: dict) -> dict:
         form = {
             "CallSid": self.sid, "AccountSid": self.account_sid, "From": self.caller,
-            "To": self.called, "Direction": "inbound", "CallStatus": "in-progress",
+            "To": self.called, "Direction": self.direction, "CallStatus": "in-progress",
             "ApiVersion": "2010-04-01",
         }
         form.update(extra)
@@ -369,7 +493,7 @@ class SimulatedCall:
         return self._finish_turn(self._play(verbs, path, turn))
 
     def _finish_turn(self, turn: SimulatedTurn) -> SimulatedTurn:
-        self.gather, self.queue = turn.gather, turn.queue
+        self.gather, self.queue, self.dial = turn.gather, turn.queue, turn.dial
         self.ended = turn.ended
         self.turns.append(turn)
         return turn
@@ -384,6 +508,8 @@ class SimulatedCall:
                 return self._gather(verb, verbs[index + 1:], path, turn)
             elif verb.tag == "Enqueue":
                 return self._enqueue(verb, path, turn)
+            elif verb.tag == "Dial":
+                return self._dial(verb, verbs[index + 1:], path, turn)
             elif verb.tag == "Redirect":
                 return self._redirect(verb, path, turn, redirects)
             elif verb.tag in {"Hangup", "Reject"}:
@@ -405,6 +531,26 @@ class SimulatedCall:
             finish_on_key=verb.get("finishOnKey", TWILIO_DEFAULT_FINISH_KEY),
             timeout=int_attribute(verb, "timeout", 5),
             action_on_empty_result=verb.get("actionOnEmptyResult", "false").lower() == "true",
+            after=tuple(after),
+            document_url=path,
+        )
+        return turn
+
+    def _dial(self, verb, after: list, path: str, turn: SimulatedTurn) -> SimulatedTurn:
+        check_method(verb)
+        targets = []
+        for noun in verb:
+            if noun.tag in DIAL_NOUNS:
+                identity = noun.find("Identity")  # <Client><Identity>x</Identity></Client>
+                address = (identity.text if identity is not None else noun.text) or ""
+                targets.append(DialTarget(DIAL_NOUNS[noun.tag], address.strip()))
+        if not targets and (verb.text or "").strip():
+            targets.append(DialTarget("number", verb.text.strip()))  # <Dial>+964...</Dial>
+        action = verb.get("action")
+        turn.dial = Dial(
+            targets=tuple(targets),
+            action_url=self._resolve(path, action) if action else None,
+            timeout=int_attribute(verb, "timeout", 30),
             after=tuple(after),
             document_url=path,
         )
@@ -442,9 +588,4 @@ class SimulatedCall:
         return self._play(verbs, target, turn, redirects + 1)
 
     def _resolve(self, current_path: str, url: str) -> str:
-        """An action URL, resolved against the current request URL as Twilio does, as a path."""
-        base = self.transport.public_base_url
-        absolute = urljoin(base + current_path, url)
-        if urlsplit(absolute)[:2] != urlsplit(base)[:2] or not absolute.startswith(base):
-            raise SimulatorError(f"{url} is outside PUBLIC_BASE_URL ({base}); not simulated")
-        return absolute[len(base):] or "/"
+        return public_path(self.transport.public_base_url, current_path, url)

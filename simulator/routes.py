@@ -1,19 +1,23 @@
 """The simulator's development page and the JSON API it calls to play the IVR.
 
 The server keeps no call state: the page sends back the call SID, the caller and the
-action URL of the waiting <Gather>, and each request signs and forwards one webhook.
+action URL of the waiting <Gather> (or <Enqueue>, or <Dial>), and each request signs and
+forwards one webhook. What the app asked Twilio's REST API to do to a call (an agent took
+it, a callback was placed) is read from the development Twilio stand-in's records.
 """
 from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, jsonify, render_template, request
+from flask import abort, current_app, jsonify, render_template, request, url_for
 
 import extensions
-from simulator import bp
+from extensions import db
+from models import DevTwilioCall, DevTwilioRequest
+from simulator import bp, twilio_api
 from simulator.engine import (
-    DEFAULT_CALLER, WITHHELD_CALLER, FlaskTransport, Gather, QueueEntry, SimulatedCall,
-    SimulatedTurn, SimulatorError, Speech,
+    DEFAULT_CALLER, OUTBOUND_API, WITHHELD_CALLER, Dial, FlaskTransport, Gather, QueueEntry,
+    SimulatedCall, SimulatedTurn, SimulatorError, Speech, public_path,
 )
 
 DEVELOPMENT_ENVS = {"development", "testing"}
@@ -25,6 +29,9 @@ KEYS = re.compile(r"[0-9*#]{0,64}")
 FINISH_KEYS = {"", "#", "*", *"0123456789"}
 MAX_URL_LENGTH = 500
 MAX_DURATION_S = 24 * 3600
+MAX_REQUEST_ID = 2**62
+# What the page may say about how the agent's leg ended (Twilio's DialCallStatus values).
+DIAL_STATUSES = {"completed", "no-answer", "busy", "failed"}
 
 
 class InvalidBody(ValueError):
@@ -61,7 +68,8 @@ def ivr_failed(error: SimulatorError):
 
 @bp.get("/")
 def page():
-    return render_template("simulator/index.html", default_caller=DEFAULT_CALLER)
+    return render_template("simulator/index.html", default_caller=DEFAULT_CALLER,
+                           console_url=url_for("console.home"))
 
 
 @bp.post("/api/start")
@@ -90,14 +98,131 @@ def hang_up():
     body = json_body()
     queue_action = ivr_path(body, "queue_action_url", required=False)
     queue = QueueEntry(name="", wait_url=None, action_url=queue_action) if queue_action else None
-    call = SimulatedCall.resume(transport(), sid=call_sid(body), caller=caller_field(body),
-                                queue=queue)
+    call = resume(body, queue=queue)
     duration = call.hang_up(duration=optional_int(body, "duration", 0, MAX_DURATION_S))
+    twilio_api.hang_up_placed(call.sid)
     return jsonify(call_sid=call.sid, state="ended", duration=duration)
+
+
+# --- what the REST API did to the call: an agent took it, the app hung up ----------------
+
+@bp.get("/api/poll")
+def poll():
+    """Cheap, for the page to ask every second while it waits: has the app updated the call?"""
+    sid = matching(request.args, "call_sid", CALL_SID, '"CA" and 32 lowercase hex digits')
+    after = request_id(request.args.get("after", "0"), "after")
+    update = twilio_api.pending_update(sid, after)
+    db.session.rollback()  # end the read at once; the page asks again in a second
+    return jsonify(call_sid=sid, update=update and update_json(update))
+
+
+@bp.post("/api/follow")
+def follow():
+    """Do what the recorded calls(sid).update asked, as Twilio would: redirect, TwiML or hang-up."""
+    body = json_body()
+    sid = call_sid(body)
+    update = db.session.get(DevTwilioRequest, request_id(body.get("update_id"), "update_id"))
+    if update is None or update.call_sid != sid or update.operation != "calls.update" \
+            or update.status_code != 200 or update.action not in {"redirect", "twiml", "hangup"}:
+        raise InvalidBody("update_id must be an update the app made to this call")
+    queue_action = ivr_path(body, "queue_action_url", required=False)
+    queue = QueueEntry(name="", wait_url=None, action_url=queue_action) if queue_action else None
+    call = resume(body, queue=queue, dial=dial_field(body))
+    form = update.form or {}
+    if update.action == "hangup":
+        duration = call.end_by_api()
+        twilio_api.hang_up_placed(sid)
+        return jsonify(call_sid=sid, state="ended", duration=duration, update_id=update.id, by_api=True)
+    if update.action == "twiml":
+        turn = call.run_twiml(form.get("Twiml", ""))
+    else:
+        turn = call.redirect(form.get("Url", ""), form.get("Method", "POST"))
+    return turn_json(call, turn, update_id=update.id)
+
+
+@bp.post("/api/dial-ended")
+def dial_ended():
+    """The agent hung up (completed) or never answered: Twilio posts the <Dial action>."""
+    body = json_body()
+    status = choice(body, "dial_status", DIAL_STATUSES, default="completed")
+    dial = dial_field(body) or Dial(targets=(), action_url=None)
+    call = resume(body, dial=dial)
+    turn = call.dial_ended(status, duration=optional_int(body, "duration", 0, MAX_DURATION_S))
+    return turn_json(call, turn)
+
+
+# --- calls the app placed (calls.create): they ring here ----------------------------------
+
+@bp.get("/api/incoming")
+def incoming():
+    """Calls placed through the stand-in that are still ringing, for the page to offer."""
+    calls = [{"call_sid": placed.sid, "to": placed.to_phone, "from": placed.from_phone,
+              "placed_at": placed.created_at.isoformat()} for placed in twilio_api.ringing_calls()]
+    db.session.rollback()
+    return jsonify(calls=calls)
+
+
+@bp.post("/api/answer")
+def answer():
+    body = json_body()
+    sid = call_sid(body)
+    placed = twilio_api.pick_up(sid)
+    if placed is None:
+        return jsonify(error="This call is no longer ringing."), 409
+    call = placed_call(placed)
+    try:
+        turn = call.answer(url=placed.url, twiml=placed.twiml)
+    except SimulatorError:
+        twilio_api.hang_up_placed(sid, "failed")
+        raise
+    return turn_json(call, turn)
+
+
+@bp.post("/api/decline")
+def decline():
+    body = json_body()
+    sid = call_sid(body)
+    placed = twilio_api.placed_call(sid)
+    if placed is None or twilio_api.placed_status(placed) != twilio_api.RINGING:
+        return jsonify(error="This call is no longer ringing."), 409
+    twilio_api.hang_up_placed(sid, "busy")
+    placed_call(placed).decline("busy")
+    return jsonify(call_sid=sid, state="ended")
 
 
 def transport() -> FlaskTransport:
     return FlaskTransport(current_app._get_current_object())
+
+
+def account_sid() -> str:
+    return current_app.config.get("TWILIO_ACCOUNT_SID") or "AC" + "0" * 32
+
+
+def placed_options(placed: DevTwilioCall, public_base_url: str) -> dict:
+    """The engine's view of a call the app placed: From the hotline, To the person rung."""
+    callback = placed.status_callback
+    return {
+        "called": placed.to_phone, "direction": OUTBOUND_API, "account_sid": account_sid(),
+        "status_callback": public_path(public_base_url, "/", callback) if callback else None,
+    }
+
+
+def placed_call(placed: DevTwilioCall) -> SimulatedCall:
+    link = transport()
+    return SimulatedCall(link, placed.from_phone, sid=placed.sid,
+                         **placed_options(placed, link.public_base_url))
+
+
+def resume(body: dict, **state) -> SimulatedCall:
+    """The call the page is playing, from what it sent back (and, for a placed call, the record)."""
+    sid = call_sid(body)
+    link = transport()
+    placed = twilio_api.placed_call(sid)
+    if placed is None:
+        return SimulatedCall.resume(link, sid=sid, caller=caller_field(body),
+                                    account_sid=account_sid(), **state)
+    return SimulatedCall.resume(link, sid=sid, caller=placed.from_phone,
+                                **placed_options(placed, link.public_base_url), **state)
 
 
 # --- reading the request ----------------------------------------------------------------
@@ -118,6 +243,24 @@ def matching(body: dict, name: str, pattern: re.Pattern, what: str, required: bo
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise InvalidBody(f"{name} must be {what}")
     return value
+
+
+def request_id(value, name: str) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_REQUEST_ID:
+        raise InvalidBody(f"{name} must be a whole number")
+    return value
+
+
+def dial_field(body: dict) -> Dial | None:
+    """The <Dial> the call is in, as the page kept it: only its action URL matters here."""
+    dial = body.get("dial")
+    if dial is None:
+        return None
+    if not isinstance(dial, dict):
+        raise InvalidBody("dial must be an object or null")
+    return Dial(targets=(), action_url=ivr_path(dial, "action_url", required=False))
 
 
 def call_sid(body: dict) -> str:
@@ -168,12 +311,21 @@ def speech_json(speech: Speech) -> dict:
     return {"kind": speech.kind, "text": speech.content, "language": speech.language}
 
 
-def turn_json(call: SimulatedCall, turn: SimulatedTurn):
+def update_json(update: DevTwilioRequest) -> dict:
+    form = update.form or {}
+    return {"id": update.id, "action": update.action, "url": form.get("Url"),
+            "method": form.get("Method", "POST"), "at": update.received_at.isoformat()}
+
+
+def turn_json(call: SimulatedCall, turn: SimulatedTurn, **extra):
     gather = turn.gather
     queue = turn.queue
+    dial = turn.dial
     return jsonify(
         call_sid=call.sid,
         caller=call.caller,
+        called=call.called,
+        direction=call.direction,
         state=turn.state,
         digits=turn.digits,
         spoken=[speech_json(s) for s in turn.spoken],
@@ -185,4 +337,9 @@ def turn_json(call: SimulatedCall, turn: SimulatedTurn):
             "name": queue.name, "action_url": queue.action_url, "wait_url": queue.wait_url,
         },
         hold=[speech_json(s) for s in turn.hold],
+        dial=dial and {
+            "action_url": dial.action_url, "timeout": dial.timeout,
+            "targets": [{"kind": t.kind, "address": t.address} for t in dial.targets],
+        },
+        **extra,
     )

@@ -1,5 +1,10 @@
 // The call simulator page: keeps the call's state in the browser and posts each step to
 // the JSON API, which signs it and forwards it to the IVR as Twilio would.
+//
+// While the caller waits in the queue (or talks to an agent) the page asks the server
+// every second whether the app told Twilio's REST API to do something to the call (an
+// agent clicked Take: redirect it to /ivr/agent/connect) and then does it. While no call
+// is on, it asks whether the app placed a call (an agent's callback) and rings.
 "use strict";
 
 (function () {
@@ -7,30 +12,48 @@
   const api = root.dataset.api;
   const $ = (id) => document.getElementById(id);
   const keys = Array.from(document.querySelectorAll(".key"));
+  const POLL_MS = 1000;
+  const INCOMING_POLL_MS = 2000;
   const STATE_LABELS = {
     idle: "Ready to call",
     calling: "Calling…",
     waiting: "Waiting for keys",
     queued: "In queue for an agent",
+    connected: "Connected to agent",
+    ringing: "Incoming call",
     ended: "Call ended",
+  };
+  const ENDPOINT_KINDS = {
+    client: "browser phone", sip: "SIP phone", number: "phone",
+    queue: "queue", conference: "conference",
   };
 
   // Everything the server needs to continue the call; the server itself keeps nothing.
-  let call = null; // {sid, caller, gather, queue, startedAt}
+  // {sid, caller, direction, gather, queue, dial, startedAt, connectedAt, lastUpdate}
+  let call = null;
+  let incoming = null; // a call the app placed, ringing here: {call_sid, to, from}
   let entered = "";
   let busy = false;
+  let timer = null;
 
   function setState(state, detail) {
     const label = $("state");
     label.dataset.state = state;
-    label.textContent = STATE_LABELS[state] + (detail ? ` (${detail})` : "");
+    label.textContent = STATE_LABELS[state] + (detail ? ` ${detail}` : "");
     const waiting = state === "waiting" && !busy;
     keys.forEach((button) => { button.disabled = !waiting; });
     $("timeout").disabled = !waiting;
-    $("hangup").disabled = busy || !(state === "waiting" || state === "queued");
+    $("hangup").disabled = busy || !["waiting", "queued", "connected"].includes(state);
     $("call").disabled = busy || !(state === "idle" || state === "ended");
     $("caller-fields").disabled = !(state === "idle" || state === "ended");
     $("entered").textContent = entered;
+    $("queue-panel").hidden = state !== "queued";
+    $("agent-panel").hidden = state !== "connected";
+    $("agent-hangup").disabled = busy;
+    $("agent-missed").disabled = busy;
+    $("incoming-panel").hidden = state !== "ringing";
+    root.dataset.state = state;
+    schedulePoll(state);
   }
 
   function showError(message) {
@@ -39,17 +62,20 @@
     box.hidden = !message;
   }
 
-  async function post(path, body) {
+  async function request(method, path, body) {
     const response = await fetch(api + path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body),
+      method,
+      headers: body ? { "Content-Type": "application/json", Accept: "application/json" }
+                    : { Accept: "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
     });
     let data = {};
     try { data = await response.json(); } catch (_) { /* an HTML error page */ }
     if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
     return data;
   }
+  const post = (path, body) => request("POST", path, body);
+  const get = (path) => request("GET", path);
 
   // --- the transcript ---------------------------------------------------------------
   function htmlLang(language) {
@@ -78,7 +104,7 @@
     } else if (speech.kind === "pause") {
       text.textContent = `[pause ${speech.text} s]`;
     } else {
-      text.textContent = `[${speech.text}]`;
+      text.textContent = speech.kind === "line" ? speech.text : `[${speech.text}]`;
     }
     line.append(text);
     return line;
@@ -95,17 +121,47 @@
     return item;
   }
 
+  function note(title, text, className) {
+    return addEntry(title, text ? [{ kind: "line", text }] : [], className);
+  }
+
   function gatherHint(gather) {
-    if (gather.num_digits) return `${gather.num_digits} digit${gather.num_digits > 1 ? "s" : ""}`;
-    return gather.finish_on_key ? `digits, end with ${gather.finish_on_key}` : "digits";
+    if (gather.num_digits) return `(${gather.num_digits} digit${gather.num_digits > 1 ? "s" : ""})`;
+    return gather.finish_on_key ? `(digits, end with ${gather.finish_on_key})` : "(digits)";
+  }
+
+  function dialTarget(dial) {
+    const target = (dial && dial.targets[0]) || { kind: "", address: "" };
+    return { name: target.address || "?", kind: ENDPOINT_KINDS[target.kind] || target.kind };
   }
 
   function showTurn(turn) {
-    addEntry("IVR", turn.spoken, "ivr");
+    if (turn.spoken.length || turn.state !== "connected") addEntry("IVR", turn.spoken, "ivr");
     if (turn.state === "queued") addEntry(`Waiting in queue “${turn.queue.name}”`, turn.hold, "hold");
+    if (turn.state === "connected") {
+      const agent = dialTarget(turn.dial);
+      note("Twilio dials the agent", `Connecting you to agent “${agent.name}” (${agent.kind})…`, "dial");
+      $("agent-name").textContent = agent.name;
+      $("agent-kind").textContent = agent.kind;
+    }
+  }
+
+  function stateDetail(turn) {
+    if (turn.gather) return gatherHint(turn.gather);
+    if (turn.state === "connected") return `“${dialTarget(turn.dial).name}”`;
+    return "";
   }
 
   // --- the call -----------------------------------------------------------------------
+  function remember(turn) {
+    call = Object.assign(call || {}, {
+      sid: turn.call_sid, caller: turn.caller, direction: turn.direction,
+      gather: turn.gather, queue: turn.queue, dial: turn.dial,
+    });
+    if (turn.update_id) call.lastUpdate = turn.update_id;
+    call.connectedAt = turn.state === "connected" ? Date.now() : null;
+  }
+
   async function step(path, body, describe) {
     busy = true;
     showError("");
@@ -113,25 +169,27 @@
     try {
       const turn = await post(path, body);
       if (describe) addEntry(describe, [], "caller");
-      call = Object.assign(call || {}, {
-        sid: turn.call_sid, caller: turn.caller, gather: turn.gather, queue: turn.queue,
-      });
+      remember(turn);
       showTurn(turn);
       busy = false;
       entered = "";
       if (turn.state === "ended") return finish("The IVR ended the call.");
-      setState(turn.state, turn.gather ? gatherHint(turn.gather) : "");
+      setState(turn.state, stateDetail(turn));
     } catch (error) {
       busy = false;
       showError(error.message);
-      setState(call && call.gather ? "waiting" : "ended");
+      if (call && (call.gather || call.queue || call.dial)) {
+        setState(call.gather ? "waiting" : call.queue ? "queued" : "connected");
+      } else {
+        setState("ended");
+      }
     }
   }
 
   function startCall() {
     $("transcript").replaceChildren();
     $("call-sid").textContent = "";
-    call = { startedAt: Date.now() };
+    call = { startedAt: Date.now(), lastUpdate: 0 };
     entered = "";
     const withheld = $("withheld").checked;
     const body = withheld ? { withheld: true } : { caller: $("caller").value.trim() };
@@ -166,6 +224,20 @@
     }
   }
 
+  function agentLeg(dialStatus) {
+    if (!call || !call.dial || busy) return;
+    const seconds = Math.max(1, Math.ceil((Date.now() - (call.connectedAt || Date.now())) / 1000));
+    const describe = dialStatus === "completed"
+      ? `The agent hung up after ${seconds} s` : "The agent did not answer";
+    step("dial-ended", {
+      call_sid: call.sid,
+      caller: call.caller,
+      dial: { action_url: call.dial.action_url },
+      dial_status: dialStatus,
+      duration: dialStatus === "completed" ? seconds : null,
+    }, describe);
+  }
+
   async function finish(message) {
     // Twilio's status callback, whoever ended the call.
     const ending = call;
@@ -180,15 +252,110 @@
         queue_action_url: ending.queue ? ending.queue.action_url : null,
         duration: Math.max(1, Math.ceil((Date.now() - ending.startedAt) / 1000)),
       });
-      addEntry(message, [], "end");
+      note(message, "", "end");
     } catch (error) {
       showError(error.message);
     }
   }
 
+  // --- what the app does to the call through Twilio's REST API ------------------------
+  async function pollCall() {
+    const data = await get(`poll?call_sid=${encodeURIComponent(call.sid)}&after=${call.lastUpdate || 0}`);
+    if (!data.update || !call || busy || data.call_sid !== call.sid) return;
+    const update = data.update;
+    call.lastUpdate = update.id;
+    if (update.action === "hangup") {
+      busy = true;
+      const ending = call;
+      try {
+        await post("follow", {
+          call_sid: ending.sid, caller: ending.caller, update_id: update.id,
+          queue_action_url: ending.queue ? ending.queue.action_url : null,
+          dial: ending.dial ? { action_url: ending.dial.action_url } : null,
+        });
+        note("The app hung up the call (REST API)", "", "end");
+      } finally {
+        busy = false;
+        call = null;
+        setState("ended");
+      }
+      return;
+    }
+    const where = update.url ? new URL(update.url).pathname : "new TwiML";
+    note("An agent took the call", `Twilio redirects the call to ${where}`, "system");
+    await step("follow", {
+      call_sid: call.sid, caller: call.caller, update_id: update.id,
+      queue_action_url: call.queue ? call.queue.action_url : null,
+      dial: call.dial ? { action_url: call.dial.action_url } : null,
+    });
+  }
+
+  async function pollIncoming() {
+    const data = await get("incoming");
+    const ringing = data.calls[0];
+    if (call && call.sid) return;
+    if (!ringing) {
+      if (incoming) { incoming = null; setState("idle"); }  // it stopped ringing
+      return;
+    }
+    incoming = ringing;
+    $("incoming-from").textContent = ringing.from;
+    $("incoming-to").textContent = ringing.to;
+    setState("ringing");
+  }
+
+  async function answer() {
+    if (!incoming || busy) return;
+    const ringing = incoming;
+    incoming = null;
+    $("transcript").replaceChildren();
+    $("call-sid").textContent = ringing.call_sid;
+    call = { startedAt: Date.now(), lastUpdate: 0 };
+    note("You answered a call from the hotline", `${ringing.from} calls ${ringing.to} back.`, "caller");
+    await step("answer", { call_sid: ringing.call_sid });
+  }
+
+  async function decline() {
+    if (!incoming || busy) return;
+    const ringing = incoming;
+    incoming = null;
+    try {
+      await post("decline", { call_sid: ringing.call_sid });
+      note("You declined a call from the hotline", `${ringing.from} called ${ringing.to}.`, "end");
+    } catch (error) {
+      showError(error.message);
+    }
+    setState("ended");
+  }
+
+  function schedulePoll(state) {
+    clearTimeout(timer);
+    let poll = null;
+    let delay = POLL_MS;
+    if ((state === "queued" || state === "connected") && call && call.sid) {
+      poll = pollCall;
+    } else if (state === "idle" || state === "ended" || state === "ringing") {
+      poll = pollIncoming;
+      delay = INCOMING_POLL_MS;
+    }
+    if (!poll) return;
+    timer = setTimeout(async () => {
+      try {
+        await poll();
+      } catch (error) {
+        showError(error.message);
+      }
+      if (!busy) schedulePoll(root.dataset.state);
+    }, delay);
+  }
+
   $("call").addEventListener("click", startCall);
   $("timeout").addEventListener("click", () => send(entered));
   $("hangup").addEventListener("click", () => { if (!busy) finish("You hung up."); });
+  $("agent-hangup").addEventListener("click", () => agentLeg("completed"));
+  $("agent-missed").addEventListener("click", () => agentLeg("no-answer"));
+  $("answer").addEventListener("click", answer);
+  $("decline").addEventListener("click", decline);
   keys.forEach((button) => button.addEventListener("click", () => press(button.dataset.key)));
   document.addEventListener("keydown", (event) => {
     if (event.target.closest("input")) return;
