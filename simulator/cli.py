@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 from flask import current_app
@@ -14,6 +15,10 @@ from simulator.engine import (
 
 ivr = AppGroup("ivr", help="The voice IVR.")
 HANG_UP = "h"
+WAIT_FOR_AGENT = "w"  # in the queue: wait until an agent takes the call in the console
+AGENT_HANGS_UP = "a"  # connected to an agent: the agent hangs up
+AGENT_MISSES = "n"  # connected to an agent: the agent does not answer
+POLL_S = 1.0
 
 
 @ivr.command("simulate")
@@ -25,14 +30,22 @@ HANG_UP = "h"
                    "so both must match the server's.")
 @click.option("--keys", default=None,
               help='Comma separated presses, e.g. "3,1,1234#,1,15032024,1"; an empty '
-                   'entry is silence, "h" hangs up. Runs without prompting.')
-def simulate(caller: str, base_url: str | None, keys: str | None) -> None:
-    """Play a call to the IVR: print what it says and send the keys you press."""
+                   'entry is silence, "h" hangs up. In the queue "w" waits for an agent to '
+                   'take the call; connected, "a" is the agent hanging up, "n" the agent not '
+                   'answering. Runs without prompting.')
+@click.option("--wait", "wait_s", default=120, show_default=True, type=click.IntRange(1, 3600),
+              help="How long w waits for an agent, in seconds.")
+def simulate(caller: str, base_url: str | None, keys: str | None, wait_s: int) -> None:
+    """Play a call to the IVR: print what it says and send the keys you press.
+
+    While the caller waits in the queue, take the call in the agent console (with the
+    development Twilio stand-in, as in ./scripts/run-demo) and press w: the call follows.
+    """
     presses = parse_keys(keys) if keys is not None else None
     call = SimulatedCall(transport(base_url), caller)
     click.echo(f"Calling 5599 from {call.caller} (call {call.sid})")
     try:
-        play(call, presses)
+        play(call, presses, AgentWatch(base_url, wait_s))
     except SimulatorError as exc:
         hang_up_quietly(call)
         raise click.ClickException(str(exc)) from exc
@@ -55,7 +68,7 @@ def transport(base_url: str | None):
 def parse_keys(text: str) -> list[str]:
     presses = [press.strip() for press in text.split(",")]
     for press in presses:
-        if press.lower() != HANG_UP:
+        if press.lower() not in {HANG_UP, WAIT_FOR_AGENT, AGENT_HANGS_UP, AGENT_MISSES}:
             try:
                 check_keys(press)
             except ValueError as exc:
@@ -63,14 +76,35 @@ def parse_keys(text: str) -> list[str]:
     return presses
 
 
-def play(call: SimulatedCall, presses: list[str] | None) -> None:
+def play(call: SimulatedCall, presses: list[str] | None, watch: "AgentWatch | None" = None) -> None:
     """Speak each turn, then ask for keys (from --keys or the terminal) until the call ends."""
     turn = call.start()
+    connected_since = None
     while True:
         show_turn(turn)
         if turn.ended:
             click.echo("The IVR ended the call.")
             return
+        connected_since = (connected_since or time.monotonic()) if turn.connected else None
+        if turn.enqueued and watch is not None and next_is(presses, WAIT_FOR_AGENT, QUEUE_PROMPT):
+            turn = watch.wait(call, turn)
+            if turn is None:
+                click.echo("The app hung up the call.")
+                return
+            continue
+        if turn.connected:
+            choice = next_choice(presses, {AGENT_HANGS_UP, AGENT_MISSES}, CONNECTED_PROMPT)
+            if choice is None:
+                click.echo("You hung up.")
+                return
+            if choice == AGENT_HANGS_UP:
+                talked = max(1, round(time.monotonic() - connected_since))
+                click.echo(f"The agent hung up after {talked} s.")
+                turn = call.dial_ended("completed", duration=talked)
+            else:
+                click.echo("The agent did not answer.")
+                turn = call.dial_ended("no-answer")
+            continue
         keys = next_keys(turn, presses)
         if keys is None:
             click.echo("You hung up.")
@@ -110,6 +144,75 @@ def wait_in_queue() -> None:
     read_line("In the queue: press Enter or h to hang up> ")
 
 
+QUEUE_PROMPT = "In the queue: w = wait for an agent to take the call, Enter or h = hang up> "
+CONNECTED_PROMPT = "With the agent: a = the agent hangs up, n = the agent does not answer, h = you hang up> "
+
+
+def next_choice(presses: list[str] | None, allowed: set[str], prompt: str) -> str | None:
+    """One of `allowed` from --keys or the terminal; None (hang up) for anything else."""
+    if presses is None:
+        line = read_line(prompt)
+        choice = (line or "").strip().lower()
+    else:
+        if not presses or presses[0].lower() not in allowed:
+            return None  # the keys left do not say to go on: the caller hangs up
+        choice = presses.pop(0).lower()
+        click.echo(f"> {choice}")
+    return choice if choice in allowed else None
+
+
+def next_is(presses: list[str] | None, choice: str, prompt: str) -> bool:
+    if presses is not None and (not presses or presses[0].lower() != choice):
+        return False  # leave the hang-up to next_keys, as without an agent watch
+    return next_choice(presses, {choice}, prompt) == choice
+
+
+class AgentWatch:
+    """Waits for what the app asked Twilio's REST API to do to the call (the development
+    stand-in records it): in-process from the database, with --url from the simulator's poll."""
+
+    def __init__(self, base_url: str | None, wait_s: int):
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.wait_s = wait_s
+        self.last_update = 0
+
+    def pending(self, sid: str) -> dict | None:
+        if self.base_url is None:
+            from extensions import db
+            from simulator.twilio_api import pending_update
+
+            db.session.rollback()  # a fresh read: the server records updates in its own transactions
+            update = pending_update(sid, self.last_update)
+            return update and {"id": update.id, "action": update.action, **(update.form or {})}
+        import requests
+
+        answer = requests.get(f"{self.base_url}/dev/simulator/api/poll", timeout=10,
+                              params={"call_sid": sid, "after": self.last_update})
+        answer.raise_for_status()
+        update = answer.json()["update"]
+        return update and {"id": update["id"], "action": update["action"], "Url": update["url"],
+                           "Method": update["method"]}
+
+    def wait(self, call: SimulatedCall, turn: SimulatedTurn) -> SimulatedTurn | None:
+        """The next turn once an agent took the call; the same turn after --wait seconds; None if hung up."""
+        click.echo(f"Waiting up to {self.wait_s} s for an agent to take the call in the console...")
+        deadline = time.monotonic() + self.wait_s
+        while time.monotonic() < deadline:
+            update = self.pending(call.sid)
+            if update is not None:
+                self.last_update = update["id"]
+                if update["action"] == "hangup":
+                    call.end_by_api()
+                    return None
+                if update["action"] == "twiml":
+                    return call.run_twiml(update.get("Twiml", ""))
+                click.echo(f"An agent took the call: Twilio redirects it to {update['Url']}")
+                return call.redirect(update["Url"], update.get("Method", "POST"))
+            time.sleep(POLL_S)
+        click.echo("No agent took the call.")
+        return turn
+
+
 def read_line(prompt: str) -> str | None:
     """A line from the terminal; None on Ctrl-D or Ctrl-C, which hang up."""
     click.echo(prompt, nl=False)
@@ -136,6 +239,8 @@ def describe_gather(turn: SimulatedTurn) -> str:
 def show_turn(turn: SimulatedTurn) -> None:
     for speech in turn.spoken:
         click.echo("  " + describe(speech))
+    if turn.connected:
+        click.echo(f"[connecting you to agent: {turn.dial.describe()}]")
     if turn.enqueued:
         click.echo(f"[in queue {turn.queue.name!r}; the waiting caller hears:]")
         for speech in turn.hold:
@@ -158,7 +263,8 @@ def finish(call: SimulatedCall) -> None:
         seconds = call.hang_up()
     except SimulatorError as exc:
         raise click.ClickException(f"status callback failed: {exc}") from exc
-    click.echo(f"Status callback sent: completed after {seconds} s.")
+    if seconds is not None:  # None: already sent, when the app hung up the call
+        click.echo(f"Status callback sent: completed after {seconds} s.")
 
 
 def hang_up_quietly(call: SimulatedCall) -> None:

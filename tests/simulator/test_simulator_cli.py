@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from models import Outcome
-from simulator_fixtures import add_letter, live_server, stored_call  # noqa: F401  (fixture)
+from simulator_fixtures import add_letter, dev_twilio, live_server, stored_call  # noqa: F401  (fixtures)
 
 TO_NOT_FOUND = "3,1,1234#,1,15032024,1"
 
@@ -106,3 +106,48 @@ def test_production_refuses_an_in_process_simulation(app, runner, monkeypatch):
     result = runner.invoke(args=["ivr", "simulate", "--keys", "1"])
     assert result.exit_code != 0
     assert "in production, simulate against a server with --url" in result.output
+
+
+def test_w_waits_in_the_queue_until_an_agent_takes_the_call_then_a_is_the_agent_hanging_up(
+        app, runner, dev_twilio):
+    """With the development Twilio stand-in, an agent's Take in the console moves the terminal's call."""
+    import threading
+
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Call
+    from tests.agent_console.console_helpers import agent_client, csrf_token
+
+    with app.app_context():
+        agent = agent_client(app, "amira")
+
+    def agent_takes_the_call() -> None:
+        for _ in range(100):
+            with app.app_context():
+                call_id = db.session.scalar(select(Call.id).where(Call.queued_at.is_not(None)))
+                db.session.remove()
+            if call_id is not None:
+                agent.post(f"/console/calls/{call_id}/take", headers={
+                    "Accept": "application/json", "X-CSRFToken": csrf_token(agent, "/console/")})
+                return
+            threading.Event().wait(0.1)
+
+    taker = threading.Thread(target=agent_takes_the_call)
+    taker.start()
+    result = simulate(runner, "--keys", "3,0,w,a", "--wait", "20")
+    taker.join(timeout=20)
+    assert result.exit_code == 0, result.output
+    assert "An agent took the call: Twilio redirects it to" in result.output
+    assert "[connecting you to agent: client amira]" in result.output
+    assert "The agent hung up after" in result.output
+    assert "Thank you for calling 5599. Goodbye." in result.output
+    record = stored_call(app, call_sid(result.output))
+    assert record.outcome is Outcome.agent_answered and record.agent_ended_at is not None
+
+
+def test_w_gives_up_after_the_wait_and_the_caller_hangs_up(app, runner, dev_twilio):
+    result = simulate(runner, "--keys", "3,0,w", "--wait", "1")
+    assert result.exit_code == 0, result.output
+    assert "No agent took the call." in result.output and "You hung up." in result.output
+    assert stored_call(app, call_sid(result.output)).outcome is Outcome.abandoned_in_queue
