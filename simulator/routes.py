@@ -112,7 +112,6 @@ def poll():
     sid = matching(request.args, "call_sid", CALL_SID, '"CA" and 32 lowercase hex digits')
     after = request_id(request.args.get("after", "0"), "after")
     update = twilio_api.pending_update(sid, after)
-    db.session.rollback()  # end the read at once; the page asks again in a second
     return jsonify(call_sid=sid, update=update and update_json(update))
 
 
@@ -158,7 +157,6 @@ def incoming():
     """Calls placed through the stand-in that are still ringing, for the page to offer."""
     calls = [{"call_sid": placed.sid, "to": placed.to_phone, "from": placed.from_phone,
               "placed_at": placed.created_at.isoformat()} for placed in twilio_api.ringing_calls()]
-    db.session.rollback()
     return jsonify(calls=calls)
 
 
