@@ -38,6 +38,7 @@ RINGING = "queued"
 MAX_FORM_VALUE = 4000
 MAX_PAGE_SIZE = 1000
 DEFAULT_RING_S = 60  # Twilio's default Timeout for calls.create
+MAX_RING_S = 600
 
 
 class TwilioError(Exception):
@@ -114,7 +115,7 @@ def api(path: str):
 def operation_of(path: str) -> str:
     method = request.method
     if CALL.fullmatch(path):
-        return "calls.update" if method == "POST" else "calls.fetch"
+        return {"POST": "calls.update", "GET": "calls.fetch"}.get(method, "unknown")
     if CALLS.fullmatch(path) and method == "POST":
         return "calls.create"
     if MESSAGES.fullmatch(path):
@@ -267,7 +268,7 @@ def create_call(entry: DevTwilioRequest, form: dict) -> tuple[int, dict]:
     if form.get("StatusCallback"):
         check_url(form["StatusCallback"], "StatusCallback")
     try:
-        timeout = max(5, min(int(form.get("Timeout", DEFAULT_RING_S)), 600))
+        timeout = max(5, min(int(form.get("Timeout", DEFAULT_RING_S)), MAX_RING_S))
     except ValueError:
         raise TwilioError(400, 21207, "Timeout must be a whole number of seconds") from None
     placed = DevTwilioCall(
@@ -330,7 +331,10 @@ def ringing_calls(limit: int = 5) -> list[DevTwilioCall]:
     """Placed calls still ringing (queued, not yet timed out), oldest first."""
     moment = now()
     rows = db.session.scalars(
-        select(DevTwilioCall).where(DevTwilioCall.status == RINGING).order_by(DevTwilioCall.id).limit(50))
+        select(DevTwilioCall)
+        .where(DevTwilioCall.status == RINGING,
+               DevTwilioCall.created_at >= moment - timedelta(seconds=MAX_RING_S))
+        .order_by(DevTwilioCall.id).limit(50))
     return [row for row in rows if placed_status(row, moment) == RINGING][:limit]
 
 

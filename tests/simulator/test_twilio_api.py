@@ -233,3 +233,25 @@ def test_a_stand_in_left_registered_answers_404_outside_development(app, dev_twi
     assert response.status_code == 404 and response.json()["code"] == 20404
     with app.app_context():
         assert recorded() == []
+
+
+def test_a_placed_call_nobody_answers_stops_ringing_after_its_timeout(app, app_context, dev_twilio):
+    from datetime import timedelta
+
+    from simulator.twilio_api import ringing_calls
+
+    placed = twilio_client().calls.create(to="+9647701112233", from_="+9645599", timeout=5,
+                                          url="https://hotline.example.test/ivr/callback/connect?callback=3")
+    assert [row.sid for row in ringing_calls()] == [placed.sid]
+    row = db.session.scalar(select(DevTwilioCall).where(DevTwilioCall.sid == placed.sid))
+    row.created_at -= timedelta(seconds=6)
+    db.session.commit()
+    assert ringing_calls() == []
+    assert twilio_client().calls(placed.sid).fetch().status == "no-answer"
+
+
+def test_deleting_a_call_is_not_allowed(app, app_context, dev_twilio):
+    call = enqueued_call(app)
+    response = requests.delete(calls_url(dev_twilio, call.sid), auth=(ACCOUNT, app.config["TWILIO_AUTH_TOKEN"]),
+                               timeout=5)
+    assert response.status_code == 405 and response.json()["code"] == 20004
