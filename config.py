@@ -133,6 +133,13 @@ class Config:
         self.AGENT_QUEUE_NAME = env_str("AGENT_QUEUE_NAME", "agents")
         # The number (E.164, a Twilio number of the account) that callbacks are placed from.
         self.HOTLINE_CALLER_ID = env_str("HOTLINE_CALLER_ID", "")
+        # Agents' browser phones: an API key (SK...) signs their Voice SDK access tokens; without
+        # it the console says the browser phone is not configured (SIP and phone agents still ring).
+        self.TWILIO_API_KEY_SID = env_str("TWILIO_API_KEY_SID", "")
+        self.TWILIO_API_KEY_SECRET = env_str("TWILIO_API_KEY_SECRET", "")
+        # A TwiML app (AP...) only if browsers are to place calls; receiving calls needs none.
+        self.TWILIO_TWIML_APP_SID = env_str("TWILIO_TWIML_APP_SID", "")
+        self.VOICE_TOKEN_TTL_S = env_int("VOICE_TOKEN_TTL_S", 3600)  # renewed before it ends
 
         self.TIMEZONE = env_str("TIMEZONE", "Asia/Baghdad")
         self.AGENT_HOURS = Hours.parse(env_str("AGENT_HOURS", "08:00-24:00"), "AGENT_HOURS")

@@ -64,6 +64,16 @@ def check_endpoint(kind: EndpointKind, endpoint: str, *, username: str = "") -> 
     return e164
 
 
+def dialled_endpoint(user: User) -> str:
+    """What Twilio dials to reach the agent; for a browser, the identity its access token carries.
+
+    A client identity left empty defaults to the username, as check_endpoint does.
+    """
+    if user.endpoint_kind == EndpointKind.client:
+        return user.endpoint or user.username
+    return user.endpoint
+
+
 def e164_number(text: str) -> str | None:
     """A number written in E.164 (+ country code) that phonenumbers finds valid, or None."""
     if not text.startswith("+"):
