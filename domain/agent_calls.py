@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from twilio.base.exceptions import TwilioRestException
 
 from domain.calls import record_event, request_key, set_outcome
+from domain.phones import national_format
 from domain.queue import waiting_condition
 from domain.users import set_presence
 from extensions import db
@@ -119,6 +120,20 @@ def release(call_id: int, agent_id: int, *, caller_gone: bool, now: datetime | N
 
 
 # --- the agent's leg, as the voice webhooks see it ----------------------------------
+
+def ring_context(caller: str | None, region: str, *, call: Call | None = None,
+                 callback_id: int | None = None) -> dict[str, str]:
+    """What the agent's browser phone shows while it rings: who is calling, and about what.
+
+    Sent as <Parameter>s of <Client>; the number in national format, as the console shows it.
+    """
+    context = {"caller": national_format(caller, region)}
+    if call is not None:
+        context.update(kind="queue", callId=str(call.id))
+    if callback_id is not None:
+        context.update(kind="callback", callbackId=str(callback_id))
+    return {name: value for name, value in context.items() if value}
+
 
 def connect(call: Call, agent: User, now: datetime | None = None) -> None:
     """The redirected call reached us and is about to dial the agent."""

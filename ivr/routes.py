@@ -8,7 +8,7 @@ from functools import wraps
 from flask import Response, current_app, g, request, send_from_directory, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from domain.agent_calls import agent_leg_ended, connect, requeue
+from domain.agent_calls import agent_leg_ended, connect, requeue, ring_context
 from domain.calls import finish_call, get_call, get_or_create_call, record_event, request_key, set_outcome
 from domain.callbacks import request_callback
 from domain.clock import is_open, local_today
@@ -19,6 +19,7 @@ from domain.sms import dispatch_outbox, send_status_sms, subscribe
 from domain.queue import publish_queue
 from domain.survey import survey_wanted
 from domain.throttle import Limits, Throttle, caller_throttle, number_throttle, record_attempt
+from domain.users import dialled_endpoint
 from extensions import db
 from ivr import bp, twiml
 from ivr.speech import speak_status
@@ -473,8 +474,9 @@ def agent_connect(turn: Turn, call):
     g.agents_changed = True
     turn.say("transfer")
     response = twiml.dial_agent(
-        turn.segments, kind=agent.endpoint_kind.value, endpoint=agent.endpoint or agent.username,
+        turn.segments, kind=agent.endpoint_kind.value, endpoint=dialled_endpoint(agent),
         action=url_for("ivr.agent_done", call=call.id, agent=agent.id), timeout=AGENT_RING_TIMEOUT_S,
+        context=ring_context(call.caller, current_app.config["DEFAULT_PHONE_REGION"], call=call),
     )
     return response, f"dial:{agent.endpoint_kind.value}"
 
@@ -602,9 +604,11 @@ def callback_connect():
             return xml(twiml.say_and_hang_up(render("apology", lang, voices()) + render("goodbye", lang, voices())))
         segments = render("welcome", lang, voices()) + render("transfer", lang, voices())
         return xml(twiml.dial_agent(
-            segments, kind=agent.endpoint_kind.value, endpoint=agent.endpoint,
+            segments, kind=agent.endpoint_kind.value, endpoint=dialled_endpoint(agent),
             action=url_for("ivr.callback_ended", callback=callback.id, lang=lang),
             timeout=CALLBACK_DIAL_TIMEOUT_S,
+            context=ring_context(callback.phone, current_app.config["DEFAULT_PHONE_REGION"],
+                                 callback_id=callback.id),
         ))
     except Exception:  # the citizen picked up: never silence, never Twilio's error message
         log.exception("callback connect failed for callback %s", request.args.get("callback", "?")[:20])

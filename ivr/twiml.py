@@ -60,16 +60,23 @@ def hold(segments, *, music_url: str) -> VoiceResponse:
     return response
 
 
-def dial_agent(segments, *, kind: str, endpoint: str, action: str, timeout: int) -> VoiceResponse:
+def dial_agent(segments, *, kind: str, endpoint: str, action: str, timeout: int,
+               context: dict[str, str] | None = None) -> VoiceResponse:
     """Ring the agent who took the call: a browser (Twilio Client), a SIP phone or a number.
 
     `answerOnBridge` keeps the caller hearing ringing, not silence, until the agent picks up;
-    Twilio posts to `action` when the agent's leg ends, answered or not.
+    Twilio posts to `action` when the agent's leg ends, answered or not. A browser also gets
+    `context` (who is calling, which call) as <Parameter>s, which its phone shows.
     """
     response = VoiceResponse()
     add_speech(response, segments)
     dial = Dial(action=action, method="POST", timeout=timeout, answer_on_bridge=True)
-    if kind == "client":
+    if kind == "client" and context:
+        client = dial.client()
+        client.identity(endpoint)
+        for name, value in context.items():
+            client.parameter(name=name, value=value)
+    elif kind == "client":
         dial.client(endpoint)
     elif kind == "sip":
         dial.sip(endpoint)

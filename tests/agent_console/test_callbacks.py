@@ -296,8 +296,19 @@ def test_the_citizen_who_answers_is_put_through_to_the_agent(app, client, kind, 
     assert [el.tag for el in twiml] == ["Say", "Say", "Dial"]
     assert "5599" in twiml[0].text
     dial = twiml.find("Dial")
-    assert dial.find(verb).text.strip() == endpoint
+    target = dial.find(verb)
+    assert (target.findtext("Identity") if verb == "Client" else target.text).strip() == endpoint
     assert urlsplit(dial.get("action")).path == "/ivr/callback/ended"
+
+
+def test_a_browser_agents_phone_is_told_it_is_their_callback_ringing(app, client):
+    with app.app_context():
+        agent = add_user("aya", Role.agent, endpoint_kind=EndpointKind.client, endpoint="aya-browser")
+        callback_id = add_callback(language="en", status=CallbackStatus.in_progress, agent_id=agent.id)
+    twiml = answer(Twilio(client, sid="CA" + "9" * 32).post(f"/ivr/callback/connect?callback={callback_id}"))
+    browser = twiml.find("Dial/Client")
+    assert {p.get("name"): p.get("value") for p in browser.findall("Parameter")} == {
+        "kind": "callback", "callbackId": str(callback_id), "caller": "0750 123 4567"}
 
 
 def test_a_callback_no_longer_taken_ends_politely(app, client):

@@ -234,7 +234,9 @@ def test_the_connect_webhook_dials_the_agent_by_endpoint_kind(app_context, clien
     dial = root.find("Dial")
     assert dial is not None and root.find("Enqueue") is None
     target = dial.find(tag)
-    assert target is not None and target.text == endpoint
+    assert target is not None
+    # A browser is named in <Identity>, next to the <Parameter>s its phone shows while ringing.
+    assert (target.findtext("Identity") if tag == "Client" else target.text) == endpoint
     action = urlsplit(dial.get("action"))
     assert action.path == "/ivr/agent/done"
     assert parse_qs(action.query) == {"call": [str(call.id)], "agent": [str(call.agent_id)]}
@@ -244,6 +246,15 @@ def test_the_connect_webhook_dials_the_agent_by_endpoint_kind(app_context, clien
     assert call.answered_at is not None and call.outcome == Outcome.agent_answered
     assert call.agent.presence == Presence.on_call
     assert call.queue_left_at is not None and call.queue_result == "redirected"
+
+
+def test_a_browser_agents_phone_is_told_which_call_rings_and_who_is_calling(app_context, client):
+    call = taken_by(client, "amira", endpoint_kind=EndpointKind.client, endpoint="amira-browser")
+    root = twiml(Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}"))
+    browser = root.find("Dial/Client")
+    assert browser.findtext("Identity") == "amira-browser"
+    assert {p.get("name"): p.get("value") for p in browser.findall("Parameter")} == {
+        "kind": "queue", "callId": str(call.id), "caller": "0750 123 4567"}
 
 
 def test_the_connect_webhook_needs_twilios_signature(app_context, client):

@@ -58,3 +58,19 @@ def test_dial_agent_refuses_an_unknown_endpoint_kind():
 
     with pytest.raises(ValueError):
         twiml.dial_agent([], kind="fax", endpoint="x", action="/a", timeout=20)
+
+
+def test_a_browser_is_rung_with_the_context_its_phone_shows():
+    root = parse(twiml.dial_agent(HELLO[:1], kind="client", endpoint="amira", action="/a", timeout=20,
+                                  context={"kind": "queue", "callId": "7", "caller": "0750 123 4567"}))
+    client = root.find("Dial/Client")
+    assert client.findtext("Identity") == "amira"
+    assert {p.get("name"): p.get("value") for p in client.findall("Parameter")} == {
+        "kind": "queue", "callId": "7", "caller": "0750 123 4567"}
+
+
+def test_a_sip_phone_or_a_number_gets_no_parameters():
+    for kind, endpoint, tag in (("sip", "sip:amira@pbx.test", "Sip"), ("phone", "+9647501112222", "Number")):
+        root = parse(twiml.dial_agent([], kind=kind, endpoint=endpoint, action="/a", timeout=20,
+                                      context={"callId": "7"}))
+        assert root.find(f"Dial/{tag}").text == endpoint and root.find(".//Parameter") is None
