@@ -223,6 +223,8 @@
       return response.json().catch(function () { return {ok: false}; });
     }).then(function (answer) {
       if (answer.ok && answer.url) {
+        // The browser phone (phone.js) answers by itself the call that now rings for this take.
+        document.dispatchEvent(new CustomEvent("console:call-taken", {detail: {callId: callId}}));
         window.location.assign(answer.url);  // the caller's record, at once
         return;
       }
