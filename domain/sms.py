@@ -13,7 +13,6 @@ import tomllib
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
