@@ -64,16 +64,26 @@ def sweep_outbox() -> dict:
     return counts
 
 
+LIVE_JOB_STATES = {"queued", "scheduled", "started", "deferred"}
+
+
 def job_exists(job_id: str) -> bool:
+    """Whether Redis still holds a job that will run: not gone, and not failed for good."""
+    from rq.exceptions import NoSuchJobError
     from rq.job import Job
 
     from jobs import redis_connection
 
-    return Job.exists(job_id, connection=redis_connection())
+    try:
+        state = Job.fetch(job_id, connection=redis_connection()).get_status(refresh=False)
+    except NoSuchJobError:
+        return False
+    return getattr(state, "value", state) in LIVE_JOB_STATES
 
 
 def requeue_lost(before: datetime) -> int:
-    """Rows marked queued whose job Redis no longer has (Redis restarted without its data)."""
+    """Rows marked queued whose job will not run: Redis restarted without its data, or RQ
+    gave up its retries while SMS_MAX_ATTEMPTS allows more."""
     if not current_app.config["REDIS_URL"]:
         return 0
     queued = db.session.scalars(

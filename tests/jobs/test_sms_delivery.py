@@ -223,3 +223,19 @@ def test_landlines_get_no_sms_row(app, app_context, sms_ready):
     assert send_status_sms(transaction=letter, phone="+96466222333", language="ar",
                            kind=SmsKind.status, key="x") is None
     db.session.rollback()
+
+
+def test_a_queued_row_whose_job_redis_lost_is_enqueued_again(app, app_context, database_url, redis_url,
+                                                             sms_ready):
+    letter = add_letter()
+    message_id = status_sms(letter)
+    connection = app.extensions["hotline.redis"][redis_url]
+    connection.flushdb()  # Redis restarted empty: the row says queued, no job exists
+    app.config["SMS_SENDING_TIMEOUT_S"] = 0
+    try:
+        assert sweep_outbox()["lost"] == 1
+    finally:
+        app.config["SMS_SENDING_TIMEOUT_S"] = 180
+    run_worker(env_for(app, database_url, redis_url, sms_ready), "sms")
+    assert the_message(message_id).status == SmsStatus.sent
+    assert len(sms_ready.messages_sent()) == 1
