@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import Twilio
-from console_helpers import agent_client, call_sid, console_client, enqueue_caller, log_in, make_user
+from console_helpers import agent_client, call_sid, console_client, csrf_token, enqueue_caller, log_in, make_user
 from domain.live import InProcessBroker
 from domain.wallboard import wallboard_snapshot
 from extensions import db
@@ -147,8 +147,6 @@ def test_an_agent_going_away_shows(app, app_context, live):
     agent = agent_client(app, "amira")
     stream = Stream(supervisor)
     assert stream.next_event()["agents"]["available"] == 2  # sara and amira
-    from console_helpers import csrf_token
-
     token = csrf_token(agent, "/console/")
     agent.post("/console/presence", data={"presence": "away", "csrf_token": token})
     event = stream.next_matching(lambda e: e["agents"]["away"] == 1)
