@@ -65,13 +65,16 @@ def users_command() -> None:
 
     from domain.users import create_user
     from extensions import db
-    from models import Role, User
+    from models import EndpointKind, Role, User
 
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException("demo accounts are for development; use `flask users create` in production")
     for username, role, name, language in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(username, DEMO_PASSWORD, Role(role), display_name=name, language=language)
+            # A SIP endpoint: in the demo nothing rings anyway (the simulator plays the caller),
+            # and a browser-phone agent would be told the phone is not configured.
+            create_user(username, DEMO_PASSWORD, Role(role), display_name=name, language=language,
+                        endpoint_kind=EndpointKind.sip, endpoint=f"sip:{username}@demo.invalid")
     click.echo("Console logins (password for all: %s):" % DEMO_PASSWORD)
     for username, role, _name, language in DEMO_USERS:
         click.echo(f"  {username:<11} {role:<11} console in {language}")
