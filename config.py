@@ -204,6 +204,8 @@ class Config:
 
         # Jobs (RQ on REDIS_URL; inline in the web process without it), SMS, the API, inquiry.
         self.JOB_FAILURE_TTL_DAYS = env_int("JOB_FAILURE_TTL_DAYS", 7)
+        # Put before every queue name and job id: lets two deployments (or test runs) share a Redis.
+        self.JOB_QUEUE_PREFIX = env_str("JOB_QUEUE_PREFIX", "")
         self.SMS_FROM = env_str("SMS_FROM", "")  # a Twilio number or alphanumeric sender id
         self.SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
         # A row "sending" for longer than this was lost with its worker: the sweep retries it.

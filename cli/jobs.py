@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from jobs import QUEUES
+from jobs import QUEUES, queue_name
 
 api_tokens = AppGroup("api-tokens", help="Bearer tokens of the records-office API.")
 housekeeping = AppGroup("housekeeping", help="Outbox sweep, abandoned queue calls, retention purge.")
@@ -40,7 +40,8 @@ def worker_command(queues: tuple[str, ...], burst: bool, name: str | None) -> No
         with app.app_context():
             ensure_schedule(connection)
     HotlineWorker.app = app
-    worker = HotlineWorker([Queue(q, connection=connection) for q in names], connection=connection, name=name)
+    worker = HotlineWorker([Queue(queue_name(q), connection=connection) for q in names],
+                           connection=connection, name=name)
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 

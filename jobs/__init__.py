@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("sms", "imports", "housekeeping")
 DAY_S = 86400
+LIVE_JOB_STATES = {"queued", "scheduled", "started", "deferred"}
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,33 @@ def redis_connection(url: str | None = None):
     return cache[url]
 
 
-def rq_queue(name: str, connection=None):
+def queue_name(purpose: str, config=None) -> str:
+    """The Redis name of a queue: its purpose, after JOB_QUEUE_PREFIX (empty but in tests,
+    where each run gets its own prefix so that runs sharing one Redis never meet)."""
+    return (config or current_app.config)["JOB_QUEUE_PREFIX"] + purpose
+
+
+def redis_job_id(job_id: str, config=None) -> str:
+    return (config or current_app.config)["JOB_QUEUE_PREFIX"] + job_id
+
+
+def rq_queue(purpose: str, connection=None):
     from rq import Queue
 
-    return Queue(name, connection=connection or redis_connection())
+    return Queue(queue_name(purpose), connection=connection or redis_connection())
+
+
+def job_is_live(job_id: str, connection=None) -> bool:
+    """Whether Redis holds this job and it will still run: not gone, not failed for good."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(redis_job_id(job_id), connection=connection or redis_connection())
+    except NoSuchJobError:
+        return False
+    state = job.get_status(refresh=False)
+    return getattr(state, "value", state) in LIVE_JOB_STATES
 
 
 def job_options(name: str, config) -> dict:
@@ -97,6 +121,7 @@ def enqueue(name: str, *args, job_id: str | None = None, delay_s: int = 0) -> bo
     try:
         queue = rq_queue(SPECS[name].queue)
         options = job_options(name, config)
+        job_id = redis_job_id(job_id, config) if job_id else None
         if delay_s:
             queue.enqueue_in(timedelta(seconds=delay_s), name, *args, job_id=job_id, **options)
         else:

@@ -64,21 +64,10 @@ def sweep_outbox() -> dict:
     return counts
 
 
-LIVE_JOB_STATES = {"queued", "scheduled", "started", "deferred"}
-
-
 def job_exists(job_id: str) -> bool:
-    """Whether Redis still holds a job that will run: not gone, and not failed for good."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
+    from jobs import job_is_live
 
-    from jobs import redis_connection
-
-    try:
-        state = Job.fetch(job_id, connection=redis_connection()).get_status(refresh=False)
-    except NoSuchJobError:
-        return False
-    return getattr(state, "value", state) in LIVE_JOB_STATES
+    return job_is_live(job_id)
 
 
 def requeue_lost(before: datetime) -> int:

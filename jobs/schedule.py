@@ -14,11 +14,10 @@ from datetime import timedelta
 
 from flask import current_app
 
-from jobs import SPECS, job_options, redis_connection, rq_queue
+from jobs import SPECS, job_is_live, job_options, redis_connection, redis_job_id, rq_queue
 
 log = logging.getLogger(__name__)
 FOREVER = 10**9  # RQ's Repeat counts down; this many runs outlive any deployment
-LIVE_STATES = {"queued", "scheduled", "started", "deferred"}
 
 
 def periodic_jobs(config) -> dict[str, int]:
@@ -37,22 +36,16 @@ def periodic_job_id(name: str) -> str:
 def ensure_schedule(connection=None) -> list[str]:
     """Schedule every periodic job that has no live run; the names scheduled now."""
     from rq import Repeat
-    from rq.job import Job
-    from rq.exceptions import NoSuchJobError
 
     config = current_app.config
     connection = connection or redis_connection()
     made = []
     for name, interval in periodic_jobs(config).items():
         job_id = periodic_job_id(name)
-        try:
-            state = Job.fetch(job_id, connection=connection).get_status(refresh=False)
-        except NoSuchJobError:
-            state = None
-        if state is not None and getattr(state, "value", state) in LIVE_STATES:
+        if job_is_live(job_id, connection):
             continue
         queue = rq_queue(SPECS[name].queue, connection)
-        queue.enqueue_in(timedelta(seconds=interval), name, job_id=job_id,
+        queue.enqueue_in(timedelta(seconds=interval), name, job_id=redis_job_id(job_id, config),
                          repeat=Repeat(times=FOREVER, interval=interval), **job_options(name, config))
         made.append(name)
     if made:

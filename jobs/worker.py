@@ -16,12 +16,14 @@ class HotlineWorker(Worker):
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
-        if self.app is None or "housekeeping" not in self.queue_names():
+        if self.app is None:
             return
+        from jobs import queue_name
         from jobs.schedule import ensure_schedule
 
         try:
             with self.app.app_context():
-                ensure_schedule(self.connection)
+                if queue_name("housekeeping") in self.queue_names():
+                    ensure_schedule(self.connection)
         except Exception:  # a worker keeps working even if the schedule could not be checked
             log.exception("periodic jobs not checked")

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 JOBS_REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/14")
 CLOSED_PORT_URL = "redis://127.0.0.1:1/14"  # nothing listens there: "Redis is down"
 SMS_FROM = "+15005550006"
+# Queues and job ids of this run only: other runs may share this Redis database at the same time.
+PREFIX = f"t{os.getpid()}-"
 
 
 def use_redis(app, url: str | None) -> None:
@@ -24,19 +26,28 @@ def use_redis(app, url: str | None) -> None:
     app.extensions.pop("hotline.redis", None)
 
 
+def forget_jobs(connection) -> None:
+    """Every key of this run's queues and jobs, gone (as after a Redis restart without data)."""
+    keys = list(connection.scan_iter(match=f"*{PREFIX}*", count=1000))
+    if keys:
+        connection.delete(*keys)
+
+
 @pytest.fixture
 def redis_url(app):
-    """Jobs go to a real Redis, flushed before and after the test."""
+    """Jobs go to a real Redis, under this run's prefix, emptied before and after the test."""
     connection = redis.Redis.from_url(JOBS_REDIS_URL, socket_connect_timeout=2)
     try:
-        connection.flushdb()
+        forget_jobs(connection)
     except redis.exceptions.ConnectionError:
         pytest.fail(f"Redis is not answering at {JOBS_REDIS_URL}; the job tests need a real Redis")
-    previous = app.config["REDIS_URL"]
+    previous = app.config["REDIS_URL"], app.config["JOB_QUEUE_PREFIX"]
     use_redis(app, JOBS_REDIS_URL)
+    app.config["JOB_QUEUE_PREFIX"] = PREFIX
     yield JOBS_REDIS_URL
-    use_redis(app, previous)
-    connection.flushdb()
+    use_redis(app, previous[0])
+    app.config["JOB_QUEUE_PREFIX"] = previous[1]
+    forget_jobs(connection)
 
 
 @pytest.fixture
@@ -56,6 +67,7 @@ def worker_env(app, database_url: str, redis_url: str, twilio_url: str, **extra)
         "REDIS_URL": redis_url, "TWILIO_API_BASE_URL": twilio_url,
         "TWILIO_ACCOUNT_SID": app.config["TWILIO_ACCOUNT_SID"], "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "SMS_FROM": SMS_FROM, "PYTHONUNBUFFERED": "1",
+        "JOB_QUEUE_PREFIX": PREFIX,
     })
     env.update({k: str(v) for k, v in extra.items()})
     return env

@@ -10,7 +10,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
 from extensions import db
-from jobs import failure_ttl_s
+from jobs import failure_ttl_s, queue_name, redis_job_id
 from jobs.housekeeping import close_abandoned_calls, purge_retention
 from jobs.schedule import ensure_schedule, periodic_job_id
 from jobs_fixtures import add_letter, redis_url, run_worker, worker_env  # noqa: F401
@@ -84,11 +84,11 @@ def test_periodic_jobs_are_scheduled_once_however_many_workers_start(app, app_co
     first = ensure_schedule(connection)
     assert len(first) == 3
     assert ensure_schedule(connection) == []  # a second worker starting finds them scheduled
-    scheduled = ScheduledJobRegistry("housekeeping", connection=connection).get_job_ids()
-    assert sorted(scheduled) == sorted(periodic_job_id(name) for name in (
+    scheduled = ScheduledJobRegistry(queue_name("housekeeping"), connection=connection).get_job_ids()
+    assert sorted(scheduled) == sorted(redis_job_id(periodic_job_id(name)) for name in (
         "jobs.housekeeping.sweep_outbox", "jobs.housekeeping.close_abandoned_calls",
         "jobs.housekeeping.purge_retention"))
-    sweep = Job.fetch(periodic_job_id("jobs.housekeeping.sweep_outbox"), connection=connection)
+    sweep = Job.fetch(redis_job_id(periodic_job_id("jobs.housekeeping.sweep_outbox")), connection=connection)
     assert sweep.repeats_left > 1000 and sweep.retries_left == 1 and sweep.timeout == 120
 
 
@@ -105,5 +105,5 @@ def test_a_housekeeping_worker_runs_a_due_job_and_schedules_its_next_run(app, ap
     assert db.session.scalars(select(Call)).one().outcome == Outcome.abandoned_in_queue
     connection = __import__("jobs").redis_connection()
     # Each run was repeated: the next one is scheduled again under the same id.
-    scheduled = ScheduledJobRegistry("housekeeping", connection=connection).get_job_ids()
-    assert periodic_job_id("jobs.housekeeping.close_abandoned_calls") in scheduled
+    scheduled = ScheduledJobRegistry(queue_name("housekeeping"), connection=connection).get_job_ids()
+    assert redis_job_id(periodic_job_id("jobs.housekeeping.close_abandoned_calls")) in scheduled

@@ -9,9 +9,10 @@ from rq import Queue
 import jobs.housekeeping
 from conftest import Twilio
 from extensions import db
+from jobs import queue_name, redis_job_id
 from jobs.housekeeping import sweep_outbox
 from jobs_fixtures import (
-    CLOSED_PORT_URL, add_letter, kill_hard, redis_url, run_worker, sms_ready, start_worker,  # noqa: F401
+    CLOSED_PORT_URL, add_letter, forget_jobs, kill_hard, redis_url, run_worker, sms_ready, start_worker,  # noqa: F401
     status_sms, the_message, use_redis, wait_until, worker_env,
 )
 from models import SmsStatus
@@ -35,7 +36,7 @@ def test_one_request_is_one_message_through_a_real_worker(app, app_context, data
     again = status_sms(letter, key="ivr-CA1-1")  # the same request once more (a replayed webhook)
     assert first == again
     assert the_message(first).status == SmsStatus.queued
-    assert len(Queue("sms", connection=app.extensions["hotline.redis"][redis_url])) == 1
+    assert len(Queue(queue_name("sms"), connection=app.extensions["hotline.redis"][redis_url])) == 1
 
     run_worker(env_for(app, database_url, redis_url, sms_ready), "sms")
     run_worker(env_for(app, database_url, redis_url, sms_ready), "sms")  # nothing left to do
@@ -125,7 +126,8 @@ def test_a_twilio_outage_is_retried_by_rq_and_the_row_waits_queued(app, app_cont
     from rq.registry import ScheduledJobRegistry
 
     connection = app.extensions["hotline.redis"][redis_url]
-    assert "sms-%d" % message_id in ScheduledJobRegistry("sms", connection=connection).get_job_ids()
+    scheduled = ScheduledJobRegistry(queue_name("sms"), connection=connection).get_job_ids()
+    assert redis_job_id(f"sms-{message_id}") in scheduled
 
 
 def test_a_number_twilio_refuses_fails_without_retries(app, app_context, redis_url, sms_ready):
@@ -230,7 +232,7 @@ def test_a_queued_row_whose_job_redis_lost_is_enqueued_again(app, app_context, d
     letter = add_letter()
     message_id = status_sms(letter)
     connection = app.extensions["hotline.redis"][redis_url]
-    connection.flushdb()  # Redis restarted empty: the row says queued, no job exists
+    forget_jobs(connection)  # Redis restarted empty: the row says queued, no job exists
     app.config["SMS_SENDING_TIMEOUT_S"] = 0
     try:
         assert sweep_outbox()["lost"] == 1
