@@ -8,12 +8,14 @@ from domain.passwords import verify_password
 from extensions import db
 from models import AuditEntry, EndpointKind, Role, User
 
+WRONG_LOGIN_AR = "اسم المستخدم أو كلمة المرور غير صحيحة."  # "Wrong username or password."
+
 
 def test_a_wrong_password_is_refused_with_401(app, staff):
     client = app.test_client()
     response = log_in(client, "aya", "not the password")
     assert response.status_code == 401
-    assert "Wrong username or password." in response.get_data(as_text=True)
+    assert WRONG_LOGIN_AR in response.get_data(as_text=True)  # the login page is Arabic by default
     assert client.get("/console/search").status_code == 302  # still not logged in
 
 
@@ -21,7 +23,7 @@ def test_an_unknown_user_gets_the_same_answer(app, staff):
     wrong_user = log_in(app.test_client(), "nobody", PASSWORD)
     wrong_password = log_in(app.test_client(), "aya", "not the password")
     assert wrong_user.status_code == wrong_password.status_code == 401
-    assert "Wrong username or password." in wrong_user.get_data(as_text=True)
+    assert WRONG_LOGIN_AR in wrong_user.get_data(as_text=True)
 
 
 def test_the_right_password_logs_in_and_is_audited(app, staff):

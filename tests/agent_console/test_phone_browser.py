@@ -314,6 +314,6 @@ def test_a_blocked_microphone_is_explained(app, app_context, server, voice_key, 
     make_user("amira", language="ar")
     log_in(page, server, "amira")
     wait_ready(page)
-    expect(page.locator("#phone-notice")).to_contain_text("microphone is blocked")
+    expect(page.locator("#phone-notice")).to_contain_text("الميكروفون محظور")  # "microphone is blocked"
     expect(page.locator("#phone-mic")).to_be_hidden()
     page.screenshot(path=str(ARTIFACTS / "phone-microphone-blocked-ar.png"))
