@@ -124,6 +124,9 @@ class Config:
         self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
         self.TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", TWILIO_API_DEFAULT)
         self.TWILIO_VALIDATE_SIGNATURES = env_bool("TWILIO_VALIDATE_SIGNATURES", True)
+        # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none).
+        # Client addresses (login and inquiry limits, audit) come from there when set.
+        self.PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)
         self.PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5599").rstrip("/")
         self.AUDIO_BASE_URL = env_str("AUDIO_BASE_URL", "").rstrip("/")
         self.HOLD_MUSIC_URL = env_str(

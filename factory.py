@@ -13,6 +13,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, config)
     configure_logging(app)
+    register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -45,6 +46,15 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+
+
+def register_proxy(app: Flask) -> None:
+    """Trust exactly PROXY_FIX_HOPS proxies for the client's address and scheme."""
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:
