@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from agent_console import bp
 from agent_console.access import agent_required, client_address
-from agent_console.forms import CallbackForm, CallNotesForm
+from agent_console.forms import CallbackForm, CallNotesForm, options
 from domain.agent_calls import handle_seconds, queue_seconds, save_notes, wrap_up
 from domain.audit import audit
 from domain.callbacks import CallbackError, schedule_callback
@@ -115,9 +115,9 @@ def shown_transactions(call: Call) -> tuple[list[Transaction], bool]:
 
 def notes_form(call: Call, formdata=None) -> CallNotesForm:
     form = CallNotesForm(formdata=formdata, notes=call.notes, disposition=call.disposition or "")
-    form.disposition.choices = [("", _("Choose…"))] + [
+    form.disposition.choices = options([("", _("Choose…"))] + [
         (code, disposition_label(code)) for code in current_app.config["DISPOSITIONS"]
-    ]
+    ])
     return form
 
 

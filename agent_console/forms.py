@@ -5,7 +5,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateTimeLocalField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms' choice objects."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class LoginForm(FlaskForm):
@@ -14,11 +20,11 @@ class LoginForm(FlaskForm):
 
 
 class PresenceForm(FlaskForm):
-    presence = SelectField(choices=[("available", _l("Available")), ("away", _l("Away"))])
+    presence = SelectField(choices=options([("available", _l("Available")), ("away", _l("Away"))]))
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(choices=[("ar", "العربية"), ("ckb", "کوردی"), ("en", "English")])
+    language = SelectField(choices=options([("ar", "العربية"), ("ckb", "کوردی"), ("en", "English")]))
 
 
 class ActionForm(FlaskForm):
@@ -43,13 +49,13 @@ LANGUAGE_CHOICES = [("ar", "العربية"), ("ckb", "کوردی"), ("en", "Eng
 
 class CallbackForm(FlaskForm):
     phone = StringField(_l("Phone number"), validators=[DataRequired(), Length(max=64)])
-    language = SelectField(_l("Language of the call"), choices=LANGUAGE_CHOICES)
+    language = SelectField(_l("Language of the call"), choices=options(LANGUAGE_CHOICES))
     due_at = DateTimeLocalField(_l("Call back at"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
 
 
 class CloseCallbackForm(FlaskForm):
-    status = SelectField(choices=[("done", _l("Done")), ("cancelled", _l("Cancelled"))])
+    status = SelectField(choices=options([("done", _l("Done")), ("cancelled", _l("Cancelled"))]))
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
 
 
@@ -58,13 +64,13 @@ class UserForm(FlaskForm):
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Display name"), validators=[Length(max=120)])
-    role = SelectField(_l("Role"), choices=[
+    role = SelectField(_l("Role"), choices=options([
         ("agent", _l("agent")), ("supervisor", _l("supervisor")), ("admin", _l("admin")),
-    ])
-    language = SelectField(_l("Console language"), choices=LANGUAGE_CHOICES)
-    endpoint_kind = SelectField(_l("Phone reached by"), choices=[
+    ]))
+    language = SelectField(_l("Console language"), choices=options(LANGUAGE_CHOICES))
+    endpoint_kind = SelectField(_l("Phone reached by"), choices=options([
         ("client", _l("Browser (Twilio Client)")), ("sip", _l("SIP")), ("phone", _l("Phone")),
-    ])
+    ]))
     endpoint = StringField(_l("Endpoint"), validators=[Length(max=200)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
 
