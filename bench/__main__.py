@@ -49,12 +49,8 @@ def diagnostics(app_dir: Path, args) -> dict:
     return json.loads(done.stdout)
 
 
-def stop_on_term(signum, frame):
-    raise KeyboardInterrupt  # so that `finally` blocks stop gunicorn
-
-
 def main(argv=None) -> None:
-    signal.signal(signal.SIGTERM, stop_on_term)
+    signal.signal(signal.SIGTERM, ivr_load.stop_on_term)
     args = parse_args(argv)
     code = app_code(args.app_ref)
     try:
@@ -88,4 +84,7 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted; gunicorn stopped, nothing written")

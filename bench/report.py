@@ -105,6 +105,10 @@ def markdown(results: dict) -> str:
         "shared machine): " + "; ".join(
             f"{name}: driver {phase['cpu_cores']['driver']}, gunicorn {phase['cpu_cores']['gunicorn']}, "
             f"PostgreSQL {phase['cpu_cores']['postgres']}, other {phase['cpu_cores']['other']}"
+            for name, phase in (("calls", ivr), ("floor", floor)) if phase) + ". "
+        "CPU per webhook (ms): " + "; ".join(
+            f"{name}: gunicorn {phase['cpu_ms_per_request']['gunicorn']}, "
+            f"PostgreSQL {phase['cpu_ms_per_request']['postgres']}, driver {phase['cpu_ms_per_request']['driver']}"
             for name, phase in (("calls", ivr), ("floor", floor)) if phase) + ".",
         "",
         "Memory per gunicorn worker at the end (MiB): "
@@ -130,17 +134,24 @@ def markdown(results: dict) -> str:
         ]
     diagnostics = results.get("diagnostics") or {}
     if diagnostics.get("steps"):
-        lines += ["", "## Database round trips per webhook", "",
-                  "Counted in-process on one found and one not-found call: SQL statements, "
-                  "SAVEPOINT/RELEASE included. Each request adds the pool's pre-ping `SELECT 1`, "
-                  "`BEGIN` and `COMMIT`.", "",
-                  "| step | statements (found call) | statements (not-found call) |", "| --- | ---: | ---: |"]
-        for step in STEP_ORDER:
+        cpu = diagnostics.get("cpu_per_step", {})
+        lines += ["", "## Cost per webhook, in-process", "",
+                  "SQL statements counted on one found and one not-found call (SAVEPOINT/RELEASE "
+                  "included; every request adds the pool's pre-ping `SELECT 1`, `BEGIN` and "
+                  "`COMMIT`), and the median CPU time of the app process per step over 50 found "
+                  "calls and 300 fallback requests played one at a time through Flask's test client "
+                  "(CPU time, so a busy shared machine changes it little).", "",
+                  "| step | statements (found) | statements (not found) | CPU ms |",
+                  "| --- | ---: | ---: | ---: |"]
+        for step in STEP_ORDER + ["fallback"]:
             found = diagnostics["steps"].get("found", {}).get(step, {})
             missing = diagnostics["steps"].get("missing", {}).get(step, {})
-            if found or missing:
+            if found or missing or step in cpu:
                 lines.append(f"| {STEP_NOTES.get(step, step)} | {found.get('statements', '–')} | "
-                             f"{missing.get('statements', '–')} |")
+                             f"{missing.get('statements', '–')} | {fmt(cpu.get(step, {}).get('median_ms'), 2)} |")
+        if "date_confirm" in cpu and "fallback" in cpu:
+            lines += ["", f"CPU per request, lookup step / floor: "
+                      f"**{cpu['date_confirm']['median_ms'] / cpu['fallback']['median_ms']:.1f}×**."]
         explain, seen = diagnostics.get("explain", []), set()
         if explain:
             lines += ["", "The lookup step's SELECTs under `EXPLAIN ANALYZE`, on the tables as the run left them:", ""]

@@ -5,7 +5,8 @@
 Builds the app in-process (production settings, the benchmark database), plays one call
 that finds its letter and one that does not through Flask's test client with signed
 requests, counts the SQL statements each step sends, then runs EXPLAIN (ANALYZE, BUFFERS)
-on every SELECT of the lookup step. Prints JSON. Run as a file, not a module, so that the
+on every SELECT of the lookup step. Before that it times 50 calls and 300 fallback requests
+one at a time in CPU time (a figure a busy, shared machine barely changes). Prints JSON. Run as a file, not a module, so that the
 app is imported from --app-dir (which may be an export of another commit).
 """
 from __future__ import annotations
@@ -15,7 +16,9 @@ import csv
 import json
 import os
 import re
+import statistics
 import sys
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
@@ -58,8 +61,8 @@ class StatementLog:
             self.checkouts[self.step] += 1
 
 
-def play(app, log: StatementLog, label: str, number: str, on: str) -> dict:
-    """One call through the flow; returns statements per step."""
+def play(app, log: StatementLog, label: str, number: str, on: str, cpu: dict | None = None) -> dict:
+    """One call through the flow; returns statements per step (and adds CPU ms to `cpu`)."""
     from twilio.request_validator import RequestValidator
 
     client = app.test_client()
@@ -77,9 +80,12 @@ def play(app, log: StatementLog, label: str, number: str, on: str) -> dict:
         if path is None:
             break
         params = dict(form, **({"Digits": digits} if digits is not None else {}))
+        headers = {"X-Twilio-Signature": validator.compute_signature(BASE_URL + path, params)}
         log.step = f"{label}:{step}"
-        response = client.post(path, data=params, headers={
-            "X-Twilio-Signature": validator.compute_signature(BASE_URL + path, params)})
+        started = time.process_time()
+        response = client.post(path, data=params, headers=headers)
+        if cpu is not None:
+            cpu[step].append((time.process_time() - started) * 1000)
         log.step = None
         root = ET.fromstring(response.data)
         gather = root.find("Gather")
@@ -89,9 +95,12 @@ def play(app, log: StatementLog, label: str, number: str, on: str) -> dict:
         if step == "date_confirm" and steps[step]["next"] != "/ivr/result":
             break
     params = dict(form, CallStatus="completed", CallDuration="60")
+    headers = {"X-Twilio-Signature": validator.compute_signature(BASE_URL + "/ivr/status", params)}
     log.step = f"{label}:status"
-    client.post("/ivr/status", data=params, headers={
-        "X-Twilio-Signature": validator.compute_signature(BASE_URL + "/ivr/status", params)})
+    started = time.process_time()
+    client.post("/ivr/status", data=params, headers=headers)
+    if cpu is not None:
+        cpu["status"].append((time.process_time() - started) * 1000)
     log.step = None
     steps["status"] = {"status": 200}
     for step in steps:
@@ -100,6 +109,26 @@ def play(app, log: StatementLog, label: str, number: str, on: str) -> dict:
         steps[step]["checkouts"] = log.checkouts.get(f"{label}:{step}", 0)
         steps[step]["kinds"] = dict(Counter(statement_kind(sql) for sql, _ in statements))
     return steps
+
+
+def cpu_per_step(app, log: StatementLog, pairs: list[tuple[str, str]], fallbacks: int = 300) -> dict:
+    """Median CPU ms of this process per step (one call at a time, so no contention inside
+    the process; the test client's own work is included, equally for every step)."""
+    from twilio.request_validator import RequestValidator
+
+    cpu = defaultdict(list)
+    for index, (number, on) in enumerate(pairs):
+        play(app, log, f"cpu{index}", number, on, cpu)
+    client = app.test_client()
+    params = {"AccountSid": "AC" + "b" * 32, "CallSid": "CA" + "f" * 32, "ErrorCode": "11200"}
+    headers = {"X-Twilio-Signature": RequestValidator(TOKEN).compute_signature(BASE_URL + "/ivr/fallback", params)}
+    for _ in range(fallbacks):
+        started = time.process_time()
+        client.post("/ivr/fallback", data=params, headers=headers)
+        cpu["fallback"].append((time.process_time() - started) * 1000)
+    log.statements.clear()
+    return {step: {"count": len(values), "median_ms": round(statistics.median(values), 2)}
+            for step, values in cpu.items()}
 
 
 def statement_kind(sql: str) -> str:
@@ -150,14 +179,13 @@ def explain_lookup(app, log: StatementLog, label: str) -> list[dict]:
     return plans
 
 
-def first_pairs(sample_file: Path) -> tuple[tuple[str, str], tuple[str, str]]:
-    found = missing = None
+def sample_pairs(sample_file: Path, count: int = 60) -> tuple[list, list]:
+    found, missing = [], []
     with open(sample_file, newline="") as handle:
         for row in csv.DictReader(handle):
-            if row["kind"] == "found" and found is None:
-                found = (row["number"], row["date"])
-            if row["kind"] == "missing" and missing is None:
-                missing = (row["number"], row["date"])
+            kind = found if row["kind"] == "found" else missing
+            if len(kind) < count:
+                kind.append((row["number"], row["date"]))
     return found, missing
 
 
@@ -167,17 +195,19 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--sample-file", type=Path, required=True)
     args = parser.parse_args()
-    found, missing = first_pairs(args.sample_file.resolve())
+    found, missing = sample_pairs(args.sample_file.resolve())
     app = build_app(args.app_dir.resolve(), args.database_url)
     from extensions import db  # noqa: E402  (from app_dir)
 
     with app.app_context():
         log = StatementLog(db.engine)
-    play(app, log, "warm", *found)  # first requests load catalogs and caches
+    play(app, log, "warm", *found[-1])  # first requests load catalogs and caches
     log.statements.clear()
     log.checkouts.clear()
-    result = {"steps": {"found": play(app, log, "found", *found),
-                        "missing": play(app, log, "missing", *missing)}}
+    result = {"cpu_per_step": cpu_per_step(app, log, found[1:51])}
+    log.checkouts.clear()
+    result["steps"] = {"found": play(app, log, "found", *found[0]),
+                       "missing": play(app, log, "missing", *missing[0])}
     result["lookup_statements"] = {
         label: [" ".join(sql.split())[:160] for sql, _ in log.statements.get(f"{label}:date_confirm", [])]
         for label in ("found", "missing")
