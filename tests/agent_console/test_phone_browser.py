@@ -22,12 +22,12 @@ from domain.live import InProcessBroker
 from extensions import db
 from models import EndpointKind, Presence
 from phone_helpers import voice_key  # noqa: F401
+from browser_support import ARTIFACTS, chromium_path
+from browser_support import CHROMIUM_ARGS as BROWSER_ARGS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = BROWSER_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 TIMEOUT_MS = 10_000
 SDK_PATTERN = re.compile(r"/console/static/vendor/twilio-voice-[0-9.]+\.min\.js$")
 
@@ -73,15 +73,6 @@ FAKE_SDK = """
   window.Twilio = {Device: Device};
 }());
 """
-
-
-def chromium_path() -> str:
-    # Debian's chromium by default; Playwright must not download a browser of its own.
-    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"No Chromium at {path}: install Debian's chromium or set CHROMIUM_PATH "
-                    "to a Chromium binary (the browser tests must run, not be skipped)")
-    return path
 
 
 @pytest.fixture(scope="module")

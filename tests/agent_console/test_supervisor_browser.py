@@ -19,22 +19,12 @@ from extensions import db
 from models import Outcome, Presence, Role
 from records_helpers import PASSWORD, add_user
 from supervisor_helpers import add_call, add_callback, add_step
+from browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 10_000
 MONTH_START = date(2025, 3, 1)
-
-
-def chromium_path() -> str:
-    # Debian's chromium by default; Playwright must not download a browser of its own.
-    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"No Chromium at {path}: install Debian's chromium or set CHROMIUM_PATH "
-                    "to a Chromium binary (the browser tests must run, not be skipped)")
-    return path
 
 
 @pytest.fixture(scope="module")

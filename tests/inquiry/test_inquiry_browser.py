@@ -12,22 +12,12 @@ from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ivr"))
 from ivr_helpers import add_letter  # noqa: E402
+from browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
-
-
-def chromium_path() -> str:
-    # Debian's chromium; Playwright must not download a browser of its own.
-    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"No Chromium at {path}: install Debian's chromium or set CHROMIUM_PATH "
-                    "(the browser tests must run, not be skipped)")
-    return path
 
 
 @pytest.fixture

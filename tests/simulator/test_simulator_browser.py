@@ -9,21 +9,11 @@ import pytest
 
 from models import Outcome
 from simulator_fixtures import live_server, stored_call  # noqa: F401  (fixture)
+from browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 10_000
-
-
-def chromium_path() -> str:
-    # Debian's chromium by default; Playwright must not download a browser of its own.
-    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"No Chromium at {path}: install Debian's chromium or set CHROMIUM_PATH "
-                    "to a Chromium binary (the browser tests must run, not be skipped)")
-    return path
 
 
 @contextmanager
