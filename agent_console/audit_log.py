@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from agent_console import bp
 from agent_console.access import supervisor_required
-from agent_console.call_log import read_day
+from agent_console.call_log import read_day_range
 from agent_console.paging import page_cursor
 from domain.audit_log import AuditFilters, audit_log_page, user_choices
 from domain.lookup import ascii_digits
@@ -81,14 +81,7 @@ def read_filters(args) -> tuple[AuditFilters, dict[str, str], dict[str, str]]:
             values["action"] = raw["action"]
         else:
             errors["action"] = _("Choose an action from the list.")
-    for name in ("start", "end"):
-        if raw[name]:
-            try:
-                values[name] = read_day(raw[name])
-            except ValueError:
-                errors[name] = _("Write the day as DD/MM/YYYY, for example 15/03/2025.")
-    if values.get("start") and values.get("end") and values["start"] > values["end"]:
-        errors["end"] = _("The last day comes before the first day.")
+    read_day_range(raw, values, errors)
     if raw["target_type"]:
         if raw["target_type"] in TARGETS:
             values["target_type"] = raw["target_type"]

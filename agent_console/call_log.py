@@ -69,11 +69,8 @@ def read_day(text: str) -> date:
     return value
 
 
-def read_filters(form) -> tuple[CallFilters, dict[str, str], dict[str, str]]:
-    """(the checked filters, the raw values to show again, an error message per field)."""
-    raw = {name: str(form.get(name, "") or "")[:MAX_FIELD].strip() for name in FIELDS}
-    errors: dict[str, str] = {}
-    values: dict = {}
+def read_day_range(raw: dict, values: dict, errors: dict) -> None:
+    """The filters' first and last day (`start`, `end`) into `values`, or why not into `errors`."""
     for name in ("start", "end"):
         if raw[name]:
             try:
@@ -82,6 +79,14 @@ def read_filters(form) -> tuple[CallFilters, dict[str, str], dict[str, str]]:
                 errors[name] = _("Write the day as DD/MM/YYYY, for example 15/03/2025.")
     if values.get("start") and values.get("end") and values["start"] > values["end"]:
         errors["end"] = _("The last day comes before the first day.")
+
+
+def read_filters(form) -> tuple[CallFilters, dict[str, str], dict[str, str]]:
+    """(the checked filters, the raw values to show again, an error message per field)."""
+    raw = {name: str(form.get(name, "") or "")[:MAX_FIELD].strip() for name in FIELDS}
+    errors: dict[str, str] = {}
+    values: dict = {}
+    read_day_range(raw, values, errors)
     if raw["outcome"]:
         try:
             values["outcome"] = Outcome(raw["outcome"])
