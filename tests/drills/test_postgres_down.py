@@ -1,0 +1,123 @@
+"""Drill: PostgreSQL stops in the middle of a call, then comes back.
+
+A private cluster (its own data folder and port) gets the app's migrations and one letter;
+two real gunicorn servers answer Twilio from it: one within agent hours, one after them.
+Half a call is played, the cluster is stopped for real (`pg_ctl stop -m immediate`, as a
+crash or a kill would), and every webhook must still answer 200 with the apology (an
+agent's queue in hours, goodbye after them) within DB_CONNECT_TIMEOUT_S. When the cluster
+is back, new calls go through and the steps written before the stop are still there.
+
+It runs in the suite's PostgreSQL pass only: its cluster is private, so the SQLite pass
+would repeat the very same drill, and that pass is not where PostgreSQL is known to be
+installed. A missing PostgreSQL fails the drill (drill_services.postgres_bindir).
+
+The stalled database (a lock held past the statement timeout) is drilled by
+tests/ivr/test_robustness.py::test_a_stalled_database_is_cut_off_by_the_statement_timeout;
+an unreachable database URL by the tests beside it.
+"""
+from __future__ import annotations
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from conftest import AUTH_TOKEN
+from config import Hours
+from drill_services import HttpTwilio, gunicorn, postgres_cluster  # noqa: F401  (fixtures)
+from extensions import db
+from factory import create_app
+from models import Call, CallEvent
+from tests.ivr.ivr_helpers import Answer, Caller, add_letter
+
+pytestmark = pytest.mark.gunicorn
+TOKEN = "drill-postgres-token"
+CONNECT_TIMEOUT_S = 2
+APOLOGY_EN = "We are sorry, we cannot complete your request right now."
+APOLOGY_AR = "نعتذر"
+STEPS_BEFORE_THE_STOP = ["incoming", "language", "menu", "number", "number_confirm"]
+
+
+def sid(n: int) -> str:
+    return f"CA{n:032d}"
+
+
+@pytest.fixture
+def private_app(postgres_cluster):  # noqa: F811
+    """The cluster migrated as the suite migrates its own database, with letter 1234."""
+    app = create_app({
+        "APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": postgres_cluster.url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "AGENT_HOURS": Hours.parse("00:00-24:00"),
+    })
+    with app.app_context():
+        upgrade()
+        add_letter()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def steps(app, call_sid: str) -> list[str]:
+    with app.app_context():
+        found = db.session.scalars(
+            select(CallEvent.step).join(Call).where(Call.sid == call_sid).order_by(CallEvent.id)).all()
+        db.session.remove()
+        return list(found)
+
+
+def answered_in_time(response) -> Answer:
+    answer = Answer.of(response)  # 200, text/xml, parsed
+    assert answer.root.tag == "Response"
+    assert response.elapsed_s < CONNECT_TIMEOUT_S, (
+        f"the webhook took {response.elapsed_s:.2f} s with the database down "
+        f"(DB_CONNECT_TIMEOUT_S={CONNECT_TIMEOUT_S})")
+    return answer
+
+
+def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
+        database_url, postgres_cluster, private_app, gunicorn):  # noqa: F811
+    if not database_url.startswith("postgresql"):
+        pytest.skip("drilled in the PostgreSQL pass (it stops a private PostgreSQL cluster of its own)")
+    env = {"DATABASE_URL": postgres_cluster.url, "TWILIO_AUTH_TOKEN": TOKEN,
+           "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S, "AGENT_HOURS": "00:00-24:00"}
+    in_hours = gunicorn(env, workers=2)
+    after_hours = gunicorn({**env, "AGENT_HOURS": "00:00-00:00"}, workers=1)
+
+    # Half a call on each server: the number keyed and confirmed, the date not yet.
+    caller = Caller(HttpTwilio(in_hours.base, TOKEN, sid(1)))
+    assert "Now key in the date" in caller.walk("3", "1", "1234", "1").text
+    night_caller = Caller(HttpTwilio(after_hours.base, TOKEN, sid(2), caller="+9647709876543"))
+    night_caller.walk("3", "1", "1234", "1")
+    assert steps(private_app, sid(1)) == STEPS_BEFORE_THE_STOP
+
+    postgres_cluster.stop("immediate")
+
+    # In agent hours: the apology, then the agents' queue, in the caller's language.
+    answer = answered_in_time(caller.twilio.post(caller.answer.action, Digits="15032024"))
+    assert APOLOGY_EN in answer.text and answer.enqueued is not None
+    new_call = answered_in_time(HttpTwilio(in_hours.base, TOKEN, sid(3)).post("/ivr/voice"))
+    assert APOLOGY_AR in new_call.text and new_call.enqueued is not None
+    # After hours: the apology and goodbye.
+    answer = answered_in_time(night_caller.twilio.post(night_caller.answer.action, Digits="15032024"))
+    assert APOLOGY_EN in answer.text and answer.hung_up and answer.enqueued is None
+    # The routes around the call: status callback, hold music, fallback.
+    status = answered_in_time(caller.twilio.post("/ivr/status", CallStatus="completed", CallDuration="41"))
+    assert len(status.root) == 0
+    hold = answered_in_time(caller.twilio.post("/ivr/queue/wait?lang=en", QueuePosition="2"))
+    assert hold.played and "You are number 2 in line." in hold.text
+    for server in (in_hours, after_hours):
+        assert answered_in_time(HttpTwilio(server.base, TOKEN, sid(4)).post("/ivr/fallback")).hung_up
+
+    postgres_cluster.start()
+
+    # New calls go through at once (no apology for the first request on a dead pooled connection).
+    for server in (in_hours, after_hours):
+        fresh = Caller(HttpTwilio(server.base, TOKEN, sid(5 if server is in_hours else 6)))
+        answer = fresh.walk("3", "1", "1234", "1", "15032024", "1")
+        assert "This letter has been forwarded." in answer.text, answer.text
+        assert Answer.of(fresh.twilio.post("/ivr/status", CallStatus="completed", CallDuration="50"))
+    # What was written before the stop survived it; what failed during it wrote nothing.
+    assert steps(private_app, sid(1)) == STEPS_BEFORE_THE_STOP
+    assert steps(private_app, sid(2)) == STEPS_BEFORE_THE_STOP
+    assert steps(private_app, sid(3)) == []
+    assert steps(private_app, sid(5)) == STEPS_BEFORE_THE_STOP + ["date", "date_confirm", "status"]
