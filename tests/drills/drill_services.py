@@ -73,7 +73,7 @@ class Gunicorn:
                     "PUBLIC_BASE_URL": self.base, "PYTHONUNBUFFERED": "1",
                     **{k: str(v) for k, v in env.items()}}
         self.command = [sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", str(workers),
-                        "--worker-connections", "200", "--timeout", "60",
+                        "--worker-connections", "200", "--timeout", "60", "--graceful-timeout", "2",
                         "-b", f"127.0.0.1:{self.port}", "wsgi:app"]
         self.process: subprocess.Popen | None = None
 

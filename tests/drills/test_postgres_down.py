@@ -41,6 +41,13 @@ def sid(n: int) -> str:
     return f"CA{n:032d}"
 
 
+@pytest.fixture(autouse=True)
+def postgres_pass(database_url):
+    """Before any cluster is made: the SQLite pass skips, saying why."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("drilled in the PostgreSQL pass (it stops a private PostgreSQL cluster of its own)")
+
+
 @pytest.fixture
 def private_app(postgres_cluster):  # noqa: F811
     """The cluster migrated as the suite migrates its own database, with letter 1234."""
@@ -75,9 +82,7 @@ def answered_in_time(response) -> Answer:
 
 
 def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
-        database_url, postgres_cluster, private_app, gunicorn):  # noqa: F811
-    if not database_url.startswith("postgresql"):
-        pytest.skip("drilled in the PostgreSQL pass (it stops a private PostgreSQL cluster of its own)")
+        postgres_cluster, private_app, gunicorn):  # noqa: F811
     env = {"DATABASE_URL": postgres_cluster.url, "TWILIO_AUTH_TOKEN": TOKEN,
            "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S, "AGENT_HOURS": "00:00-24:00"}
     in_hours = gunicorn(env, workers=2)
