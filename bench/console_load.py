@@ -503,7 +503,9 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
                         and delays["all"]["p99_ms"] < TARGET_P99_MS}
     result["users"] = users
     result["app_log_problems"] = log_problems(server.error_log)
-    result["gunicorn"] = " ".join(server.command()[2:])
+    from bench.report import shown_command
+
+    result["gunicorn"] = shown_command(server.command())
     return result
 
 

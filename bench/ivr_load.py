@@ -35,7 +35,7 @@ import aiohttp
 from twilio.request_validator import RequestValidator
 from yarl import URL
 
-from bench.seed_letters import DEFAULT_DATABASE_URL, DEFAULT_SAMPLE_FILE, read_samples
+from bench.seed_letters import database_url_for, read_samples, sample_file_for
 
 HOST = "127.0.0.1"
 BENCH_TOKEN = "bench-auth-token-not-a-secret"
@@ -675,8 +675,10 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
-    parser.add_argument("--sample-file", type=Path, default=DEFAULT_SAMPLE_FILE)
+    parser.add_argument("--database-url", default=database_url_for(1_000_000),
+                        help="default: hotline_bench_<size> on the server of BENCH_DATABASE_URL")
+    parser.add_argument("--sample-file", type=Path, default=sample_file_for(1_000_000),
+                        help="default: results/letters_sample_<size>.csv, written by the seeding")
     parser.add_argument("--workers", "-w", type=int, default=3)
     parser.add_argument("--worker-class", "-k", default="sync", choices=["sync", "gthread", "gevent"])
     parser.add_argument("--threads", type=int, default=4,

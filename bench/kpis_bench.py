@@ -14,8 +14,8 @@ domain functions the pages call and the pages themselves through Flask's test cl
 a logged-in supervisor: the call log's first page, filtered pages, a keyset page 500,000
 calls deep (half the table when it is smaller), the KPI report for a day and for a month, and CSV exports. Each figure is
 p50 / p99 / max over repeated runs after warm-up runs. It EXPLAINs the queries it timed
-(which index each one used) and writes bench/results/kpis.md with the machine's CPU,
-cores and memory.
+(which index each one used) and writes bench/results/kpis.md and kpis.json with the
+machine's CPU, cores and memory (`--results-dir` for elsewhere).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results" / "kpis.md"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_kpis_bench"
 BAGHDAD = ZoneInfo("Asia/Baghdad")
 LAST_DAY = date(2025, 12, 31)  # the synthetic year ends here, so runs are comparable
@@ -404,7 +404,8 @@ def data_shape(url: str) -> dict:
             "postgres": version, "month_calls": month, "day_calls": day}
 
 
-def write_report(results: list[dict], shape: dict, host: dict, args, load_report: dict) -> str:
+def write_report(results: list[dict], shape: dict, host: dict, args, load_report: dict,
+                 directory: Path = RESULTS_DIR) -> str:
     lines = [
         "# Supervisors' queries on a million calls",
         "",
@@ -438,9 +439,30 @@ def write_report(results: list[dict], shape: dict, host: dict, args, load_report
         f"Load: {'COPY took ' + str(load_report.get('copy_s')) + ' s' if load_report.get('loaded') else 'reused'}.",
         "",
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "kpis.md").write_text("\n".join(lines), encoding="utf-8")
     return "\n".join(lines)
+
+
+def write_json(results: list[dict], shape: dict, args, load_report: dict, directory: Path) -> Path:
+    """The same figures as JSON, with the machine and the commit as the other parts write them."""
+    from bench import report
+    from bench.checkout import app_code
+
+    code = app_code(None)
+    document = {
+        "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "app": {"commit": code.commit, "dirty": code.dirty, "exported": False},
+        "machine": report.machine(),
+        "settings": {"calls": args.calls, "runs": args.runs, "warmup": args.warmup, "seed": args.seed,
+                     "database": make_url(args.database_url).database},
+        "data": shape,
+        "load": load_report,
+        "results": results,
+    }
+    path = directory / "kpis.json"
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+    return path
 
 
 def main(argv=None) -> int:
@@ -451,6 +473,7 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--seed", type=int, default=5599)
     parser.add_argument("--reload", action="store_true", help="load the calls again even when present")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -467,9 +490,11 @@ def main(argv=None) -> int:
 
         timer = Timer(db.engine, args.warmup, args.runs)
     results = scenarios(app, args.database_url, timer, depth=min(500_000, args.calls // 2))
-    report = write_report(results, data_shape(args.database_url), machine(), args, load_report)
+    shape = data_shape(args.database_url)
+    report = write_report(results, shape, machine(), args, load_report, args.results_dir)
+    json_path = write_json(results, shape, args, load_report, args.results_dir)
     print(report)
-    print(json.dumps({"written": str(RESULTS.relative_to(ROOT))}))
+    print(json.dumps({"written": [str(args.results_dir / "kpis.md"), str(json_path)]}))
     return 0
 
 

@@ -172,8 +172,8 @@ def markdown(results: dict) -> str:
 def write(results: dict, directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     json_path, md_path = directory / "ivr.json", directory / "ivr.md"
-    json_path.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
-    md_path.write_text(markdown(results))
+    json_path.write_text(scrub(json.dumps(results, indent=2, ensure_ascii=False, default=str)) + "\n")
+    md_path.write_text(scrub(markdown(results)))
     return json_path, md_path
 
 
@@ -201,3 +201,194 @@ def print_summary(results: dict) -> None:
               f"ratio {probe['lookup_over_floor']}")
     print(f"cpu cores: calls {ivr['cpu_cores']}  floor {floor and floor['cpu_cores']}")
     print("memory per worker:", [(w.get('rss_mb'), w.get('pss_mb')) for w in results["memory"]["workers"]])
+
+
+# --- every part: the machine line, and one results file pair per part ------------------------
+
+def run_line(results: dict) -> str:
+    app = results["app"]
+    return (f"Run {results['generated_at']} on commit `{app['commit'][:12]}`"
+            + (" (working tree with local changes)" if app.get("dirty") else "") + ".")
+
+
+def machine_line(m: dict) -> str:
+    return (f"- Machine: {m['nproc']} CPU ({m['cpu_model']}), {fmt(m['ram_mb'] and m['ram_mb'] / 1024)} GiB RAM, "
+            f"Python {m['python']}, PostgreSQL {m['postgres']}; driver, gunicorn, PostgreSQL and Redis share it.")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMP_PATH = re.compile(r"/tmp/[^\s\"',;)]*")
+
+
+def scrub(text: str) -> str:
+    """Results are committed: no paths of the machine that ran them (checkout, temp files)."""
+    return TEMP_PATH.sub("<tmp>", text.replace(str(ROOT), "."))
+
+
+def shown_command(command: list[str]) -> str:
+    """gunicorn's command line as a reader would type it: no interpreter, checkout or log paths."""
+    shown, skip = [], False
+    for word in command[2:]:
+        if skip:
+            skip = False
+            continue
+        if word in ("--chdir", "--access-logfile", "--access-logformat", "-b"):
+            skip = True
+            continue
+        shown.append(word)
+    return " ".join(shown)
+
+
+def write_part(part: str, results: dict, text: str, directory: Path) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = directory / f"{part}.json", directory / f"{part}.md"
+    json_path.write_text(scrub(json.dumps(results, indent=2, ensure_ascii=False, default=str)) + "\n")
+    md_path.write_text(scrub(text))
+    return json_path, md_path
+
+
+def demoted(text: str) -> list[str]:
+    """One run's markdown inside a larger page: its headings one level down."""
+    return [("#" + line) if line.startswith("#") else line for line in text.splitlines()]
+
+
+def ivr_sizes_markdown(results: dict) -> str:
+    """The IVR benchmark at each size of the letters table: a comparison, then each run in full."""
+    runs = results["runs"]
+    lines = ["# IVR benchmark at several sizes of the letters table", "", run_line(results), "",
+             machine_line(results["machine"]), "",
+             "| letters | calls/s | failed | lookup client p50 / p99 ms | lookup server p50 / p99 ms "
+             "| floor p50 ms | lookup ÷ floor p50 / p99 |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for label, run in runs.items():
+        if "error" in run:
+            lines.append(f"| {label} | failed: {run['error']} | | | | | |")
+            continue
+        ivr, lookup = run["ivr"], run["ivr"]["steps"].get("date_confirm", {})
+        server = lookup.get("server", {})
+        floor = (run.get("floor") or {}).get("steps", {}).get("fallback", {})
+        ratio = run["lookup_over_floor"]
+        lines.append(f"| {run['settings']['letters']:,} | {fmt(ivr['per_s'])} | {ivr['failed']} | "
+                     f"{fmt(lookup.get('p50_ms'))} / {fmt(lookup.get('p99_ms'))} | "
+                     f"{fmt(server.get('p50_ms'), 2)} / {fmt(server.get('p99_ms'), 2)} | {fmt(floor.get('p50_ms'))} | "
+                     f"{fmt(ratio['p50'])}× / {fmt(ratio['p99'])}× |")
+    for label, run in runs.items():
+        if "error" not in run:
+            lines += ["", f"## {run['settings']['letters']:,} letters", ""] + demoted(markdown(run))[1:]
+    return "\n".join(lines) + "\n"
+
+
+def scale_markdown(results: dict) -> str:
+    sizes, target = results["sizes"], results["target_ratio"]
+    lines = ["# The lookup as the letters table grows", "", run_line(results), "",
+             machine_line(results["machine"]),
+             f"- Per size: gunicorn (`{results['settings']['gunicorn']}`) on that size's database; "
+             f"{fmt(results['settings']['duration_s'], 0)} s of whole IVR calls one at a time (no queueing: "
+             "each webhook's own time), then the `/ivr/fallback` floor one at a time; then, in-process, "
+             f"`find_transactions` on {results['settings']['samples']:,} (number, date) pairs (90 % exist) "
+             "twice (first touch, then warm) and `EXPLAIN ANALYZE` of its SELECT on "
+             f"{results['settings']['explain']:,} of them.",
+             f"- Target: the lookup at ten million letters within **{target}×** of the lookup at ten thousand.",
+             "",
+             "| letters | table + indexes MiB | lookup step, server p50 / p99 ms | lookup step, client p50 / p99 ms "
+             "| floor server p50 ms | find_transactions warm p50 / p99 ms | first touch p50 / p99 ms "
+             "| SELECT execution p50 / p99 ms |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for label, size in sizes.items():
+        if "error" in size:
+            lines.append(f"| {label} | failed: {size['error']} | | | | | | |")
+            continue
+        step, timing = size.get("lookup_step", {}), size.get("in_process", {})
+        server, floor = step.get("server", {}), size.get("floor_server", {})
+        table = timing.get("table", {})
+        warm, first, ex = timing.get("warm", {}), timing.get("first_touch", {}), timing.get("explain_execution", {})
+        lines.append(
+            f"| {size['letters']:,} | {fmt((table.get('table_mb') or 0) + (table.get('indexes_mb') or 0))} | "
+            f"{fmt(server.get('p50_ms'), 2)} / {fmt(server.get('p99_ms'), 2)} | "
+            f"{fmt(step.get('p50_ms'), 2)} / {fmt(step.get('p99_ms'), 2)} | {fmt(floor.get('p50_ms'), 2)} | "
+            f"{fmt(warm.get('p50_ms'), 3)} / {fmt(warm.get('p99_ms'), 3)} | "
+            f"{fmt(first.get('p50_ms'), 3)} / {fmt(first.get('p99_ms'), 3)} | "
+            f"{fmt(ex.get('p50_ms'), 3)} / {fmt(ex.get('p99_ms'), 3)} |")
+    ratios = results.get("ratios") or {}
+    if ratios:
+        lines += ["", f"## Largest ÷ smallest ({ratios['of']})", "",
+                  "| figure | ratio | within target |", "| --- | ---: | --- |"]
+        for name, value in ratios["figures"].items():
+            verdict = "–" if value is None else ("yes" if value <= target else "**no**")
+            lines.append(f"| {name} | {fmt(value, 2)}{'×' if value is not None else ''} | {verdict} |")
+        lines += ["", f"**Verdict** (lookup step, server p50): {results['verdict']}."]
+    plans = {label: size.get("in_process", {}).get("plan") for label, size in sizes.items() if "error" not in size}
+    if plans:
+        lines += ["", "The SELECT's plan at each size:", ""]
+        for label, plan in plans.items():
+            lines.append(f"- {label}: " + (" → ".join(node.strip() for node in plan) if plan else "–"))
+    lines += ["", "The server time is gunicorn's own time for the request (`%(D)s` in its access log). "
+              "On a shared machine read the p50; the in-process warm and `EXPLAIN` figures move least."]
+    return "\n".join(lines) + "\n"
+
+
+def console_markdown(results: dict) -> str:
+    s, delays = results["settings"], results["delays_ms"]
+    target = results["target"]
+    calls = results["calls"]
+
+    def row(name: str, label: str) -> str:
+        d = delays.get(name, {})
+        return (f"| {label} | {d.get('count', 0)} | {fmt(d.get('p50_ms'))} | {fmt(d.get('p90_ms'))} | "
+                f"{fmt(d.get('p99_ms'))} | {fmt(d.get('max_ms'))} |")
+
+    def memory(items: list[dict]) -> str:
+        return ", ".join(f"{w.get('rss_mb')} / {w.get('pss_mb')}" for w in items) or "–"
+
+    cpu = results["cpu_cores"]
+    lines = [
+        "# Console: live queue streams", "", run_line(results), "", machine_line(results["machine"]),
+        f"- `{results['gunicorn']}` (production settings, REDIS_URL on the bench's own Redis database; "
+        "Twilio's REST API for Take answered by a local stand-in).",
+        f"- {s['agents']} agents logged in through the login form ({results['login_s']} s, "
+        f"failures: {results.get('login_failures') or 'none'}), each with one `/console/stream` open "
+        f"({results['streams_open']} opened in {results['streams_open_s']} s; {results['still_open']} still open "
+        "at the end).",
+        f"- For {fmt(s['duration_s'], 0)} s a caller arrived every {s['call_interval_s']} s (signed webhooks: voice, "
+        f"language, menu 0 → `<Enqueue>`); after about {s['hold_s']} s in the queue "
+        f"{round(s['take_share'] * 100)} % were taken by an agent (the console's Take), the others hung up "
+        "(status callback).",
+        f"- Calls: {calls['started']} started, {calls['queued']} queued, {calls['taken']} taken, "
+        f"{calls['left']} hung up in the queue; refused takes: {calls['take_refused']}; errors: "
+        f"{calls['errors'] or 'none'}.",
+        "",
+        "## Result",
+        "",
+        f"**p99 {fmt(delays['all'].get('p99_ms'))} ms over all (event, stream) pairs: target "
+        f"< {fmt(target['p99_ms'], 0)} ms {'met' if target['met'] else '**not met**'}.**",
+        "",
+        "Delay from the moment the change was sent (the webhook that queued the call, the Take, the "
+        "caller's hang-up) until each stream received the queue event showing it (ms):",
+        "",
+        "| change | (event, stream) pairs | p50 | p90 | p99 | max |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        row("queued", "a caller joins the queue"),
+        row("taken", "an agent takes the call"),
+        row("left", "a caller hangs up in the queue"),
+        row("all", "**all**"),
+        row("queued_after_return", "joins, counted from the webhook's answer"),
+        row("fanout", "publish (the event's `at`) → stream"),
+        "",
+        f"Missed (a stream never showed the change): {delays.get('missed')}. "
+        f"Webhook that queued the call: p50 {fmt(results['webhook_ms'].get('p50_ms'))} ms, "
+        f"p99 {fmt(results['webhook_ms'].get('p99_ms'))} ms; Take: p50 {fmt(results['take_ms'].get('p50_ms'))} ms, "
+        f"p99 {fmt(results['take_ms'].get('p99_ms'))} ms.",
+        "",
+        f"Memory per gunicorn worker, RSS / PSS MiB: logged in, no stream open: "
+        f"{memory(results['memory_before_streams'])}; with every stream open: "
+        f"{memory(results.get('memory_with_streams', []))}; master RSS {results['memory_master'].get('rss_mb')}.",
+        "",
+        f"CPU in use during the traffic (cores, average): gunicorn {cpu['gunicorn']} (per worker: "
+        f"{', '.join(str(v) for v in results['cpu_per_worker_cores'].values())}), PostgreSQL {cpu['postgres']}, "
+        f"Redis {cpu['redis']}, driver {cpu['driver']}, other work on the machine {cpu['other']}.",
+    ]
+    problems = results.get("app_log_problems", {})
+    if problems.get("count"):
+        lines += ["", f"The app logged {problems['count']} error lines; first: "
+                  + "; ".join(f"`{line[:120]}`" for line in problems["first"])]
+    return "\n".join(lines) + "\n"

@@ -32,8 +32,8 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# The server and user; each size's database name replaces the one here.
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_bench"
-DEFAULT_SAMPLE_FILE = RESULTS_DIR / "letters_sample.csv"
 SIZES = {"10k": 10_000, "1m": 1_000_000, "10m": 10_000_000}
 EARLIEST = date(2000, 1, 1)
 COPY_CHUNK_ROWS = 50_000
@@ -310,11 +310,13 @@ def read_samples(path: Path) -> tuple[list[tuple[str, date]], list[tuple[str, da
     return found, missing
 
 
-def seed(url: str = DEFAULT_DATABASE_URL, letters: int = 1_000_000, seed_value: int = 5599,
-         until: date | None = None, sample_file: Path = DEFAULT_SAMPLE_FILE,
+def seed(url: str | None = None, letters: int = 1_000_000, seed_value: int = 5599,
+         until: date | None = None, sample_file: Path | None = None,
          sample_found: int = 20_000, sample_missing: int = 10_000, app_dir: Path = ROOT,
          log=print) -> dict:
     """Make sure the database holds `letters` letters; returns what was done and how long it took."""
+    url = url or database_url_for(letters)
+    sample_file = sample_file or sample_file_for(letters)
     until = until or datetime.now(ZoneInfo("Asia/Baghdad")).date()
     started = time.perf_counter()
     created = ensure_database(url)
