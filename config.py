@@ -84,11 +84,15 @@ class Hours:
 
 
 def engine_options(settings) -> dict:
-    """Fail fast when the database is down or slow: a caller must not hear silence."""
+    """Fail fast when the database is down or slow: a caller must not hear silence.
+
+    No ping before each use of a pooled connection (a round trip on every webhook): after
+    a database restart the first statement fails, SQLAlchemy renews the whole pool, and
+    the voice webhooks answer that request again (`ivr.routes.voice_step`).
+    """
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return {"connect_args": {"timeout": settings["DB_CONNECT_TIMEOUT_S"]}}
     return {
-        "pool_pre_ping": True,
         "pool_size": settings["DB_POOL_SIZE"],
         "max_overflow": settings["DB_MAX_OVERFLOW"],
         "pool_timeout": settings["DB_CONNECT_TIMEOUT_S"],

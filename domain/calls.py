@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from typing import Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from domain.rows import insert_once
 from extensions import db
 from models import Call, CallEvent, Outcome
 
@@ -23,17 +24,14 @@ def get_call(sid: str) -> Call | None:
     return db.session.scalar(select(Call).where(Call.sid == sid))
 
 
-def get_or_create_call(sid: str, *, caller: str | None, called: str = "") -> Call:
+def get_or_create_call(sid: str, *, caller: Callable[[], str | None], called: str = "") -> Call:
+    """The call of this CallSid; on its first webhook, a new row (`caller()` read then only)."""
     call = get_call(sid)
     if call is not None:
         return call
-    call = Call(sid=sid, caller=caller, called=called)
-    try:
-        with db.session.begin_nested():
-            db.session.add(call)
-    except IntegrityError:  # another node took the same first webhook
-        call = get_call(sid)
-    return call
+    # Another node may be taking the same first webhook: the database decides who writes.
+    insert_once(Call, unique="sid", sid=sid, caller=caller(), called=called)
+    return get_call(sid)
 
 
 def record_event(
@@ -46,20 +44,10 @@ def record_event(
     spoken: list[str] | None = None,
 ) -> bool:
     """Write a step once; False when this request was seen before (a replayed webhook)."""
-    if db.session.scalar(select(CallEvent.id).where(CallEvent.dedupe_key == key)):
-        return False
-    event = CallEvent(
-        call_id=call.id, dedupe_key=key, step=step, digits=digits, result=result,
-        spoken=spoken or None,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(event)
-    except IntegrityError:
-        return False
-    if spoken:
-        call.last_prompt = spoken[-1]
-    return True
+    return insert_once(
+        CallEvent, unique="dedupe_key", call_id=call.id, dedupe_key=key, step=step,
+        digits=digits, result=result, spoken=spoken or None,
+    ) is not None
 
 
 def set_outcome(call: Call, outcome: Outcome) -> None:

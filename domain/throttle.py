@@ -9,10 +9,10 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, literal, select
 
 from domain.clock import start_of_local_day
+from domain.rows import insert_once, lock_keys
 from extensions import db
 from models import LookupAttempt
 
@@ -40,13 +40,76 @@ class Limits:
         )
 
 
-def _failed_since(*conditions, exclude_key: str | None) -> int:
+@dataclass(frozen=True)
+class FailedLookups:
+    """Failed lookups that count against a lookup about to be made, read in one query."""
+
+    this_call: int
+    this_caller_hour: int
+    this_number_today: int = 0
+
+    def throttle(self, limits: Limits) -> Throttle | None:
+        if self.this_call >= limits.per_call:
+            return Throttle.per_call
+        if self.this_caller_hour >= limits.per_caller_hour:
+            return Throttle.per_caller
+        if self.this_number_today >= limits.per_number_day:
+            return Throttle.per_number
+        return None
+
+    def plus_one(self) -> "FailedLookups":
+        """The counts once the lookup being made has failed too."""
+        return FailedLookups(self.this_call + 1, self.this_caller_hour + 1, self.this_number_today + 1)
+
+
+def _failed(*conditions, exclude_key: str | None):
     query = select(func.count()).select_from(LookupAttempt).where(
         LookupAttempt.found.is_(False), *conditions
     )
     if exclude_key:
         query = query.where(LookupAttempt.dedupe_key != exclude_key)
-    return db.session.scalar(query) or 0
+    return query.scalar_subquery()
+
+
+def failed_lookups(
+    limits: Limits,
+    *,
+    caller_key: str,
+    call_sid: str | None = None,
+    number: str | None = None,
+    exclude_key: str | None = None,
+    now: datetime | None = None,
+) -> FailedLookups:
+    """This call's, this caller's (last hour) and this number's (local day) failed lookups.
+
+    `exclude_key` leaves out the attempt of the request being answered, so that a replayed
+    webhook is judged as the original was.
+    """
+    now = now or datetime.now(timezone.utc)
+    zero = literal(0)
+    counts = db.session.execute(select(
+        _failed(LookupAttempt.call_sid == call_sid, exclude_key=exclude_key) if call_sid else zero,
+        _failed(
+            LookupAttempt.caller_key == caller_key,
+            LookupAttempt.created_at >= now - timedelta(hours=1),
+            exclude_key=exclude_key,
+        ),
+        _failed(
+            LookupAttempt.number == number,
+            LookupAttempt.created_at >= start_of_local_day(limits.timezone, now),
+            exclude_key=exclude_key,
+        ) if number else zero,
+    )).one()
+    return FailedLookups(*(count or 0 for count in counts))
+
+
+def lock_lookups(*, caller_key: str, number: str) -> None:
+    """Make the count-then-record of a lookup atomic for this caller and this number.
+
+    Held until the commit, so that a burst of concurrent guesses is counted one after the
+    other and a limit holds exactly, across every web node.
+    """
+    lock_keys(f"lookup-caller:{caller_key}", f"lookup-number:{number}")
 
 
 def caller_throttle(
@@ -58,31 +121,9 @@ def caller_throttle(
     now: datetime | None = None,
 ) -> Throttle | None:
     """Whether this caller may try a lookup at all (before the number is known)."""
-    now = now or datetime.now(timezone.utc)
-    if call_sid is not None and _failed_since(
-        LookupAttempt.call_sid == call_sid, exclude_key=exclude_key
-    ) >= limits.per_call:
-        return Throttle.per_call
-    if _failed_since(
-        LookupAttempt.caller_key == caller_key,
-        LookupAttempt.created_at >= now - timedelta(hours=1),
-        exclude_key=exclude_key,
-    ) >= limits.per_caller_hour:
-        return Throttle.per_caller
-    return None
-
-
-def number_throttle(
-    limits: Limits, *, number: str, exclude_key: str | None = None, now: datetime | None = None
-) -> Throttle | None:
-    """Whether a transaction number is locked to agents for the rest of the local day."""
-    if _failed_since(
-        LookupAttempt.number == number,
-        LookupAttempt.created_at >= start_of_local_day(limits.timezone, now),
-        exclude_key=exclude_key,
-    ) >= limits.per_number_day:
-        return Throttle.per_number
-    return None
+    return failed_lookups(
+        limits, caller_key=caller_key, call_sid=call_sid, exclude_key=exclude_key, now=now
+    ).throttle(limits)
 
 
 def record_attempt(
@@ -90,18 +131,7 @@ def record_attempt(
     call_sid: str | None = None, channel: str = "ivr",
 ) -> bool:
     """Write one attempt; False when this key was already written (a replay)."""
-    exists = db.session.scalar(
-        select(LookupAttempt.id).where(LookupAttempt.dedupe_key == dedupe_key)
-    )
-    if exists:
-        return False
-    attempt = LookupAttempt(
-        dedupe_key=dedupe_key, caller_key=caller_key, number=number, found=found,
-        call_sid=call_sid, channel=channel,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-    except IntegrityError:  # a concurrent replay won the race
-        return False
-    return True
+    return insert_once(
+        LookupAttempt, unique="dedupe_key", dedupe_key=dedupe_key, caller_key=caller_key,
+        number=number, found=found, call_sid=call_sid, channel=channel,
+    ) is not None

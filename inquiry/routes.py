@@ -19,7 +19,7 @@ from flask import current_app, make_response, render_template, request
 
 from domain.clock import local_today
 from domain.lookup import EARLIEST_DATE, ascii_digits, check_date, check_number, find_transactions
-from domain.throttle import Limits, Throttle, caller_throttle, number_throttle, record_attempt
+from domain.throttle import Limits, Throttle, failed_lookups, lock_lookups, record_attempt
 from extensions import db
 from inquiry import bp
 
@@ -100,7 +100,8 @@ def look_up():
         return page(lang, 400, error="bad_date", entered=entered)
     who = f"web:{request.remote_addr or 'unknown'}"
     limits = web_limits()
-    throttled = caller_throttle(limits, caller_key=who) or number_throttle(limits, number=number.value)
+    lock_lookups(caller_key=who, number=number.value)
+    throttled = failed_lookups(limits, caller_key=who, number=number.value).throttle(limits)
     if throttled is not None:
         key = "throttled_number" if throttled is Throttle.per_number else "throttled"
         return page(lang, 429, error=key, entered=entered)

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from functools import wraps
 
 from flask import Response, current_app, g, request, send_from_directory, url_for
+from sqlalchemy.exc import DBAPIError
 from twilio.twiml.voice_response import VoiceResponse
 
 from domain.agent_calls import agent_leg_ended, connect, requeue, ring_context
@@ -18,7 +19,7 @@ from domain.phones import caller_key, is_mobile, normalize_phone
 from domain.sms import dispatch_outbox, send_status_sms, subscribe
 from domain.queue import publish_queue
 from domain.survey import survey_wanted
-from domain.throttle import Limits, Throttle, caller_throttle, number_throttle, record_attempt
+from domain.throttle import Limits, Throttle, caller_throttle, failed_lookups, lock_lookups, record_attempt
 from domain.users import dialled_endpoint
 from extensions import db
 from ivr import bp, twiml
@@ -26,7 +27,7 @@ from ivr.speech import speak_status
 from ivr.turn import Turn, date_arg, int_arg
 from models import CallbackRequest, CallbackStatus, Direction, Outcome, SmsKind, Transaction, User
 from telephony.signature import twilio_signed
-from voice_prompts import Count, Digits, Hour, SpokenDate, Voices, render
+from voice_prompts import LANGUAGES, Count, Digits, Hour, SpokenDate, Voices, render
 
 log = logging.getLogger(__name__)
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -73,19 +74,15 @@ def voice_step(step: str):
         def answer(**kwargs):
             turn = None
             try:
-                turn = Turn(voices())
-                call = get_or_create_call(
-                    turn.sid,
-                    caller=normalize_phone(request.form.get("From"), current_app.config["DEFAULT_PHONE_REGION"]),
-                    called=request.form.get("To", "")[:32],
-                )
-                response, result = view(turn, call, **kwargs)
-                record_event(
-                    call, key=request_key(turn.sid, request.full_path, turn.digits or ""),
-                    step=step, digits=(turn.digits or None) and turn.digits[:32], result=result,
-                    spoken=turn.spoken,
-                )
-                db.session.commit()
+                try:
+                    turn, response = answer_step(step, view, kwargs)
+                except DBAPIError as error:
+                    if not error.connection_invalidated:
+                        raise
+                    # A pooled connection died (the database restarted): the pool is now
+                    # renewed, and nothing of this request was written. Answer it again.
+                    db.session.rollback()
+                    turn, response = answer_step(step, view, kwargs)
                 dispatch_outbox()  # SMS rows of this step, now committed, go to their queue
                 announce_changes()
                 return xml(response)
@@ -93,11 +90,38 @@ def voice_step(step: str):
                 log.exception("voice step %s failed for call %s", step, request.form.get("CallSid", "?"))
                 db.session.rollback()
                 mark_error(request.form.get("CallSid", ""))
-                return xml(apology(turn.lang if turn else "ar"))
+                return xml(apology(turn.lang if turn else lang_arg()))
 
         return answer
 
     return decorate
+
+
+def answer_step(step: str, view, kwargs) -> tuple[Turn, VoiceResponse]:
+    """Run one step in one transaction: the call row, the view, the step's event, commit.
+
+    Changes to the call are flushed once, at the commit, not before every query.
+    """
+    turn = Turn(voices())
+    with db.session.no_autoflush:
+        call = get_or_create_call(
+            turn.sid,
+            caller=lambda: normalize_phone(request.form.get("From"), current_app.config["DEFAULT_PHONE_REGION"]),
+            called=request.form.get("To", "")[:32],
+        )
+        response, result = view(turn, call, **kwargs)
+        record_event(
+            call, key=request_key(turn.sid, request.full_path, turn.digits or ""),
+            step=step, digits=(turn.digits or None) and turn.digits[:32], result=result,
+            spoken=turn.spoken,
+        )
+    db.session.commit()
+    return turn, response
+
+
+def lang_arg() -> str:
+    lang = request.args.get("lang", "")
+    return lang if lang in LANGUAGES else "ar"
 
 
 def mark_error(sid: str) -> None:
@@ -299,10 +323,9 @@ def look_up(turn: Turn, call, number_text: str, on):
     """The lookup step: throttles first, then the same find as the console and inquiry page."""
     key = request_key(turn.sid, request.full_path, turn.digits or "")
     who = caller_key(call.caller)
-    throttled = (
-        caller_throttle(limits(), caller_key=who, call_sid=call.sid, exclude_key=key)
-        or number_throttle(limits(), number=number_text, exclude_key=key)
-    )
+    lock_lookups(caller_key=who, number=number_text)
+    failed = failed_lookups(limits(), caller_key=who, call_sid=call.sid, number=number_text, exclude_key=key)
+    throttled = failed.throttle(limits())
     call.asked_number, call.asked_date = number_text, on
     if throttled is not None:
         return throttle_answer(turn, call, throttled)
@@ -313,7 +336,7 @@ def look_up(turn: Turn, call, number_text: str, on):
     if not matches:
         # One message whether the number or the date was wrong: never tell which.
         turn.say("not_found")
-        if caller_throttle(limits(), caller_key=who, call_sid=call.sid) is not None:
+        if failed.plus_one().throttle(limits()) in {Throttle.per_call, Throttle.per_caller}:
             return throttle_answer(turn, call, Throttle.per_call)
         turn.say("not_found_menu")
         return turn.ask("ivr.not_found"), "not_found"

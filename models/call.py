@@ -54,7 +54,6 @@ class Call(db.Model):
     asked_date: Mapped[date | None] = mapped_column(Date)
     found: Mapped[bool | None] = mapped_column(Boolean)
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transaction.id"), index=True)
-    last_prompt: Mapped[str | None] = mapped_column(String(64))
 
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     queue_left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,57 @@
+"""Writing a row exactly once, in one round trip, on PostgreSQL and SQLite alike.
+
+Every Twilio webhook writes rows keyed by something unique to the request (a CallSid, a
+dedupe key), and Twilio may deliver the same request twice, to two web nodes at once.
+`INSERT … ON CONFLICT DO NOTHING RETURNING id` settles that in the database: one statement
+instead of a SELECT, a SAVEPOINT, the INSERT and a RELEASE.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from extensions import db
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def dialect_name() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def insert_once(model, *, unique: str, **values) -> int | None:
+    """Insert a row unless one with the same `unique` column value exists.
+
+    Returns the new row's id, or None when the row was already there (a replay, or a
+    concurrent request that won). Column defaults apply as for an ORM insert; the session
+    does not track the row.
+    """
+    insert = _INSERTS[dialect_name()]
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(model.id)
+    )
+    return db.session.scalar(statement)
+
+
+def lock_keys(*keys: str) -> None:
+    """Hold transaction-scoped locks on these names until the commit or rollback.
+
+    On PostgreSQL: advisory locks, taken in a fixed order so that two requests never wait
+    on each other in a circle. SQLite has one writer at a time already and takes no lock.
+    """
+    if dialect_name() != "postgresql" or not keys:
+        return
+    ids = sorted({_lock_id(key) for key in keys})
+    params = {f"k{index}": value for index, value in enumerate(ids)}
+    calls = ", ".join(f"pg_advisory_xact_lock(:k{index})" for index in range(len(ids)))
+    db.session.execute(text(f"SELECT {calls}"), params)
+
+
+def _lock_id(key: str) -> int:
+    """A signed 64-bit lock id for a name."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
