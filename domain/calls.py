@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from domain.rows import insert_once
 from extensions import db
@@ -20,8 +20,12 @@ def request_key(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
+# Built once: every webhook reads its call by CallSid.
+_CALL_BY_SID = select(Call).where(Call.sid == bindparam("sid"))
+
+
 def get_call(sid: str) -> Call | None:
-    return db.session.scalar(select(Call).where(Call.sid == sid))
+    return db.session.execute(_CALL_BY_SID, {"sid": sid}).scalar()
 
 
 def get_or_create_call(sid: str, *, caller: Callable[[], str | None], called: str = "") -> Call:

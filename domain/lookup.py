@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from extensions import db
 from models import Direction, Transaction
@@ -62,13 +62,16 @@ def check_date(digits: str | None, today: date) -> Checked:
     return Checked(value=value)
 
 
+_BY_NUMBER_AND_DATE = (
+    select(Transaction)
+    .where(Transaction.number == bindparam("number"), Transaction.date == bindparam("on"))
+    .order_by(Transaction.direction)
+)
+
+
 def find_transactions(number: str, on: date) -> list[Transaction]:
     """Every letter with this number and date: none, one, or one per direction."""
-    rows = db.session.scalars(
-        select(Transaction)
-        .where(Transaction.number == number, Transaction.date == on)
-        .order_by(Transaction.direction)
-    )
+    rows = db.session.execute(_BY_NUMBER_AND_DATE, {"number": number, "on": on}).scalars()
     return list(rows.unique())
 
 

@@ -8,6 +8,7 @@ instead of a SELECT, a SAVEPOINT, the INSERT and a RELEASE.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,14 +29,18 @@ def insert_once(model, *, unique: str, **values) -> int | None:
     concurrent request that won). Column defaults apply as for an ORM insert; the session
     does not track the row.
     """
-    insert = _INSERTS[dialect_name()]
-    statement = (
-        insert(model)
-        .values(**values)
+    statement = _insert_statement(dialect_name(), model.__table__, unique)
+    return db.session.execute(statement, values).scalar()
+
+
+@lru_cache(maxsize=64)
+def _insert_statement(dialect: str, table, unique: str):
+    """Built once per shape, so a webhook pays for no statement construction or cache key."""
+    return (
+        _INSERTS[dialect](table)
         .on_conflict_do_nothing(index_elements=[unique])
-        .returning(model.id)
+        .returning(table.c.id)
     )
-    return db.session.scalar(statement)
 
 
 def lock_keys(*keys: str) -> None:

@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import bindparam, func, select
 
 from domain.clock import start_of_local_day
 from domain.rows import insert_once, lock_keys
@@ -62,13 +62,20 @@ class FailedLookups:
         return FailedLookups(self.this_call + 1, self.this_caller_hour + 1, self.this_number_today + 1)
 
 
-def _failed(*conditions, exclude_key: str | None):
-    query = select(func.count()).select_from(LookupAttempt).where(
-        LookupAttempt.found.is_(False), *conditions
+def _failed(*conditions):
+    return (
+        select(func.count()).select_from(LookupAttempt)
+        .where(LookupAttempt.found.is_(False), LookupAttempt.dedupe_key != bindparam("exclude"), *conditions)
+        .scalar_subquery()
     )
-    if exclude_key:
-        query = query.where(LookupAttempt.dedupe_key != exclude_key)
-    return query.scalar_subquery()
+
+
+# One statement, built once, for the three counts (each from its own index).
+_FAILED_LOOKUPS = select(
+    _failed(LookupAttempt.call_sid == bindparam("call_sid")),
+    _failed(LookupAttempt.caller_key == bindparam("caller_key"), LookupAttempt.created_at >= bindparam("hour_ago")),
+    _failed(LookupAttempt.number == bindparam("number"), LookupAttempt.created_at >= bindparam("day_start")),
+)
 
 
 def failed_lookups(
@@ -83,23 +90,15 @@ def failed_lookups(
     """This call's, this caller's (last hour) and this number's (local day) failed lookups.
 
     `exclude_key` leaves out the attempt of the request being answered, so that a replayed
-    webhook is judged as the original was.
+    webhook is judged as the original was. Without a call or a number, those counts are 0.
     """
     now = now or datetime.now(timezone.utc)
-    zero = literal(0)
-    counts = db.session.execute(select(
-        _failed(LookupAttempt.call_sid == call_sid, exclude_key=exclude_key) if call_sid else zero,
-        _failed(
-            LookupAttempt.caller_key == caller_key,
-            LookupAttempt.created_at >= now - timedelta(hours=1),
-            exclude_key=exclude_key,
-        ),
-        _failed(
-            LookupAttempt.number == number,
-            LookupAttempt.created_at >= start_of_local_day(limits.timezone, now),
-            exclude_key=exclude_key,
-        ) if number else zero,
-    )).one()
+    counts = db.session.execute(_FAILED_LOOKUPS, {
+        "call_sid": call_sid or "", "caller_key": caller_key, "number": number or "",
+        "hour_ago": now - timedelta(hours=1),
+        "day_start": start_of_local_day(limits.timezone, now),
+        "exclude": exclude_key or "",
+    }).one()
     return FailedLookups(*(count or 0 for count in counts))
 
 
