@@ -223,6 +223,9 @@ class Config:
         self.SMS_ENABLED = env_bool("SMS_ENABLED", True)
         self.API_BATCH_MAX = env_int("API_BATCH_MAX", 500)
         self.IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+        # No request body may be larger (413): the largest legitimate one is a CSV import
+        # with its form around it. Read before any view, so a huge upload is never parsed.
+        self.MAX_CONTENT_LENGTH = self.IMPORT_MAX_BYTES + 1024 * 1024
         self.INQUIRY_LIMIT_PER_ADDRESS_HOUR = env_int("INQUIRY_LIMIT_PER_ADDRESS_HOUR", 30)
         # Housekeeping: calls still "in queue" this long without a status callback are closed.
         self.ABANDONED_QUEUE_HOURS = env_int("ABANDONED_QUEUE_HOURS", 4)

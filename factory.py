@@ -49,12 +49,16 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_proxy(app: Flask) -> None:
-    """Trust exactly PROXY_FIX_HOPS proxies for the client's address and scheme."""
+    """Trust exactly PROXY_FIX_HOPS proxies for the client's address and scheme.
+
+    Not for the host: nothing may depend on a Host a client can choose (signatures are
+    checked against PUBLIC_BASE_URL).
+    """
     hops = app.config["PROXY_FIX_HOPS"]
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def register_extensions(app: Flask) -> None:
@@ -107,7 +111,7 @@ def register_blueprints(app: Flask) -> None:
 def register_error_handlers(app: Flask) -> None:
     from agent_console.errors import render_error
 
-    for code in (400, 403, 404, 405, 429, 500):
+    for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)
 
 

@@ -12,6 +12,7 @@ def messages() -> dict:
         403: (_("Not allowed"), _("Your role does not give access to this page.")),
         404: (_("Not found"), _("There is nothing at this address.")),
         405: (_("Not allowed"), _("This address does not accept that kind of request.")),
+        413: (_("Too large"), _("What was sent is larger than this site accepts.")),
         429: (_("Too many attempts"), _("Too many attempts. Please wait a minute and try again.")),
         500: (_("Something went wrong"), _("The error has been logged. Please try again.")),
     }

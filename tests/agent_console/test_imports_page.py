@@ -51,3 +51,24 @@ def test_only_admins_import(app, staff):
     client = logged_in_client(app, "sami")
     assert client.get("/console/imports").status_code == 403
     assert client.get("/console/imports/1.json").status_code == 403
+
+
+def test_an_upload_over_every_limit_is_refused_before_it_is_read(app, staff):
+    client = logged_in_client(app, "adam")
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit > app.config["IMPORT_MAX_BYTES"]  # a file just over the import limit is told so by the page
+    answer = upload(client, b"9" * (limit + 1))
+    assert answer.status_code == 413
+    assert "larger than this site accepts" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(ImportJob)).first() is None
+
+
+def test_a_file_just_over_the_import_limit_is_told_on_the_page(app, staff):
+    app.config["IMPORT_MAX_BYTES"] = 1000  # the request limit stays larger, as configured
+    client = logged_in_client(app, "adam")
+    answer = upload(client, CSV + b"9" * 1000)
+    assert answer.status_code == 302
+    assert "The file is too large." in client.get("/console/imports").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(ImportJob)).first() is None
