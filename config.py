@@ -122,6 +122,8 @@ class Config:
         self.DB_CONNECT_TIMEOUT_S = env_int("DB_CONNECT_TIMEOUT_S", 3)
         self.DB_POOL_SIZE = env_int("DB_POOL_SIZE", 5)
         self.DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 5)
+        # Optional: a read replica for supervisors' reports (KPIs, call log, CSV export).
+        self.REPORTS_DATABASE_URL = env_str("REPORTS_DATABASE_URL", "")
         self.REDIS_URL = env_str("REDIS_URL", "")
 
         self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")

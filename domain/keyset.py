@@ -70,18 +70,20 @@ def newer_than(cursor: Cursor, at_column, id_column):
 
 def keyset_page(query: Select, at_column, id_column, *, size: int, cursor: Cursor | None = None,
                 direction: Direction = Direction.older, at_name: str | None = None,
-                id_name: str = "id") -> Page:
+                id_name: str = "id", read=None) -> Page:
     """One page of `query`'s rows, newest first: the `size` rows past `cursor` in `direction`.
 
-    The rows must carry the time and the id under `at_name` and `id_name`.
+    The rows must carry the time and the id under `at_name` and `id_name`. `read` executes
+    the query (default: the session's primary database).
     """
+    read = read or db.session.execute
     at_name = at_name or at_column.key
 
     def cursor_of(row) -> Cursor:
         return Cursor(getattr(row, at_name), getattr(row, id_name))
 
     if cursor is not None and direction is Direction.newer:
-        rows = list(db.session.execute(
+        rows = list(read(
             query.where(newer_than(cursor, at_column, id_column)).order_by(at_column, id_column).limit(size + 1)
         ))
         more_newer = len(rows) > size
@@ -90,7 +92,7 @@ def keyset_page(query: Select, at_column, id_column, *, size: int, cursor: Curso
                     newer=cursor_of(rows[0]) if rows and more_newer else None)
     if cursor is not None:
         query = query.where(older_than(cursor, at_column, id_column))
-    rows = list(db.session.execute(query.order_by(at_column.desc(), id_column.desc()).limit(size + 1)))
+    rows = list(read(query.order_by(at_column.desc(), id_column.desc()).limit(size + 1)))
     more_older = len(rows) > size
     rows = rows[:size]
     return Page(rows, older=cursor_of(rows[-1]) if rows and more_older else None,
