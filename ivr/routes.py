@@ -495,7 +495,7 @@ def agent_connect(turn: Turn, call):
         return back_to_queue(turn, call), "not_taken"
     connect(call, agent)
     g.agents_changed = True
-    turn.say("transfer")
+    turn.say("agent_answering")  # "please hold" was said on entering the queue
     response = twiml.dial_agent(
         turn.segments, kind=agent.endpoint_kind.value, endpoint=dialled_endpoint(agent),
         action=url_for("ivr.agent_done", call=call.id, agent=agent.id), timeout=AGENT_RING_TIMEOUT_S,

@@ -113,7 +113,7 @@ def test_a_call_goes_from_the_ivr_to_an_agent_and_back_through_the_stand_in(demo
     page.follow(page.poll())
     assert page.state == "connected"
     assert page.turn["dial"]["targets"] == [{"kind": "client", "address": "dilan"}]
-    assert page.texts() == ["Please hold while we connect you to an agent."]
+    assert page.texts() == ["An agent is answering your call now."]
 
     # The agent hangs up (the <Dial action>), the IVR says goodbye, Twilio's status callback.
     assert page.agent_hangs_up(duration=42)["state"] == "ended"

@@ -15,6 +15,7 @@ from telephony.rest import twilio_client
 from tests.agent_console.console_helpers import agent_client, csrf_token
 
 TRANSFER = "Please hold while we connect you to an agent."
+ANSWERING = "An agent is answering your call now."
 GOODBYE = "Thank you for calling 5599. Goodbye."
 
 
@@ -73,7 +74,7 @@ def test_the_caller_is_redirected_out_of_the_queue_and_connected_to_that_agent(a
     turn = page.follow(page.poll())
 
     assert turn["state"] == "connected"
-    assert page.texts() == [TRANSFER]
+    assert page.texts() == [ANSWERING]  # "please hold" was said once, on entering the queue
     assert turn["dial"]["targets"] == [{"kind": "client", "address": "amira"}]
     assert turn["dial"]["action_url"].startswith("/ivr/agent/done?")
     assert page.poll() is None  # nothing new since the redirect followed
