@@ -1,0 +1,134 @@
+"""Drill: an RQ worker SIGKILLed in the middle of a CSV import.
+
+The SMS job killed mid-send is drilled in tests/jobs/test_sms_delivery.py
+(test_a_worker_killed_mid_send_leads_to_a_retry_not_a_loss_nor_a_double). Here the
+other long job, an import, loses its worker after its first batches are committed:
+
+- RQ notices the abandoned job (a worker's maintenance cleans the started registry once
+  the dead worker's heartbeat has lapsed; the drill runs that cleanup with the clock
+  moved past the lapse) and retries it: the rerun loads the whole file, once per row;
+- if Redis lost the job as well (restarted without its data), the housekeeping sweep
+  must find the import left `running` and enqueue it again.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from rq.registry import StartedJobRegistry
+from sqlalchemy import func, select
+
+import jobs
+from domain.imports import start_import
+from extensions import db
+from jobs import JobSpec, queue_name, redis_connection
+from jobs.housekeeping import sweep_outbox
+from models import ImportJob, ImportState, Transaction
+from tests.jobs.jobs_fixtures import (forget_jobs, kill_hard, redis_url, run_worker, start_worker,  # noqa: F401
+                                      wait_until, worker_env)
+
+ROWS = 6000
+HEADER = "number,date,direction,subject,sender,recipient,holder,status,status_date,phone\n"
+
+
+def letters_csv(rows: int = ROWS) -> bytes:
+    line = ("{n},2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"
+            "وزارة المالية الاتحادية,forwarded,2024-04-02,\n")
+    return (HEADER + "".join(line.format(n=100000 + n) for n in range(rows))).encode()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def kill_worker_and_horse(process) -> None:
+    """SIGKILL the worker and the work-horse running the job.
+
+    RQ starts each work-horse in a session of its own, so killing the worker's process
+    group (jobs_fixtures.kill_hard) leaves the horse running the job to its end.
+    """
+    horses = children(process.pid)
+    assert horses, "the worker had no work-horse to kill"
+    kill_hard(process)
+    for pid in horses:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    wait_until(lambda: not any(alive(pid) for pid in horses), timeout=10)
+
+
+def the_import(import_id: int) -> ImportJob:
+    db.session.expire_all()
+    return db.session.get(ImportJob, import_id)
+
+
+@pytest.fixture
+def immediate_retry(monkeypatch):
+    """The import's retries without their minute's wait, so the drill need not sleep."""
+    spec = jobs.SPECS["jobs.imports.run_import"]
+    monkeypatch.setitem(jobs.SPECS, "jobs.imports.run_import",
+                        JobSpec(spec.queue, spec.timeout_s, retries=spec.retries, intervals=[0]))
+
+
+def killed_mid_import(app, database_url, redis_url) -> int:  # noqa: F811
+    """An import started, its worker SIGKILLed once some batches are committed."""
+    import_id = start_import(letters_csv(), filename="office.csv", source="api", requested_by="drill").id
+    worker = start_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
+    try:
+        wait_until(lambda: the_import(import_id).processed >= 500, timeout=60, step=0.02)
+    finally:
+        kill_worker_and_horse(worker)
+    record = the_import(import_id)
+    assert record.state == ImportState.running and record.processed < ROWS, (
+        f"the import was not caught mid-run ({record.state.value}, {record.processed} rows)")
+    return import_id
+
+
+def test_an_import_whose_worker_was_killed_is_retried_and_loads_each_row_once(
+        app, app_context, database_url, redis_url, immediate_retry):  # noqa: F811
+    import_id = killed_mid_import(app, database_url, redis_url)
+    loaded_before = db.session.scalar(select(func.count()).select_from(Transaction))
+    assert 0 < loaded_before < ROWS
+
+    # A worker's maintenance, after the dead worker's heartbeat has lapsed.
+    StartedJobRegistry(queue_name("imports"), connection=redis_connection()).cleanup(
+        timestamp=time.time() + 24 * 3600)
+    run_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
+
+    record = the_import(import_id)
+    assert record.state == ImportState.done, record.error
+    assert record.processed == ROWS and record.rejected_count == 0
+    assert db.session.scalar(select(func.count()).select_from(Transaction)) == ROWS
+    assert record.unchanged >= loaded_before  # the rows of the killed run were not loaded twice
+
+
+def test_an_import_left_running_whose_job_redis_lost_is_swept_again(
+        app, app_context, database_url, redis_url):  # noqa: F811
+    import_id = killed_mid_import(app, database_url, redis_url)
+    forget_jobs(redis_connection())  # Redis restarted without its data: no job, no registry
+
+    counts = sweep_outbox()
+    assert counts["imports"] == 1, (
+        f"the sweep did not enqueue the import left running by the killed worker: {counts}")
+    run_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
+    assert the_import(import_id).state == ImportState.done
+    assert db.session.scalar(select(func.count()).select_from(Transaction)) == ROWS
