@@ -8,8 +8,9 @@ agent's live stream is open. Then:
 - the IVR answers every step normally: the lookup, key 2 (an SMS: its outbox row waits
   `pending`), key 3, the hand-off to the agents' queue; all in time;
 - the console says live updates are unavailable: the open stream gets a `down` event,
-  a new stream is refused with 503 `live_down`, `queue.json` says `live: false` and still
-  lists the waiting callers; an agent can log in and take a call;
+  a new stream (the queue's, the wallboard's) is refused with 503 `live_down`,
+  `queue.json` says `live: false` and still lists the waiting callers; an agent can log
+  in and take a call;
 - after Redis is started again nothing is lost: the SMS job enqueued before the kill is
   still in its queue (the AOF), the outbox sweep enqueues the row written during the
   outage, one real worker sends both, once each; the live stream works again.
@@ -38,7 +39,7 @@ from drill_services import HttpTwilio, gunicorn, redis_server, wait_for  # noqa:
 from extensions import db
 from jobs import redis_job_id
 from jobs.housekeeping import sweep_outbox
-from models import Call, SmsMessage, SmsStatus
+from models import Call, Role, SmsMessage, SmsStatus
 from tests.agent_console.console_helpers import PASSWORD, make_user
 from tests.ivr.ivr_helpers import Answer, Caller, add_letter
 from tests.jobs.jobs_fixtures import PREFIX, SMS_FROM, run_worker, use_redis, worker_env
@@ -134,6 +135,7 @@ def test_redis_killed_mid_call_and_mid_console_loses_nothing(
     add_letter()
     make_user("amira")
     make_user("bilal")
+    make_user("sara", Role.supervisor)
     server = gunicorn({
         "DATABASE_URL": database_url, "REDIS_URL": redis_server.url(), "JOB_QUEUE_PREFIX": PREFIX,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_ACCOUNT_SID": app.config["TWILIO_ACCOUNT_SID"],
@@ -184,6 +186,10 @@ def test_redis_killed_mid_call_and_mid_console_loses_nothing(
     assert snapshot["live"] is False
     assert [row["id"] for row in snapshot["calls"]] == [call_a.id, call_b.id]
     assert "Live updates are down." in agent.get(server.base + "/console/", timeout=5).text
+    supervisor = logged_in(server.base, "sara")  # the wallboard's stream says so too
+    board = supervisor.get(server.base + "/console/wallboard/stream", timeout=5)
+    assert board.status_code == 503 and board.json()["error"] == "live_down"
+    assert supervisor.get(server.base + "/console/wallboard.json", timeout=5).json()["waiting"] == 2
     # Console use goes on: another agent logs in (login limits live in Redis), one takes a call.
     second = logged_in(server.base, "bilal")
     token = CSRF_META.search(second.get(server.base + "/console/", timeout=5).text).group(1)
