@@ -38,14 +38,15 @@ CALL_FIELDS = ("caller", "language", "outcome", "started_at", "ended_at", "twili
 
 
 class Recorder:
-    """Stands between `Twilio` and the test client: keeps every request exactly as sent."""
+    """Stands between `Twilio` and the test client: keeps every request exactly as sent,
+    with the agent hours it was answered under (a replay is answered under the same)."""
 
-    def __init__(self, client):
-        self.client = client
-        self.sent: list[tuple[str, dict, dict]] = []
+    def __init__(self, app, client):
+        self.app, self.client = app, client
+        self.sent: list[tuple[str, dict, dict, Hours]] = []
 
     def post(self, path, data=None, headers=None):
-        self.sent.append((path, dict(data), dict(headers or {})))
+        self.sent.append((path, dict(data), dict(headers or {}), self.app.config["AGENT_HOURS"]))
         return self.client.post(path, data=data, headers=headers)
 
 
@@ -69,7 +70,7 @@ def sms_on(app, twilio_api, monkeypatch):
 def recorded(app, app_context, client, sms_on, monkeypatch) -> Recorder:
     """Three whole calls, played once, every request kept."""
     add_letter()
-    recorder = Recorder(client)
+    recorder = Recorder(app, client)
 
     # 1. Status, SMS now (2), SMS on change (3), another letter not found, agent, hangs up waiting.
     caller = Caller(Twilio(recorder, sid="CA" + "1" * 32))
@@ -111,8 +112,9 @@ def recorded(app, app_context, client, sms_on, monkeypatch) -> Recorder:
     return recorder
 
 
-def replay(client, requests) -> None:
-    for path, form, headers in requests:
+def replay(app, client, requests) -> None:
+    for path, form, headers, hours in requests:
+        app.config["AGENT_HOURS"] = hours
         response = client.post(path, data=form, headers=headers)
         assert response.status_code == 200, (path, response.data[:300])
         Answer.of(response)  # text/xml, parsed
@@ -123,28 +125,28 @@ def without_presence(snapshot: dict) -> dict:
     return {name: value for name, value in snapshot.items() if name != "presence"}
 
 
-def test_whole_calls_replayed_in_order_write_nothing_twice(client, recorded, sms_on):
+def test_whole_calls_replayed_in_order_write_nothing_twice(app, client, recorded, sms_on):
     before = state()
-    replay(client, recorded.sent)
+    replay(app, client, recorded.sent)
     assert without_presence(state()) == without_presence(before)
     assert len(sms_on.messages_sent()) == 1
 
 
-def test_a_replayed_agent_leg_leaves_the_wrapped_up_agent_available(client, recorded):
+def test_a_replayed_agent_leg_leaves_the_wrapped_up_agent_available(app, client, recorded):
     agent_leg = [request for request in recorded.sent if request[0].startswith("/ivr/agent/")]
-    assert [urlsplit(path).path for path, _, _ in agent_leg] == ["/ivr/agent/connect", "/ivr/agent/done"]
-    replay(client, agent_leg)
+    assert [urlsplit(request[0]).path for request in agent_leg] == ["/ivr/agent/connect", "/ivr/agent/done"]
+    replay(app, client, agent_leg)
     after = state()["presence"]["amira"][0]
     assert after == Presence.available, (
         f"replaying the ended call's agent webhooks set the agent who had wrapped up to {after.value}: "
         "she is no longer offered calls")
 
 
-def test_whole_calls_replayed_shuffled_write_nothing_twice(client, recorded, sms_on):
+def test_whole_calls_replayed_shuffled_write_nothing_twice(app, client, recorded, sms_on):
     before = state()
     shuffled = list(recorded.sent)
     random.Random(5599).shuffle(shuffled)
-    replay(client, shuffled)
+    replay(app, client, shuffled)
     after = state()
     assert after["counts"] == before["counts"]
     for sid, fields in before["calls"].items():
@@ -176,7 +178,7 @@ def forgeries(path: str, form: dict, headers: dict):
 def test_forged_copies_of_every_request_are_refused_and_write_nothing(client, recorded, sms_on):
     before = state()
     tried = 0
-    for path, form, headers in recorded.sent:
+    for path, form, headers, _ in recorded.sent:
         for what, forged_path, forged_form, forged_headers in forgeries(path, form, headers):
             response = client.post(forged_path, data=forged_form, headers=forged_headers)
             assert response.status_code == 403, (what, forged_path)
