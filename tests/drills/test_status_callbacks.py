@@ -23,7 +23,7 @@ from domain.clock import local_today
 from domain.kpis import Kpis, Period, overall
 from domain.queue import waiting_calls
 from extensions import db
-from models import Call, CallEvent, Outcome, Presence
+from models import Call, CallEvent, Outcome, Presence, User
 from tests.agent_console.console_helpers import make_user
 from tests.ivr.ivr_helpers import Answer, Caller, add_letter
 
@@ -165,7 +165,7 @@ def test_an_answered_call_ends_once_whatever_the_order_of_its_callbacks(app, cli
     assert first["answered_at"] and first["agent_ended_at"] and first["ended_at"]
     assert first["queue_left_at"] and first["queue_result"] == "redirected"
     db.session.expire_all()
-    assert db.session.get(type(agent), agent.id).presence == Presence.wrap_up
+    assert db.session.get(User, agent.id).presence == Presence.wrap_up
     figures = kpis(app)
     assert (figures.offered, figures.queued, figures.answered, figures.abandoned) == (1, 1, 1, 0), figures
     assert figures.answered_in_time == 1 and figures.asa_s is not None and figures.aht_s is not None
