@@ -357,7 +357,52 @@ def stream_delays(records: list[CallRecord], agents: list[Agent]) -> dict:
 
 
 def worker_memory(server: Server) -> list[dict]:
-    return [process_memory(pid) for pid in server.worker_pids()]
+    connections = connections_per_worker(server)
+    return [{**process_memory(pid), "client_connections": connections.get(pid)} for pid in server.worker_pids()]
+
+
+def connections_per_worker(server: Server) -> dict[int, int]:
+    """Established client connections each worker holds on gunicorn's port (the open streams,
+    mostly): its socket inodes matched against the kernel's TCP table."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as handle:
+                next(handle)
+                for line in handle:
+                    fields = line.split()
+                    if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == server.port:
+                        established.add(fields[9])
+        except OSError:
+            continue
+    counts = {}
+    for pid in server.worker_pids():
+        inodes = set()
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                try:
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:
+            continue
+        counts[pid] = len(inodes & established)
+    return counts
+
+
+def app_warnings(error_log: Path, limit: int = 8) -> dict:
+    """The app's WARNING lines by message (e.g. live events not published, streams refused)."""
+    from collections import Counter
+
+    if not error_log.exists():
+        return {}
+    found = Counter()
+    for line in error_log.read_text("utf-8", "replace").splitlines():
+        if " WARNING " in line and "voice_prompts" not in line:  # untranslated prompts: not load
+            found[line.split(" WARNING ", 1)[1][:160]] += 1
+    return dict(found.most_common(limit))
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -503,6 +548,7 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
                         and delays["all"]["p99_ms"] < TARGET_P99_MS}
     result["users"] = users
     result["app_log_problems"] = log_problems(server.error_log)
+    result["app_warnings"] = app_warnings(server.error_log)
     from bench.report import shown_command
 
     result["gunicorn"] = shown_command(server.command())

@@ -338,7 +338,9 @@ def console_markdown(results: dict) -> str:
                 f"{fmt(d.get('p99_ms'))} | {fmt(d.get('max_ms'))} |")
 
     def memory(items: list[dict]) -> str:
-        return ", ".join(f"{w.get('rss_mb')} / {w.get('pss_mb')}" for w in items) or "–"
+        return ", ".join(f"{w.get('rss_mb')} / {w.get('pss_mb')}"
+                         + (f" ({w['client_connections']} conn.)" if w.get("client_connections") is not None else "")
+                         for w in items) or "–"
 
     cpu = results["cpu_cores"]
     lines = [
@@ -387,8 +389,14 @@ def console_markdown(results: dict) -> str:
         f"{', '.join(str(v) for v in results['cpu_per_worker_cores'].values())}), PostgreSQL {cpu['postgres']}, "
         f"Redis {cpu['redis']}, driver {cpu['driver']}, other work on the machine {cpu['other']}.",
     ]
+    if results.get("stream_failures"):
+        lines += ["", f"Streams that did not open: {', '.join(results['stream_failures'])}."]
     problems = results.get("app_log_problems", {})
     if problems.get("count"):
         lines += ["", f"The app logged {problems['count']} error lines; first: "
                   + "; ".join(f"`{line[:120]}`" for line in problems["first"])]
+    warnings = results.get("app_warnings") or {}
+    if warnings:
+        lines += ["", "The app's warnings during the run (count, message): "
+                  + "; ".join(f"{count} × `{message}`" for message, count in warnings.items())]
     return "\n".join(lines) + "\n"
