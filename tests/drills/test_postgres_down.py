@@ -65,10 +65,12 @@ def private_app(postgres_cluster):  # noqa: F811
 
 
 def steps(app, call_sid: str) -> list[str]:
+    """The call's steps, read on a connection of its own (none is kept across the restart)."""
     with app.app_context():
         found = db.session.scalars(
             select(CallEvent.step).join(Call).where(Call.sid == call_sid).order_by(CallEvent.id)).all()
         db.session.remove()
+        db.engine.dispose()
         return list(found)
 
 
