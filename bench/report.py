@@ -373,7 +373,7 @@ def console_markdown(results: dict) -> str:
         row("taken", "an agent takes the call"),
         row("left", "a caller hangs up in the queue"),
         row("all", "**all**"),
-        row("queued_after_return", "joins, counted from the webhook's answer"),
+        row("queued_after_return", "joins, counted from the webhook's answer (below 0: the event came first)"),
         row("fanout", "publish (the event's `at`) → stream"),
         "",
         f"Missed (a stream never showed the change): {delays.get('missed')}. "
