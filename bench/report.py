@@ -399,4 +399,7 @@ def console_markdown(results: dict) -> str:
     if warnings:
         lines += ["", "The app's warnings during the run (count, message): "
                   + "; ".join(f"{count} × `{message}`" for message, count in warnings.items())]
+    if results.get("stream_failures") or any("broker" in message for message in warnings):
+        lines += ["", "Streams refused or events not published: see \"Known limit\" in bench/README.md "
+                  "(redis-py's 100 connections per worker process)."]
     return "\n".join(lines) + "\n"

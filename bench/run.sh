@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The IVR benchmark in one command: seeds the bench letters if needed, runs the load,
-# writes bench/results/ivr.json and bench/results/ivr.md. Options: see `--help`.
+# Every benchmark in one command: seeds what is missing, runs each part, writes
+# bench/results/<part>.md and .json. Parts first, then options:
+#   bench/run.sh                      all parts (ivr, scale, console, kpis), ~25 min
+#   bench/run.sh console --quick      one part, short phases (a smoke run)
+# Options: bench/run.sh --help; details in bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
