@@ -20,11 +20,13 @@ log = logging.getLogger(__name__)
 
 
 class InProcessBroker:
+    """Fans messages out to the streams of this process, each with an inbox of its own."""
+
     def __init__(self):
         self._lock = threading.Lock()
         self._subscribers: set[queue.Queue] = set()
 
-    def publish(self, message: str) -> None:
+    def publish(self, message) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
         for inbox in subscribers:
@@ -43,15 +45,28 @@ class InProcessBroker:
         with self._lock:
             self._subscribers.discard(inbox)
 
+    @property
+    def listeners(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
     def healthy(self) -> bool:
         return True
 
 
+# Put in every local inbox when the Redis subscription is lost: each stream then ends with
+# a "down" event and the browser falls back to polling.
+_BROKER_LOST = object()
+
+
 def _get(inbox: queue.Queue, timeout: float) -> str | None:
     try:
-        return inbox.get(timeout=timeout)
+        message = inbox.get(timeout=timeout)
     except queue.Empty:
         return None
+    if message is _BROKER_LOST:
+        raise BrokerDown("the live events' Redis subscription was lost")
+    return message
 
 
 class BrokerDown(RuntimeError):
@@ -59,9 +74,20 @@ class BrokerDown(RuntimeError):
 
 
 class RedisBroker:
+    """Redis pub/sub between web nodes, with ONE subscription per process.
+
+    A listener thread (a greenlet under gevent workers) holds the process's subscription
+    and hands each message to the local streams' inboxes, so 200 agents' consoles cost
+    Redis a connection per worker process, not one per browser, and a message is read
+    and decoded once per process. The listener starts with the first stream and stops
+    after the last one closes.
+    """
+
     # After a failure, skip publishing for a few seconds: a Redis that swallows
     # connections must not add its connect timeout to every caller's webhook.
     PAUSE_AFTER_FAILURE_S = 5.0
+    POLL_S = 0.5  # how often the listener looks whether any stream is left
+    CONFIRM_S = 5.0  # how long Redis may take to confirm the subscription
 
     def __init__(self, url: str, channel: str):
         import redis
@@ -69,6 +95,9 @@ class RedisBroker:
         self.channel = channel
         self.redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
         self._down_until = 0.0
+        self._local = InProcessBroker()
+        self._lock = threading.Lock()
+        self._listener: threading.Thread | None = None
 
     def publish(self, message: str) -> None:
         if time.monotonic() < self._down_until:
@@ -80,17 +109,64 @@ class RedisBroker:
             raise
 
     def listen(self, timeout: float) -> "Subscription":
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(self.channel)
+        """A stream's subscription; raises when Redis cannot be subscribed to now.
 
-        def receive(wait: float) -> str | None:
-            item = pubsub.get_message(timeout=wait)
-            if item is None or item.get("type") != "message":
-                return None
-            data = item["data"]
-            return data.decode() if isinstance(data, bytes) else data
+        When this returns, the process is subscribed: a message published afterwards
+        reaches the stream (so a snapshot read next misses nothing).
+        """
+        subscription = self._local.listen(timeout)
+        try:
+            self._start_listener()
+        except Exception:
+            subscription.close()
+            raise
+        return subscription
 
-        return Subscription(receive, pubsub.close, timeout)
+    def _start_listener(self) -> None:
+        with self._lock:
+            if self._listener is not None:
+                return
+            pubsub = self.redis.pubsub()
+            try:
+                pubsub.subscribe(self.channel)
+                confirmed = pubsub.get_message(timeout=self.CONFIRM_S)
+                if not confirmed or confirmed.get("type") != "subscribe":
+                    raise BrokerDown("Redis did not confirm the subscription")
+            except Exception:
+                pubsub.close()
+                raise
+            self._listener = threading.Thread(target=self._relay, args=(pubsub,), daemon=True,
+                                              name="live-events")
+            self._listener.start()
+
+    def _relay(self, pubsub) -> None:
+        """Hand every message to the local streams until none is left or Redis fails."""
+        try:
+            while True:
+                item = pubsub.get_message(timeout=self.POLL_S)
+                if item is not None and item.get("type") == "message":
+                    data = item["data"]
+                    self._local.publish(data.decode() if isinstance(data, bytes) else data)
+                if not self._local.listeners:
+                    with self._lock:  # a stream that starts now finds no listener and starts one
+                        if not self._local.listeners:
+                            self._listener = None
+                            return
+        except Exception:
+            log.warning("live events: the Redis subscription was lost")
+            with self._lock:
+                self._local.publish(_BROKER_LOST)
+                self._listener = None
+        finally:
+            try:
+                pubsub.close()
+            except Exception:
+                pass
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether this process holds its Redis subscription now."""
+        return self._listener is not None
 
     def healthy(self) -> bool:
         try:

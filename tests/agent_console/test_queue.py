@@ -1,6 +1,8 @@
 """Do agents see the waiting callers, live, with what the IVR learnt about each?"""
 from __future__ import annotations
 
+import time
+
 import json
 import os
 from datetime import date, datetime, timedelta, timezone
@@ -211,7 +213,16 @@ def test_the_stream_works_through_redis(app, app_context, client, redis_broker):
     Twilio(client, sid=call.sid).post(
         "/ivr/queue/left?lang=en&s=99", QueueResult="hangup", QueueTime="12")
     assert stream.next_event()["calls"] == []
+    # A second console in the same process shares the process's one Redis subscription.
+    second = Stream(agent_client(app, "bakhtiyar"))
+    assert second.next_event()["calls"] == []
+    assert redis_broker.pubsub_numsub(app.config["LIVE_CHANNEL"])[0][1] == 1
     stream.close()
+    second.close()
+    # After the last stream, the process lets its subscription go (within a poll interval).
+    deadline = time.monotonic() + 5
+    while redis_broker.pubsub_numsub(app.config["LIVE_CHANNEL"])[0][1] and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert redis_broker.pubsub_numsub(app.config["LIVE_CHANNEL"])[0][1] == 0
 
 
