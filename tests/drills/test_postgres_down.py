@@ -1,4 +1,4 @@
-"""Drill: PostgreSQL stops in the middle of a call, then comes back.
+"""Drills: PostgreSQL stops in the middle of a call, then comes back; PostgreSQL stalls mid-call.
 
 A private cluster (its own data folder and port) gets the app's migrations and one letter;
 two real gunicorn servers answer Twilio from it: one within agent hours, one after them.
@@ -11,22 +11,27 @@ It runs in the suite's PostgreSQL pass only: its cluster is private, so the SQLi
 would repeat the very same drill, and that pass is not where PostgreSQL is known to be
 installed. A missing PostgreSQL fails the drill (drill_services.postgres_bindir).
 
-The stalled database (a lock held past the statement timeout) is drilled by
-tests/ivr/test_robustness.py::test_a_stalled_database_is_cut_off_by_the_statement_timeout;
-an unreachable database URL by the tests beside it.
+A stalled database (a lock held past the statement timeout) on a call's first webhook is
+drilled by tests/ivr/test_robustness.py::test_a_stalled_database_is_cut_off_by_the_statement_timeout,
+an unreachable database URL by the tests beside it; the stall in the middle of a call,
+on the suite's own database, is the second drill here.
 """
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
-from conftest import AUTH_TOKEN
+from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 from config import Hours
 from drill_services import HttpTwilio, gunicorn, postgres_cluster  # noqa: F401  (fixtures)
 from extensions import db
 from factory import create_app
-from models import Call, CallEvent
+from domain.queue import waiting_calls
+from models import Call, CallEvent, Outcome
 from tests.ivr.ivr_helpers import Answer, Caller, add_letter
 
 pytestmark = pytest.mark.gunicorn
@@ -45,7 +50,8 @@ def sid(n: int) -> str:
 def postgres_pass(database_url):
     """Before any cluster is made: the SQLite pass skips, saying why."""
     if not database_url.startswith("postgresql"):
-        pytest.skip("drilled in the PostgreSQL pass (it stops a private PostgreSQL cluster of its own)")
+        pytest.skip("drilled in the PostgreSQL pass: the stop drill's cluster is private (this pass "
+                    "would repeat it) and statement timeouts are a PostgreSQL setting")
 
 
 @pytest.fixture
@@ -128,3 +134,44 @@ def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
     assert steps(private_app, sid(2)) == STEPS_BEFORE_THE_STOP
     assert steps(private_app, sid(3)) == []
     assert steps(private_app, sid(5)) == STEPS_BEFORE_THE_STOP + ["date", "date_confirm", "status"]
+
+
+def test_postgres_stalled_mid_call_means_an_apology_in_time_and_the_caller_on_the_consoles(database_url):
+    """The steps' table locked past the statement timeout while a caller is half way through."""
+    app = create_app({
+        "APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "AGENT_HOURS": Hours.parse("00:00-24:00"), "DB_STATEMENT_TIMEOUT_MS": 500,
+    })
+    with app.app_context():
+        add_letter()
+        caller = Caller(Twilio(app.test_client(), sid=sid(7)))
+        caller.walk("3", "1", "1234", "1")
+        locker = create_engine(database_url)
+        locked, release = threading.Event(), threading.Event()
+
+        def hold_lock():
+            with locker.begin() as connection:
+                connection.execute(text("LOCK TABLE call_event IN ACCESS EXCLUSIVE MODE"))
+                locked.set()
+                release.wait(15)
+
+        holder = threading.Thread(target=hold_lock)
+        holder.start()
+        try:
+            assert locked.wait(5)
+            started = time.monotonic()
+            answer = Answer.of(caller.twilio.post(caller.answer.action, Digits="15032024"))
+            elapsed = time.monotonic() - started
+        finally:
+            release.set()
+            holder.join()
+            locker.dispose()
+        assert elapsed < 3, f"the stalled step took {elapsed:.1f} s"
+        assert APOLOGY_EN in answer.text and answer.enqueued is not None
+        # The caller waits for an agent, and the consoles show them there.
+        db.session.expire_all()
+        call = db.session.scalar(select(Call).where(Call.sid == sid(7)))
+        assert call.outcome == Outcome.error and [c.id for c in waiting_calls()] == [call.id]
+        db.session.remove()
+        db.engine.dispose()
+    assert steps(app, sid(7)) == STEPS_BEFORE_THE_STOP  # the stalled step wrote nothing else
