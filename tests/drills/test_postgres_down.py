@@ -5,7 +5,8 @@ two real gunicorn servers answer Twilio from it: one within agent hours, one aft
 Half a call is played, the cluster is stopped for real (`pg_ctl stop -m immediate`, as a
 crash or a kill would), and every webhook must still answer 200 with the apology (an
 agent's queue in hours, goodbye after them) within DB_CONNECT_TIMEOUT_S. When the cluster
-is back, new calls go through and the steps written before the stop are still there.
+is back, new calls go through and the steps written before the stop are still there,
+and the agents' console answers its very next request.
 
 It runs in the suite's PostgreSQL pass only: its cluster is private, so the SQLite pass
 would repeat the very same drill, and that pass is not where PostgreSQL is known to be
@@ -18,10 +19,12 @@ on the suite's own database, is the second drill here.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 
 import pytest
+import requests
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
@@ -32,6 +35,7 @@ from extensions import db
 from factory import create_app
 from domain.queue import waiting_calls
 from models import Call, CallEvent, Outcome
+from tests.agent_console.console_helpers import PASSWORD, make_user
 from tests.ivr.ivr_helpers import Answer, Caller, add_letter
 
 pytestmark = pytest.mark.gunicorn
@@ -135,6 +139,29 @@ def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
     assert steps(private_app, sid(3)) == []
     assert steps(private_app, sid(5)) == STEPS_BEFORE_THE_STOP + ["date", "date_confirm", "status"]
 
+
+def test_the_console_answers_its_first_request_after_postgres_restarts(
+        postgres_cluster, private_app, gunicorn):  # noqa: F811
+    """An agent's queue page polls all shift: a database restart must not cost it an error page."""
+    with private_app.app_context():
+        make_user("amira")
+        db.session.remove()
+        db.engine.dispose()
+    server = gunicorn({"DATABASE_URL": postgres_cluster.url, "TWILIO_AUTH_TOKEN": TOKEN,
+                       "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S, "SESSION_COOKIE_SECURE": "0"}, workers=1)
+    agent = requests.Session()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', agent.get(server.base + "/console/login").text)
+    assert agent.post(server.base + "/console/login", allow_redirects=False, timeout=10, data={
+        "username": "amira", "password": PASSWORD, "csrf_token": token.group(1)}).status_code == 302
+    assert agent.get(server.base + "/console/queue.json", timeout=10).status_code == 200
+
+    postgres_cluster.stop("immediate")
+    postgres_cluster.start()
+
+    first = agent.get(server.base + "/console/queue.json", timeout=10)
+    assert first.status_code == 200, (
+        f"the first console request after the restart answered {first.status_code} "
+        "(its pooled connection was dead and nothing tried again)")
 
 def test_postgres_stalled_mid_call_means_an_apology_in_time_and_the_caller_on_the_consoles(database_url):
     """The steps' table locked past the statement timeout while a caller is half way through."""
