@@ -147,8 +147,6 @@ def part_ivr(args, code) -> dict:
         runs[label] = run
     document = {**stamp(code, {"letters": args.letters}), "runs": runs}
     written = report.write_part("ivr", document, report.ivr_sizes_markdown(document), args.results_dir)
-    if len(runs) == 1 and "error" not in next(iter(runs.values())):  # the one-size page, as before
-        report.write(next(iter(runs.values())), args.results_dir)
     return {"written": written}
 
 
