@@ -53,6 +53,9 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+    # The twilio library logs every REST request (URL, query, headers) at INFO: callers'
+    # numbers and call SIDs, which stay out of the logs. Its warnings still show.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
 def register_proxy(app: Flask) -> None:

@@ -31,3 +31,9 @@ def test_forwarded_addresses_are_ignored_without_a_proxy():
 
 def test_one_proxy_hop_gives_the_client_address():
     assert remote_addr_seen(make(PROXY_FIX_HOPS=1)) == "203.0.113.7"
+
+
+def test_the_twilio_library_does_not_log_each_rest_request(app):
+    import logging
+
+    assert not logging.getLogger("twilio.http_client").isEnabledFor(logging.INFO)
