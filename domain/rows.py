@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
-from sqlalchemy import text
+from sqlalchemy import false, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -43,13 +43,18 @@ def _insert_statement(dialect: str, table, unique: str):
     )
 
 
-def lock_keys(*keys: str) -> None:
+def lock_keys(*keys: str, sqlite_table) -> None:
     """Hold transaction-scoped locks on these names until the commit or rollback.
 
     On PostgreSQL: advisory locks, taken in a fixed order so that two requests never wait
-    on each other in a circle. SQLite has one writer at a time already and takes no lock.
+    on each other in a circle. SQLite has no named locks but one writer at a time: a write
+    to `sqlite_table` that changes nothing takes the database's write lock now (other
+    writers wait for the commit, up to the busy timeout), so what is read next is current.
     """
-    if dialect_name() != "postgresql" or not keys:
+    if not keys:
+        return
+    if dialect_name() == "sqlite":
+        db.session.execute(sqlite_table.update().where(false()).values(id=sqlite_table.c.id))
         return
     ids = sorted({_lock_id(key) for key in keys})
     params = {f"k{index}": value for index, value in enumerate(ids)}

@@ -108,7 +108,7 @@ def lock_lookups(*, caller_key: str, number: str) -> None:
     Held until the commit, so that a burst of concurrent guesses is counted one after the
     other and a limit holds exactly, across every web node.
     """
-    lock_keys(f"lookup-caller:{caller_key}", f"lookup-number:{number}")
+    lock_keys(f"lookup-caller:{caller_key}", f"lookup-number:{number}", sqlite_table=LookupAttempt.__table__)
 
 
 def caller_throttle(
