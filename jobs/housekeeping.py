@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from domain.imports import enqueue_import
 from domain.sms import enqueue_sms, job_id as sms_job_id
@@ -91,11 +91,15 @@ def requeue_lost(before: datetime) -> int:
 
 
 def requeue_imports(moment: datetime) -> int:
-    """Imports still pending a minute after they were asked for: their job never got queued."""
-    waiting = db.session.scalars(
-        select(ImportJob.id).where(ImportJob.state == ImportState.pending,
-                                   ImportJob.created_at < moment - timedelta(minutes=1))
-    ).all()
+    """Imports whose job is gone: still pending a minute after they were asked for (the job
+    never got queued), or running with no job left in Redis (its worker died and Redis lost
+    the job). Running one again is safe: the importer changes nothing it already loaded."""
+    # A pending import's job is queued just after its row is committed: give it a minute.
+    orphaned = and_(ImportJob.state == ImportState.pending,
+                    ImportJob.created_at < moment - timedelta(minutes=1))
+    if current_app.config["REDIS_URL"]:  # inline (no Redis), a running import is in a live process
+        orphaned = or_(orphaned, ImportJob.state == ImportState.running)
+    waiting = db.session.scalars(select(ImportJob.id).where(orphaned)).all()
     if current_app.config["REDIS_URL"]:
         waiting = [i for i in waiting if not job_exists(f"import-{i}")]
     return sum(enqueue_import(import_id) for import_id in waiting)
