@@ -70,8 +70,17 @@ def finish_call(call: Call, *, status: str, duration: int | None, now: datetime 
         call.ended_at = now
     if call.outcome is None:
         call.outcome = Outcome.error if status in {"failed"} else Outcome.hung_up_in_ivr
+    close_queue_stay(call, now)
+
+
+def close_queue_stay(call: Call, now: datetime | None = None) -> None:
+    """A caller who hung up while in the agents' queue left it then, abandoned.
+
+    Also for a key pressed just before the hang-up whose webhook arrived after Twilio's
+    final status callback: the call ends as it would have in order.
+    """
     if call.queued_at is not None and call.queue_left_at is None:
-        call.queue_left_at = now
+        call.queue_left_at = now or datetime.now(timezone.utc)
         call.queue_result = call.queue_result or "hangup"
         if call.outcome not in FINAL_OUTCOMES:
             call.outcome = Outcome.abandoned_in_queue

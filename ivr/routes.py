@@ -10,7 +10,8 @@ from sqlalchemy.exc import DBAPIError
 from twilio.twiml.voice_response import VoiceResponse
 
 from domain.agent_calls import agent_leg_ended, connect, requeue, ring_context
-from domain.calls import finish_call, get_call, get_or_create_call, record_event, request_key, set_outcome
+from domain.calls import (close_queue_stay, finish_call, get_call, get_or_create_call, record_event, request_key,
+                          set_outcome)
 from domain.callbacks import request_callback
 from domain.clock import is_open, local_today
 from domain.live import publish_agents_changed
@@ -110,12 +111,17 @@ def answer_step(step: str, view, kwargs) -> tuple[Turn, VoiceResponse]:
             called=request.form.get("To", "")[:32],
         )
         response, result = view(turn, call, **kwargs)
-        record_event(
+        if call.ended_at is not None:  # Twilio's final status came first: end it as in order
+            close_queue_stay(call)
+        written = record_event(
             call, key=request_key(turn.sid, request.full_path, turn.digits or ""),
             step=step, digits=(turn.digits or None) and turn.digits[:32], result=result,
             spoken=turn.spoken,
         )
-    db.session.commit()
+    if written:
+        db.session.commit()
+    else:  # a replayed webhook changes nothing; it is answered as the call stands now
+        db.session.rollback()
     return turn, response
 
 
@@ -490,6 +496,9 @@ def agent_connect(turn: Turn, call):
     """The console redirected the call here after an agent took it: ring that agent."""
     agent_turn(turn, call)
     agent = call.agent
+    if call.ended_at is not None or call.agent_ended_at is not None:
+        # A late or repeated redirect: the caller has gone, or this agent's leg is over.
+        return twiml.say_and_hang_up([]), "stale"
     if int_arg("call", 0, 0, 2**62) != call.id or agent is None:
         # The claim was undone meanwhile (the console thought Twilio failed): wait again.
         return back_to_queue(turn, call), "not_taken"
@@ -513,9 +522,12 @@ def agent_done(turn: Turn, call):
     agent = db.session.get(User, int_arg("agent", 0, 0, 2**62))
     g.agents_changed = True
     caller_still_here = request.form.get("CallStatus") in {None, "in-progress"}
-    if dial_status in AGENT_MISSED and agent is not None and call.agent_id == agent.id and caller_still_here:
-        requeue(call, agent)
-        return back_to_queue(turn, call), f"missed:{dial_status}"
+    if dial_status in AGENT_MISSED and agent is not None and caller_still_here:
+        if call.agent_id == agent.id:
+            requeue(call, agent)
+            return back_to_queue(turn, call), f"missed:{dial_status}"
+        if call.agent_id is None and call.ended_at is None:  # repeated: already back in the queue
+            return back_to_queue(turn, call), f"missed:{dial_status}"
     if call.agent_id is not None and (agent is None or call.agent_id == agent.id):
         agent_leg_ended(call, agent)
     if survey_wanted(call, enabled=current_app.config["SURVEY_ENABLED"], dial_status=dial_status,
