@@ -3,14 +3,36 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
+from sqlalchemy.exc import DBAPIError
 
 from config import Config, engine_options
 from extensions import babel, csrf, db, limiter, login_manager, migrate
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class HotlineFlask(Flask):
+    """Flask, reading once more when a pooled database connection turned out dead.
+
+    The pool does not ping before each use (a round trip on every request). After a
+    database restart, a worker's first statement fails and SQLAlchemy renews its pool; a
+    read (GET) is then answered on a fresh connection instead of with an error page. The
+    voice webhooks do the same for their POSTs (`ivr.routes.voice_step`).
+    """
+
+    def dispatch_request(self):
+        try:
+            return super().dispatch_request()
+        except DBAPIError as error:
+            if not error.connection_invalidated or request.method not in SAFE_METHODS:
+                raise
+            db.session.rollback()
+            return super().dispatch_request()
+
 
 def create_app(config: Config | dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = HotlineFlask(__name__, instance_relative_config=True)
     configure(app, config)
     configure_logging(app)
     register_proxy(app)
