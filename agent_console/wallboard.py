@@ -29,7 +29,8 @@ STREAM_RETRY_MS = 3000
 
 def js_strings() -> dict:
     """The words wallboard.js shows, in the supervisor's language."""
-    return {"live": _("Live"), "connecting": _("Connecting…"), "offline": _("Not live")}
+    return {"live": _("Live"), "connecting": _("Connecting…"), "offline": _("Not live"),
+            "down": _("Live updates are down. The figures are refreshed every few seconds instead.")}
 
 
 def counted() -> dict:
@@ -58,7 +59,9 @@ def wallboard():
 @supervisor_required
 def wallboard_json():
     """The snapshot for a browser whose live stream is down."""
-    response = jsonify(wallboard_snapshot())
+    data = wallboard_snapshot()
+    data["live"] = broker().healthy()  # as queue.json: whether the stream is worth retrying
+    response = jsonify(data)
     response.headers["Cache-Control"] = "no-store"
     return response
 

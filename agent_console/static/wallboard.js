@@ -9,6 +9,7 @@
 
   var strings = JSON.parse(document.getElementById("wallboard-strings").textContent);
   var liveStatus = document.getElementById("live-status");
+  var liveDown = document.getElementById("live-down");
   var alertAfter = Number(root.dataset.alertAfter) || 30;
 
   var POLL_MS = 5000;           // while the stream is down
@@ -53,6 +54,7 @@
     liveStatus.className = "status-live " + state;
     liveStatus.textContent = strings[state === "down" ? "offline" : state];
     liveStatus.dataset.state = state;
+    liveDown.hidden = state !== "down";  // says what "not live" means, and what happens instead
   }
 
   // --- polling while the stream is down ------------------------------------------------

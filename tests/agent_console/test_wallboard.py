@@ -67,7 +67,7 @@ def test_the_page_and_its_json(app, app_context):
     assert 'data-value="waiting">1<' in html and 'data-value="available">1<' in html
     assert 'data-stream-url="/console/wallboard/stream"' in html
     data = client.get("/console/wallboard.json").get_json()
-    assert data["waiting"] == 1 and data["agents"]["available"] == 1
+    assert data["waiting"] == 1 and data["agents"]["available"] == 1 and data["live"] is True
     assert "calls" not in data and "caller" not in json.dumps(data)  # numbers only on a wall screen
 
 

@@ -189,7 +189,8 @@ def test_redis_killed_mid_call_and_mid_console_loses_nothing(
     supervisor = logged_in(server.base, "sara")  # the wallboard's stream says so too
     board = supervisor.get(server.base + "/console/wallboard/stream", timeout=5)
     assert board.status_code == 503 and board.json()["error"] == "live_down"
-    assert supervisor.get(server.base + "/console/wallboard.json", timeout=5).json()["waiting"] == 2
+    board_json = supervisor.get(server.base + "/console/wallboard.json", timeout=5).json()
+    assert board_json["waiting"] == 2 and board_json["live"] is False
     # Console use goes on: another agent logs in (login limits live in Redis), one takes a call.
     second = logged_in(server.base, "bilal")
     token = CSRF_META.search(second.get(server.base + "/console/", timeout=5).text).group(1)
