@@ -27,7 +27,7 @@ from extensions import db
 from jobs import JobSpec, queue_name, redis_connection
 from jobs.housekeeping import sweep_outbox
 from models import ImportJob, ImportState, Transaction
-from tests.jobs.jobs_fixtures import (forget_jobs, kill_hard, redis_url, run_worker, start_worker,  # noqa: F401
+from tests.jobs.jobs_fixtures import (children, forget_jobs, kill_hard, redis_url, run_worker, start_worker,  # noqa: F401
                                       wait_until, worker_env)
 
 ROWS = 6000
@@ -40,18 +40,6 @@ def letters_csv(rows: int = ROWS) -> bytes:
     return (HEADER + "".join(line.format(n=100000 + n) for n in range(rows))).encode()
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
 def alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -60,20 +48,9 @@ def alive(pid: int) -> bool:
 
 
 def kill_worker_and_horse(process) -> None:
-    """SIGKILL the worker and the work-horse running the job.
-
-    RQ starts each work-horse in a session of its own, so killing the worker's process
-    group (jobs_fixtures.kill_hard) leaves the horse running the job to its end.
-    """
-    horses = children(process.pid)
-    assert horses, "the worker had no work-horse to kill"
+    """SIGKILL the worker and the work-horse running the job."""
+    assert children(process.pid), "the worker had no work-horse to kill"
     kill_hard(process)
-    for pid in horses:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    wait_until(lambda: not any(alive(pid) for pid in horses), timeout=10)
 
 
 def the_import(import_id: int) -> ImportJob:

@@ -92,9 +92,32 @@ def start_worker(env: dict, *queues: str) -> subprocess.Popen:
                             start_new_session=True)
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def kill_hard(process: subprocess.Popen) -> None:
-    """SIGKILL the worker and its work-horse: no handler runs, nothing is cleaned up."""
+    """SIGKILL the worker and its work-horse: no handler runs, nothing is cleaned up.
+
+    RQ starts each work-horse in a session of its own, so killing the worker's process
+    group alone would leave the horse running the job to its end.
+    """
+    horses = children(process.pid)
     os.killpg(process.pid, signal.SIGKILL)
+    for pid in horses:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     process.wait(timeout=10)
 
 
