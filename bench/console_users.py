@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
+
+from step_queries import build_app  # bench/ is on the path: this runs as a file
 
 PASSWORD = "bench agent password 5599"
 PREFIX = "bench-agent-"
@@ -31,19 +32,13 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=200)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(args.app_dir.resolve()))
-    os.chdir(args.app_dir.resolve())
-    os.environ.update({"APP_ENV": "production", "DATABASE_URL": args.database_url,
-                       "TWILIO_AUTH_TOKEN": "bench", "SECRET_KEY": "bench"})
-    os.environ.pop("REDIS_URL", None)
+    app = build_app(args.app_dir.resolve(), args.database_url)
     from sqlalchemy import select, update  # noqa: E402
 
     from domain.users import create_user  # noqa: E402  (from app_dir)
     from extensions import db  # noqa: E402
-    from factory import create_app  # noqa: E402
     from models import Presence, Role, User  # noqa: E402
 
-    app = create_app()
     started = time.perf_counter()
     created = 0
     with app.app_context():
