@@ -64,8 +64,8 @@ def test_an_upload_over_every_limit_is_refused_before_it_is_read(app, staff):
         assert db.session.scalars(select(ImportJob)).first() is None
 
 
-def test_a_file_just_over_the_import_limit_is_told_on_the_page(app, staff):
-    app.config["IMPORT_MAX_BYTES"] = 1000  # the request limit stays larger, as configured
+def test_a_file_just_over_the_import_limit_is_told_on_the_page(app, staff, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 1000)  # the request limit stays larger
     client = logged_in_client(app, "adam")
     answer = upload(client, CSV + b"9" * 1000)
     assert answer.status_code == 302
