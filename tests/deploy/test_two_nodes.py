@@ -30,6 +30,7 @@ import requests
 from sqlalchemy import func, select
 
 from conftest import sign
+from waiting import wait_for
 from extensions import db
 from models import AuditEntry, Call, CallEvent, Outcome
 from simulator.engine import HttpTransport, SimulatedCall
@@ -64,16 +65,6 @@ def nginx_binary() -> str:
         pytest.fail(f"nginx is not installed (looked for {found}): ./scripts/test installs Debian's "
                     "nginx package, or set NGINX_PATH to an nginx binary")
     return found
-
-
-def wait_for(condition, what: str, timeout: float = 5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def stop(*servers: tuple[subprocess.Popen | None, int]) -> None:
@@ -223,7 +214,7 @@ class Cluster:
     def served(self, tag: str, count: int) -> list[Served]:
         """The `count` requests tagged `tag`, as nginx logged them, once each node logged its own."""
         lines = wait_for(lambda: len(tagged(self.access_log, tag)) >= count and tagged(self.access_log, tag),
-                         f"{count} requests tagged {tag} in nginx's access log")
+                         5, f"timed out waiting for {count} requests tagged {tag} in nginx's access log")
         served = []
         for line in lines:
             method, uri, status, upstream = line.split(" ", 3)
@@ -231,7 +222,7 @@ class Cluster:
         for node in self.nodes:
             expected = sum(s.node == node.address for s in served)
             wait_for(lambda: len(tagged(node.access_log, tag)) >= expected,
-                     f"{expected} requests tagged {tag} in the access log of node {node.name}")
+                     5, f"timed out waiting for {expected} requests tagged {tag} in the access log of node {node.name}")
         return served
 
 

@@ -25,6 +25,7 @@ import pytest
 import requests
 
 from conftest import sign
+from waiting import wait_for  # noqa: F401  (the drills import it from here too)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,16 +40,6 @@ def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_for(condition, timeout: float, what: str, step: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    pytest.fail(f"{what} (waited {timeout:.0f} s)")
 
 
 def tail(path: Path, size: int = 3000) -> str:

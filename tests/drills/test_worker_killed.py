@@ -27,8 +27,9 @@ from extensions import db
 from jobs import JobSpec, queue_name, redis_connection
 from jobs.housekeeping import sweep_outbox
 from models import ImportJob, ImportState, Transaction
+from waiting import wait_for
 from tests.jobs.jobs_fixtures import (children, forget_jobs, kill_hard, redis_url, run_worker, start_worker,  # noqa: F401
-                                      wait_until, worker_env)
+                                      worker_env)
 
 ROWS = 6000
 HEADER = "number,date,direction,subject,sender,recipient,holder,status,status_date,phone\n"
@@ -71,7 +72,7 @@ def killed_mid_import(app, database_url, redis_url) -> int:  # noqa: F811
     import_id = start_import(letters_csv(), filename="office.csv", source="api", requested_by="drill").id
     worker = start_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
     try:
-        wait_until(lambda: the_import(import_id).processed >= 500, timeout=60, step=0.02)
+        wait_for(lambda: the_import(import_id).processed >= 500, 60, "the import never got half way", step=0.02)
     finally:
         kill_worker_and_horse(worker)
     record = the_import(import_id)

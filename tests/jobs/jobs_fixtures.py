@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -119,16 +118,6 @@ def kill_hard(process: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
     process.wait(timeout=10)
-
-
-def wait_until(condition, timeout: float = 20, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
 
 
 def add_letter(number="1234", on=None, holder_name_en="Federal Ministry of Finance", source="import"):

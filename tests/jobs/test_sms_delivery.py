@@ -13,9 +13,10 @@ from jobs import queue_name, redis_job_id
 from jobs.housekeeping import sweep_outbox
 from jobs_fixtures import (
     CLOSED_PORT_URL, add_letter, forget_jobs, kill_hard, redis_url, run_worker, sms_ready, start_worker,  # noqa: F401
-    status_sms, the_message, use_redis, wait_until, worker_env,
+    status_sms, the_message, use_redis, worker_env,
 )
 from models import SmsStatus
+from waiting import wait_for
 
 PHONE = "+9647501234567"
 
@@ -91,7 +92,7 @@ def test_a_worker_killed_mid_send_leads_to_a_retry_not_a_loss_nor_a_double(
     sms_ready.message_delay_s = 30  # Twilio takes the message, then is slow to answer
     worker = start_worker(env_for(app, database_url, redis_url, sms_ready), "sms")
     try:
-        wait_until(lambda: sms_ready.messages_sent(), timeout=30)
+        wait_for(lambda: sms_ready.messages_sent(), 30, "the stand-in was never asked to send the SMS")
         assert the_message(message_id).status == SmsStatus.sending
     finally:
         kill_hard(worker)
