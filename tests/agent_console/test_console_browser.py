@@ -2,26 +2,21 @@
 reloading, clicks Take, Twilio is told to move the call, and the caller's letter is on screen."""
 from __future__ import annotations
 
-import os
 import re
-import threading
 from datetime import date
-from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from agent_console.labels import label
 from conftest import Twilio
 from console_helpers import PASSWORD, call_sid, letter, make_user
-from domain.live import InProcessBroker
 from extensions import db
 from models import Call, Presence, Status, TransactionEvent, User
 from tests.ivr.ivr_helpers import Caller
-from browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path
+from browser_support import ARTIFACTS, chromium, console_serving
 
 pytestmark = pytest.mark.browser
 
@@ -31,30 +26,14 @@ LANGUAGE_KEYS = {"ar": "1", "ckb": "2", "en": "3"}
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def console_server(app):
-    """The test app on a real threaded server, with an in-process broker and quick keep-alives
-    (so that the threads of streams whose browser has gone end soon after the test)."""
-    app.extensions["hotline.broker"] = InProcessBroker()
-    keepalive = app.config["SSE_KEEPALIVE_S"]
-    app.config["SSE_KEEPALIVE_S"] = 1
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="console-live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    app.config["SSE_KEEPALIVE_S"] = keepalive
-    app.extensions.pop("hotline.broker", None)
+    with console_serving(app) as base:
+        yield base
 
 
 @pytest.fixture

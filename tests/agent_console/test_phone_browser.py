@@ -8,26 +8,20 @@ Screenshots go to test-artifacts/.
 """
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from console_helpers import PASSWORD, enqueue_caller, make_user
-from domain.live import InProcessBroker
 from extensions import db
 from models import EndpointKind, Presence
 from phone_helpers import voice_key  # noqa: F401
-from browser_support import ARTIFACTS, chromium_path
-from browser_support import CHROMIUM_ARGS as BROWSER_ARGS
+from browser_support import ARTIFACTS, chromium, console_serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = BROWSER_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+FAKE_MEDIA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
 TIMEOUT_MS = 10_000
 SDK_PATTERN = re.compile(r"/console/static/vendor/twilio-voice-[0-9.]+\.min\.js$")
 
@@ -77,29 +71,15 @@ FAKE_SDK = """
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium(*FAKE_MEDIA) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def server(app):
     """The test app on a real threaded server, with an in-process live broker."""
-    app.extensions["hotline.broker"] = InProcessBroker()
-    keepalive = app.config["SSE_KEEPALIVE_S"]
-    app.config["SSE_KEEPALIVE_S"] = 1
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="phone-test-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
-    app.config["SSE_KEEPALIVE_S"] = keepalive
-    app.extensions.pop("hotline.broker", None)
+    with console_serving(app, "phone-test-server") as base:
+        yield base
 
 
 @pytest.fixture

@@ -2,24 +2,19 @@
 the call log and the wallboard updating live, with screenshots under test-artifacts/ to look at."""
 from __future__ import annotations
 
-import os
 import random
 import re
-import threading
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from console_helpers import enqueue_caller
-from domain.live import InProcessBroker
 from extensions import db
 from models import Outcome, Presence, Role
 from records_helpers import PASSWORD, add_user
 from supervisor_helpers import add_call, add_callback, add_step
-from browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path
+from browser_support import ARTIFACTS, chromium, console_serving
 
 pytestmark = pytest.mark.browser
 
@@ -29,29 +24,15 @@ MONTH_START = date(2025, 3, 1)
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def server(app):
     """The test app on a real threaded server, with an in-process live broker."""
-    app.extensions["hotline.broker"] = InProcessBroker()
-    keepalive, refresh = app.config["SSE_KEEPALIVE_S"], app.config["WALLBOARD_REFRESH_S"]
-    app.config["SSE_KEEPALIVE_S"] = app.config["WALLBOARD_REFRESH_S"] = 1
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="supervisor-live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
-    app.config["SSE_KEEPALIVE_S"], app.config["WALLBOARD_REFRESH_S"] = keepalive, refresh
-    app.extensions.pop("hotline.broker", None)
+    with console_serving(app, "supervisor-live-server", WALLBOARD_REFRESH_S=1) as base:
+        yield base
 
 
 def new_page(browser, width: int = 1360, height: int = 900):

@@ -1,18 +1,15 @@
 """Can a citizen look a letter up on a phone-sized screen in a real headless Chromium?"""
 from __future__ import annotations
 
-import os
 import sys
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ivr"))
 from ivr_helpers import add_letter  # noqa: E402
-from browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path
+from browser_support import ARTIFACTS, chromium, serving
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +19,8 @@ TIMEOUT_MS = 10_000
 
 @pytest.fixture
 def site(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="inquiry-live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app, "inquiry-live-server") as base:
+        yield base
 
 
 @pytest.fixture
@@ -37,19 +30,12 @@ def letter(app_context):
 
 @contextmanager
 def phone_page(url: str):
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(url)
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        yield page
 
 
 def shoot(page, name: str) -> None:

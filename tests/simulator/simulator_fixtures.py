@@ -1,13 +1,12 @@
 """Fixtures for the simulator tests: a letter to look up, and the test app on a real port."""
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from browser_support import serving
 from extensions import db
 from models import Call, Direction, Entity, Status, Transaction
 from simulator.engine import FlaskTransport, SimulatedCall
@@ -65,12 +64,8 @@ def call(transport):
 @pytest.fixture(scope="session")
 def live_server(app):
     """The test app on 127.0.0.1 with an ephemeral port, served by a werkzeug thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="simulator-live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app, "simulator-live-server") as base:
+        yield base
 
 
 @pytest.fixture

@@ -4,20 +4,15 @@ page follows the call to that agent. Twilio's REST API is the app's own developm
 And a callback the agent places from the console rings on the simulator page."""
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from domain.live import InProcessBroker
 from extensions import db
 from models import Call, CallbackRequest, DevTwilioCall, DevTwilioRequest, Outcome
 from tests.agent_console.console_helpers import PASSWORD, make_user
-from browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path
+from browser_support import ARTIFACTS, chromium, console_serving
 
 pytestmark = pytest.mark.browser
 
@@ -27,33 +22,21 @@ TIMEOUT_MS = 10_000
 @pytest.fixture
 def browser():
     """Launched inside the test's setup, so that a missing Chromium fails (never skips) it."""
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def server(app):
     """The test app on a real threaded server; its twilio client talks to the app's own
     /dev/twilio stand-in on that server, as in the demo."""
-    app.extensions["hotline.broker"] = InProcessBroker()
-    saved = {name: app.config[name] for name in ("SSE_KEEPALIVE_S", "TWILIO_API_BASE_URL", "HOTLINE_CALLER_ID")}
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{httpd.server_port}"
-    app.config.update(SSE_KEEPALIVE_S=1, TWILIO_API_BASE_URL=base + "/dev/twilio", HOTLINE_CALLER_ID="+9645599")
+    saved = app.config["TWILIO_API_BASE_URL"]
+    with console_serving(app, "demo-live-server", HOTLINE_CALLER_ID="+9645599") as base:
+        app.config["TWILIO_API_BASE_URL"] = base + "/dev/twilio"
+        app.extensions.pop("hotline.twilio", None)  # rebuilt on first use, with that base URL
+        yield base
+    app.config["TWILIO_API_BASE_URL"] = saved
     app.extensions.pop("hotline.twilio", None)
-    thread = threading.Thread(target=httpd.serve_forever, name="demo-live-server", daemon=True)
-    thread.start()
-    yield base
-    httpd.shutdown()
-    thread.join(timeout=5)
-    app.config.update(saved)
-    app.extensions.pop("hotline.twilio", None)
-    app.extensions.pop("hotline.broker", None)
 
 
 def new_page(browser, width: int, height: int):

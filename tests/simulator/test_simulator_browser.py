@@ -1,15 +1,13 @@
 """Can a developer play a call on the simulator page in a real headless Chromium?"""
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from models import Outcome
 from simulator_fixtures import live_server, stored_call  # noqa: F401  (fixture)
-from browser_support import ARTIFACTS, CHROMIUM_ARGS, chromium_path
+from browser_support import ARTIFACTS, chromium
 
 pytestmark = pytest.mark.browser
 
@@ -20,18 +18,11 @@ TIMEOUT_MS = 10_000
 def simulator_page(live_server: str):
     """The simulator page in a fresh headless Chromium; inside the test, so that a missing
     browser fails the test itself rather than erroring in its setup."""
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 820})
-            page.set_default_timeout(TIMEOUT_MS)
-            page.goto(live_server + "/dev/simulator/")
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1100, "height": 820})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(live_server + "/dev/simulator/")
+        yield page
 
 
 def press(page, keys: str) -> None:
