@@ -88,7 +88,7 @@ def engine_options(settings) -> dict:
 
     No ping before each use of a pooled connection (a round trip on every webhook): after
     a database restart the first statement fails, SQLAlchemy renews the whole pool, and
-    the voice webhooks answer that request again (`ivr.routes.voice_step`).
+    the request is answered again (`extensions.again_if_connection_died`).
     """
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return {"connect_args": {"timeout": settings["DB_CONNECT_TIMEOUT_S"]}}

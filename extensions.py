@@ -6,6 +6,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from flask_wtf import CSRFProtect
 
@@ -30,3 +31,20 @@ csrf = CSRFProtect()
 babel = Babel()
 # Storage is set from REDIS_URL in the factory (memory:// in the embedded default).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def again_if_connection_died(run):
+    """`run()`, and once more if its pooled database connection turned out dead.
+
+    The pool does not ping before each use (a round trip on every request). After a
+    database restart a worker's first statement fails, SQLAlchemy renews its pool, and
+    nothing of the failed attempt was written: the second attempt runs on a fresh
+    connection. Only for work that is safe to run twice (reads, or one transaction).
+    """
+    try:
+        return run()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        db.session.rollback()
+        return run()

@@ -4,31 +4,22 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
-from sqlalchemy.exc import DBAPIError
 
 from config import Config, engine_options
-from extensions import babel, csrf, db, limiter, login_manager, migrate
+from extensions import again_if_connection_died, babel, csrf, db, limiter, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class HotlineFlask(Flask):
-    """Flask, reading once more when a pooled database connection turned out dead.
-
-    The pool does not ping before each use (a round trip on every request). After a
-    database restart, a worker's first statement fails and SQLAlchemy renews its pool; a
-    read (GET) is then answered on a fresh connection instead of with an error page. The
-    voice webhooks do the same for their POSTs (`ivr.routes.voice_step`).
-    """
+    """Flask, reading once more when a pooled database connection turned out dead: after a
+    database restart a read (GET) is answered on a fresh connection, not with an error page.
+    The voice webhooks do the same for their POSTs (`ivr.routes.voice_step`)."""
 
     def dispatch_request(self):
-        try:
+        if request.method not in SAFE_METHODS:
             return super().dispatch_request()
-        except DBAPIError as error:
-            if not error.connection_invalidated or request.method not in SAFE_METHODS:
-                raise
-            db.session.rollback()
-            return super().dispatch_request()
+        return again_if_connection_died(super().dispatch_request)
 
 
 def create_app(config: Config | dict | None = None) -> Flask:

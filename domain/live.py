@@ -163,11 +163,6 @@ class RedisBroker:
             except Exception:
                 pass
 
-    @property
-    def subscribed(self) -> bool:
-        """Whether this process holds its Redis subscription now."""
-        return self._listener is not None
-
     def healthy(self) -> bool:
         try:
             return bool(self.redis.ping())

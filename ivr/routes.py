@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from functools import wraps
 
 from flask import Response, current_app, g, request, send_from_directory, url_for
-from sqlalchemy.exc import DBAPIError
 from twilio.twiml.voice_response import VoiceResponse
 
 from domain.agent_calls import agent_leg_ended, connect, requeue, ring_context
@@ -22,7 +21,7 @@ from domain.queue import publish_queue
 from domain.survey import survey_wanted
 from domain.throttle import Limits, Throttle, caller_throttle, failed_lookups, lock_lookups, record_attempt
 from domain.users import dialled_endpoint
-from extensions import db
+from extensions import again_if_connection_died, db
 from ivr import bp, twiml
 from ivr.speech import speak_status
 from ivr.turn import Turn, date_arg, int_arg
@@ -75,15 +74,8 @@ def voice_step(step: str):
         def answer(**kwargs):
             turn = None
             try:
-                try:
-                    turn, response = answer_step(step, view, kwargs)
-                except DBAPIError as error:
-                    if not error.connection_invalidated:
-                        raise
-                    # A pooled connection died (the database restarted): the pool is now
-                    # renewed, and nothing of this request was written. Answer it again.
-                    db.session.rollback()
-                    turn, response = answer_step(step, view, kwargs)
+                # One transaction: safe to run again if the database restarted meanwhile.
+                turn, response = again_if_connection_died(lambda: answer_step(step, view, kwargs))
                 dispatch_outbox()  # SMS rows of this step, now committed, go to their queue
                 announce_changes()
                 return xml(response)
