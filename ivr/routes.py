@@ -106,7 +106,7 @@ def answer_step(step: str, view, kwargs) -> tuple[Turn, VoiceResponse]:
         if call.ended_at is not None:  # Twilio's final status came first: end it as in order
             close_queue_stay(call)
         written = record_event(
-            call, key=request_key(turn.sid, request.full_path, turn.digits or ""),
+            call, key=turn.request_key,
             step=step, digits=(turn.digits or None) and turn.digits[:32], result=result,
             spoken=turn.spoken,
         )
@@ -319,7 +319,7 @@ def date_confirm(turn: Turn, call):
 
 def look_up(turn: Turn, call, number_text: str, on):
     """The lookup step: throttles first, then the same find as the console and inquiry page."""
-    key = request_key(turn.sid, request.full_path, turn.digits or "")
+    key = turn.request_key
     who = caller_key(call.caller)
     lock_lookups(caller_key=who, number=number_text)
     failed = failed_lookups(limits(), caller_key=who, call_sid=call.sid, number=number_text, exclude_key=key)

@@ -9,6 +9,7 @@ from datetime import date
 
 from flask import current_app, request, url_for
 
+from domain.calls import request_key
 from ivr import twiml
 from voice_prompts import LANGUAGES, Voices, render
 
@@ -39,6 +40,9 @@ class Turn:
         form = request.form
         self.sid = form.get("CallSid", "")[:64]
         self.digits = form.get("Digits")
+        # Unique to this request of the call (the URL carries a sequence number): a replay
+        # of it has the same key.
+        self.request_key = request_key(self.sid, request.full_path, self.digits or "")
         lang = request.args.get("lang", "")
         self.lang = lang if lang in LANGUAGES else "ar"
         self.seq = int_arg("s", 0, 0, MAX_SEQUENCE)
