@@ -37,3 +37,18 @@ def test_the_twilio_library_does_not_log_each_rest_request(app):
     import logging
 
     assert not logging.getLogger("twilio.http_client").isEnabledFor(logging.INFO)
+
+
+def test_a_forwarded_host_is_not_believed_even_behind_a_proxy():
+    app = make(PROXY_FIX_HOPS=1)
+    seen = {}
+
+    @app.get("/_host")
+    def host():
+        from flask import request
+
+        seen["host"] = request.host
+        return "ok"
+
+    app.test_client().get("/_host", headers={"Host": "node-1:8000", "X-Forwarded-Host": "evil.example"})
+    assert seen["host"] == "node-1:8000"

@@ -185,3 +185,21 @@ def test_the_wallboard_shows_a_caller_join_the_queue_without_a_reload(app, app_c
     page.wait_for_timeout(1200)  # one tick of the longest wait
     page.screenshot(path=str(ARTIFACTS / f"wallboard-{language}.png"))
     page.context.close()
+
+
+def test_with_live_updates_down_the_wallboard_says_so_and_keeps_counting(app, app_context, client, server, browser,
+                                                                         a_staffed_centre, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    app.extensions.pop("hotline.broker", None)  # the server fixture's in-process broker: not this time
+    page = new_page(browser, 1600, 900)
+    log_in(page, server, "sami")
+    page.goto(f"{server}/console/wallboard")
+    page.locator('#live-status[data-state="down"]').wait_for()
+    expect(page.locator("#live-down")).to_be_visible()
+    expect(page.locator("#live-down")).to_contain_text("Live updates are down")
+
+    enqueue_caller(client, 1, ask_letter=False)
+    expect(page.locator('[data-value="waiting"]')).to_have_text("1", timeout=12_000)  # polled every 5 s
+    page.screenshot(path=str(ARTIFACTS / "wallboard-live-down-en.png"))
+    page.context.close()
+    app.extensions.pop("hotline.broker", None)
