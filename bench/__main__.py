@@ -35,7 +35,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PARTS = ["ivr", "scale", "console", "kpis"]
 SCALE_TARGET = 1.5
 QUICK = {  # option -> value for --quick, unless given on the command line
-    "duration": 10, "floor_duration": 5, "warmup": 2, "probe_duration": 4, "wait_quiet": 0,
+    "duration": 10, "floor_duration": 5, "ladder_duration": 4, "warmup": 2, "probe_duration": 4, "wait_quiet": 0,
     "scale_duration": 8, "scale_samples": 500, "scale_explain": 100,
     "console_duration": 10, "kpis_runs": 5, "kpis_warmup": 1,
 }
@@ -117,10 +117,11 @@ def ivr_settings(args) -> dict:
     return {"workers": args.workers, "worker_class": args.worker_class,
             "threads": args.threads if args.worker_class != "sync" else 1,
             "concurrency": args.concurrency, "duration_s": args.duration,
-            "floor_duration_s": args.floor_duration, "warmup_s": args.warmup,
+            "floor_duration_s": args.floor_duration, "ladder_duration_s": args.ladder_duration,
+            "warmup_s": args.warmup,
             "not_found_share": args.not_found_share, "letters": args.letters,
             "database": make_url(args.database_url).database,
-            "app_env": "production", "db_pool": "app defaults (DB_POOL_SIZE 5, overflow 5, pre-ping)"}
+            "app_env": "production", "db_pool": "app defaults (DB_POOL_SIZE 5, overflow 5)"}
 
 
 # --- the parts --------------------------------------------------------------------------
@@ -160,6 +161,7 @@ def part_scale(args, code) -> dict:
         # One call at a time: the lookup step's own time, no queueing behind other calls.
         sized.concurrency, sized.duration, sized.probe_duration = 1, args.scale_duration, 0
         sized.floor_duration = max(args.scale_duration / 3, 2)
+        sized.ladder_duration = 0  # the ladder is the ivr part's
         sized.warmup = min(args.warmup, 5)
         label = size_label(letters)
         print(f"\n== scale: {letters:,} letters ({make_url(sized.database_url).database}) ==", flush=True)

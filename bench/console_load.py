@@ -50,6 +50,7 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 class ConsoleServer(Server):
     """gunicorn with gevent workers, Redis for live events and limits, Twilio's REST at a stand-in."""
 
+    app_target = "wsgi:app"  # as deployed: the ladder is the IVR benchmark's
     redis_url: str = DEFAULT_REDIS_URL
     twilio_url: str = ""
 

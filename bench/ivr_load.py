@@ -2,12 +2,14 @@
 
     python -m bench.ivr_load [--workers 3] [--concurrency 24] [--duration 90] ...
 
-Starts `gunicorn wsgi:app` on 127.0.0.1 against the benchmark database, then drives C
-concurrent calls through the whole flow (voice, language, menu, number, read-back, date,
-read-back = the lookup, result, status callback), following the action URLs the TwiML
-returns. Then, in the same run, the same concurrency against /ivr/fallback (static TwiML
-behind the same signature check): the floor. Stops gunicorn at the end, on Ctrl-C and on
-any error. Traffic goes to 127.0.0.1 only.
+Starts gunicorn on 127.0.0.1 against the benchmark database, serving `wsgi:app` with the
+rungs of bench/serve/ladder.py added, then drives C concurrent calls through the whole flow
+(voice, language, menu, number, read-back, date, read-back = the lookup, result, status
+callback), following the action URLs the TwiML returns. Then, in the same run, the same
+concurrency against /ivr/fallback (static TwiML behind the same signature check): the
+floor; then against each rung of the ladder: the floor plus one committed row, done the
+cheapest way there is. Stops gunicorn at the end, on Ctrl-C and on any error. Traffic goes
+to 127.0.0.1 only.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import ClassVar
 from datetime import date
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -50,6 +53,16 @@ PATH_STEPS = {
     "/ivr/date/confirm": "date_confirm", "/ivr/result": "result", "/ivr/status": "status",
     "/ivr/not-found": "not_found_menu", "/ivr/fallback": "fallback",
 }
+# The durability ladder (bench/serve/ladder.py): the floor plus one more piece of the least
+# database work a step that keeps its record must do. Name, path, what it adds.
+LADDER = [
+    ("read", "/bench/ladder/read", "one SELECT by key, autocommit, raw psycopg"),
+    ("write", "/bench/ladder/write", "one INSERT … ON CONFLICT DO NOTHING, autocommitted: the cheapest durable write"),
+    ("transaction", "/bench/ladder/transaction", "BEGIN, that SELECT, that INSERT, COMMIT, raw psycopg"),
+    ("session", "/bench/ladder/session", "the same transaction through the app's SQLAlchemy session"),
+]
+PATH_STEPS.update({path: f"ladder:{name}" for name, path, _ in LADDER})
+LADDER_DIR = Path(__file__).resolve().parent / "serve"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -63,7 +76,7 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """One gunicorn serving wsgi:app, started and stopped by the benchmark itself."""
+    """One gunicorn serving wsgi:app (plus the ladder), started and stopped by the benchmark."""
 
     app_dir: Path
     database_url: str
@@ -73,6 +86,8 @@ class Server:
     port: int
     log_dir: Path
     process: subprocess.Popen | None = None
+    # What gunicorn serves: wsgi:app with the ladder's routes added (bench/serve/ladder.py).
+    app_target: ClassVar[str] = "ladder:app"
 
     @property
     def base_url(self) -> str:
@@ -97,7 +112,7 @@ class Server:
             cmd += ["--threads", str(self.threads)]
         if self.worker_class == "gevent":
             cmd += ["--worker-connections", str(max(self.threads, 1))]
-        return cmd + ["wsgi:app"]
+        return cmd + [self.app_target]
 
     def env(self) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "DB_"))}
@@ -106,6 +121,8 @@ class Server:
             "TWILIO_AUTH_TOKEN": BENCH_TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "SECRET_KEY": "bench", "PUBLIC_BASE_URL": self.base_url,
             "PYTHONUNBUFFERED": "1",
+            # After gunicorn's --chdir: the app's own modules come first, then the ladder.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(LADDER_DIR), os.environ.get("PYTHONPATH")])),
         })
         env.pop("REDIS_URL", None)
         return env
@@ -443,13 +460,16 @@ class Simulator:
         else:
             self.stats.calls_failed += 1
 
-    async def fallback(self, sid: str) -> None:
-        """Twilio's fallback request: the same call parameters plus the error that caused it."""
-        url = self.base_url + "/ivr/fallback"
+    async def fallback(self, sid: str, path: str = "/ivr/fallback") -> None:
+        """Twilio's fallback request: the same call parameters plus the error that caused it.
+
+        The ladder's rungs are posted the same request, and answer the same TwiML.
+        """
+        url = self.base_url + path
         params = {**self.form(sid, "+9647700000000"), "ErrorCode": "11200",
                   "ErrorUrl": self.base_url + "/ivr/voice"}
         try:
-            answer = self.parse(*await self.post("fallback", url, params))
+            answer = self.parse(*await self.post(PATH_STEPS[path], url, params))
             if not answer.hangup:
                 self.stats.errors["fallback_no_hangup"] += 1
             else:
@@ -461,7 +481,7 @@ class Simulator:
 
 
 async def run_phase(simulator: Simulator, *, kind: str, concurrency: int, duration: float,
-                    max_count: int) -> float:
+                    max_count: int, path: str = "/ivr/fallback") -> float:
     """C workers, each repeating a call (or a fallback request) until time or count runs out."""
     deadline = time.monotonic() + duration
     started = time.monotonic()
@@ -475,7 +495,7 @@ async def run_phase(simulator: Simulator, *, kind: str, concurrency: int, durati
             if kind == "ivr":
                 await simulator.call()
             else:
-                await simulator.fallback(sid)
+                await simulator.fallback(sid, path)
 
     tasks = [asyncio.create_task(worker(i)) for i in range(concurrency)]
     try:
@@ -496,15 +516,18 @@ async def drive(server: Server, args, found, missing, apologies, meter: CpuMeter
                              args.not_found_share, args.seed + seed_offset)
 
         many = args.max_calls * len(STEPS)
-        plan = [  # name, kind, concurrency, seconds, most calls (or requests)
-            ("warmup", "ivr", args.concurrency, args.warmup, many),
+        fallback = "/ivr/fallback"
+        plan = [  # name, kind, concurrency, seconds, most calls (or requests), floor path
+            ("warmup", "ivr", args.concurrency, args.warmup, many, fallback),
             # One call at a time: each step's own cost, without queueing behind other calls.
-            ("probe_ivr", "ivr", 1, args.probe_duration, many),
-            ("probe_floor", "floor", 1, args.probe_duration / 2, many),
-            ("ivr", "ivr", args.concurrency, args.duration, args.max_calls),
-            ("floor", "floor", args.concurrency, args.floor_duration, many),
+            ("probe_ivr", "ivr", 1, args.probe_duration, many, fallback),
+            ("probe_floor", "floor", 1, args.probe_duration / 2, many, fallback),
+            ("ivr", "ivr", args.concurrency, args.duration, args.max_calls, fallback),
+            ("floor", "floor", args.concurrency, args.floor_duration, many, fallback),
+            *((f"ladder_{rung}", "floor", args.concurrency, args.ladder_duration, many, path)
+              for rung, path, _ in LADDER),
         ]
-        for name, kind, concurrency, duration, count in plan:
+        for name, kind, concurrency, duration, count, path in plan:
             if duration <= 0:
                 continue
             sim = simulator(len(phases))
@@ -512,7 +535,7 @@ async def drive(server: Server, args, found, missing, apologies, meter: CpuMeter
             before = meter.snapshot()
             print(f"load: {name} for {duration:g} s at concurrency {concurrency} ...", flush=True)
             elapsed = await run_phase(sim, kind=kind, concurrency=concurrency,
-                                      duration=duration, max_count=count)
+                                      duration=duration, max_count=count, path=path)
             phases[name] = {"stats": sim.stats, "elapsed": elapsed, "log_offset": offset,
                             "log_end": server.access_log.stat().st_size,
                             "cpu_cores": CpuMeter.share(before, meter.snapshot())}
@@ -605,6 +628,37 @@ def truncate_history(database_url: str) -> None:
         conn.execute("TRUNCATE call_event, callback_request, lookup_attempt, call RESTART IDENTITY CASCADE")
 
 
+def prepare_ladder(database_url: str) -> None:
+    """The ladder's own table, shaped like call_event's key: created when missing, emptied."""
+    import psycopg
+
+    from bench.seed_letters import libpq_url
+
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_ladder_row (id bigserial PRIMARY KEY, "
+                     "dedupe_key varchar(40) NOT NULL UNIQUE, step varchar(32) NOT NULL, "
+                     "created_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute("TRUNCATE bench_ladder_row RESTART IDENTITY")
+
+
+def ladder_figures(figures: dict, lookup: dict) -> list[dict]:
+    """Each rung measured: its latency, and how it and the lookup step compare with the floor."""
+    floor = (figures.get("floor") or {}).get("steps", {}).get("fallback", {})
+    rungs = []
+    for name, path, adds in LADDER:
+        phase = figures.get(f"ladder_{name}")
+        if not phase:
+            continue
+        step = phase["steps"].get(f"ladder:{name}", {})
+        rungs.append({
+            "name": name, "path": path, "adds": adds, "requests_per_s": phase["requests_per_s"],
+            "errors": phase["errors"], "client": step, "cpu_ms_per_request": phase["cpu_ms_per_request"],
+            "over_floor": {"p50": ratio(step, floor, "p50_ms"), "p99": ratio(step, floor, "p99_ms")},
+            "lookup_over_rung": {"p50": ratio(lookup, step, "p50_ms"), "p99": ratio(lookup, step, "p99_ms")},
+        })
+    return rungs
+
+
 def apology_texts(app_dir: Path) -> list[str]:
     texts = []
     for language in ("ar", "en"):
@@ -631,6 +685,7 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
         raise SystemExit(f"no letters in {args.sample_file}; run python -m bench.seed_letters first")
     if not args.keep_history:
         truncate_history(args.database_url)
+    prepare_ladder(args.database_url)
     server = Server(app_dir, args.database_url, args.workers, args.worker_class, args.threads,
                     args.port or free_port(), log_dir)
     print(f"gunicorn: {' '.join(server.command()[2:])}", flush=True)
@@ -644,7 +699,7 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
     finally:
         server.stop()
     figures = {name: phase_figures(phase, server.access_log) for name, phase in phases.items()
-               if name != "warmup"}
+               if name != "warmup" and not name.startswith("ladder_")}
     ivr, floor = figures["ivr"], figures.get("floor")
     lookup = ivr["steps"].get("date_confirm", {})
     floor_step = (floor or {}).get("steps", {}).get("fallback", {})
@@ -667,6 +722,9 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
             "server_p50": ratio(lookup.get("server", {}), floor_step.get("server", {}), "p50_ms"),
             "server_p99": ratio(lookup.get("server", {}), floor_step.get("server", {}), "p99_ms"),
         },
+        "ladder": ladder_figures({name: phase_figures(phase, server.access_log)
+                                  for name, phase in phases.items()
+                                  if name == "floor" or name.startswith("ladder_")}, lookup),
         "memory": {"workers": workers, "master": master},
         "app_log_problems": log_problems(server.error_log),
         "port": server.port,
@@ -686,6 +744,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", "-c", type=int, default=24, help="simultaneous calls")
     parser.add_argument("--duration", type=float, default=90, help="seconds of IVR calls")
     parser.add_argument("--floor-duration", type=float, default=30, help="seconds of /ivr/fallback")
+    parser.add_argument("--ladder-duration", type=float, default=15,
+                        help="seconds of each rung of the durability ladder, 0: skip it")
     parser.add_argument("--warmup", type=float, default=5, help="seconds of calls not counted")
     parser.add_argument("--probe-duration", type=float, default=10,
                         help="seconds of calls one at a time (then half that of /ivr/fallback), 0: skip")

@@ -116,6 +116,7 @@ def markdown(results: dict) -> str:
                     for w in results["memory"]["workers"])
         + f"; master RSS {results['memory']['master'].get('rss_mb')}.",
     ]
+    lines += ladder_markdown(results)
     probe = results.get("one_at_a_time")
     if probe:
         lines += [
@@ -136,9 +137,8 @@ def markdown(results: dict) -> str:
     if diagnostics.get("steps"):
         cpu = diagnostics.get("cpu_per_step", {})
         lines += ["", "## Cost per webhook, in-process", "",
-                  "SQL statements counted on one found and one not-found call (SAVEPOINT/RELEASE "
-                  "included; every request adds the pool's pre-ping `SELECT 1`, `BEGIN` and "
-                  "`COMMIT`), and the median CPU time of the app process per step over 50 found "
+                  "SQL statements counted on one found and one not-found call (every request "
+                  "adds `BEGIN` and `COMMIT`), and the median CPU time of the app process per step over 50 found "
                   "calls and 300 fallback requests played one at a time through Flask's test client "
                   "(CPU time, so a busy shared machine changes it little).", "",
                   "| step | statements (found) | statements (not found) | CPU ms |",
@@ -177,6 +177,41 @@ def write(results: dict, directory: Path) -> tuple[Path, Path]:
     return json_path, md_path
 
 
+def ladder_markdown(results: dict) -> list[str]:
+    """The durability ladder: what one committed row costs next to the floor, in the same run."""
+    rungs = results.get("ladder") or []
+    floor = (results.get("floor") or {}).get("steps", {}).get("fallback", {})
+    if not rungs or not floor:
+        return []
+    seconds = results["settings"].get("ladder_duration_s")
+    lines = [
+        "", "## The price of a committed row",
+        "",
+        f"The durability ladder ({fmt(seconds, 0)} s each, same concurrency, after the floor): the floor "
+        "plus the least database work a step that keeps its record must do, done the cheapest way "
+        "there is (`bench/serve/ladder.py`), answered with the floor's very TwiML. The lookup step "
+        "reads its call, locks, counts, reads the letter and commits two rows: it cannot cost "
+        "less than the *transaction* rung.",
+        "",
+        "| rung | adds to the floor | requests/s | client p50 / p99 ms | ÷ floor p50 / p99 | lookup step ÷ rung p50 / p99 |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+        f"| floor | – | {fmt(results['floor']['requests_per_s'], 0)} | {fmt(floor.get('p50_ms'))} / "
+        f"{fmt(floor.get('p99_ms'))} | 1.0× / 1.0× | {fmt(results['lookup_over_floor']['p50'])}× / "
+        f"{fmt(results['lookup_over_floor']['p99'])}× |",
+    ]
+    for rung in rungs:
+        client = rung["client"]
+        errors = f" (errors: {rung['errors']})" if rung["errors"] else ""
+        lines.append(
+            f"| {rung['name']} | {rung['adds']}{errors} | {fmt(rung['requests_per_s'], 0)} | "
+            f"{fmt(client.get('p50_ms'))} / {fmt(client.get('p99_ms'))} | "
+            f"{fmt(rung['over_floor']['p50'])}× / {fmt(rung['over_floor']['p99'])}× | "
+            f"{fmt(rung['lookup_over_rung']['p50'])}× / {fmt(rung['lookup_over_rung']['p99'])}× |")
+    return lines + ["", "CPU per request (ms), gunicorn / PostgreSQL: " + "; ".join(
+        f"{rung['name']} {rung['cpu_ms_per_request']['gunicorn']} / {rung['cpu_ms_per_request']['postgres']}"
+        for rung in rungs) + "."]
+
+
 def print_summary(results: dict) -> None:
     ivr, floor = results["ivr"], results["floor"]
     print(f"\ncalls/s {ivr['per_s']}  ({ivr['completed']} completed, {ivr['failed']} failed, "
@@ -199,6 +234,9 @@ def print_summary(results: dict) -> None:
         print(f"one at a time: lookup p50 {probe['ivr']['steps'].get('date_confirm', {}).get('p50_ms')} ms, "
               f"floor p50 {probe['floor']['steps'].get('fallback', {}).get('p50_ms')} ms, "
               f"ratio {probe['lookup_over_floor']}")
+    for rung in results.get("ladder") or []:
+        print(f"  ladder {rung['name']:11} p50 {rung['client'].get('p50_ms', float('nan')):7.1f} ms  "
+              f"÷ floor {rung['over_floor']}  lookup ÷ rung {rung['lookup_over_rung']}")
     print(f"cpu cores: calls {ivr['cpu_cores']}  floor {floor and floor['cpu_cores']}")
     print("memory per worker:", [(w.get('rss_mb'), w.get('pss_mb')) for w in results["memory"]["workers"]])
 
@@ -258,20 +296,23 @@ def ivr_sizes_markdown(results: dict) -> str:
     lines = ["# IVR benchmark at several sizes of the letters table", "", run_line(results), "",
              machine_line(results["machine"]), "",
              "| letters | calls/s | failed | lookup client p50 / p99 ms | lookup server p50 / p99 ms "
-             "| floor p50 ms | lookup ÷ floor p50 / p99 |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| floor p50 ms | lookup ÷ floor p50 / p99 | floor + committed row ÷ floor p50 |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for label, run in runs.items():
         if "error" in run:
-            lines.append(f"| {label} | failed: {run['error']} | | | | | |")
+            lines.append(f"| {label} | failed: {run['error']} | | | | | | |")
             continue
         ivr, lookup = run["ivr"], run["ivr"]["steps"].get("date_confirm", {})
         server = lookup.get("server", {})
         floor = (run.get("floor") or {}).get("steps", {}).get("fallback", {})
         ratio = run["lookup_over_floor"]
+        rungs = {rung["name"]: rung for rung in run.get("ladder") or []}
+        committed = " / ".join(f"{name} {fmt(rungs[name]['over_floor']['p50'])}×"
+                               for name in ("write", "transaction") if name in rungs) or "–"
         lines.append(f"| {run['settings']['letters']:,} | {fmt(ivr['per_s'])} | {ivr['failed']} | "
                      f"{fmt(lookup.get('p50_ms'))} / {fmt(lookup.get('p99_ms'))} | "
                      f"{fmt(server.get('p50_ms'), 2)} / {fmt(server.get('p99_ms'), 2)} | {fmt(floor.get('p50_ms'))} | "
-                     f"{fmt(ratio['p50'])}× / {fmt(ratio['p99'])}× |")
+                     f"{fmt(ratio['p50'])}× / {fmt(ratio['p99'])}× | {committed} |")
     for label, run in runs.items():
         if "error" not in run:
             lines += ["", f"## {run['settings']['letters']:,} letters", ""] + demoted(markdown(run))[1:]
