@@ -34,9 +34,8 @@ from pathlib import Path
 import aiohttp
 from twilio.request_validator import RequestValidator
 
-from bench.ivr_load import (ACCOUNT_SID, BENCH_TOKEN, HOST, HOTLINE, CpuMeter, Server, children_of,
-                            cpu_by_pid, cpu_since, free_port, log_problems, process_memory, summary,
-                            truncate_history)
+from bench.ivr_load import (ACCOUNT_SID, BENCH_TOKEN, HOTLINE, CpuMeter, Server, cpu_by_pid, cpu_since,
+                            free_port, log_problems, process_memory, summary, truncate_history)
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 TARGET_P99_MS = 250.0
