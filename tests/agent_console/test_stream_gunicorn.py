@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -21,52 +17,24 @@ import requests
 
 from conftest import sign
 from console_helpers import PASSWORD, make_user
+from gunicorn_support import gunicorn  # noqa: F401  (fixture)
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "gunicorn-console-token"
 STREAMS = 40
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 pytestmark = pytest.mark.gunicorn
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def gevent_server(database_url):
+def gevent_server(database_url, gunicorn):
     try:
         redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).flushdb()
     except redis.ConnectionError:
         pytest.fail(f"Redis is not answering at {REDIS_TEST_URL}; the suite needs a real Redis")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, APP_ENV="production", DATABASE_URL=database_url, TWILIO_AUTH_TOKEN=TOKEN,
-               SECRET_KEY="gunicorn-console-test", PUBLIC_BASE_URL=base, AGENT_HOURS="00:00-24:00",
-               REDIS_URL=REDIS_TEST_URL, SESSION_COOKIE_SECURE="0", SSE_KEEPALIVE_S="1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-k", "gevent", "--worker-connections", "500", "-w", "2",
-         "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.post(base + "/ivr/fallback", timeout=(1, 10))
-                break
-            except (requests.ConnectionError, requests.Timeout):  # not listening, or still loading
-                time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn did not start: " + process.stdout.read1().decode(errors="replace"))
-        yield base
-    finally:
-        process.terminate()
-        process.wait(10)
+    server = gunicorn({"DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_HOURS": "00:00-24:00",
+                       "REDIS_URL": REDIS_TEST_URL, "SESSION_COOKIE_SECURE": "0", "SSE_KEEPALIVE_S": "1"},
+                      worker_class="gevent", worker_connections=500)
+    return server.base
 
 
 def logged_in(base: str, username: str) -> requests.Session:

@@ -17,9 +17,8 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from signal import SIGQUIT, SIGTERM
 from typing import NamedTuple
@@ -30,6 +29,7 @@ import requests
 from sqlalchemy import func, select
 
 from conftest import sign
+from gunicorn_support import START_TIMEOUT_S, Gunicorn, free_port
 from waiting import wait_for
 from extensions import db
 from models import AuditEntry, Call, CallEvent, Outcome
@@ -38,7 +38,6 @@ from tests.agent_console.console_helpers import CSRF_META, PASSWORD, make_user
 from tests.ivr.ivr_helpers import add_letter
 from voice_prompts import catalog
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "two-nodes-test-token"
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UPSTREAM = "hotline_nodes"  # the upstream's name: the Host nginx sends the nodes
@@ -46,17 +45,10 @@ CLIENT_ADDRESS = "127.0.0.1"  # where the test's requests come from
 PROXY_ADDRESS = "127.0.0.2"  # where nginx's requests to the nodes come from (proxy_bind)
 SPOOFED_ADDRESS = "203.0.113.7"
 LOGIN_TRIES = 2  # failed logins allowed per account and address, per minute, on the nodes
-START_TIMEOUT_S = 30
 # Every request of a test carries its own tag, logged by nginx and by the nodes: a test reads
 # its own requests in the logs, whatever came before it.
 TAG_HEADER = "X-Test-Tag"
 pytestmark = pytest.mark.gunicorn
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def nginx_binary() -> str:
@@ -98,53 +90,18 @@ class Served(NamedTuple):
         return self.upstream.split(", ")[-1]
 
 
-@dataclass
-class Node:
+class Node(Gunicorn):
     """One web node: gunicorn serving wsgi:app, its access log noting the Host it was sent."""
 
-    name: str
-    folder: Path
-    env: dict
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def access_log(self) -> Path:
-        return self.folder / f"{self.name}-access.log"
-
-    @property
-    def output(self) -> Path:
-        return self.folder / f"{self.name}-output.log"
-
-    def start(self) -> None:
-        with self.output.open("ab") as output:  # a file, not a pipe nobody reads: never blocks
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "-b", self.address,
-                 "--access-logfile", str(self.access_log),
-                 "--access-logformat", f"%({{{TAG_HEADER}}}i)s %(r)s %(s)s host=%({{host}}i)s", "wsgi:app"],
-                cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT,
-            )
-
-    def wait_until_answering(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                requests.post(f"http://{self.address}/ivr/fallback", timeout=(1, 10))  # 403: it answers
-                return
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        pytest.fail(f"gunicorn node {self.name} did not start:\n" + self.output.read_text(errors="replace"))
-
-    @property
-    def stopping(self) -> tuple[subprocess.Popen | None, int]:
-        return self.process, SIGQUIT  # gunicorn's quick shutdown: its master stops the worker
+    def __init__(self, name: str, folder: Path, env: dict):
+        access_log = folder / f"{name}-access.log"
+        super().__init__(env, log_dir=folder, name=f"node-{name}", workers=1, worker_class="gevent", options=(
+            "--access-logfile", str(access_log),
+            "--access-logformat", f"%({{{TAG_HEADER}}}i)s %(r)s %(s)s host=%({{host}}i)s"))
+        self.access_log = access_log
 
     def stop(self) -> None:
-        stop(self.stopping)
+        super().stop(SIGQUIT)  # gunicorn's quick shutdown
 
 
 NGINX_CONF = """\
@@ -265,7 +222,7 @@ def cluster(app, database_url, tmp_path_factory):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     run = secrets.token_hex(4)  # keeps this run's live events and jobs apart in the shared Redis
-    env = dict(os.environ, APP_ENV="production", DATABASE_URL=database_url, TWILIO_AUTH_TOKEN=TOKEN,
+    env = dict(DATABASE_URL=database_url, TWILIO_AUTH_TOKEN=TOKEN,
                SECRET_KEY="two-nodes-test", PUBLIC_BASE_URL=url, PROXY_FIX_HOPS="1",
                REDIS_URL=REDIS_TEST_URL, LIVE_CHANNEL=f"hotline:live:two-nodes-{run}",
                JOB_QUEUE_PREFIX=f"two-nodes-{run}:", AGENT_HOURS="00:00-24:00",
@@ -275,13 +232,15 @@ def cluster(app, database_url, tmp_path_factory):
     nginx = None
     try:
         for node in nodes:
-            node.start()
+            node.start(wait=False)
         for node in nodes:
             node.wait_until_answering()
         nginx = start_nginx(binary, folder, port, nodes)
         yield Cluster(url, nodes, folder)
     finally:
-        stop((nginx, SIGTERM), *(node.stopping for node in nodes))  # SIGTERM: nginx's fast shutdown
+        stop((nginx, SIGTERM))  # SIGTERM: nginx's fast shutdown
+        for node in nodes:
+            node.stop()
 
 
 def alternate(nodes: list[str]) -> bool:

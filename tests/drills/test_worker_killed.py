@@ -12,8 +12,6 @@ other long job, an import, loses its worker after its first batches are committe
 """
 from __future__ import annotations
 
-import os
-import signal
 import time
 from pathlib import Path
 

@@ -1,56 +1,28 @@
 """Does a whole call work against a real gunicorn, as Twilio would reach it over HTTP?"""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 import requests
 
 from conftest import sign
+from gunicorn_support import Gunicorn
 from ivr_helpers import add_letter
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "gunicorn-test-token"
 pytestmark = pytest.mark.gunicorn
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(database_url):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, APP_ENV="production", DATABASE_URL=database_url, TWILIO_AUTH_TOKEN=TOKEN,
-               SECRET_KEY="gunicorn-test", PUBLIC_BASE_URL=base, AGENT_HOURS="00:00-24:00")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+def server(database_url, tmp_path_factory):
+    server = Gunicorn({"DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_HOURS": "00:00-24:00"},
+                      log_dir=tmp_path_factory.mktemp("gunicorn"))
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                requests.post(base + "/ivr/fallback", timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn did not start: " + process.stdout.read1().decode(errors="replace"))
-        yield base
+        yield server.start().base
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()
 
 
 def post(base: str, url: str, sid: str, **params) -> ET.Element:
