@@ -84,7 +84,14 @@ class Hours:
 
 
 def engine_options(settings) -> dict:
-    """Fail fast when the database is down or slow: a caller must not hear silence.
+    """Fail fast when the database is down, slow or unreachable: a caller must not hear silence.
+
+    - a connection is refused or times out after DB_CONNECT_TIMEOUT_S;
+    - a statement is cancelled by PostgreSQL after DB_STATEMENT_TIMEOUT_MS;
+    - a connection whose sent data is not acknowledged within DB_TCP_USER_TIMEOUT_MS is
+      closed (libpq's `tcp_user_timeout`): the database host, or the network to it, is
+      gone, and nothing else would notice until TCP gave up, many minutes later. TCP
+      keepalives probe idle pooled connections, so that those die too.
 
     No ping before each use of a pooled connection (a round trip on every webhook): after
     a database restart the first statement fails, SQLAlchemy renews the whole pool, and
@@ -99,6 +106,11 @@ def engine_options(settings) -> dict:
         "connect_args": {
             "connect_timeout": settings["DB_CONNECT_TIMEOUT_S"],
             "options": f"-c statement_timeout={settings['DB_STATEMENT_TIMEOUT_MS']}",
+            "tcp_user_timeout": settings["DB_TCP_USER_TIMEOUT_MS"],
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
         },
     }
 
@@ -120,6 +132,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", default_database_url())
         self.DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 3000)
         self.DB_CONNECT_TIMEOUT_S = env_int("DB_CONNECT_TIMEOUT_S", 3)
+        self.DB_TCP_USER_TIMEOUT_MS = env_int("DB_TCP_USER_TIMEOUT_MS", 3000)
         self.DB_POOL_SIZE = env_int("DB_POOL_SIZE", 5)
         self.DB_MAX_OVERFLOW = env_int("DB_MAX_OVERFLOW", 5)
         # Optional: a read replica for supervisors' reports (KPIs, call log, CSV export).

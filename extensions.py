@@ -6,7 +6,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 from flask_wtf import CSRFProtect
 
@@ -48,3 +48,15 @@ def again_if_connection_died(run):
             raise
         db.session.rollback()
         return run()
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether `error` is the database not answering at all: no connection could be made, or
+    the one in hand died. Not a statement it refused or cancelled (those carry an SQLSTATE).
+
+    Another statement on this request would only wait out another timeout.
+    """
+    if not isinstance(error, DBAPIError):
+        return False
+    return error.connection_invalidated or (
+        isinstance(error, OperationalError) and getattr(error.orig, "sqlstate", None) is None)

@@ -21,7 +21,7 @@ from domain.queue import publish_queue
 from domain.survey import survey_wanted
 from domain.throttle import Limits, Throttle, caller_throttle, failed_lookups, lock_lookups, record_attempt
 from domain.users import dialled_endpoint
-from extensions import again_if_connection_died, db
+from extensions import again_if_connection_died, database_unreachable, db
 from ivr import bp, twiml
 from ivr.speech import speak_status
 from ivr.turn import Turn, date_arg, int_arg
@@ -79,10 +79,11 @@ def voice_step(step: str):
                 dispatch_outbox()  # SMS rows of this step, now committed, go to their queue
                 announce_changes()
                 return xml(response)
-            except Exception:  # a caller must never hear silence or Twilio's error message
+            except Exception as error:  # a caller must never hear silence or Twilio's error message
                 log.exception("voice step %s failed for call %s", step, request.form.get("CallSid", "?"))
                 db.session.rollback()
-                mark_error(request.form.get("CallSid", ""))
+                if not database_unreachable(error):  # else marking it would wait out another timeout
+                    mark_error(request.form.get("CallSid", ""))
                 return xml(apology(turn.lang if turn else lang_arg()))
 
         return answer

@@ -14,9 +14,9 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -25,91 +25,14 @@ import pytest
 import requests
 
 from conftest import sign
+from gunicorn_support import free_port, gunicorn, tail  # noqa: F401  (fixture: the drills import it from here)
 from waiting import wait_for  # noqa: F401  (the drills import it from here too)
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def tail(path: Path, size: int = 3000) -> str:
-    try:
-        return path.read_text(errors="replace")[-size:]
-    except OSError:
-        return ""
-
-
-# --- gunicorn ------------------------------------------------------------------------
-
-class Gunicorn:
-    """`gunicorn wsgi:app` on a free port with the settings given, as production runs it."""
-
-    def __init__(self, env: dict, *, workers: int = 2, worker_class: str = "sync", log_dir: Path):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log_dir / f"gunicorn-{self.port}.log"
-        clean = {k: v for k, v in os.environ.items()
-                 if not k.startswith(("TWILIO_", "REDIS_", "DATABASE_", "DB_", "LIMIT_", "SMS_", "JOB_"))}
-        self.env = {**clean, "APP_ENV": "production", "SECRET_KEY": "drill-secret",
-                    "PUBLIC_BASE_URL": self.base, "PYTHONUNBUFFERED": "1",
-                    **{k: str(v) for k, v in env.items()}}
-        self.command = [sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", str(workers),
-                        "--worker-connections", "200", "--timeout", "60", "--graceful-timeout", "2",
-                        "-b", f"127.0.0.1:{self.port}", "wsgi:app"]
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> "Gunicorn":
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-
-        def answering():
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{tail(self.log)}")
-            try:  # unsigned: 403 means the app is loaded and answering
-                return requests.post(self.base + "/ivr/fallback", timeout=(0.5, 10)).status_code == 403
-            except requests.RequestException:
-                return False
-
-        wait_for(answering, 30, f"gunicorn did not answer on {self.base}:\n{tail(self.log)}", step=0.1)
-        return self
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
-
-
-@pytest.fixture
-def gunicorn(tmp_path):
-    """Starts gunicorn servers for a drill (`gunicorn(env, workers=...)`); all stopped afterwards."""
-    servers: list[Gunicorn] = []
-
-    def start(env: dict, **options) -> Gunicorn:
-        server = Gunicorn(env, log_dir=tmp_path, **options)
-        servers.append(server)
-        return server.start()
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.stop()
 
 
 @dataclass
@@ -172,10 +95,12 @@ class PostgresCluster:
     user: str = "postgres"
     database: str = "hotline_drill"
     started: bool = field(default=False)
+    address: str = "127.0.0.1"  # where it listens, and where the app connects
+    network: "NetworkNamespace | None" = None  # runs in this namespace when given
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{self.database}"
+        return f"postgresql+psycopg://postgres@{self.address}:{self.port}/{self.database}"
 
     @property
     def data(self) -> Path:
@@ -185,6 +110,8 @@ class PostgresCluster:
         command = list(args)
         if os.geteuid() == 0:
             command = ["runuser", "-u", self.user, "--", *command]
+        if self.network is not None:
+            command = self.network.exec_prefix + command
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
             pytest.fail(f"{' '.join(args[:2])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n"
@@ -194,9 +121,12 @@ class PostgresCluster:
     def init(self) -> None:
         self.run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                  "-E", "UTF8", "--no-sync", "--no-instructions")
+        if self.network is not None:  # the app connects from the other end of the link
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {self.network.outside}/32 trust\n")
 
     def start(self) -> None:
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} "
+        options = (f"-p {self.port} -c listen_addresses={self.address} -k {self.folder} "
                    "-c shared_buffers=16MB -c max_connections=50")
         self.run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
                  "-o", options, "-w", "-t", "60", "start")
@@ -214,6 +144,13 @@ class PostgresCluster:
 @pytest.fixture
 def postgres_cluster():
     """A fresh cluster with an empty `hotline_drill` database; stopped and deleted afterwards."""
+    with private_cluster() as cluster:
+        yield cluster
+
+
+@contextmanager
+def private_cluster(network: "NetworkNamespace | None" = None):
+    """A fresh cluster (in `network`, listening on its address, when given); removed afterwards."""
     bindir = postgres_bindir()
     if os.geteuid() == 0:
         try:
@@ -225,13 +162,14 @@ def postgres_cluster():
     folder = Path(tempfile.mkdtemp(prefix="hotline-drill-pg-"))
     if os.geteuid() == 0:
         os.chown(folder, owner.pw_uid, owner.pw_gid)
-    cluster = PostgresCluster(bindir=bindir, folder=folder, port=free_port())
+    cluster = PostgresCluster(bindir=bindir, folder=folder, port=free_port(), network=network,
+                              address=network.inside if network else "127.0.0.1")
     try:
         cluster.init()
         cluster.start()
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres",
+        with psycopg.connect(f"host={cluster.address} port={cluster.port} user=postgres dbname=postgres",
                              autocommit=True) as connection:
             connection.execute(f"CREATE DATABASE {cluster.database}")
         yield cluster
@@ -241,6 +179,71 @@ def postgres_cluster():
                            + [str(bindir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "-w",
                               "stop"], capture_output=True, timeout=60)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- a network namespace: a database host that can vanish from the network -------------
+
+@dataclass
+class NetworkNamespace:
+    """A namespace joined to this one by a veth pair: its own address, like another host.
+
+    `cut()` takes the far end of the pair down: whatever is sent to the namespace is then
+    dropped without a word (no refusal, no reset), as when a database host or the network
+    to it fails. `mend()` brings it back.
+    """
+
+    name: str
+    outside: str  # this end's address
+    inside: str  # the namespace's address
+    link: str  # this end of the pair
+    far_link: str  # the namespace's end
+
+    @property
+    def exec_prefix(self) -> list[str]:
+        return ["ip", "netns", "exec", self.name]
+
+    def ip(self, *args: str, inside: bool = False) -> None:
+        command = (self.exec_prefix if inside else []) + ["ip", *args]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=20)
+        if result.returncode != 0:
+            pytest.fail(f"`{' '.join(command)}` failed: {result.stderr.strip()} (the drill needs the "
+                        "iproute2 package and the CAP_NET_ADMIN and CAP_SYS_ADMIN capabilities)")
+
+    def cut(self) -> None:
+        self.ip("link", "set", self.far_link, "down", inside=True)
+
+    def mend(self) -> None:
+        self.ip("link", "set", self.far_link, "up", inside=True)
+
+
+@pytest.fixture
+def network_namespace():
+    """A fresh namespace with its own /30 on a veth pair; deleted afterwards."""
+    if shutil.which("ip") is None:
+        pytest.fail("`ip` (Debian's iproute2 package) is needed to put a database behind a link that can be cut")
+    tag = f"{os.getpid() % 100000}"
+    subnet = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
+    network = NetworkNamespace(name=f"hotline-drill-{tag}", outside=f"{subnet}.1", inside=f"{subnet}.2",
+                               link=f"hld{tag}o", far_link=f"hld{tag}i")
+    try:
+        network.ip("netns", "add", network.name)
+        network.ip("link", "add", network.link, "type", "veth", "peer", "name", network.far_link,
+                   "netns", network.name)
+        network.ip("addr", "add", f"{network.outside}/30", "dev", network.link)
+        network.ip("link", "set", network.link, "up")
+        network.ip("addr", "add", f"{network.inside}/30", "dev", network.far_link, inside=True)
+        network.ip("link", "set", network.far_link, "up", inside=True)
+        network.ip("link", "set", "lo", "up", inside=True)
+        # The far end's hardware address, known for good: once the link is cut, what is sent
+        # there is dropped on the wire, as past a router, rather than failing at once for
+        # want of an ARP answer ("no route to host").
+        mac = subprocess.run(network.exec_prefix + ["cat", f"/sys/class/net/{network.far_link}/address"],
+                             capture_output=True, text=True, timeout=20).stdout.strip()
+        network.ip("neigh", "replace", network.inside, "lladdr", mac, "dev", network.link, "nud", "permanent")
+        yield network
+    finally:
+        subprocess.run(["ip", "link", "del", network.link], capture_output=True, timeout=20)
+        subprocess.run(["ip", "netns", "del", network.name], capture_output=True, timeout=20)
 
 
 # --- a private Redis ------------------------------------------------------------------

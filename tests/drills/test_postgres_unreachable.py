@@ -1,0 +1,120 @@
+"""Drill: the database host drops off the network in the middle of a call, then comes back.
+
+A stopped PostgreSQL refuses connections at once (test_postgres_down.py). A host that
+vanishes, or a network that fails between the web nodes and the database, refuses
+nothing: what is sent is dropped without a word, and a connection already open waits for
+an answer that never comes. Without a deadline of its own the webhook would hang until
+Twilio gave up on it (15 s of silence for the caller) and the worker stayed stuck for
+minutes, until TCP gave up on the connection.
+
+Here a private cluster runs in a network namespace of its own, reached over a veth pair
+(drill_services.network_namespace); half a call is played through gunicorn, then the
+namespace's end of the link is taken down. Every webhook must still answer the apology
+within DB_TCP_USER_TIMEOUT_MS + DB_CONNECT_TIMEOUT_S, and once the link is back, calls go
+through and what was written before the cut is all there, once.
+
+PostgreSQL pass only, for the reasons test_postgres_down.py gives.
+"""
+from __future__ import annotations
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from conftest import AUTH_TOKEN
+from config import Hours
+from drill_services import HttpTwilio, gunicorn, network_namespace, private_cluster  # noqa: F401  (fixtures)
+from extensions import db
+from factory import create_app
+from models import Call, CallEvent
+from tests.ivr.ivr_helpers import Answer, Caller, add_letter
+
+pytestmark = pytest.mark.gunicorn
+TOKEN = "drill-unreachable-token"
+CONNECT_TIMEOUT_S = 2
+TCP_USER_TIMEOUT_MS = 1500
+# A dead pooled connection is noticed after the TCP timeout; the one fresh connection tried
+# then gives up after the connect timeout. A second for everything else.
+BUDGET_S = TCP_USER_TIMEOUT_MS / 1000 + CONNECT_TIMEOUT_S + 1
+APOLOGY_EN = "We are sorry, we cannot complete your request right now."
+APOLOGY_AR = "نعتذر"
+STEPS_BEFORE_THE_CUT = ["incoming", "language", "menu", "number", "number_confirm"]
+
+
+def sid(n: int) -> str:
+    return f"CA{n:032d}"
+
+
+@pytest.fixture(autouse=True)
+def postgres_pass(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("drilled in the PostgreSQL pass: its cluster is private, so this pass would repeat it")
+
+
+@pytest.fixture
+def remote_cluster(network_namespace):  # noqa: F811
+    """A private cluster behind the namespace's link, migrated, with letter 1234."""
+    with private_cluster(network_namespace) as cluster:
+        app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": cluster.url,
+                          "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "AGENT_HOURS": Hours.parse("00:00-24:00")})
+        with app.app_context():
+            upgrade()
+            add_letter()
+            db.session.remove()
+        try:
+            yield cluster, app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def steps(app, call_sid: str) -> list[str]:
+    with app.app_context():
+        found = db.session.scalars(
+            select(CallEvent.step).join(Call).where(Call.sid == call_sid).order_by(CallEvent.id)).all()
+        db.session.remove()
+        db.engine.dispose()
+        return list(found)
+
+
+def answered_in_time(response) -> Answer:
+    answer = Answer.of(response)  # 200, text/xml, parsed
+    assert answer.root.tag == "Response"
+    assert response.elapsed_s < BUDGET_S, (
+        f"the webhook took {response.elapsed_s:.2f} s with the database unreachable "
+        f"(budget {BUDGET_S:.1f} s: DB_TCP_USER_TIMEOUT_MS={TCP_USER_TIMEOUT_MS}, "
+        f"DB_CONNECT_TIMEOUT_S={CONNECT_TIMEOUT_S})")
+    return answer
+
+
+def test_the_database_host_dropping_off_mid_call_means_apologies_in_time_and_nothing_lost(
+        network_namespace, remote_cluster, gunicorn):  # noqa: F811
+    cluster, app = remote_cluster
+    server = gunicorn({"DATABASE_URL": cluster.url, "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_HOURS": "00:00-24:00",
+                       "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S, "DB_TCP_USER_TIMEOUT_MS": TCP_USER_TIMEOUT_MS},
+                      workers=1)  # one worker: its pooled connection is open when the link goes
+    caller = Caller(HttpTwilio(server.base, TOKEN, sid(1)))
+    assert "Now key in the date" in caller.walk("3", "1", "1234", "1").text
+    assert steps(app, sid(1)) == STEPS_BEFORE_THE_CUT
+
+    network_namespace.cut()
+    try:
+        answer = answered_in_time(caller.twilio.post(caller.answer.action, Digits="15032024"))
+        assert APOLOGY_EN in answer.text and answer.enqueued is not None
+        # Twilio then asks for hold music while the caller waits for an agent.
+        hold = answered_in_time(caller.twilio.post("/ivr/queue/wait?lang=en", QueuePosition="2"))
+        assert hold.played and "You are number 2 in line." in hold.text
+        new_call = answered_in_time(HttpTwilio(server.base, TOKEN, sid(2)).post("/ivr/voice"))
+        assert APOLOGY_AR in new_call.text and new_call.enqueued is not None
+        status = answered_in_time(caller.twilio.post("/ivr/status", CallStatus="completed", CallDuration="41"))
+        assert len(status.root) == 0
+        assert answered_in_time(HttpTwilio(server.base, TOKEN, sid(3)).post("/ivr/fallback")).hung_up
+    finally:
+        network_namespace.mend()
+
+    fresh = Caller(HttpTwilio(server.base, TOKEN, sid(4)))
+    answer = fresh.walk("3", "1", "1234", "1", "15032024", "1")
+    assert "This letter has been forwarded." in answer.text, answer.text
+    assert steps(app, sid(1)) == STEPS_BEFORE_THE_CUT  # written before the cut, once; nothing since
+    assert steps(app, sid(2)) == []
+    assert steps(app, sid(4)) == STEPS_BEFORE_THE_CUT + ["date", "date_confirm"]
