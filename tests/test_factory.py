@@ -52,3 +52,28 @@ def test_a_forwarded_host_is_not_believed_even_behind_a_proxy():
 
     app.test_client().get("/_host", headers={"Host": "node-1:8000", "X-Forwarded-Host": "evil.example"})
     assert seen["host"] == "node-1:8000"
+
+
+def test_postgresql_connections_give_up_on_a_host_that_stops_acknowledging():
+    """The timeouts that keep a vanished database host from silencing callers, per setting."""
+    app = make(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://hotline@db.invalid/hotline",
+               DB_TCP_USER_TIMEOUT_MS=1500, REPORTS_DATABASE_URL="postgresql+psycopg://hotline@replica.invalid/hotline")
+    for options in (app.config["SQLALCHEMY_ENGINE_OPTIONS"], app.config["SQLALCHEMY_BINDS"]["reports"]):
+        connect = options["connect_args"]
+        assert connect["tcp_user_timeout"] == 1500 and connect["keepalives"] == 1
+        assert connect["connect_timeout"] == 3 and "statement_timeout=3000" in connect["options"]
+    assert "tcp_user_timeout" not in make().config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]  # SQLite
+
+
+def test_an_unreachable_database_is_told_apart_from_a_refused_statement():
+    import psycopg
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from extensions import database_unreachable
+
+    assert database_unreachable(OperationalError("SELECT 1", {}, psycopg.OperationalError("connection timed out")))
+    assert database_unreachable(OperationalError("SELECT 1", {}, psycopg.errors.QueryCanceled(),
+                                                 connection_invalidated=True))
+    assert not database_unreachable(OperationalError("SELECT 1", {}, psycopg.errors.QueryCanceled()))  # a timeout
+    assert not database_unreachable(IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation()))
+    assert not database_unreachable(ValueError("not the database at all"))
