@@ -74,11 +74,13 @@ def markdown(results: dict) -> str:
         "",
         f"- Machine: {m['nproc']} CPU ({m['cpu_model']}), {fmt(m['ram_mb'] and m['ram_mb'] / 1024)} GiB RAM, "
         f"Python {m['python']}, PostgreSQL {m['postgres']}; driver, gunicorn and PostgreSQL share it.",
-        f"- gunicorn `wsgi:app`: {s['workers']} {s['worker_class']} workers"
+        f"- gunicorn `wsgi:app` (with the ladder's routes added): {s['workers']} {s['worker_class']} workers"
         + (f" × {s['threads']} threads" if s["worker_class"] == "gthread" else "")
         + f"; {s['concurrency']} concurrent simulated calls, no think time; "
         f"{fmt(s['duration_s'], 0)} s of calls after {fmt(s['warmup_s'], 0)} s warm-up, then "
-        f"{fmt(s['floor_duration_s'], 0)} s of `/ivr/fallback` at the same concurrency.",
+        f"{fmt(s['floor_duration_s'], 0)} s of `/ivr/fallback` at the same concurrency"
+        + (f", then {fmt(s['ladder_duration_s'], 0)} s of each rung of the durability ladder."
+           if s.get("ladder_duration_s") else "."),
         f"- Database: PostgreSQL `{s['database']}` with {s['letters']:,} letters; "
         f"{round(s['not_found_share'] * 100)} % of lookups are for letters that do not exist.",
         "",
