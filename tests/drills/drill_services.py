@@ -181,6 +181,56 @@ def private_cluster(network: "NetworkNamespace | None" = None):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextmanager
+def migrated_app(database_url: str):
+    """The app on a private cluster, migrated as the suite migrates its own, with letter 1234."""
+    from flask_migrate import upgrade
+
+    from config import Hours
+    from conftest import AUTH_TOKEN
+    from extensions import db
+    from factory import create_app
+    from tests.ivr.ivr_helpers import add_letter
+
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+                      "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "AGENT_HOURS": Hours.parse("00:00-24:00")})
+    with app.app_context():
+        upgrade()
+        add_letter()
+        db.session.remove()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def call_steps(app, call_sid: str) -> list[str]:
+    """The call's steps, read on a connection of its own (none is kept across the fault)."""
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Call, CallEvent
+
+    with app.app_context():
+        found = db.session.scalars(
+            select(CallEvent.step).join(Call).where(Call.sid == call_sid).order_by(CallEvent.id)).all()
+        db.session.remove()
+        db.engine.dispose()
+        return list(found)
+
+
+def answered_within(response: HttpResponse, seconds: float, settings: str):
+    """TwiML answered with 200 in under `seconds` (what `settings` allow with the fault on)."""
+    from tests.ivr.ivr_helpers import Answer
+
+    answer = Answer.of(response)  # 200, text/xml, parsed
+    assert answer.root.tag == "Response"
+    assert response.elapsed_s < seconds, (
+        f"the webhook took {response.elapsed_s:.2f} s with the database out of reach ({settings})")
+    return answer
+
+
 # --- a network namespace: a database host that can vanish from the network -------------
 
 @dataclass

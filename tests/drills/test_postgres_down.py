@@ -25,16 +25,16 @@ import time
 
 import pytest
 import requests
-from flask_migrate import upgrade
 from sqlalchemy import create_engine, select, text
 
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 from config import Hours
-from drill_services import HttpTwilio, gunicorn, postgres_cluster  # noqa: F401  (fixtures)
+from drill_services import (HttpTwilio, answered_within, call_steps, gunicorn, migrated_app,  # noqa: F401
+                            postgres_cluster)
 from extensions import db
 from factory import create_app
 from domain.queue import waiting_calls
-from models import Call, CallEvent, Outcome
+from models import Call, Outcome
 from tests.agent_console.console_helpers import PASSWORD, make_user
 from tests.ivr.ivr_helpers import Answer, Caller, add_letter
 
@@ -60,37 +60,12 @@ def postgres_pass(database_url):
 
 @pytest.fixture
 def private_app(postgres_cluster):  # noqa: F811
-    """The cluster migrated as the suite migrates its own database, with letter 1234."""
-    app = create_app({
-        "APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": postgres_cluster.url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "AGENT_HOURS": Hours.parse("00:00-24:00"),
-    })
-    with app.app_context():
-        upgrade()
-        add_letter()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-def steps(app, call_sid: str) -> list[str]:
-    """The call's steps, read on a connection of its own (none is kept across the restart)."""
-    with app.app_context():
-        found = db.session.scalars(
-            select(CallEvent.step).join(Call).where(Call.sid == call_sid).order_by(CallEvent.id)).all()
-        db.session.remove()
-        db.engine.dispose()
-        return list(found)
+    with migrated_app(postgres_cluster.url) as app:
+        yield app
 
 
 def answered_in_time(response) -> Answer:
-    answer = Answer.of(response)  # 200, text/xml, parsed
-    assert answer.root.tag == "Response"
-    assert response.elapsed_s < CONNECT_TIMEOUT_S, (
-        f"the webhook took {response.elapsed_s:.2f} s with the database down "
-        f"(DB_CONNECT_TIMEOUT_S={CONNECT_TIMEOUT_S})")
-    return answer
+    return answered_within(response, CONNECT_TIMEOUT_S, f"DB_CONNECT_TIMEOUT_S={CONNECT_TIMEOUT_S}")
 
 
 def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
@@ -105,7 +80,7 @@ def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
     assert "Now key in the date" in caller.walk("3", "1", "1234", "1").text
     night_caller = Caller(HttpTwilio(after_hours.base, TOKEN, sid(2), caller="+9647709876543"))
     night_caller.walk("3", "1", "1234", "1")
-    assert steps(private_app, sid(1)) == STEPS_BEFORE_THE_STOP
+    assert call_steps(private_app, sid(1)) == STEPS_BEFORE_THE_STOP
 
     postgres_cluster.stop("immediate")
 
@@ -134,10 +109,10 @@ def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
         assert "This letter has been forwarded." in answer.text, answer.text
         assert Answer.of(fresh.twilio.post("/ivr/status", CallStatus="completed", CallDuration="50"))
     # What was written before the stop survived it; what failed during it wrote nothing.
-    assert steps(private_app, sid(1)) == STEPS_BEFORE_THE_STOP
-    assert steps(private_app, sid(2)) == STEPS_BEFORE_THE_STOP
-    assert steps(private_app, sid(3)) == []
-    assert steps(private_app, sid(5)) == STEPS_BEFORE_THE_STOP + ["date", "date_confirm", "status"]
+    assert call_steps(private_app, sid(1)) == STEPS_BEFORE_THE_STOP
+    assert call_steps(private_app, sid(2)) == STEPS_BEFORE_THE_STOP
+    assert call_steps(private_app, sid(3)) == []
+    assert call_steps(private_app, sid(5)) == STEPS_BEFORE_THE_STOP + ["date", "date_confirm", "status"]
 
 
 def test_the_console_answers_its_first_request_after_postgres_restarts(
@@ -201,4 +176,4 @@ def test_postgres_stalled_mid_call_means_an_apology_in_time_and_the_caller_on_th
         assert call.outcome == Outcome.error and [c.id for c in waiting_calls()] == [call.id]
         db.session.remove()
         db.engine.dispose()
-    assert steps(app, sid(7)) == STEPS_BEFORE_THE_STOP  # the stalled step wrote nothing else
+    assert call_steps(app, sid(7)) == STEPS_BEFORE_THE_STOP  # the stalled step wrote nothing else

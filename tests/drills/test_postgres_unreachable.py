@@ -18,16 +18,10 @@ PostgreSQL pass only, for the reasons test_postgres_down.py gives.
 from __future__ import annotations
 
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import select
 
-from conftest import AUTH_TOKEN
-from config import Hours
-from drill_services import HttpTwilio, gunicorn, network_namespace, private_cluster  # noqa: F401  (fixtures)
-from extensions import db
-from factory import create_app
-from models import Call, CallEvent
-from tests.ivr.ivr_helpers import Answer, Caller, add_letter
+from drill_services import (HttpTwilio, answered_within, call_steps, gunicorn, migrated_app,  # noqa: F401
+                            network_namespace, private_cluster)
+from tests.ivr.ivr_helpers import Answer, Caller
 
 pytestmark = pytest.mark.gunicorn
 TOKEN = "drill-unreachable-token"
@@ -54,37 +48,13 @@ def postgres_pass(database_url):
 @pytest.fixture
 def remote_cluster(network_namespace):  # noqa: F811
     """A private cluster behind the namespace's link, migrated, with letter 1234."""
-    with private_cluster(network_namespace) as cluster:
-        app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": cluster.url,
-                          "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "AGENT_HOURS": Hours.parse("00:00-24:00")})
-        with app.app_context():
-            upgrade()
-            add_letter()
-            db.session.remove()
-        try:
-            yield cluster, app
-        finally:
-            with app.app_context():
-                db.engine.dispose()
-
-
-def steps(app, call_sid: str) -> list[str]:
-    with app.app_context():
-        found = db.session.scalars(
-            select(CallEvent.step).join(Call).where(Call.sid == call_sid).order_by(CallEvent.id)).all()
-        db.session.remove()
-        db.engine.dispose()
-        return list(found)
+    with private_cluster(network_namespace) as cluster, migrated_app(cluster.url) as app:
+        yield cluster, app
 
 
 def answered_in_time(response) -> Answer:
-    answer = Answer.of(response)  # 200, text/xml, parsed
-    assert answer.root.tag == "Response"
-    assert response.elapsed_s < BUDGET_S, (
-        f"the webhook took {response.elapsed_s:.2f} s with the database unreachable "
-        f"(budget {BUDGET_S:.1f} s: DB_TCP_USER_TIMEOUT_MS={TCP_USER_TIMEOUT_MS}, "
-        f"DB_CONNECT_TIMEOUT_S={CONNECT_TIMEOUT_S})")
-    return answer
+    return answered_within(response, BUDGET_S, f"DB_TCP_USER_TIMEOUT_MS={TCP_USER_TIMEOUT_MS}, "
+                                                f"DB_CONNECT_TIMEOUT_S={CONNECT_TIMEOUT_S}")
 
 
 def test_the_database_host_dropping_off_mid_call_means_apologies_in_time_and_nothing_lost(
@@ -95,7 +65,7 @@ def test_the_database_host_dropping_off_mid_call_means_apologies_in_time_and_not
                       workers=1)  # one worker: its pooled connection is open when the link goes
     caller = Caller(HttpTwilio(server.base, TOKEN, sid(1)))
     assert "Now key in the date" in caller.walk("3", "1", "1234", "1").text
-    assert steps(app, sid(1)) == STEPS_BEFORE_THE_CUT
+    assert call_steps(app, sid(1)) == STEPS_BEFORE_THE_CUT
 
     network_namespace.cut()
     try:
@@ -115,6 +85,6 @@ def test_the_database_host_dropping_off_mid_call_means_apologies_in_time_and_not
     fresh = Caller(HttpTwilio(server.base, TOKEN, sid(4)))
     answer = fresh.walk("3", "1", "1234", "1", "15032024", "1")
     assert "This letter has been forwarded." in answer.text, answer.text
-    assert steps(app, sid(1)) == STEPS_BEFORE_THE_CUT  # written before the cut, once; nothing since
-    assert steps(app, sid(2)) == []
-    assert steps(app, sid(4)) == STEPS_BEFORE_THE_CUT + ["date", "date_confirm"]
+    assert call_steps(app, sid(1)) == STEPS_BEFORE_THE_CUT  # written before the cut, once; nothing since
+    assert call_steps(app, sid(2)) == []
+    assert call_steps(app, sid(4)) == STEPS_BEFORE_THE_CUT + ["date", "date_confirm"]
