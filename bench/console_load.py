@@ -34,10 +34,9 @@ from pathlib import Path
 import aiohttp
 from twilio.request_validator import RequestValidator
 
-from bench.ivr_load import (ACCOUNT_SID, BENCH_TOKEN, HOTLINE, CpuMeter, Server, cpu_by_pid, cpu_since,
+from bench.ivr_load import (ACCOUNT_SID, BENCH_TOKEN, DEFAULT_REDIS_URL, HOTLINE, CpuMeter, Server, cpu_by_pid, cpu_since,
                             free_port, log_problems, process_memory, summary, truncate_history)
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 TARGET_P99_MS = 250.0
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

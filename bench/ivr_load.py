@@ -60,9 +60,12 @@ LADDER = [
     ("write", "/bench/ladder/write", "one INSERT … ON CONFLICT DO NOTHING, autocommitted: the cheapest durable write"),
     ("transaction", "/bench/ladder/transaction", "BEGIN, that SELECT, that INSERT, COMMIT, raw psycopg"),
     ("session", "/bench/ladder/session", "the same transaction through the app's SQLAlchemy session"),
+    ("behind", "/bench/ladder/behind",
+     "the SELECT, then XADD of the event to a Redis stream: written behind (the writer's work left out)"),
 ]
 PATH_STEPS.update({path: f"ladder:{name}" for name, path, _ in LADDER})
 LADDER_DIR = Path(__file__).resolve().parent / "serve"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"  # the benchmarks' own database number
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -86,6 +89,7 @@ class Server:
     port: int
     log_dir: Path
     process: subprocess.Popen | None = None
+    ladder_redis_url: str = DEFAULT_REDIS_URL  # the ladder's *behind* rung only; the app has no Redis
     # What gunicorn serves: wsgi:app with the ladder's routes added (bench/serve/ladder.py).
     app_target: ClassVar[str] = "ladder:app"
 
@@ -123,6 +127,7 @@ class Server:
             "PYTHONUNBUFFERED": "1",
             # After gunicorn's --chdir: the app's own modules come first, then the ladder.
             "PYTHONPATH": os.pathsep.join(filter(None, [str(LADDER_DIR), os.environ.get("PYTHONPATH")])),
+            "BENCH_LADDER_REDIS_URL": self.ladder_redis_url,
         })
         env.pop("REDIS_URL", None)
         return env
@@ -525,7 +530,7 @@ async def drive(server: Server, args, found, missing, apologies, meter: CpuMeter
             ("ivr", "ivr", args.concurrency, args.duration, args.max_calls, fallback),
             ("floor", "floor", args.concurrency, args.floor_duration, many, fallback),
             *((f"ladder_{rung}", "floor", args.concurrency, args.ladder_duration, many, path)
-              for rung, path, _ in LADDER),
+              for rung, path, _ in LADDER if rung in args.ladder_rungs),
         ]
         for name, kind, concurrency, duration, count, path in plan:
             if duration <= 0:
@@ -541,6 +546,9 @@ async def drive(server: Server, args, found, missing, apologies, meter: CpuMeter
                             "cpu_cores": CpuMeter.share(before, meter.snapshot())}
             print(f"load: {name}: {sim.stats.calls_completed} done, {sim.stats.requests} requests, "
                   f"{sum(sim.stats.errors.values())} errors in {elapsed:.1f} s", flush=True)
+            if name == "floor":  # the app's own memory: before the ladder's rungs load anything
+                phases[name]["memory"] = {"workers": [process_memory(pid) for pid in server.worker_pids()],
+                                          "master": process_memory(server.process.pid)}
     return phases
 
 
@@ -628,9 +636,13 @@ def truncate_history(database_url: str) -> None:
         conn.execute("TRUNCATE call_event, callback_request, lookup_attempt, call RESTART IDENTITY CASCADE")
 
 
-def prepare_ladder(database_url: str) -> None:
-    """The ladder's own table, shaped like call_event's key: created when missing, emptied."""
+def prepare_ladder(database_url: str, redis_url: str) -> list[str]:
+    """The ladder's own table (shaped like call_event's key) and stream, emptied; its rungs.
+
+    Without a Redis answering at `redis_url`, the *behind* rung is left out, and says so.
+    """
     import psycopg
+    import redis
 
     from bench.seed_letters import libpq_url
 
@@ -639,6 +651,20 @@ def prepare_ladder(database_url: str) -> None:
                      "dedupe_key varchar(40) NOT NULL UNIQUE, step varchar(32) NOT NULL, "
                      "created_at timestamptz NOT NULL DEFAULT now())")
         conn.execute("TRUNCATE bench_ladder_row RESTART IDENTITY")
+    rungs = [name for name, _, _ in LADDER]
+    try:
+        empty_ladder_stream(redis_url)
+    except redis.RedisError as exc:
+        print(f"ladder: no Redis at {redis_url} ({exc}); the 'behind' rung is left out", flush=True)
+        rungs.remove("behind")
+    return rungs
+
+
+def empty_ladder_stream(redis_url: str) -> None:
+    import redis
+
+    with redis.Redis.from_url(redis_url, socket_connect_timeout=2) as client:
+        client.delete("bench:ladder:steps")
 
 
 def ladder_figures(figures: dict, lookup: dict) -> list[dict]:
@@ -685,19 +711,23 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
         raise SystemExit(f"no letters in {args.sample_file}; run python -m bench.seed_letters first")
     if not args.keep_history:
         truncate_history(args.database_url)
-    prepare_ladder(args.database_url)
+    redis_url = getattr(args, "redis_url", None) or os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    args.ladder_rungs = prepare_ladder(args.database_url, redis_url)
     server = Server(app_dir, args.database_url, args.workers, args.worker_class, args.threads,
-                    args.port or free_port(), log_dir)
+                    args.port or free_port(), log_dir, ladder_redis_url=redis_url)
     print(f"gunicorn: {' '.join(server.command()[2:])}", flush=True)
     quiet = wait_until_quiet(args.wait_quiet) if args.wait_quiet > 0 else None
     try:
         server.start()
         meter = CpuMeter(server)
         phases = asyncio.run(drive(server, args, found, missing, apology_texts(app_dir), meter))
-        workers = [process_memory(pid) for pid in server.worker_pids()]
-        master = process_memory(server.process.pid)
+        memory = phases.get("floor", {}).get("memory") or {
+            "workers": [process_memory(pid) for pid in server.worker_pids()],
+            "master": process_memory(server.process.pid)}
     finally:
         server.stop()
+        if "behind" in args.ladder_rungs:
+            empty_ladder_stream(redis_url)
     figures = {name: phase_figures(phase, server.access_log) for name, phase in phases.items()
                if name != "warmup" and not name.startswith("ladder_")}
     ivr, floor = figures["ivr"], figures.get("floor")
@@ -725,7 +755,7 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
         "ladder": ladder_figures({name: phase_figures(phase, server.access_log)
                                   for name, phase in phases.items()
                                   if name == "floor" or name.startswith("ladder_")}, lookup),
-        "memory": {"workers": workers, "master": master},
+        "memory": memory,
         "app_log_problems": log_problems(server.error_log),
         "port": server.port,
         "other_load_before_cores": quiet,

@@ -113,7 +113,7 @@ def markdown(results: dict) -> str:
             f"PostgreSQL {phase['cpu_ms_per_request']['postgres']}, driver {phase['cpu_ms_per_request']['driver']}"
             for name, phase in (("calls", ivr), ("floor", floor)) if phase) + ".",
         "",
-        "Memory per gunicorn worker at the end (MiB): "
+        "Memory per gunicorn worker after the calls and the floor, before the ladder (MiB): "
         + ", ".join(f"RSS {w.get('rss_mb')} (peak {w.get('hwm_mb')}, PSS {w.get('pss_mb')})"
                     for w in results["memory"]["workers"])
         + f"; master RSS {results['memory']['master'].get('rss_mb')}.",

@@ -12,14 +12,20 @@ anything the app's own code does:
     /bench/ladder/transaction  + BEGIN, that SELECT, that INSERT, COMMIT: the least a step does
                                  (read its state, write its event, both or neither)
     /bench/ladder/session      + the same transaction through the app's SQLAlchemy session
+    /bench/ladder/behind       + the SELECT, then the event added to a Redis stream (XADD), for
+                                 a separate writer to commit later: a step written behind
 
 Rows go to a table of the benchmark's own, `bench_ladder_row`, which the benchmark creates
-and empties before each run (PostgreSQL only). gunicorn serves this module as `ladder:app`
+and empties before each run (PostgreSQL only); the stream is `bench:ladder:steps` in the
+benchmark's Redis (BENCH_LADDER_REDIS_URL), deleted before each run. Nothing drains it:
+the *behind* rung leaves out the writer's own work, so it is a lower bound for that design. gunicorn serves this module as `ladder:app`
 with the app's directory as its working directory; `wsgi:app` itself has none of these routes.
 """
 from __future__ import annotations
 
+import os
 import uuid
+from functools import cache
 
 from flask import Blueprint
 from sqlalchemy import text
@@ -35,10 +41,19 @@ WRITE = f"INSERT INTO {TABLE} (dedupe_key, step) VALUES (%s, 'ladder') ON CONFLI
 SESSION_READ = text(f"SELECT id FROM {TABLE} WHERE dedupe_key = :key")
 SESSION_WRITE = text(f"INSERT INTO {TABLE} (dedupe_key, step) VALUES (:key, 'ladder') "
                      "ON CONFLICT DO NOTHING RETURNING id")
-RUNGS = ("read", "write", "transaction", "session")
+STREAM = "bench:ladder:steps"
+STREAM_MAX = 100_000  # trimmed as it grows: only the cost of adding matters
 
 ladder = Blueprint("bench_ladder", __name__, url_prefix="/bench/ladder")
 static_twiml = fallback.__wrapped__  # the floor's own view, without a second signature check
+
+
+@cache
+def stream_redis():
+    """Made on the first *behind* request: the app's memory is measured without the client."""
+    import redis
+
+    return redis.Redis.from_url(os.environ.get("BENCH_LADDER_REDIS_URL", "redis://127.0.0.1:6379/13"))
 
 
 def on_raw_connection(work, *, autocommit: bool) -> None:
@@ -97,6 +112,14 @@ def rung_session():
     db.session.execute(SESSION_READ, {"key": key}).first()
     db.session.execute(SESSION_WRITE, {"key": key}).scalar()
     db.session.commit()
+    return static_twiml()
+
+
+@ladder.post("/behind")
+@twilio_signed
+def rung_behind():
+    on_raw_connection(read, autocommit=True)
+    stream_redis().xadd(STREAM, {"key": uuid.uuid4().hex, "step": "ladder"}, maxlen=STREAM_MAX, approximate=True)
     return static_twiml()
 
 
