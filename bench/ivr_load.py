@@ -667,12 +667,12 @@ def empty_ladder_stream(redis_url: str) -> None:
         client.delete("bench:ladder:steps")
 
 
-def ladder_figures(figures: dict, lookup: dict) -> list[dict]:
+def ladder_figures(floor_phase: dict | None, rung_phases: dict, lookup: dict) -> list[dict]:
     """Each rung measured: its latency, and how it and the lookup step compare with the floor."""
-    floor = (figures.get("floor") or {}).get("steps", {}).get("fallback", {})
+    floor = (floor_phase or {}).get("steps", {}).get("fallback", {})
     rungs = []
     for name, path, adds in LADDER:
-        phase = figures.get(f"ladder_{name}")
+        phase = rung_phases.get(f"ladder_{name}")
         if not phase:
             continue
         step = phase["steps"].get(f"ladder:{name}", {})
@@ -728,8 +728,10 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
         server.stop()
         if "behind" in args.ladder_rungs:
             empty_ladder_stream(redis_url)
+    # Each phase's access log read once; the ladder's rungs are reported on their own.
     figures = {name: phase_figures(phase, server.access_log) for name, phase in phases.items()
-               if name != "warmup" and not name.startswith("ladder_")}
+               if name != "warmup"}
+    rungs = {name: figures.pop(name) for name in list(figures) if name.startswith("ladder_")}
     ivr, floor = figures["ivr"], figures.get("floor")
     lookup = ivr["steps"].get("date_confirm", {})
     floor_step = (floor or {}).get("steps", {}).get("fallback", {})
@@ -752,9 +754,7 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
             "server_p50": ratio(lookup.get("server", {}), floor_step.get("server", {}), "p50_ms"),
             "server_p99": ratio(lookup.get("server", {}), floor_step.get("server", {}), "p99_ms"),
         },
-        "ladder": ladder_figures({name: phase_figures(phase, server.access_log)
-                                  for name, phase in phases.items()
-                                  if name == "floor" or name.startswith("ladder_")}, lookup),
+        "ladder": ladder_figures(floor, rungs, lookup),
         "memory": memory,
         "app_log_problems": log_problems(server.error_log),
         "port": server.port,
