@@ -23,10 +23,34 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from flask_migrate import upgrade
+from sqlalchemy import select
 
-from conftest import sign
+from config import Hours
+from conftest import AUTH_TOKEN, sign
+from extensions import db
+from factory import create_app
 from gunicorn_support import free_port, gunicorn, tail  # noqa: F401  (fixture: the drills import it from here)
+from models import Call, CallEvent
+from tests.ivr.ivr_helpers import Answer, add_letter
 from waiting import wait_for  # noqa: F401  (the drills import it from here too)
+
+# What a caller hears when the database failed them (tests/ivr checks the prompt itself).
+APOLOGY_EN = "We are sorry, we cannot complete your request right now."
+APOLOGY_AR = "نعتذر"
+# The steps of a call that has keyed and confirmed its number: where the database drills break in.
+HALF_A_CALL = ["incoming", "language", "menu", "number", "number_confirm"]
+
+
+def sid(n: int) -> str:
+    return f"CA{n:032d}"
+
+
+@pytest.fixture
+def postgres_pass(database_url):
+    """Before any cluster is made: the SQLite pass skips, saying why (`pytest.mark.usefixtures`)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL drill: it runs in the suite's PostgreSQL pass (its module says why)")
 
 
 def port_open(port: int) -> bool:
@@ -184,14 +208,6 @@ def private_cluster(network: "NetworkNamespace | None" = None):
 @contextmanager
 def migrated_app(database_url: str):
     """The app on a private cluster, migrated as the suite migrates its own, with letter 1234."""
-    from flask_migrate import upgrade
-
-    from config import Hours
-    from conftest import AUTH_TOKEN
-    from extensions import db
-    from factory import create_app
-    from tests.ivr.ivr_helpers import add_letter
-
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
                       "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "AGENT_HOURS": Hours.parse("00:00-24:00")})
     with app.app_context():
@@ -207,11 +223,6 @@ def migrated_app(database_url: str):
 
 def call_steps(app, call_sid: str) -> list[str]:
     """The call's steps, read on a connection of its own (none is kept across the fault)."""
-    from sqlalchemy import select
-
-    from extensions import db
-    from models import Call, CallEvent
-
     with app.app_context():
         found = db.session.scalars(
             select(CallEvent.step).join(Call).where(Call.sid == call_sid).order_by(CallEvent.id)).all()
@@ -220,10 +231,8 @@ def call_steps(app, call_sid: str) -> list[str]:
         return list(found)
 
 
-def answered_within(response: HttpResponse, seconds: float, settings: str):
+def answered_within(response: HttpResponse, seconds: float, settings: str) -> Answer:
     """TwiML answered with 200 in under `seconds` (what `settings` allow with the fault on)."""
-    from tests.ivr.ivr_helpers import Answer
-
     answer = Answer.of(response)  # 200, text/xml, parsed
     assert answer.root.tag == "Response"
     assert response.elapsed_s < seconds, (

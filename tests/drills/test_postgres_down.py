@@ -10,7 +10,8 @@ and the agents' console answers its very next request.
 
 It runs in the suite's PostgreSQL pass only: its cluster is private, so the SQLite pass
 would repeat the very same drill, and that pass is not where PostgreSQL is known to be
-installed. A missing PostgreSQL fails the drill (drill_services.postgres_bindir).
+installed; and the stall drill's statement timeout is a PostgreSQL setting. A missing
+PostgreSQL fails the drill (drill_services.postgres_bindir).
 
 A stalled database (a lock held past the statement timeout) on a call's first webhook is
 drilled by tests/ivr/test_robustness.py::test_a_stalled_database_is_cut_off_by_the_statement_timeout,
@@ -20,42 +21,26 @@ on the suite's own database, is the second drill here.
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 import pytest
 import requests
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 from config import Hours
-from drill_services import (HttpTwilio, answered_within, call_steps, gunicorn, migrated_app,  # noqa: F401
-                            postgres_cluster)
+from drill_services import (APOLOGY_AR, APOLOGY_EN, HALF_A_CALL, HttpTwilio, answered_within,  # noqa: F401
+                            call_steps, gunicorn, migrated_app, postgres_cluster, postgres_pass, sid)
 from extensions import db
 from factory import create_app
 from domain.queue import waiting_calls
 from models import Call, Outcome
 from tests.agent_console.console_helpers import PASSWORD, make_user
-from tests.ivr.ivr_helpers import Answer, Caller, add_letter
+from tests.ivr.ivr_helpers import Answer, Caller, add_letter, table_locked
 
-pytestmark = pytest.mark.gunicorn
+pytestmark = [pytest.mark.gunicorn, pytest.mark.usefixtures("postgres_pass")]
 TOKEN = "drill-postgres-token"
 CONNECT_TIMEOUT_S = 2
-APOLOGY_EN = "We are sorry, we cannot complete your request right now."
-APOLOGY_AR = "نعتذر"
-STEPS_BEFORE_THE_STOP = ["incoming", "language", "menu", "number", "number_confirm"]
-
-
-def sid(n: int) -> str:
-    return f"CA{n:032d}"
-
-
-@pytest.fixture(autouse=True)
-def postgres_pass(database_url):
-    """Before any cluster is made: the SQLite pass skips, saying why."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("drilled in the PostgreSQL pass: the stop drill's cluster is private (this pass "
-                    "would repeat it) and statement timeouts are a PostgreSQL setting")
 
 
 @pytest.fixture
@@ -80,7 +65,7 @@ def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
     assert "Now key in the date" in caller.walk("3", "1", "1234", "1").text
     night_caller = Caller(HttpTwilio(after_hours.base, TOKEN, sid(2), caller="+9647709876543"))
     night_caller.walk("3", "1", "1234", "1")
-    assert call_steps(private_app, sid(1)) == STEPS_BEFORE_THE_STOP
+    assert call_steps(private_app, sid(1)) == HALF_A_CALL
 
     postgres_cluster.stop("immediate")
 
@@ -109,10 +94,10 @@ def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
         assert "This letter has been forwarded." in answer.text, answer.text
         assert Answer.of(fresh.twilio.post("/ivr/status", CallStatus="completed", CallDuration="50"))
     # What was written before the stop survived it; what failed during it wrote nothing.
-    assert call_steps(private_app, sid(1)) == STEPS_BEFORE_THE_STOP
-    assert call_steps(private_app, sid(2)) == STEPS_BEFORE_THE_STOP
+    assert call_steps(private_app, sid(1)) == HALF_A_CALL
+    assert call_steps(private_app, sid(2)) == HALF_A_CALL
     assert call_steps(private_app, sid(3)) == []
-    assert call_steps(private_app, sid(5)) == STEPS_BEFORE_THE_STOP + ["date", "date_confirm", "status"]
+    assert call_steps(private_app, sid(5)) == HALF_A_CALL + ["date", "date_confirm", "status"]
 
 
 def test_the_console_answers_its_first_request_after_postgres_restarts(
@@ -148,26 +133,10 @@ def test_postgres_stalled_mid_call_means_an_apology_in_time_and_the_caller_on_th
         add_letter()
         caller = Caller(Twilio(app.test_client(), sid=sid(7)))
         caller.walk("3", "1", "1234", "1")
-        locker = create_engine(database_url)
-        locked, release = threading.Event(), threading.Event()
-
-        def hold_lock():
-            with locker.begin() as connection:
-                connection.execute(text("LOCK TABLE call_event IN ACCESS EXCLUSIVE MODE"))
-                locked.set()
-                release.wait(15)
-
-        holder = threading.Thread(target=hold_lock)
-        holder.start()
-        try:
-            assert locked.wait(5)
+        with table_locked(database_url, "call_event"):
             started = time.monotonic()
             answer = Answer.of(caller.twilio.post(caller.answer.action, Digits="15032024"))
             elapsed = time.monotonic() - started
-        finally:
-            release.set()
-            holder.join()
-            locker.dispose()
         assert elapsed < 3, f"the stalled step took {elapsed:.1f} s"
         assert APOLOGY_EN in answer.text and answer.enqueued is not None
         # The caller waits for an agent, and the consoles show them there.
@@ -176,4 +145,4 @@ def test_postgres_stalled_mid_call_means_an_apology_in_time_and_the_caller_on_th
         assert call.outcome == Outcome.error and [c.id for c in waiting_calls()] == [call.id]
         db.session.remove()
         db.engine.dispose()
-    assert call_steps(app, sid(7)) == STEPS_BEFORE_THE_STOP  # the stalled step wrote nothing else
+    assert call_steps(app, sid(7)) == HALF_A_CALL  # the stalled step wrote nothing else

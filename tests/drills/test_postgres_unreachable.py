@@ -19,30 +19,17 @@ from __future__ import annotations
 
 import pytest
 
-from drill_services import (HttpTwilio, answered_within, call_steps, gunicorn, migrated_app,  # noqa: F401
-                            network_namespace, private_cluster)
+from drill_services import (APOLOGY_AR, APOLOGY_EN, HALF_A_CALL, HttpTwilio, answered_within,  # noqa: F401
+                            call_steps, gunicorn, migrated_app, network_namespace, private_cluster, postgres_pass, sid)
 from tests.ivr.ivr_helpers import Answer, Caller
 
-pytestmark = pytest.mark.gunicorn
+pytestmark = [pytest.mark.gunicorn, pytest.mark.usefixtures("postgres_pass")]
 TOKEN = "drill-unreachable-token"
 CONNECT_TIMEOUT_S = 2
 TCP_USER_TIMEOUT_MS = 1500
 # A dead pooled connection is noticed after the TCP timeout; the one fresh connection tried
 # then gives up after the connect timeout. A second for everything else.
 BUDGET_S = TCP_USER_TIMEOUT_MS / 1000 + CONNECT_TIMEOUT_S + 1
-APOLOGY_EN = "We are sorry, we cannot complete your request right now."
-APOLOGY_AR = "نعتذر"
-STEPS_BEFORE_THE_CUT = ["incoming", "language", "menu", "number", "number_confirm"]
-
-
-def sid(n: int) -> str:
-    return f"CA{n:032d}"
-
-
-@pytest.fixture(autouse=True)
-def postgres_pass(database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("drilled in the PostgreSQL pass: its cluster is private, so this pass would repeat it")
 
 
 @pytest.fixture
@@ -65,7 +52,7 @@ def test_the_database_host_dropping_off_mid_call_means_apologies_in_time_and_not
                       workers=1)  # one worker: its pooled connection is open when the link goes
     caller = Caller(HttpTwilio(server.base, TOKEN, sid(1)))
     assert "Now key in the date" in caller.walk("3", "1", "1234", "1").text
-    assert call_steps(app, sid(1)) == STEPS_BEFORE_THE_CUT
+    assert call_steps(app, sid(1)) == HALF_A_CALL
 
     network_namespace.cut()
     try:
@@ -85,6 +72,6 @@ def test_the_database_host_dropping_off_mid_call_means_apologies_in_time_and_not
     fresh = Caller(HttpTwilio(server.base, TOKEN, sid(4)))
     answer = fresh.walk("3", "1", "1234", "1", "15032024", "1")
     assert "This letter has been forwarded." in answer.text, answer.text
-    assert call_steps(app, sid(1)) == STEPS_BEFORE_THE_CUT  # written before the cut, once; nothing since
+    assert call_steps(app, sid(1)) == HALF_A_CALL  # written before the cut, once; nothing since
     assert call_steps(app, sid(2)) == []
-    assert call_steps(app, sid(4)) == STEPS_BEFORE_THE_CUT + ["date", "date_confirm"]
+    assert call_steps(app, sid(4)) == HALF_A_CALL + ["date", "date_confirm"]

@@ -1,10 +1,14 @@
 """Reading TwiML the way Twilio does, for assertions on parsed documents."""
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import create_engine, text
 
 from extensions import db
 from models import Direction, Entity, Status, Transaction
@@ -57,6 +61,32 @@ class Answer:
     @property
     def hung_up(self) -> bool:
         return self.root.find("Hangup") is not None
+
+
+@contextmanager
+def table_locked(database_url: str, table: str, hold_s: float = 15):
+    """`table` locked (ACCESS EXCLUSIVE) by another connection until the block ends: a stall.
+
+    PostgreSQL only. The lock is let go after `hold_s` at the latest, should the block hang.
+    """
+    locker = create_engine(database_url)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        with locker.begin() as connection:
+            connection.execute(text(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE'))
+            locked.set()
+            release.wait(hold_s)
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert locked.wait(5), f"{table} could not be locked"
+        yield
+    finally:
+        release.set()
+        holder.join()
+        locker.dispose()
 
 
 def add_letter(number="1234", on=date(2024, 3, 15), direction=Direction.to_federal,

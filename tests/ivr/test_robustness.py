@@ -1,19 +1,17 @@
 """Does a voice route always answer valid TwiML, whatever arrives and whatever breaks?"""
 from __future__ import annotations
 
-import threading
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
 
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 from config import Hours
 from factory import create_app
-from ivr_helpers import Answer
+from ivr_helpers import Answer, table_locked
 
 ACTION_URLS = [
     "/ivr/voice", "/ivr/language?lang=ar&s=1", "/ivr/menu?lang=en&s=2", "/ivr/number?lang=ckb&s=3&t=2",
@@ -94,24 +92,8 @@ def test_a_stalled_database_is_cut_off_by_the_statement_timeout(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("statement timeouts are a PostgreSQL setting; this runs in the PostgreSQL pass")
     app = broken_app(database_url, DB_STATEMENT_TIMEOUT_MS=500)
-    locker = create_engine(database_url)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_lock():
-        with locker.begin() as connection:
-            connection.execute(text('LOCK TABLE "call" IN ACCESS EXCLUSIVE MODE'))
-            locked.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert locked.wait(5)
+    with table_locked(database_url, "call", hold_s=10):
         started = time.monotonic()
         answer = Answer.of(Twilio(app.test_client(), sid="CA" + "8" * 32).post("/ivr/voice"))
         assert time.monotonic() - started < 3
         assert "نعتذر" in answer.text and answer.enqueued is not None
-    finally:
-        release.set()
-        holder.join()
-        locker.dispose()
