@@ -41,10 +41,8 @@ def configure(app: Flask, config: Config | dict | None) -> None:
         app.config.from_mapping(config)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
     if app.config["REPORTS_DATABASE_URL"]:
-        reports = {"SQLALCHEMY_DATABASE_URI": app.config["REPORTS_DATABASE_URL"]}
-        for name in ("DB_STATEMENT_TIMEOUT_MS", "DB_CONNECT_TIMEOUT_S", "DB_TCP_USER_TIMEOUT_MS", "DB_POOL_SIZE",
-                     "DB_MAX_OVERFLOW"):
-            reports[name] = app.config[name]
+        # The same timeouts and pool settings as the primary, on the replica's URL.
+        reports = dict(app.config, SQLALCHEMY_DATABASE_URI=app.config["REPORTS_DATABASE_URL"])
         app.config["SQLALCHEMY_BINDS"] = {
             "reports": {"url": app.config["REPORTS_DATABASE_URL"], **engine_options(reports)},
         }
