@@ -202,6 +202,8 @@ class Config:
         self.LOGIN_LIMIT_PER_ACCOUNT = env_str("LOGIN_LIMIT_PER_ACCOUNT", "30 per hour")
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Put before every rate-limit key: lets two deployments (or test runs) share a Redis.
+        self.RATELIMIT_KEY_PREFIX = env_str("RATELIMIT_KEY_PREFIX", "")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", self.APP_ENV == "production")

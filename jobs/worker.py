@@ -8,11 +8,27 @@ from rq import Worker
 log = logging.getLogger(__name__)
 
 
+# How long the worker's pub/sub thread (RQ's command channel: stop a job, shut down) waits
+# on Redis between checks that it should go on. RQ waits 60 s; redis-py 8.2 made stopping that
+# thread wait for it, so a worker that is told to stop could hang for up to a minute.
+PUBSUB_POLL_SECONDS = 1.0
+
+
 class HotlineWorker(Worker):
     """At each maintenance round (every few minutes) it restores any periodic job that
-    was lost, e.g. after a run failed for good or Redis was restarted empty."""
+    was lost, e.g. after a run failed for good or Redis was restarted empty. It stops
+    within about a second (see PUBSUB_POLL_SECONDS)."""
 
     app = None  # the worker-side Flask app, set by `flask worker`
+
+    def subscribe(self):
+        """RQ's subscription to the worker's command channel, polled every second."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()

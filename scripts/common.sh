@@ -31,14 +31,16 @@ ensure_python() {
 }
 
 ensure_venv() {
-    # ensure_venv EXTRAS : a virtualenv with the project installed (editable) and its extras.
-    local extras="${1:-}"
+    # ensure_venv LOCK : a virtualenv with exactly the packages pinned in requirements/LOCK.txt
+    # (app or test), installed with their hashes checked, and the project itself (editable).
+    local lock="$ROOT/requirements/${1:-app}.txt"
     ensure_python
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    local stamp="$VENV/.installed-$extras"
-    if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
-        "$VENV/bin/pip" install -q --upgrade pip
-        "$VENV/bin/pip" install -q -e "$ROOT${extras:+[$extras]}"
+    local stamp="$VENV/.installed-${1:-app}"
+    if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+        "$VENV/bin/python" -m pip install -q --require-hashes --no-deps -r "$ROOT/requirements/build.txt"
+        "$VENV/bin/python" -m pip install -q --require-hashes --no-deps -r "$lock"
+        "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT"
         touch "$stamp"
     fi
 }

@@ -16,6 +16,7 @@ from twilio.request_validator import RequestValidator
 from config import Hours
 from extensions import db
 from factory import create_app
+from tests.support.services import RUN_ID
 
 PUBLIC_BASE_URL = "https://hotline.example.test"
 AUTH_TOKEN = "test-auth-token"
@@ -40,6 +41,7 @@ def app(database_url):
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "AGENT_HOURS": Hours.parse("00:00-24:00"),
         "SELF_SERVICE_HOURS": Hours.parse("00:00-24:00"),
+        "LIVE_CHANNEL": f"hotline:live:{RUN_ID}",
     })
     with app.app_context():
         if database_url.startswith("postgresql"):

@@ -1,6 +1,8 @@
 """Do agents see the waiting callers, live, with what the IVR learnt about each?"""
 from __future__ import annotations
 
+from tests.support.services import REDIS_URL
+
 import time
 
 import json
@@ -17,7 +19,6 @@ from domain.queue import snapshot, waiting_calls
 from extensions import db
 from models import Call, Role
 
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def waiting_ids() -> list[int]:
@@ -150,20 +151,19 @@ def in_process_broker(app):
 
 @pytest.fixture
 def redis_broker(app):
-    """The Redis broker for real, on a database of its own that is emptied first."""
-    connection = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    """The Redis broker for real, on this run's own channel (see conftest's LIVE_CHANNEL)."""
+    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
-        connection.flushdb()
+        connection.ping()
     except redis.ConnectionError:
-        pytest.fail(f"Redis is not answering at {REDIS_TEST_URL} (the suite needs a real Redis; "
+        pytest.fail(f"Redis is not answering at {REDIS_URL} (the suite needs a real Redis; "
                     "./scripts/test starts one)")
     previous = app.config["REDIS_URL"]
-    app.config["REDIS_URL"] = REDIS_TEST_URL
+    app.config["REDIS_URL"] = REDIS_URL
     app.extensions.pop("hotline.broker", None)
     yield connection
     app.config["REDIS_URL"] = previous
     app.extensions.pop("hotline.broker", None)
-    connection.flushdb()
     connection.close()
 
 

@@ -6,9 +6,12 @@ event reaches streams held by every worker through Redis.
 """
 from __future__ import annotations
 
+from tests.support.services import REDIS_URL, RUN_PREFIX
+
 import os
 import re
 import threading
+import uuid
 from urllib.parse import urljoin
 
 import pytest
@@ -21,18 +24,20 @@ from gunicorn_support import gunicorn  # noqa: F401  (fixture)
 
 TOKEN = "gunicorn-console-token"
 STREAMS = 40
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 pytestmark = pytest.mark.gunicorn
 
 
 @pytest.fixture
 def gevent_server(database_url, gunicorn):
     try:
-        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).flushdb()
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.ConnectionError:
-        pytest.fail(f"Redis is not answering at {REDIS_TEST_URL}; the suite needs a real Redis")
+        pytest.fail(f"Redis is not answering at {REDIS_URL}; the suite needs a real Redis")
     server = gunicorn({"DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_HOURS": "00:00-24:00",
-                       "REDIS_URL": REDIS_TEST_URL, "SESSION_COOKIE_SECURE": "0", "SSE_KEEPALIVE_S": "1"},
+                       "REDIS_URL": REDIS_URL, "SESSION_COOKIE_SECURE": "0", "SSE_KEEPALIVE_S": "1",
+                       # this test's own channel and limits on the shared Redis
+                       "LIVE_CHANNEL": f"hotline:live:{RUN_PREFIX}{uuid.uuid4().hex}",
+                       "RATELIMIT_KEY_PREFIX": f"{RUN_PREFIX}{uuid.uuid4().hex}"},
                       worker_class="gevent", worker_connections=500)
     return server.base
 

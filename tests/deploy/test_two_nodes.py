@@ -12,6 +12,8 @@ it here is the harder case for the signature check.
 """
 from __future__ import annotations
 
+from tests.support.services import REDIS_URL
+
 import os
 import secrets
 import shutil
@@ -39,7 +41,6 @@ from tests.ivr.ivr_helpers import add_letter
 from voice_prompts import catalog
 
 TOKEN = "two-nodes-test-token"
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UPSTREAM = "hotline_nodes"  # the upstream's name: the Host nginx sends the nodes
 CLIENT_ADDRESS = "127.0.0.1"  # where the test's requests come from
 PROXY_ADDRESS = "127.0.0.2"  # where nginx's requests to the nodes come from (proxy_bind)
@@ -215,16 +216,16 @@ def cluster(app, database_url, tmp_path_factory):
     """nginx on a free port, round-robin over two gunicorn nodes; all stopped afterwards."""
     binary = nginx_binary()
     try:
-        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.ConnectionError:
-        pytest.fail(f"Redis is not answering at {REDIS_TEST_URL}; several nodes share it")
+        pytest.fail(f"Redis is not answering at {REDIS_URL}; several nodes share it")
     folder = tmp_path_factory.mktemp("two-nodes")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     run = secrets.token_hex(4)  # keeps this run's live events and jobs apart in the shared Redis
     env = dict(DATABASE_URL=database_url, TWILIO_AUTH_TOKEN=TOKEN,
                SECRET_KEY="two-nodes-test", PUBLIC_BASE_URL=url, PROXY_FIX_HOPS="1",
-               REDIS_URL=REDIS_TEST_URL, LIVE_CHANNEL=f"hotline:live:two-nodes-{run}",
+               REDIS_URL=REDIS_URL, LIVE_CHANNEL=f"hotline:live:two-nodes-{run}",
                JOB_QUEUE_PREFIX=f"two-nodes-{run}:", AGENT_HOURS="00:00-24:00",
                SESSION_COOKIE_SECURE="0", LOGIN_LIMIT_PER_ACCOUNT_ADDRESS=f"{LOGIN_TRIES} per minute",
                LOGIN_LIMIT_PER_ADDRESS="1000 per minute")

@@ -11,13 +11,13 @@ import pytest
 import redis
 
 from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+from tests.support.services import REDIS_URL, RUN_PREFIX
 
 ROOT = Path(__file__).resolve().parents[2]
-JOBS_REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/14")
-CLOSED_PORT_URL = "redis://127.0.0.1:1/14"  # nothing listens there: "Redis is down"
+CLOSED_PORT_URL = "redis://127.0.0.1:1/0"  # nothing listens there: "Redis is down"
 SMS_FROM = "+15005550006"
 # Queues and job ids of this run only: other runs may share this Redis database at the same time.
-PREFIX = f"t{os.getpid()}-"
+PREFIX = RUN_PREFIX
 
 
 def use_redis(app, url: str | None) -> None:
@@ -35,15 +35,15 @@ def forget_jobs(connection) -> None:
 @pytest.fixture
 def redis_url(app):
     """Jobs go to a real Redis, under this run's prefix, emptied before and after the test."""
-    connection = redis.Redis.from_url(JOBS_REDIS_URL, socket_connect_timeout=2)
+    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         forget_jobs(connection)
     except redis.exceptions.ConnectionError:
-        pytest.fail(f"Redis is not answering at {JOBS_REDIS_URL}; the job tests need a real Redis")
+        pytest.fail(f"Redis is not answering at {REDIS_URL}; the job tests need a real Redis")
     previous = app.config["REDIS_URL"], app.config["JOB_QUEUE_PREFIX"]
-    use_redis(app, JOBS_REDIS_URL)
+    use_redis(app, REDIS_URL)
     app.config["JOB_QUEUE_PREFIX"] = PREFIX
-    yield JOBS_REDIS_URL
+    yield REDIS_URL
     use_redis(app, previous[0])
     app.config["JOB_QUEUE_PREFIX"] = previous[1]
     forget_jobs(connection)

@@ -1,0 +1,38 @@
+"""Does a worker stop promptly? RQ's command-channel thread must not hold it for a minute."""
+from __future__ import annotations
+
+import time
+
+from jobs_fixtures import redis_url, run_worker, worker_env  # noqa: F401
+
+# Twilio is never called here: an empty queue has nothing to send.
+NO_TWILIO = "http://127.0.0.1:1"
+
+
+def test_a_burst_worker_on_an_empty_queue_always_exits_within_seconds(app, database_url, redis_url):
+    env = worker_env(app, database_url, redis_url, NO_TWILIO)
+    took = []
+    for _ in range(3):  # the race showed in about one start in six before the fix
+        started = time.monotonic()
+        run_worker(env, "sms", timeout=30)
+        took.append(time.monotonic() - started)
+    # Liveness, not speed: RQ's own 60 s wait would show as ~60 s here (30 s kills the run).
+    assert max(took) < 20, took
+
+
+def test_the_command_channel_thread_notices_a_stop_within_seconds(app, redis_url):
+    """The race made plain: the thread is already waiting on Redis when it is told to stop
+    (redis-py 8.2 then joins it). RQ's own wait would hold it for 60 s."""
+    import redis
+
+    from jobs.worker import HotlineWorker
+    from rq import Queue
+
+    connection = redis.Redis.from_url(redis_url)
+    worker = HotlineWorker([Queue("stop-test", connection=connection)], connection=connection)
+    worker.subscribe()
+    time.sleep(0.3)  # the thread is inside its wait for a message
+    worker.pubsub_thread._running.clear()  # what PubSubWorkerThread.stop() does before joining
+    worker.pubsub_thread.join(timeout=5)
+    assert not worker.pubsub_thread.is_alive()
+    worker.pubsub.close()
