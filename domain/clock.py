@@ -7,8 +7,13 @@ from zoneinfo import ZoneInfo
 from config import Hours
 
 
+def utcnow() -> datetime:
+    """Now, as an aware UTC datetime: the one clock every timestamp the app writes comes from."""
+    return datetime.now(timezone.utc)
+
+
 def local_now(tz_name: str, now: datetime | None = None) -> datetime:
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     return now.astimezone(ZoneInfo(tz_name))
 
 
