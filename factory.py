@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
 
     from api import bp as api_bp
     from inquiry import bp as inquiry_bp
+    from inquiry.home import bp as home_bp
     from sms import bp as sms_bp
 
     csrf.exempt(ivr_bp)  # Twilio cannot send a CSRF token; its signature is checked instead
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sms_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(inquiry_bp)
+    app.register_blueprint(home_bp)
     if app.config["APP_ENV"] in {"development", "testing"}:
         from simulator import bp as simulator_bp
         from simulator.twilio_api import bp as dev_twilio_bp

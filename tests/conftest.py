@@ -9,6 +9,11 @@ import os
 from urllib.parse import urlencode
 
 import pytest
+
+# A developer's .env (scripts/run-demo writes one) must not reach the app or the processes the
+# tests start: every setting a test needs, it sets.
+os.environ["FLASK_SKIP_DOTENV"] = "1"
+
 from flask_migrate import upgrade
 from sqlalchemy import text
 from twilio.request_validator import RequestValidator

@@ -121,3 +121,20 @@ def test_a_number_locked_by_failures_on_any_channel_is_locked_here(app, client, 
         assert locked.status_code == 429 and "only be discussed with an agent today" in text(locked)
     finally:
         app.config["LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY"] = 20
+
+
+@pytest.mark.parametrize("lang, title", [("ar", "الخط 5599"), ("ckb", "هێڵی 5599"), ("en", "The 5599 hotline")])
+def test_the_front_page_leads_to_the_inquiry_and_the_console_in_each_language(client, lang, title):
+    page = client.get(f"/?lang={lang}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert title in html and f'href="/inquiry?lang={lang}"' in html and 'href="/console/login"' in html
+
+
+def test_the_front_page_names_the_simulator_only_outside_production(app, client):
+    assert 'href="/dev/simulator/"' in client.get("/").get_data(as_text=True)  # the tests run as "testing"
+    app.config["APP_ENV"] = "production"
+    try:
+        assert "/dev/simulator" not in client.get("/?lang=en").get_data(as_text=True)
+    finally:
+        app.config["APP_ENV"] = "testing"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -132,3 +133,35 @@ def test_a_call_goes_from_the_ivr_to_an_agent_and_back_through_the_stand_in(demo
         assert call.answered_at is not None and call.agent_ended_at is not None and call.wrapped_up_at is not None
         assert queue_seconds(call) is not None and handle_seconds(call) is not None
         assert call.duration_s == 60
+
+
+def write_dotenv(root: Path, **environment: str) -> subprocess.CompletedProcess:
+    script = f'source "{SETTINGS}"; write_dotenv'
+    return subprocess.run(["bash", "-c", script], env={"PATH": "/usr/bin:/bin", "ROOT": str(root), **environment},
+                          capture_output=True, text=True, check=True)
+
+
+def flask_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """`flask --app wsgi ARGS` as a new terminal runs it there: no APP_ENV, .env read."""
+    root = Path(__file__).resolve().parents[2]
+    environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root),
+                   "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}"}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=folder, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_flask_commands_in_a_new_terminal_use_the_settings_run_demo_wrote(tmp_path):
+    refused = flask_in(tmp_path, "db", "upgrade")
+    assert refused.returncode != 0 and "Refusing to start in production" in refused.stderr
+    write_dotenv(tmp_path, PORT="5611")
+    written = (tmp_path / ".env").read_text()
+    assert "APP_ENV=development" in written and "PUBLIC_BASE_URL=http://127.0.0.1:5611" in written
+    upgraded = flask_in(tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr[-2000:]
+
+
+def test_run_demo_leaves_a_dotenv_of_your_own_alone(tmp_path):
+    mine = "SECRET_KEY=mine\n"
+    (tmp_path / ".env").write_text(mine)
+    assert "is yours" in write_dotenv(tmp_path).stdout
+    assert (tmp_path / ".env").read_text() == mine
