@@ -24,7 +24,18 @@ from factory import create_app
 from tests.support.services import RUN_ID
 
 PUBLIC_BASE_URL = "https://hotline.example.test"
+# Tests that start browsers, servers or faults: they touch no SQL of their own worth a second
+# database, so `scripts/test` runs them once, in its PostgreSQL pass (`-m "not postgres_pass"`
+# on SQLite).
+ONCE_MARKERS = ("browser", "gunicorn", "once")
 AUTH_TOKEN = "test-auth-token"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/drills/" in item.nodeid or any(item.get_closest_marker(name) for name in ONCE_MARKERS):
+            item.add_marker(pytest.mark.postgres_pass)
 
 
 @pytest.fixture(scope="session")
