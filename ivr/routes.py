@@ -14,12 +14,12 @@ from domain.calls import (close_queue_stay, finish_call, get_call, get_or_create
 from domain.callbacks import request_callback
 from domain.clock import is_open, local_today
 from domain.live import publish_agents_changed
-from domain.lookup import check_date, check_number, find_transactions
+from domain.lookup import check_date, check_number, find_transactions, look_up_letter
 from domain.phones import caller_key, is_mobile, normalize_phone
 from domain.sms import dispatch_outbox, send_status_sms, subscribe
 from domain.queue import publish_queue
 from domain.survey import survey_wanted
-from domain.throttle import Limits, Throttle, caller_throttle, failed_lookups, lock_lookups, record_attempt
+from domain.throttle import Limits, Throttle, caller_throttle
 from domain.users import dialled_endpoint
 from extensions import again_if_connection_died, database_unreachable, db
 from ivr import bp, twiml
@@ -319,30 +319,24 @@ def date_confirm(turn: Turn, call):
 
 
 def look_up(turn: Turn, call, number_text: str, on):
-    """The lookup step: throttles first, then the same find as the console and inquiry page."""
-    key = turn.request_key
-    who = caller_key(call.caller)
-    lock_lookups(caller_key=who, number=number_text)
-    failed = failed_lookups(limits(), caller_key=who, call_sid=call.sid, number=number_text, exclude_key=key)
-    throttled = failed.throttle(limits())
+    """The lookup step: the same policy and find as the inquiry page, within this step's transaction."""
     call.asked_number, call.asked_date = number_text, on
-    if throttled is not None:
-        return throttle_answer(turn, call, throttled)
-    matches = find_transactions(number_text, on)
-    record_attempt(dedupe_key=key, caller_key=who, number=number_text, found=bool(matches),
-                   call_sid=call.sid)
-    call.found = bool(matches)
-    if not matches:
+    lookup = look_up_letter(number_text, on, who=caller_key(call.caller), limits=limits(),
+                            attempt_key=turn.request_key, call_sid=call.sid, commit=False)
+    if lookup.throttled is not None:
+        return throttle_answer(turn, call, lookup.throttled)
+    call.found = lookup.found
+    if not lookup.found:
         # One message whether the number or the date was wrong: never tell which.
         turn.say("not_found")
-        if failed.plus_one().throttle(limits()) in {Throttle.per_call, Throttle.per_caller}:
+        if lookup.last_try:
             return throttle_answer(turn, call, Throttle.per_call)
         turn.say("not_found_menu")
         return turn.ask("ivr.not_found"), "not_found"
-    if len(matches) > 1:
+    if len(lookup.letters) > 1:
         turn.say("direction_question")
         return turn.ask("ivr.direction", n=number_text, d=on.isoformat()), "two_directions"
-    return tell_status(turn, call, matches[0])
+    return tell_status(turn, call, lookup.letters[0])
 
 
 def tell_status(turn: Turn, call, transaction: Transaction):
