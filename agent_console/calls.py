@@ -14,13 +14,11 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.forms import PresenceForm
 from agent_console.labels import LABELS, label
-from domain.agent_calls import (Redirect, call_in_hand, caller_left, claim, now_utc, record_take,
-                                redirect_to_agent, release)
-from domain.audit import audit
+from domain.agent_calls import Take, call_in_hand
+from domain.agent_calls import take_call as take
 from domain.live import broker
-from domain.queue import QUEUE_EVENT, publish_queue, snapshot
+from domain.queue import QUEUE_EVENT, snapshot
 from extensions import db
-from models import Call
 
 log = logging.getLogger(__name__)
 # A stream ends after this long and the browser reconnects (EventSource does so by
@@ -126,8 +124,8 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
-def taken(call: Call):
-    target = url_for("console.call", call_id=call.id)
+def taken(call_id: int):
+    target = url_for("console.call", call_id=call_id)
     if wants_json():
         return jsonify(ok=True, url=target)
     return redirect(target, code=303)
@@ -140,36 +138,24 @@ def refused(status: int, reason: str, message: str):
     return redirect(url_for("console.home"), code=303)
 
 
+# What the agent is told when a take did not work: HTTP status, reason code, message.
+REFUSALS = {
+    Take.not_queued: (404, "unknown", lambda: _("This call is not in the queue.")),
+    Take.busy: (409, "busy", lambda: _("Wrap up the call you have before taking another.")),
+    Take.other_agent: (409, "taken", lambda: _("Another agent took this call.")),
+    Take.caller_left: (410, "gone", lambda: _("The caller hung up.")),
+    Take.caller_gone: (410, "gone", lambda: _("The caller hung up before the call could be connected.")),
+    Take.failed: (502, "failed", lambda: _("The telephone service did not answer. The call is back in the "
+                                           "queue; please try again.")),
+}
+
+
 @bp.post("/calls/<int:call_id>/take")
 @agent_required
 def take_call(call_id: int):
     """Claim the call (one agent wins), then have Twilio move it from the queue to this agent."""
-    call = db.session.get(Call, call_id)
-    if call is None or call.queued_at is None:
-        return refused(404, "unknown", _("This call is not in the queue."))
-    in_hand = call_in_hand(current_user)
-    if in_hand is not None and in_hand.id != call.id:
-        return refused(409, "busy", _("Wrap up the call you have before taking another."))
-    if not claim(call.id, current_user, now_utc()):
-        db.session.refresh(call)
-        if call.agent_id == current_user.id:  # a second click on the same button
-            return taken(call)
-        if call.agent_id is not None:
-            return refused(409, "taken", _("Another agent took this call."))
-        if caller_left(call):
-            return refused(410, "gone", _("The caller hung up."))
-        return refused(409, "taken", _("Another agent took this call."))
-    publish_queue()  # the other consoles drop the row now, not after Twilio answers
-    db.session.refresh(call)
-    result = redirect_to_agent(call)
-    record_take(call, current_user, result.value)
-    if result is Redirect.connected:
-        audit(current_user, "take_call", target_type="call", target_id=call.id, address=client_address())
-        db.session.commit()
-        return taken(call)
-    release(call.id, current_user.id, caller_gone=result is Redirect.caller_gone)
-    publish_queue()
-    if result is Redirect.caller_gone:
-        return refused(410, "gone", _("The caller hung up before the call could be connected."))
-    return refused(502, "failed", _("The telephone service did not answer. The call is back in the "
-                                    "queue; please try again."))
+    outcome = take(call_id, current_user, address=client_address())
+    if outcome is Take.taken:
+        return taken(call_id)
+    status, reason, message = REFUSALS[outcome]
+    return refused(status, reason, message())
