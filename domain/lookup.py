@@ -5,6 +5,7 @@ the inquiry page alike; the agents' search (no limits) calls `find_transactions`
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -65,6 +66,26 @@ def check_date(digits: str | None, today: date) -> Checked:
     if value < EARLIEST_DATE:
         return Checked(error="too_old")
     return Checked(value=value)
+
+
+# Dates as people type them: YYYY-MM-DD as a browser's date picker sends it, and DD/MM/YYYY
+# (also with - or ., a one-digit day or month, spaces around the separators).
+_ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})")
+_DAY_FIRST = re.compile(r"(?P<d>\d{1,2})\s*[/.\-]\s*(?P<m>\d{1,2})\s*[/.\-]\s*(?P<y>\d{4})")
+
+
+def date_digits(text: str | None) -> str:
+    """A typed date as the IVR's DDMMYYYY digits; other text unchanged, for check_date to judge."""
+    text = ascii_digits(text or "").strip()
+    for form in (_ISO_DATE, _DAY_FIRST):
+        if found := form.fullmatch(text):
+            return f"{int(found['d']):02d}{int(found['m']):02d}{found['y']}"
+    return text  # DDMMYYYY as keyed on a phone, or something check_date will explain
+
+
+def check_typed_date(text: str | None, today: date) -> Checked:
+    """A date typed on a page (the console's search, the inquiry page), by the IVR's rules."""
+    return check_date(date_digits(text), today)
 
 
 _BY_NUMBER_AND_DATE = (

@@ -8,7 +8,6 @@ counts a caller number's.
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 import tomllib
 from functools import lru_cache
@@ -19,15 +18,9 @@ from flask import current_app, make_response, render_template, request
 
 from domain.clock import local_today
 from domain.languages import BABEL_LOCALES, LANGUAGES, language_or_default
-from domain.lookup import EARLIEST_DATE, ascii_digits, check_date, check_number, look_up_letter
+from domain.lookup import EARLIEST_DATE, ascii_digits, check_number, check_typed_date, look_up_letter
 from domain.throttle import Limits, Throttle
 from inquiry import bp
-
-DATE_FORMS = (
-    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),      # <input type=date>
-    re.compile(r"(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4})"),  # 15/03/2024
-    re.compile(r"(?P<d>\d{2})(?P<m>\d{2})(?P<y>\d{4})"),              # 15032024, as on the phone
-)
 
 
 @lru_cache(maxsize=None)
@@ -38,16 +31,6 @@ def texts_of(language: str) -> dict:
 
 def chosen_language() -> str:
     return language_or_default(request.values.get("lang"))
-
-
-def keyed_date(text: str) -> str:
-    """A typed date in any of the usual forms -> DDMMYYYY, checked by the IVR's own rules."""
-    text = ascii_digits(text.strip())
-    for form in DATE_FORMS:
-        found = form.fullmatch(text)
-        if found:
-            return f"{int(found['d']):02d}{int(found['m']):02d}{found['y']}"
-    return "invalid"
 
 
 def web_limits() -> Limits:
@@ -92,7 +75,7 @@ def look_up():
     number = check_number(ascii_digits(typed_number.strip()))
     if not number.ok:
         return page(lang, 400, error="bad_number", entered=entered)
-    on = check_date(keyed_date(typed_date), local_today(current_app.config["TIMEZONE"]))
+    on = check_typed_date(typed_date, local_today(current_app.config["TIMEZONE"]))
     if not on.ok:
         return page(lang, 400, error="bad_date", entered=entered)
     lookup = look_up_letter(

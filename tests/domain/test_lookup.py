@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from domain.lookup import look_up_letter
+from domain.lookup import check_typed_date, look_up_letter
 from domain.throttle import Limits, Throttle
 from extensions import db
 from models import Direction, LookupAttempt
@@ -94,3 +94,21 @@ def test_the_use_case_commits_unless_a_voice_step_will():
                    commit=False)
     db.session.rollback()
     assert attempts(channel="web") == 1 and attempts(channel="ivr") == 0
+
+
+# --- dates as typed on a page -----------------------------------------------------------
+
+TODAY = date(2025, 1, 1)
+
+
+@pytest.mark.parametrize("typed", ["2024-03-15", "2024-3-15", "15/03/2024", "15.3.2024", "15-03-2024",
+                                   "15 / 03 / 2024", " 15032024 ", "١٥/٠٣/٢٠٢٤", "۱۵/۰۳/۲۰۲۴"])
+def test_the_usual_ways_of_typing_a_date_are_read(typed):
+    assert check_typed_date(typed, TODAY).value == ON
+
+
+@pytest.mark.parametrize("typed, error", [("", "empty"), (None, "empty"), ("15/03/24", "wrong_length"),
+                                          ("March 15", "wrong_length"), ("31/02/2024", "not_a_date"),
+                                          ("2026-01-01", "in_future"), ("01/01/1999", "too_old")])
+def test_a_typed_date_is_judged_by_the_ivrs_rules(typed, error):
+    assert check_typed_date(typed, TODAY).error == error
