@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 
-from flask import (Response, current_app, flash, jsonify, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,17 +12,12 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.forms import PresenceForm
 from agent_console.labels import LABELS, label
+from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
 from domain.agent_calls import Take, call_in_hand
 from domain.agent_calls import take_call as take
 from domain.live import broker
 from domain.queue import QUEUE_EVENT, snapshot
 from extensions import db
-
-log = logging.getLogger(__name__)
-# A stream ends after this long and the browser reconnects (EventSource does so by
-# itself): the login and role are checked again, and no request lives for days.
-STREAM_MAX_S = 30 * 60
-STREAM_RETRY_MS = 3000
 
 
 def js_strings() -> dict:
@@ -78,44 +71,20 @@ def sse(message: str) -> str:
         event = json.loads(message).get("type", "message")
     except (ValueError, AttributeError):
         return ""
-    return f"event: {event}\ndata: {message}\n\n"
+    return sse_event(event, message)
 
 
 @bp.get("/stream")
 @agent_required
 def stream():
-    """The current queue at once, then every change; a comment line keeps proxies from timing out."""
-    try:
-        # Subscribe before reading the snapshot, so no change falls between the two.
-        subscription = broker().listen(current_app.config["SSE_KEEPALIVE_S"])
-    except Exception:
-        log.warning("live stream refused: the broker is unreachable")
-        return jsonify(error="live_down", message=_("Live updates are down.")), 503
+    """The current queue at once, then every change; a keep-alive when nothing happens."""
+    subscription = subscribe(current_app.config["SSE_KEEPALIVE_S"], name="live")
+    if subscription is None:
+        return live_down()
     first = json.dumps({"type": QUEUE_EVENT, "at": time.time(), **snapshot()})
     db.session.close()  # hold no database connection while the stream stays open
-
-    def events():
-        started = time.monotonic()
-        try:
-            yield f"retry: {STREAM_RETRY_MS}\n\n"
-            yield sse(first)
-            for message in subscription:
-                if message is not None:
-                    yield sse(message)
-                elif time.monotonic() - started > STREAM_MAX_S:
-                    return
-                else:
-                    yield ": keep-alive\n\n"
-        except Exception:  # the broker went away mid-stream: say so, the browser falls back
-            log.warning("live stream ended: the broker is unreachable")
-            yield 'event: down\ndata: {"type": "down"}\n\n'
-        finally:
-            subscription.close()
-
-    return Response(
-        stream_with_context(events()), mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return event_stream(subscription, sse(first), lambda message: KEEPALIVE if message is None else sse(message),
+                        name="live")
 
 
 # --- taking a call ----------------------------------------------------------------------
