@@ -14,7 +14,7 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 class HotlineFlask(Flask):
     """Flask, reading once more when a pooled database connection turned out dead: after a
     database restart a read (GET) is answered on a fresh connection, not with an error page.
-    The voice webhooks do the same for their POSTs (`ivr.routes.voice_step`)."""
+    The voice webhooks do the same for their POSTs (`ivr.steps.voice_step`)."""
 
     def dispatch_request(self):
         if request.method not in SAFE_METHODS:

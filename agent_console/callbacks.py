@@ -1,33 +1,28 @@
 """Callback requests: the list, requests made by hand, taking one, placing the call, closing it.
 
 Taking is one guarded UPDATE, so two agents clicking at once cannot both get a request.
-Placing the call asks Twilio's REST API to ring the citizen; when they answer, Twilio
-fetches /ivr/callback/connect, which dials the agent who took the request.
+Placing the call (domain.callbacks.place_callback) asks Twilio's REST API to ring the
+citizen; when they answer, Twilio fetches /ivr/callback/connect, which dials the agent.
 """
 from __future__ import annotations
 
-import logging
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from requests import RequestException
-from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.forms import ActionForm, CallbackForm, CloseCallbackForm
 from domain.audit import audit
 from domain.callbacks import (
-    CallbackError, claim_callback, close_callback, count_by_status, list_callbacks, may_handle,
-    record_placed_call, release_callback, schedule_callback,
+    CallbackError, Placing, close_callback, count_by_status, list_callbacks, may_handle, place_callback,
+    release_callback, schedule_callback, take_callback,
 )
 from extensions import db
 from models import CallbackRequest, CallbackStatus
-from telephony.rest import public_url, twilio_client
 
-log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 
 
@@ -122,14 +117,10 @@ def callback_create():
 def callback_take(callback_id: int):
     check_action_form()
     get_callback(callback_id)
-    if not claim_callback(callback_id, current_user):
+    if not take_callback(callback_id, current_user, address=client_address()):
         # Someone else was faster: say so plainly, with 409, and show the list as it is now.
-        db.session.rollback()
         flash(_("Another agent has already taken this callback."), "error")
         return render_list(status_code=409)
-    audit(current_user, "callback_take", target_type="callback", target_id=callback_id,
-          address=client_address())
-    db.session.commit()
     flash(_("The callback is yours. Place the call when you are ready."), "success")
     return redirect(url_for("console.callbacks", status="in_progress"))
 
@@ -138,39 +129,22 @@ def callback_take(callback_id: int):
 @agent_required
 def callback_place(callback_id: int):
     check_action_form()
-    callback = get_callback(callback_id)
-    if callback.status != CallbackStatus.in_progress or callback.agent_id != current_user.id:
+    placed = place_callback(callback_id, current_user, caller_id=current_app.config.get("HOTLINE_CALLER_ID"),
+                            address=client_address())
+    if placed.outcome is Placing.unknown:
+        abort(404)
+    if placed.outcome is Placing.not_taken:
         flash(_("Take the callback before placing the call."), "error")
         return render_list(status_code=409)
-    caller_id = current_app.config.get("HOTLINE_CALLER_ID")
-    if not caller_id:
+    if placed.outcome is Placing.no_caller_id:
         flash(_("Calls cannot be placed: the hotline's caller number is not configured."), "error")
         return render_list(status_code=503)
-    try:
-        placed = twilio_client().calls.create(
-            to=callback.phone, from_=caller_id, method="POST",
-            url=public_url(url_for("ivr.callback_connect", callback=callback.id)),
-        )
-    except (TwilioException, RequestException) as error:
-        # The request stays taken and untouched, so the agent can simply try again.
-        log.warning("callback %s: Twilio did not place the call (%s)", callback.id, describe(error))
-        db.session.rollback()
+    if placed.outcome is Placing.twilio_failed:
         flash(_("Twilio did not place the call (%(reason)s). Nothing was lost; try again in a moment.",
-                reason=describe(error)), "error")
+                reason=placed.reason), "error")
         return render_list(status_code=502)
-    record_placed_call(callback, placed.sid)
-    audit(current_user, "callback_call", target_type="callback", target_id=callback.id,
-          address=client_address())
-    db.session.commit()
     flash(_("Calling the citizen now; your phone rings when they answer."), "success")
     return redirect(url_for("console.callbacks", status="in_progress"))
-
-
-def describe(error: Exception) -> str:
-    """A short reason without the request's content (no phone numbers in logs or pages)."""
-    if isinstance(error, TwilioRestException):
-        return f"HTTP {error.status}" + (f", code {error.code}" if error.code else "")
-    return type(error).__name__
 
 
 @bp.post("/callbacks/<int:callback_id>/release")
@@ -178,12 +152,9 @@ def describe(error: Exception) -> str:
 def callback_release(callback_id: int):
     check_action_form()
     get_callback(callback_id)
-    if not release_callback(callback_id, current_user):
+    if not release_callback(callback_id, current_user, address=client_address()):
         flash(_("This callback is not yours to give back."), "error")
         return render_list(status_code=409)
-    audit(current_user, "callback_release", target_type="callback", target_id=callback_id,
-          address=client_address())
-    db.session.commit()
     flash(_("The callback is back in the pending list."), "success")
     return back_to_list()
 
@@ -199,12 +170,9 @@ def callback_close(callback_id: int):
         flash(_("The note is too long (at most 1000 characters)."), "error")
         return render_list(status_code=422)
     status = CallbackStatus(form.status.data)
-    if not close_callback(callback_id, current_user, status, form.note.data):
+    if not close_callback(callback_id, current_user, status, form.note.data, address=client_address()):
         flash(_("This callback is already closed or is handled by another agent."), "error")
         return render_list(status_code=409)
-    audit(current_user, "callback_close", target_type="callback", target_id=callback_id,
-          detail={"status": status.value}, address=client_address())
-    db.session.commit()
     flash(_("Callback marked done.") if status == CallbackStatus.done else _("Callback cancelled."),
           "success")
     return back_to_list()

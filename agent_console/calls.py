@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 
-from flask import (Response, current_app, flash, jsonify, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,19 +12,12 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.forms import PresenceForm
 from agent_console.labels import LABELS, label
-from domain.agent_calls import (Redirect, call_in_hand, caller_left, claim, now_utc, record_take,
-                                redirect_to_agent, release)
-from domain.audit import audit
+from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
+from domain.agent_calls import Take, call_in_hand
+from domain.agent_calls import take_call as take
 from domain.live import broker
-from domain.queue import QUEUE_EVENT, publish_queue, snapshot
+from domain.queue import QUEUE_EVENT, snapshot
 from extensions import db
-from models import Call
-
-log = logging.getLogger(__name__)
-# A stream ends after this long and the browser reconnects (EventSource does so by
-# itself): the login and role are checked again, and no request lives for days.
-STREAM_MAX_S = 30 * 60
-STREAM_RETRY_MS = 3000
 
 
 def js_strings() -> dict:
@@ -80,44 +71,20 @@ def sse(message: str) -> str:
         event = json.loads(message).get("type", "message")
     except (ValueError, AttributeError):
         return ""
-    return f"event: {event}\ndata: {message}\n\n"
+    return sse_event(event, message)
 
 
 @bp.get("/stream")
 @agent_required
 def stream():
-    """The current queue at once, then every change; a comment line keeps proxies from timing out."""
-    try:
-        # Subscribe before reading the snapshot, so no change falls between the two.
-        subscription = broker().listen(current_app.config["SSE_KEEPALIVE_S"])
-    except Exception:
-        log.warning("live stream refused: the broker is unreachable")
-        return jsonify(error="live_down", message=_("Live updates are down.")), 503
+    """The current queue at once, then every change; a keep-alive when nothing happens."""
+    subscription = subscribe(current_app.config["SSE_KEEPALIVE_S"], name="live")
+    if subscription is None:
+        return live_down()
     first = json.dumps({"type": QUEUE_EVENT, "at": time.time(), **snapshot()})
     db.session.close()  # hold no database connection while the stream stays open
-
-    def events():
-        started = time.monotonic()
-        try:
-            yield f"retry: {STREAM_RETRY_MS}\n\n"
-            yield sse(first)
-            for message in subscription:
-                if message is not None:
-                    yield sse(message)
-                elif time.monotonic() - started > STREAM_MAX_S:
-                    return
-                else:
-                    yield ": keep-alive\n\n"
-        except Exception:  # the broker went away mid-stream: say so, the browser falls back
-            log.warning("live stream ended: the broker is unreachable")
-            yield 'event: down\ndata: {"type": "down"}\n\n'
-        finally:
-            subscription.close()
-
-    return Response(
-        stream_with_context(events()), mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return event_stream(subscription, sse(first), lambda message: KEEPALIVE if message is None else sse(message),
+                        name="live")
 
 
 # --- taking a call ----------------------------------------------------------------------
@@ -126,8 +93,8 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
-def taken(call: Call):
-    target = url_for("console.call", call_id=call.id)
+def taken(call_id: int):
+    target = url_for("console.call", call_id=call_id)
     if wants_json():
         return jsonify(ok=True, url=target)
     return redirect(target, code=303)
@@ -140,36 +107,24 @@ def refused(status: int, reason: str, message: str):
     return redirect(url_for("console.home"), code=303)
 
 
+# What the agent is told when a take did not work: HTTP status, reason code, message.
+REFUSALS = {
+    Take.not_queued: (404, "unknown", lambda: _("This call is not in the queue.")),
+    Take.busy: (409, "busy", lambda: _("Wrap up the call you have before taking another.")),
+    Take.other_agent: (409, "taken", lambda: _("Another agent took this call.")),
+    Take.caller_left: (410, "gone", lambda: _("The caller hung up.")),
+    Take.caller_gone: (410, "gone", lambda: _("The caller hung up before the call could be connected.")),
+    Take.failed: (502, "failed", lambda: _("The telephone service did not answer. The call is back in the "
+                                           "queue; please try again.")),
+}
+
+
 @bp.post("/calls/<int:call_id>/take")
 @agent_required
 def take_call(call_id: int):
     """Claim the call (one agent wins), then have Twilio move it from the queue to this agent."""
-    call = db.session.get(Call, call_id)
-    if call is None or call.queued_at is None:
-        return refused(404, "unknown", _("This call is not in the queue."))
-    in_hand = call_in_hand(current_user)
-    if in_hand is not None and in_hand.id != call.id:
-        return refused(409, "busy", _("Wrap up the call you have before taking another."))
-    if not claim(call.id, current_user, now_utc()):
-        db.session.refresh(call)
-        if call.agent_id == current_user.id:  # a second click on the same button
-            return taken(call)
-        if call.agent_id is not None:
-            return refused(409, "taken", _("Another agent took this call."))
-        if caller_left(call):
-            return refused(410, "gone", _("The caller hung up."))
-        return refused(409, "taken", _("Another agent took this call."))
-    publish_queue()  # the other consoles drop the row now, not after Twilio answers
-    db.session.refresh(call)
-    result = redirect_to_agent(call)
-    record_take(call, current_user, result.value)
-    if result is Redirect.connected:
-        audit(current_user, "take_call", target_type="call", target_id=call.id, address=client_address())
-        db.session.commit()
-        return taken(call)
-    release(call.id, current_user.id, caller_gone=result is Redirect.caller_gone)
-    publish_queue()
-    if result is Redirect.caller_gone:
-        return refused(410, "gone", _("The caller hung up before the call could be connected."))
-    return refused(502, "failed", _("The telephone service did not answer. The call is back in the "
-                                    "queue; please try again."))
+    outcome = take(call_id, current_user, address=client_address())
+    if outcome is Take.taken:
+        return taken(call_id)
+    status, reason, message = REFUSALS[outcome]
+    return refused(status, reason, message())

@@ -5,7 +5,6 @@ audit trail (POST bodies, not URLs, so they stay out of access logs); nothing is
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from flask import abort, current_app, redirect, render_template, url_for
@@ -17,16 +16,12 @@ from agent_console.access import agent_required, client_address
 from agent_console.forms import SearchForm
 from domain.audit import audit
 from domain.clock import local_today
-from domain.lookup import ascii_digits, check_date, check_number, find_transactions
+from domain.lookup import ascii_digits, check_number, check_typed_date, find_transactions
 from domain.phones import normalize_phone
 from domain.records import recent_calls_about, recent_calls_from, transaction_history, transactions_for_phone
 from extensions import db
 from models import Transaction
 
-# DD/MM/YYYY as agents type it (also with - or . and one-digit day or month), DDMMYYYY as
-# the caller keys it, and YYYY-MM-DD as a browser's date picker sends it.
-DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
-ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 MAX_AUDITED_TERM = 64
 
 
@@ -43,18 +38,6 @@ class Search:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def date_digits(text: str) -> str:
-    """A typed date as the IVR's DDMMYYYY digits, so that check_date judges it the same way."""
-    text = ascii_digits(text).strip()
-    if match := DAY_FIRST.fullmatch(text):
-        day, month, year = match.groups()
-    elif match := ISO.fullmatch(text):
-        year, month, day = match.groups()
-    else:
-        return text  # eight digits, or something check_date will explain
-    return f"{int(day):02d}{int(month):02d}{year}"
 
 
 def number_error(code: str) -> str:
@@ -82,7 +65,7 @@ def search_by_transaction(form: SearchForm) -> Search:
     search.terms = {"number": number_text.strip()[:MAX_AUDITED_TERM],
                     "date": date_text.strip()[:MAX_AUDITED_TERM]}
     number = check_number(number_text)
-    on = check_date(date_digits(date_text), local_today(current_app.config["TIMEZONE"]))
+    on = check_typed_date(date_text, local_today(current_app.config["TIMEZONE"]))
     if not number.ok:
         search.errors["number"] = number_error(number.error)
     if not on.ok:

@@ -8,23 +8,19 @@ caller or a letter, so its stream is safe to leave open on a screen in the hall.
 from __future__ import annotations
 
 import json
-import logging
 import time
 
-from flask import Response, current_app, jsonify, render_template, stream_with_context
+from flask import current_app, jsonify, render_template
 from flask_babel import gettext as _
 
 from agent_console import bp
 from agent_console.access import supervisor_required
+from agent_console.streams import event_stream, live_down, sse_event, subscribe
 from domain.live import broker
 from domain.wallboard import wallboard_snapshot
 from extensions import db
 
-log = logging.getLogger(__name__)
 WALLBOARD_EVENT = "wallboard"
-# The stream ends after this long and the browser reconnects (login and role checked again).
-STREAM_MAX_S = 30 * 60
-STREAM_RETRY_MS = 3000
 
 
 def js_strings() -> dict:
@@ -42,8 +38,7 @@ def counted() -> dict:
 
 
 def sse(snapshot: dict) -> str:
-    message = json.dumps({"type": WALLBOARD_EVENT, "at": time.time(), **snapshot})
-    return f"event: {WALLBOARD_EVENT}\ndata: {message}\n\n"
+    return sse_event(WALLBOARD_EVENT, json.dumps({"type": WALLBOARD_EVENT, "at": time.time(), **snapshot}))
 
 
 @bp.get("/wallboard")
@@ -69,30 +64,8 @@ def wallboard_json():
 @bp.get("/wallboard/stream")
 @supervisor_required
 def wallboard_stream():
-    try:
-        # Subscribe before counting, so that no change falls between the two.
-        subscription = broker().listen(current_app.config["WALLBOARD_REFRESH_S"])
-    except Exception:
-        log.warning("wallboard stream refused: the broker is unreachable")
-        return jsonify(error="live_down", message=_("Live updates are down.")), 503
-    first = counted()
-
-    def events():
-        started = time.monotonic()
-        try:
-            yield f"retry: {STREAM_RETRY_MS}\n\n"
-            yield sse(first)
-            for _message in subscription:  # an event, or None when the refresh interval passed
-                if time.monotonic() - started > STREAM_MAX_S:
-                    return
-                yield sse(counted())
-        except Exception:  # the broker or the database went away: the browser polls instead
-            log.warning("wallboard stream ended early")
-            yield 'event: down\ndata: {"type": "down"}\n\n'
-        finally:
-            subscription.close()
-
-    return Response(
-        stream_with_context(events()), mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    """The figures at once, then recounted on every event and at least every WALLBOARD_REFRESH_S."""
+    subscription = subscribe(current_app.config["WALLBOARD_REFRESH_S"], name="wallboard")
+    if subscription is None:
+        return live_down()
+    return event_stream(subscription, sse(counted()), lambda _message: sse(counted()), name="wallboard")

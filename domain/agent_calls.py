@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import enum
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import url_for
 from sqlalchemy import select, update
 from twilio.base.exceptions import TwilioRestException
 
+from domain.audit import audit
 from domain.calls import record_event, request_key, set_outcome
+from domain.clock import utcnow
 from domain.phones import national_format
-from domain.queue import waiting_condition
+from domain.queue import publish_queue, waiting_condition
 from domain.users import set_presence
 from extensions import db
 from models import Call, Outcome, Presence, User
@@ -37,11 +39,57 @@ class Redirect(str, enum.Enum):
     failed = "failed"  # Twilio could not be reached or refused for another reason
 
 
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+class Take(str, enum.Enum):
+    """What came of an agent's click on "Take"."""
+
+    taken = "taken"  # the call is on its way to this agent (also: a second click on it)
+    not_queued = "not_queued"  # no such call in the queue
+    busy = "busy"  # the agent has a call in hand that is not wrapped up
+    other_agent = "other_agent"  # another agent was faster
+    caller_left = "caller_left"  # the caller had hung up before the click
+    caller_gone = "caller_gone"  # the caller hung up while Twilio was moving the call
+    failed = "failed"  # Twilio did not answer: the call is back in the queue
 
 
 # --- taking a call ------------------------------------------------------------------
+
+def take_call(call_id: int, agent: User, *, address: str | None = None) -> Take:
+    """An agent takes a waiting call: claim it (exactly one agent wins), then have Twilio move it.
+
+    Two commits, not one, and on purpose: the claim is committed before the REST redirect,
+    because Twilio then asks the IVR's agent-connect webhook (another request) who took
+    the call, and no row lock is held while Twilio answers. What came of the redirect
+    (the timeline step, the audit entry, or the claim undone) is the second.
+    """
+    call = db.session.get(Call, call_id)
+    if call is None or call.queued_at is None:
+        return Take.not_queued
+    in_hand = call_in_hand(agent)
+    if in_hand is not None and in_hand.id != call.id:
+        return Take.busy
+    won = claim(call.id, agent)
+    db.session.commit()
+    if not won:
+        db.session.refresh(call)
+        if call.agent_id == agent.id:  # a second click on the same button
+            return Take.taken
+        if call.agent_id is None and caller_left(call):
+            return Take.caller_left
+        return Take.other_agent
+    publish_queue()  # the other consoles drop the row now, not after Twilio answers
+    db.session.refresh(call)
+    result = redirect_to_agent(call)
+    record_take(call, agent, result.value)
+    if result is Redirect.connected:
+        audit(agent, "take_call", target_type="call", target_id=call.id, address=address)
+    else:
+        release(call.id, agent.id, caller_gone=result is Redirect.caller_gone)
+    db.session.commit()
+    if result is Redirect.connected:
+        return Take.taken
+    publish_queue()  # back in the queue, or gone from it
+    return Take.caller_gone if result is Redirect.caller_gone else Take.failed
+
 
 def call_in_hand(agent: User) -> Call | None:
     """The call an agent took and has not wrapped up yet (at most one, see `claim`)."""
@@ -62,12 +110,10 @@ def claim(call_id: int, agent: User, now: datetime | None = None) -> bool:
     result = db.session.execute(
         update(Call)
         .where(Call.id == call_id, *waiting_condition())
-        .values(agent_id=agent.id, taken_at=now or now_utc())
+        .values(agent_id=agent.id, taken_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
-    won = result.rowcount == 1
-    db.session.commit()
-    return won
+    return result.rowcount == 1
 
 
 def caller_left(call: Call) -> bool:
@@ -96,7 +142,6 @@ def record_take(call: Call, agent: User, result: str) -> None:
         call, key=request_key(call.sid, "take", str(agent.id), call.taken_at.isoformat()),
         step="agent_take", result=f"{result}:agent:{agent.id}"[:40],
     )
-    db.session.commit()
 
 
 def release(call_id: int, agent_id: int, *, caller_gone: bool, now: datetime | None = None) -> None:
@@ -113,10 +158,9 @@ def release(call_id: int, agent_id: int, *, caller_gone: bool, now: datetime | N
     call = db.session.get(Call, call_id)
     db.session.refresh(call)
     if caller_gone and call.queue_left_at is None:
-        call.queue_left_at = now or now_utc()
+        call.queue_left_at = now or utcnow()
         call.queue_result = "hangup"
         set_outcome(call, Outcome.abandoned_in_queue)
-    db.session.commit()
 
 
 # --- the agent's leg, as the voice webhooks see it ----------------------------------
@@ -137,7 +181,7 @@ def ring_context(caller: str | None, region: str, *, call: Call | None = None,
 
 def connect(call: Call, agent: User, now: datetime | None = None) -> None:
     """The redirected call reached us and is about to dial the agent."""
-    now = now or now_utc()
+    now = now or utcnow()
     if call.answered_at is None:
         call.answered_at = now
     if call.queue_left_at is None:  # Twilio's <Enqueue action> may come later, or not at all
@@ -149,7 +193,7 @@ def connect(call: Call, agent: User, now: datetime | None = None) -> None:
 
 def agent_leg_ended(call: Call, agent: User | None, now: datetime | None = None) -> None:
     """The agent or the caller hung up: the agent goes to wrap-up."""
-    now = now or now_utc()
+    now = now or utcnow()
     if call.agent_ended_at is None:
         call.agent_ended_at = now
     if agent is not None and call.wrapped_up_at is None and agent.presence == Presence.on_call:
@@ -161,7 +205,7 @@ def requeue(call: Call, agent: User | None, now: datetime | None = None) -> None
 
     The agent is set away so that the same unanswered phone is not offered again at once.
     """
-    now = now or now_utc()
+    now = now or utcnow()
     call.agent_id = None
     call.taken_at = None
     call.answered_at = None
@@ -189,7 +233,7 @@ def wrap_up(call: Call, now: datetime | None = None) -> bool:
     """Close the agent's work on the call, once; the agent is available again."""
     if call.wrapped_up_at is not None:
         return False
-    now = now or now_utc()
+    now = now or utcnow()
     call.wrapped_up_at = now
     if call.agent_ended_at is None and call.ended_at is not None:
         call.agent_ended_at = call.ended_at
@@ -210,5 +254,5 @@ def handle_seconds(call: Call) -> int | None:
 def queue_seconds(call: Call, now: datetime | None = None) -> int | None:
     if call.queued_at is None:
         return None
-    end = call.queue_left_at or call.taken_at or call.ended_at or now or now_utc()
+    end = call.queue_left_at or call.taken_at or call.ended_at or now or utcnow()
     return max(0, int((end - call.queued_at).total_seconds()))

@@ -1,15 +1,31 @@
-"""Callback requests: a caller (in the IVR) or an agent asks for a call back; agents take and close them."""
+"""Callback requests: a caller (in the IVR) or an agent asks for a call back; agents take and close them.
+
+Taking, placing, giving back and closing are use cases (each commits, audit entry
+included); the rest are helpers that leave the commit to their caller.
+"""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from flask import url_for
+from requests import RequestException
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from domain.audit import audit
+from domain.clock import utcnow
+from domain.languages import DEFAULT_LANGUAGE, known_language
 from domain.lookup import ascii_digits
 from domain.phones import is_valid_number, normalize_phone
 from extensions import db
 from models import Call, CallbackRequest, CallbackStatus, Role, User
+from telephony.rest import public_url, twilio_client
+
+log = logging.getLogger(__name__)
 
 
 def request_callback(call: Call) -> CallbackRequest:
@@ -18,7 +34,7 @@ def request_callback(call: Call) -> CallbackRequest:
     if existing is not None:
         return existing
     callback = CallbackRequest(
-        call_id=call.id, phone=call.caller, language=call.language or "ar",
+        call_id=call.id, phone=call.caller, language=call.language or DEFAULT_LANGUAGE,
         transaction_id=call.transaction_id, source="ivr",
     )
     try:
@@ -35,7 +51,6 @@ OPEN = (CallbackStatus.pending, CallbackStatus.in_progress)
 MAX_NOTE = 1000
 MAX_DUE_AHEAD = timedelta(days=90)
 DUE_GRACE = timedelta(minutes=5)  # a form left open a few minutes is not "in the past"
-LANGUAGES = ("ar", "ckb", "en")
 
 
 class CallbackError(ValueError):
@@ -53,11 +68,11 @@ def schedule_callback(*, phone: str | None, language: str, note: str = "",
                       region: str = "IQ", source: str = "agent",
                       now: datetime | None = None) -> CallbackRequest:
     """A callback asked for by an agent (by hand, or from a call); checked, then added."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     e164 = normalize_phone(ascii_digits(phone or ""), region)
     if e164 is None or not is_valid_number(e164):
         raise CallbackError("bad_phone", "phone")
-    if language not in LANGUAGES:
+    if not known_language(language):
         raise CallbackError("bad_language", "language")
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
@@ -107,11 +122,20 @@ def claim_callback(callback_id: int, agent: User, now: datetime | None = None) -
         update(CallbackRequest)
         .where(CallbackRequest.id == callback_id, CallbackRequest.status == CallbackStatus.pending)
         .values(status=CallbackStatus.in_progress, agent_id=agent.id,
-                taken_at=now or datetime.now(timezone.utc))
+                taken_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
     return result.rowcount == 1
+
+
+def take_callback(callback_id: int, agent: User, *, address: str | None = None) -> bool:
+    """An agent takes a pending request; False when another agent was faster."""
+    if not claim_callback(callback_id, agent):
+        db.session.rollback()
+        return False
+    audit(agent, "callback_take", target_type="callback", target_id=callback_id, address=address)
+    db.session.commit()
+    return True
 
 
 def may_handle(callback: CallbackRequest, user: User) -> bool:
@@ -126,7 +150,7 @@ def record_placed_call(callback: CallbackRequest, call_sid: str) -> None:
     callback.attempts = (callback.attempts or 0) + 1
 
 
-def release_callback(callback_id: int, user: User) -> bool:
+def release_callback(callback_id: int, user: User, *, address: str | None = None) -> bool:
     """Give a taken request back to the list (e.g. nobody answered; try later)."""
     query = (
         update(CallbackRequest)
@@ -137,12 +161,14 @@ def release_callback(callback_id: int, user: User) -> bool:
     if not user.has_role(Role.supervisor):
         query = query.where(CallbackRequest.agent_id == user.id)
     changed = db.session.execute(query).rowcount == 1
+    if changed:
+        audit(user, "callback_release", target_type="callback", target_id=callback_id, address=address)
     db.session.commit()
     return changed
 
 
 def close_callback(callback_id: int, user: User, status: CallbackStatus, note: str = "",
-                   now: datetime | None = None) -> bool:
+                   now: datetime | None = None, *, address: str | None = None) -> bool:
     """Mark done or cancelled, once; the closing note is added under the request's own note."""
     if status not in (CallbackStatus.done, CallbackStatus.cancelled):
         raise ValueError(f"a callback is closed as done or cancelled, not {status}")
@@ -152,7 +178,7 @@ def close_callback(callback_id: int, user: User, status: CallbackStatus, note: s
     callback = db.session.get(CallbackRequest, callback_id)
     if callback is None or callback.status not in OPEN or not may_handle(callback, user):
         return False
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     values = {"status": status, "done_at": now}
     if note:
         values["note"] = "\n".join(part for part in (callback.note, note) if part)
@@ -167,5 +193,60 @@ def close_callback(callback_id: int, user: User, status: CallbackStatus, note: s
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
+    if changed:
+        audit(user, "callback_close", target_type="callback", target_id=callback_id,
+              detail={"status": status.value}, address=address)
     db.session.commit()
     return changed
+
+
+# --- placing the call -------------------------------------------------------------------
+
+class Placing(str, enum.Enum):
+    placed = "placed"  # Twilio is ringing the citizen; the agent's phone rings when they answer
+    unknown = "unknown"  # no such request
+    not_taken = "not_taken"  # the request is not in progress with this agent
+    no_caller_id = "no_caller_id"  # the hotline's caller number is not configured
+    twilio_failed = "twilio_failed"  # Twilio did not place the call; nothing changed
+
+
+@dataclass(frozen=True)
+class Placed:
+    outcome: Placing
+    reason: str | None = None  # why Twilio failed, without the request's content
+
+
+def place_callback(callback_id: int, agent: User, *, caller_id: str | None,
+                   address: str | None = None) -> Placed:
+    """Have Twilio ring the citizen of a request this agent has taken.
+
+    When they answer, Twilio fetches /ivr/callback/connect, which dials the agent. If
+    Twilio fails, the request stays taken and untouched, so the agent can try again.
+    """
+    callback = db.session.get(CallbackRequest, callback_id)
+    if callback is None:
+        return Placed(Placing.unknown)
+    if callback.status != CallbackStatus.in_progress or callback.agent_id != agent.id:
+        return Placed(Placing.not_taken)
+    if not caller_id:
+        return Placed(Placing.no_caller_id)
+    try:
+        placed = twilio_client().calls.create(
+            to=callback.phone, from_=caller_id, method="POST",
+            url=public_url(url_for("ivr.callback_connect", callback=callback.id)),
+        )
+    except (TwilioException, RequestException) as error:
+        log.warning("callback %s: Twilio did not place the call (%s)", callback.id, describe(error))
+        db.session.rollback()
+        return Placed(Placing.twilio_failed, describe(error))
+    record_placed_call(callback, placed.sid)
+    audit(agent, "callback_call", target_type="callback", target_id=callback.id, address=address)
+    db.session.commit()
+    return Placed(Placing.placed)
+
+
+def describe(error: Exception) -> str:
+    """A short reason without the request's content (no phone numbers in logs or pages)."""
+    if isinstance(error, TwilioRestException):
+        return f"HTTP {error.status}" + (f", code {error.code}" if error.code else "")
+    return type(error).__name__

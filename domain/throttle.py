@@ -25,7 +25,9 @@ class Throttle(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Limits:
-    per_call: int
+    """How many failed lookups are allowed; `per_call` None where there is no call (the web)."""
+
+    per_call: int | None
     per_caller_hour: int
     per_number_day: int
     timezone: str
@@ -49,7 +51,7 @@ class FailedLookups:
     this_number_today: int = 0
 
     def throttle(self, limits: Limits) -> Throttle | None:
-        if self.this_call >= limits.per_call:
+        if limits.per_call is not None and self.this_call >= limits.per_call:
             return Throttle.per_call
         if self.this_caller_hour >= limits.per_caller_hour:
             return Throttle.per_caller

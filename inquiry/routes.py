@@ -8,7 +8,6 @@ counts a caller number's.
 from __future__ import annotations
 
 import dataclasses
-import re
 import secrets
 import tomllib
 from functools import lru_cache
@@ -18,19 +17,10 @@ from babel.dates import format_date
 from flask import current_app, make_response, render_template, request
 
 from domain.clock import local_today
-from domain.lookup import EARLIEST_DATE, ascii_digits, check_date, check_number, find_transactions
-from domain.throttle import Limits, Throttle, failed_lookups, lock_lookups, record_attempt
-from extensions import db
+from domain.languages import BABEL_LOCALES, LANGUAGES, language_or_default
+from domain.lookup import EARLIEST_DATE, ascii_digits, check_number, check_typed_date, look_up_letter
+from domain.throttle import Limits, Throttle
 from inquiry import bp
-
-LANGUAGES = ("ar", "ckb", "en")
-BABEL_LOCALES = {"ar": "ar_IQ", "ckb": "ckb", "en": "en"}
-DATE_FORMS = (
-    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),      # <input type=date>
-    re.compile(r"(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4})"),  # 15/03/2024
-    re.compile(r"(?P<d>\d{2})(?P<m>\d{2})(?P<y>\d{4})"),              # 15032024, as on the phone
-)
-NO_CALL = 10**9  # the per-call limit of the IVR has no meaning on the web
 
 
 @lru_cache(maxsize=None)
@@ -40,23 +30,13 @@ def texts_of(language: str) -> dict:
 
 
 def chosen_language() -> str:
-    lang = request.values.get("lang", "")
-    return lang if lang in LANGUAGES else "ar"
-
-
-def keyed_date(text: str) -> str:
-    """A typed date in any of the usual forms -> DDMMYYYY, checked by the IVR's own rules."""
-    text = ascii_digits(text.strip())
-    for form in DATE_FORMS:
-        found = form.fullmatch(text)
-        if found:
-            return f"{int(found['d']):02d}{int(found['m']):02d}{found['y']}"
-    return "invalid"
+    return language_or_default(request.values.get("lang"))
 
 
 def web_limits() -> Limits:
+    """The IVR's per-number limit; no call to limit; the address's hourly limit as the caller's."""
     config = current_app.config
-    return dataclasses.replace(Limits.from_config(config), per_call=NO_CALL,
+    return dataclasses.replace(Limits.from_config(config), per_call=None,
                                per_caller_hour=config["INQUIRY_LIMIT_PER_ADDRESS_HOUR"])
 
 
@@ -95,21 +75,17 @@ def look_up():
     number = check_number(ascii_digits(typed_number.strip()))
     if not number.ok:
         return page(lang, 400, error="bad_number", entered=entered)
-    on = check_date(keyed_date(typed_date), local_today(current_app.config["TIMEZONE"]))
+    on = check_typed_date(typed_date, local_today(current_app.config["TIMEZONE"]))
     if not on.ok:
         return page(lang, 400, error="bad_date", entered=entered)
-    who = f"web:{request.remote_addr or 'unknown'}"
-    limits = web_limits()
-    lock_lookups(caller_key=who, number=number.value)
-    throttled = failed_lookups(limits, caller_key=who, number=number.value).throttle(limits)
-    if throttled is not None:
-        key = "throttled_number" if throttled is Throttle.per_number else "throttled"
+    lookup = look_up_letter(
+        number.value, on.value, who=f"web:{request.remote_addr or 'unknown'}", limits=web_limits(),
+        attempt_key=f"web-{secrets.token_hex(12)}", channel="web",
+    )
+    if lookup.throttled is not None:
+        key = "throttled_number" if lookup.throttled is Throttle.per_number else "throttled"
         return page(lang, 429, error=key, entered=entered)
-    letters = find_transactions(number.value, on.value)
-    record_attempt(dedupe_key=f"web-{secrets.token_hex(12)}", caller_key=who, number=number.value,
-                   found=bool(letters), channel="web")
-    db.session.commit()
-    if not letters:
+    if not lookup.found:
         # One message whether the number or the date was wrong: never tell which.
         return page(lang, 200, error="not_found", entered=entered)
-    return page(lang, 200, results=[result_view(letter, lang) for letter in letters], entered=entered)
+    return page(lang, 200, results=[result_view(letter, lang) for letter in lookup.letters], entered=entered)

@@ -1,13 +1,13 @@
 """The survey's answer webhook: one key from 1 to 5, asked again once, then goodbye.
 
-The question itself is asked by the agent's <Dial action> (ivr.routes.agent_done) when
+The question itself is asked by the agent's <Dial action> (ivr.agent_leg.agent_done) when
 SURVEY_ENABLED is on and the caller is still on the line after the agent hung up.
 """
 from __future__ import annotations
 
 from domain.survey import read_score, record_score
 from ivr import bp
-from ivr.routes import voice_step
+from ivr.steps import voice_step
 from ivr.turn import Turn
 
 SURVEY_TRIES = 2  # a wrong key or silence is asked again once

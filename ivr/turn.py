@@ -10,8 +10,9 @@ from datetime import date
 from flask import current_app, request, url_for
 
 from domain.calls import request_key
+from domain.languages import language_or_default
 from ivr import twiml
-from voice_prompts import LANGUAGES, Voices, render
+from voice_prompts import Voices, render
 
 MAX_SEQUENCE = 100_000
 
@@ -43,8 +44,7 @@ class Turn:
         # Unique to this request of the call (the URL carries a sequence number): a replay
         # of it has the same key.
         self.request_key = request_key(self.sid, request.full_path, self.digits or "")
-        lang = request.args.get("lang", "")
-        self.lang = lang if lang in LANGUAGES else "ar"
+        self.lang = language_or_default(request.args.get("lang"))
         self.seq = int_arg("s", 0, 0, MAX_SEQUENCE)
         self.tries = int_arg("t", 1, 1, 50)
         self.timeout = config["GATHER_TIMEOUT_S"]

@@ -87,8 +87,3 @@ def dial_agent(segments, *, kind: str, endpoint: str, action: str, timeout: int,
     response.append(dial)
     return response
 
-
-def redirect(url: str) -> VoiceResponse:
-    response = VoiceResponse()
-    response.redirect(url, method="POST")
-    return response

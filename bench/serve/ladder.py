@@ -31,7 +31,7 @@ from flask import Blueprint
 from sqlalchemy import text
 
 from extensions import csrf, db
-from ivr.routes import fallback
+from ivr.twilio_events import fallback
 from telephony.signature import twilio_signed
 from wsgi import app
 

@@ -42,6 +42,7 @@ def taken_call(app, app_context, client):
     browser = agent_client(app, "amira")
     agent = db.session.scalar(select(User).where(User.username == "amira"))
     assert claim(call.id, agent)
+    db.session.commit()  # claim() leaves the commit to its caller
     Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}")
     return browser, fresh(Call, call.id), record
 
@@ -110,6 +111,7 @@ def test_when_the_ivr_read_nothing_the_letters_keyed_in_are_shown(app, app_conte
     assert call.transaction_id is None and call.found is True
     browser = agent_client(app, "amira")
     assert claim(call.id, db.session.scalar(select(User).where(User.username == "amira")))
+    db.session.commit()  # claim() leaves the commit to its caller
     html = text_of(browser.get(f"/console/calls/{call.id}"))
     assert "Two letters share the number and date" in html
     assert "Forwarded" in html and "Replied" in html
@@ -120,6 +122,7 @@ def test_a_caller_who_asked_for_nothing_gets_a_prompt_to_ask(app, app_context, c
     call = enqueue_caller(client, 1, ask_letter=False)
     browser = agent_client(app, "amira")
     claim(call.id, db.session.scalar(select(User).where(User.username == "amira")))
+    db.session.commit()  # claim() leaves the commit to its caller
     html = text_of(browser.get(f"/console/calls/{call.id}"))
     assert "did not key in a letter" in html
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "view_transaction")) is None

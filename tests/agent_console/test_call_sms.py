@@ -23,6 +23,7 @@ def taken(app, client, caller: str):
     call = enqueue_caller(client, 1, caller=caller)
     browser = agent_client(app, "amira")
     assert claim(call.id, db.session.scalar(select(User).where(User.username == "amira")))
+    db.session.commit()  # claim() leaves the commit to its caller
     Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}")
     return browser, db.session.get(Call, call.id), record
 

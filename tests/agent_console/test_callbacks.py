@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import PUBLIC_BASE_URL, Twilio
-from domain.callbacks import claim_callback
+from domain.callbacks import Placing, place_callback, take_callback
 from extensions import db
 from models import AuditEntry, Call, CallbackRequest, CallbackStatus, EndpointKind, Role, User
 from records_helpers import add_letter, add_user, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
@@ -138,7 +138,7 @@ def test_only_one_of_many_agents_taking_at_once_wins(app, staff):
         with app.app_context():
             agent = db.session.get(User, agent_id)
             start.wait()
-            wins.append(claim_callback(callback_id, agent))
+            wins.append(take_callback(callback_id, agent))
             db.session.remove()
 
     threads = [threading.Thread(target=take, args=(agent_id,)) for agent_id in agents]
@@ -148,6 +148,8 @@ def test_only_one_of_many_agents_taking_at_once_wins(app, staff):
         thread.join(timeout=30)
     assert sorted(wins) == [False] * (len(agents) - 1) + [True]
     assert load(app, callback_id).agent_id in agents
+    with app.app_context():  # the winner's take is audited once
+        assert len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "callback_take")).all()) == 1
 
 
 # --- placing the call ---------------------------------------------------------------
@@ -207,6 +209,57 @@ def test_no_call_is_placed_without_a_caller_number(app, staff, ivr_callback, twi
     assert response.status_code == 503
     assert "caller number is not configured" in response.get_data(as_text=True)
     assert twilio_api.requests == []
+
+
+# --- placing the call, the use case itself: one outcome each ------------------------
+
+@pytest.fixture
+def taken_callback(app, staff, ivr_callback):
+    """The IVR's request, taken by the agent; yields (callback id, agent) in a request context."""
+    with app.test_request_context():  # url_for() of the connect URL
+        agent = db.session.get(User, staff["agent"])
+        assert take_callback(ivr_callback, agent)
+        yield ivr_callback, agent
+
+
+def calls_placed(twilio_api) -> int:
+    return len([r for r in twilio_api.requests if r.method == "POST" and r.path.endswith("/Calls.json")])
+
+
+def test_place_callback_placed(app, taken_callback, twilio_api):
+    callback_id, agent = taken_callback
+    assert place_callback(callback_id, agent, caller_id=CALLER_ID, address="198.51.100.1").outcome is Placing.placed
+    assert calls_placed(twilio_api) == 1
+    callback = load(app, callback_id)  # committed: another session sees it
+    assert callback.attempts == 1 and callback.placed_call_sid.startswith("CA")
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "callback_call")).target_id == str(callback_id)
+
+
+def test_place_callback_unknown(taken_callback, twilio_api):
+    _, agent = taken_callback
+    assert place_callback(424242, agent, caller_id=CALLER_ID).outcome is Placing.unknown
+
+
+def test_place_callback_not_taken_by_this_agent(app, taken_callback, twilio_api):
+    callback_id, _ = taken_callback
+    other = db.session.get(User, add_user("bilal", Role.agent).id)
+    assert place_callback(callback_id, other, caller_id=CALLER_ID).outcome is Placing.not_taken
+    assert calls_placed(twilio_api) == 0
+
+
+def test_place_callback_without_a_caller_number(taken_callback, twilio_api):
+    callback_id, agent = taken_callback
+    assert place_callback(callback_id, agent, caller_id="").outcome is Placing.no_caller_id
+    assert calls_placed(twilio_api) == 0
+
+
+def test_place_callback_twilio_failed(app, taken_callback, twilio_api):
+    callback_id, agent = taken_callback
+    twilio_api.fail_with = 500
+    placed = place_callback(callback_id, agent, caller_id=CALLER_ID)
+    assert placed.outcome is Placing.twilio_failed and placed.reason.startswith("HTTP 500")
+    callback = load(app, callback_id)
+    assert callback.status == CallbackStatus.in_progress and callback.attempts == 0
 
 
 def test_only_the_agent_who_took_it_places_the_call(app, staff, ivr_callback, twilio_api, caller_id):

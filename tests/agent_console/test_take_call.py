@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from conftest import PUBLIC_BASE_URL, Twilio
 from console_helpers import agent_client, console_client, csrf_token, enqueue_caller, letter, make_user
-from domain.agent_calls import claim
+from domain.agent_calls import Take, claim, take_call
 from domain.queue import waiting_calls
 from extensions import db
 from models import AuditEntry, Call, CallEvent, EndpointKind, Outcome, Presence, User
@@ -105,6 +105,7 @@ def test_claims_one_after_the_other_only_the_first_wins(app_context, client):
     call = enqueue_caller(client, 1)
     first, second = make_user("amira"), make_user("bilal")
     assert claim(call.id, first) is True
+    db.session.commit()  # claim() leaves the commit to its caller
     assert claim(call.id, second) is False
     assert fresh(Call, call.id).agent_id == first.id
 
@@ -121,6 +122,7 @@ def test_among_many_simultaneous_claims_exactly_one_wins(app, app_context, clien
             start.wait()
             if claim(call_id, agent):
                 won.append(agent_id)
+            db.session.commit()
             db.session.remove()
 
     threads = [threading.Thread(target=race, args=(agent_id,)) for agent_id in agent_ids]
@@ -208,6 +210,71 @@ def test_a_call_that_never_queued_cannot_be_taken(app, app_context, client, twil
     assert take(agent, call).status_code == 404
 
 
+# --- the use case itself: one outcome each ---------------------------------------------------
+
+@pytest.fixture
+def request_context(app):
+    with app.test_request_context():  # url_for() of the agent-connect URL
+        yield
+
+
+def audited_takes() -> int:
+    return len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "take_call")).all())
+
+
+def test_take_call_taken_then_taken_again_moves_the_call_once(app_context, client, twilio_api, request_context):
+    call = enqueue_caller(client, 1)
+    agent = make_user("amira")
+    assert take_call(call.id, agent, address="198.51.100.1") is Take.taken
+    assert take_call(call.id, agent) is Take.taken
+    assert len(twilio_api.calls_updated(call.sid)) == 1 and audited_takes() == 1
+    db.session.rollback()  # committed, not just flushed
+    assert fresh(Call, call.id).agent_id == agent.id
+
+
+def test_take_call_not_queued(app_context, client, twilio_api, request_context):
+    assert take_call(12345, make_user("amira")) is Take.not_queued
+
+
+def test_take_call_busy(app_context, client, twilio_api, request_context):
+    first, second = enqueue_caller(client, 1), enqueue_caller(client, 2, caller="+9647700000002")
+    agent = make_user("amira")
+    assert take_call(first.id, agent) is Take.taken
+    assert take_call(second.id, agent) is Take.busy
+    assert fresh(Call, second.id).agent_id is None
+
+
+def test_take_call_other_agent(app_context, client, twilio_api, request_context):
+    call = enqueue_caller(client, 1)
+    assert take_call(call.id, make_user("amira")) is Take.taken
+    assert take_call(call.id, make_user("bilal")) is Take.other_agent
+
+
+def test_take_call_caller_left(app_context, client, twilio_api, request_context):
+    call = enqueue_caller(client, 1)
+    Twilio(client, sid=call.sid).post("/ivr/status", CallStatus="completed", CallDuration="20")
+    assert take_call(call.id, make_user("amira")) is Take.caller_left
+    assert twilio_api.calls_updated() == []
+
+
+def test_take_call_caller_gone_while_moving(app_context, client, twilio_api, request_context):
+    call = enqueue_caller(client, 1)
+    twilio_api.end_call(call.sid)
+    assert take_call(call.id, make_user("amira")) is Take.caller_gone
+    db.session.rollback()
+    call = fresh(Call, call.id)
+    assert call.agent_id is None and call.outcome == Outcome.abandoned_in_queue and audited_takes() == 0
+
+
+def test_take_call_failed_puts_the_call_back(app_context, client, twilio_api, request_context):
+    call = enqueue_caller(client, 1)
+    twilio_api.fail_with = 500
+    assert take_call(call.id, make_user("amira")) is Take.failed
+    db.session.rollback()
+    assert [c.id for c in waiting_calls()] == [call.id] and audited_takes() == 0
+    assert fresh(Call, call.id).events[-1].result.startswith("failed:agent:")
+
+
 # --- the voice side: ringing the agent -------------------------------------------------------
 
 def twiml(response) -> ET.Element:
@@ -220,6 +287,7 @@ def taken_by(client, username: str, **user_options) -> Call:
     call = enqueue_caller(client, 1)
     agent = make_user(username, **user_options)
     assert claim(call.id, agent)
+    db.session.commit()  # claim() leaves the commit to its caller
     return fresh(Call, call.id)
 
 

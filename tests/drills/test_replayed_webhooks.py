@@ -91,6 +91,7 @@ def recorded(app, app_context, client, sms_on, monkeypatch) -> Recorder:
     answered.walk("3", "0")
     call = db.session.scalar(select(Call).where(Call.sid == answered.twilio.sid))
     assert claim(call.id, agent)
+    db.session.commit()  # claim() leaves the commit to its caller
     dial = Answer.of(answered.twilio.post(f"/ivr/agent/connect?call={call.id}")).root.find("Dial")
     answered.twilio.post(dial.get("action"), DialCallStatus="completed", DialCallDuration="60")
     answered.twilio.post("/ivr/status", CallStatus="completed", CallDuration="80")

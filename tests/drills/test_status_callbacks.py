@@ -134,6 +134,7 @@ def taken_call(client, n: int, agent):
     assert caller.walk("3", "0").enqueued is not None
     call = the_call(sid(n))
     assert claim(call.id, agent)
+    db.session.commit()  # claim() leaves the commit to its caller
     dial = Answer.of(caller.twilio.post(f"/ivr/agent/connect?call={call.id}")).root.find("Dial")
     assert dial is not None
     return caller, dial.get("action")

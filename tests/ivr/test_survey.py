@@ -43,6 +43,7 @@ def talked_to_an_agent(client, language: str = "en"):
         call.language = language
         db.session.commit()
     assert claim(call.id, make_user("amira"))
+    db.session.commit()  # claim() leaves the commit to its caller
     caller = Twilio(client, sid=call.sid)
     dial = twiml(caller.post(f"/ivr/agent/connect?call={call.id}")).find("Dial")
     heard = twiml(caller.post(dial.get("action"), DialCallStatus="completed", DialCallDuration="95"))
@@ -110,6 +111,7 @@ def test_silence_is_asked_again_then_goodbye(app_context, client, survey_on):
 def test_a_caller_who_hung_up_is_not_asked(app_context, client, survey_on):
     call = enqueue_caller(client, 1, ask_letter=False)
     assert claim(call.id, make_user("amira"))
+    db.session.commit()  # claim() leaves the commit to its caller
     caller = Twilio(client, sid=call.sid)
     dial = twiml(caller.post(f"/ivr/agent/connect?call={call.id}")).find("Dial")
     heard = twiml(caller.post(dial.get("action"), DialCallStatus="completed", CallStatus="completed"))

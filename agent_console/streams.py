@@ -1,0 +1,67 @@
+"""Server-Sent Events for the consoles: one shape for the agents' queue and the wallboard.
+
+A stream opens a subscription to the live broker before its first snapshot (so no change
+falls between the two), sends the reconnect delay and that snapshot, then one event per
+tick of the subscription: a message, or None when its interval passed quietly. It ends
+after STREAM_MAX_S and the browser reconnects by itself (EventSource does), so the login
+and role are checked again and no request lives for days. When the broker goes away
+mid-stream a "down" event tells the browser to poll instead.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from flask import Response, jsonify, stream_with_context
+from flask_babel import gettext as _
+
+from domain.live import broker
+
+log = logging.getLogger(__name__)
+STREAM_MAX_S = 30 * 60
+STREAM_RETRY_MS = 3000
+KEEPALIVE = ": keep-alive\n\n"  # a comment line: keeps proxies from timing the stream out
+DOWN = 'event: down\ndata: {"type": "down"}\n\n'
+
+
+def sse_event(event: str, data: str) -> str:
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+def subscribe(interval_s: float, *, name: str):
+    """A subscription whose ticks come at least every `interval_s`; None when the broker is down."""
+    try:
+        return broker().listen(interval_s)
+    except Exception:
+        log.warning("%s stream refused: the broker is unreachable", name)
+        return None
+
+
+def live_down():
+    """The answer to a stream asked for while the broker is down: the browser polls instead."""
+    return jsonify(error="live_down", message=_("Live updates are down.")), 503
+
+
+def event_stream(subscription, first: str, next_event: Callable[[str | None], str], *, name: str) -> Response:
+    """`first`, then `next_event(message)` for each tick of `subscription`, until STREAM_MAX_S."""
+
+    def events():
+        started = time.monotonic()
+        try:
+            yield f"retry: {STREAM_RETRY_MS}\n\n"
+            yield first
+            for message in subscription:
+                if time.monotonic() - started > STREAM_MAX_S:
+                    return
+                yield next_event(message)
+        except Exception:  # the broker (or the database) went away mid-stream
+            log.warning("%s stream ended early", name)
+            yield DOWN
+        finally:
+            subscription.close()
+
+    return Response(
+        stream_with_context(events()), mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

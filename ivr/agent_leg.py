@@ -1,0 +1,173 @@
+"""The agent's side of a call: leaving the queue, ringing the agent who took it, the leg's end,
+and the callbacks an agent places (Twilio REST calls.create from the console).
+
+These webhooks come from Twilio's <Enqueue action>, a REST redirect or a <Dial action>,
+not from a menu key; the steps among them go through the same voice_step as the rest.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, g, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from domain.agent_calls import agent_leg_ended, connect, requeue, ring_context
+from domain.calls import set_outcome
+from domain.clock import utcnow
+from domain.languages import language_or_default
+from domain.survey import survey_wanted
+from domain.users import dialled_endpoint
+from extensions import db
+from ivr import bp, twiml
+from ivr.steps import apology_and_goodbye, mark_queued, voice_step, voices, xml
+from ivr.turn import Turn, int_arg
+from models import CallbackRequest, CallbackStatus, Outcome, User
+from telephony.signature import twilio_signed
+from voice_prompts import render
+
+log = logging.getLogger(__name__)
+AGENT_RING_TIMEOUT_S = 20
+CALLBACK_DIAL_TIMEOUT_S = 30
+# <Dial> results after which the agent never spoke to the caller, who is still on the line.
+AGENT_MISSED = {"no-answer", "busy", "failed"}
+
+
+@bp.post("/queue/left")
+@voice_step("queue_left")
+def queue_left(turn: Turn, call):
+    """Twilio's <Enqueue action>: the caller left the queue (bridged, hung up, or an error)."""
+    outcome = request.form.get("QueueResult", "")[:20]
+    if call.queue_left_at is None:
+        call.queue_left_at = utcnow()
+        call.queue_result = outcome
+        g.queue_changed = True
+    if outcome == "hangup":
+        set_outcome(call, Outcome.abandoned_in_queue)
+        return VoiceResponse(), outcome
+    if outcome in {"bridged", "redirected-from-bridged"}:
+        set_outcome(call, Outcome.agent_answered)
+        turn.say("goodbye")
+        return turn.hang_up(), outcome
+    if outcome in {"redirected", "bridging-in-process"}:
+        # An agent took the call (the console redirected it); the new TwiML is already running.
+        return VoiceResponse(), outcome
+    # queue-full, error, system-error: the caller is still on the line.
+    turn.say("apology")
+    if call.caller is None:
+        turn.say("goodbye")
+        return turn.hang_up(), outcome or "error"
+    turn.say("callback_offer")
+    return turn.ask("ivr.callback"), outcome or "error"
+
+
+# --- an agent takes the call --------------------------------------------------------
+
+def back_to_queue(turn: Turn, call) -> VoiceResponse:
+    """The caller waits again, and shows again on the consoles' queue."""
+    turn.say("transfer")
+    mark_queued(call)
+    call.queue_left_at = None
+    call.queue_result = None
+    return turn.enqueue(current_app.config["AGENT_QUEUE_NAME"])
+
+
+def agent_turn(turn: Turn, call) -> None:
+    """These webhooks come from a REST redirect or <Dial>, not from our own menu URLs:
+    speak the caller's language, and number the next URLs after the steps so far."""
+    turn.lang = call.language or turn.lang
+    turn.seq = len(call.events)
+
+
+@bp.post("/agent/connect")
+@voice_step("agent_connect")
+def agent_connect(turn: Turn, call):
+    """The console redirected the call here after an agent took it: ring that agent."""
+    agent_turn(turn, call)
+    agent = call.agent
+    if call.ended_at is not None or call.agent_ended_at is not None:
+        # A late or repeated redirect: the caller has gone, or this agent's leg is over.
+        return twiml.say_and_hang_up([]), "stale"
+    if int_arg("call", 0, 0, 2**62) != call.id or agent is None:
+        # The claim was undone meanwhile (the console thought Twilio failed): wait again.
+        return back_to_queue(turn, call), "not_taken"
+    connect(call, agent)
+    g.agents_changed = True
+    turn.say("agent_answering")  # "please hold" was said on entering the queue
+    response = twiml.dial_agent(
+        turn.segments, kind=agent.endpoint_kind.value, endpoint=dialled_endpoint(agent),
+        action=url_for("ivr.agent_done", call=call.id, agent=agent.id), timeout=AGENT_RING_TIMEOUT_S,
+        context=ring_context(call.caller, current_app.config["DEFAULT_PHONE_REGION"], call=call),
+    )
+    return response, f"dial:{agent.endpoint_kind.value}"
+
+
+@bp.post("/agent/done")
+@voice_step("agent_done")
+def agent_done(turn: Turn, call):
+    """<Dial action>: the agent's leg ended. Answered: goodbye. Not answered: back to the queue."""
+    agent_turn(turn, call)
+    dial_status = request.form.get("DialCallStatus", "")[:20]
+    agent = db.session.get(User, int_arg("agent", 0, 0, 2**62))
+    g.agents_changed = True
+    caller_still_here = request.form.get("CallStatus") in {None, "in-progress"}
+    if dial_status in AGENT_MISSED and agent is not None and caller_still_here:
+        if call.agent_id == agent.id:
+            requeue(call, agent)
+            return back_to_queue(turn, call), f"missed:{dial_status}"
+        if call.agent_id is None and call.ended_at is None:  # repeated: already back in the queue
+            return back_to_queue(turn, call), f"missed:{dial_status}"
+    if call.agent_id is not None and (agent is None or call.agent_id == agent.id):
+        agent_leg_ended(call, agent)
+    if survey_wanted(call, enabled=current_app.config["SURVEY_ENABLED"], dial_status=dial_status,
+                     caller_on_line=caller_still_here):
+        turn.say("survey_ask")  # the key pressed goes to ivr/survey.py
+        return turn.ask("ivr.survey"), "survey"
+    turn.say("goodbye")
+    return turn.hang_up(), f"ended:{dial_status or 'unknown'}"
+
+
+# --- callbacks placed by an agent (Twilio REST calls.create from the console) -------
+
+def callback_arg() -> int | None:
+    try:
+        return int(request.args.get("callback", ""))
+    except ValueError:
+        return None
+
+
+@bp.post("/callback/connect")
+@twilio_signed
+def callback_connect():
+    """The citizen answered a callback: say who is calling, then ring the agent who placed it."""
+    lang = language_or_default(None)
+    try:
+        callback_id = callback_arg()
+        callback = db.session.get(CallbackRequest, callback_id) if callback_id else None
+        if callback is not None:
+            lang = language_or_default(callback.language)
+        agent = callback.agent if callback is not None else None
+        if callback is None or callback.status != CallbackStatus.in_progress or agent is None or not agent.active:
+            return xml(apology_and_goodbye(lang))
+        segments = render("welcome", lang, voices()) + render("transfer", lang, voices())
+        return xml(twiml.dial_agent(
+            segments, kind=agent.endpoint_kind.value, endpoint=dialled_endpoint(agent),
+            action=url_for("ivr.callback_ended", callback=callback.id, lang=lang),
+            timeout=CALLBACK_DIAL_TIMEOUT_S,
+            context=ring_context(callback.phone, current_app.config["DEFAULT_PHONE_REGION"],
+                                 callback_id=callback.id),
+        ))
+    except Exception:  # the citizen picked up: never silence, never Twilio's error message
+        log.exception("callback connect failed for callback %s", request.args.get("callback", "?")[:20])
+        db.session.rollback()
+        return xml(apology_and_goodbye(lang))
+
+
+@bp.post("/callback/ended")
+@twilio_signed
+def callback_ended():
+    """<Dial action> of a callback: the agent's leg ended; a polite end either way. No database."""
+    lang = language_or_default(request.args.get("lang"))
+    segments = []
+    if request.form.get("DialCallStatus") != "completed":  # the agent did not pick up
+        segments += render("apology", lang, voices())
+    return xml(twiml.say_and_hang_up(segments + render("goodbye", lang, voices())))

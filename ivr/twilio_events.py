@@ -1,0 +1,92 @@
+"""Twilio's own requests, outside the conversation: hold while queued, the call's status,
+the fallback URL, and the recorded prompts that <Play> fetches.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Response, current_app, g, request, send_from_directory
+from twilio.twiml.voice_response import VoiceResponse
+
+from domain.agent_calls import agent_leg_ended
+from domain.calls import finish_call, get_call, record_event, request_key
+from domain.languages import language_or_default
+from extensions import db
+from ivr import bp, twiml
+from ivr.steps import announce_changes, voices, xml
+from telephony.signature import twilio_signed
+from voice_prompts import RECORDED_LANGUAGES, Count, render
+
+log = logging.getLogger(__name__)
+FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+@bp.post("/queue/wait")
+@twilio_signed
+def queue_wait():
+    """Twilio's <Enqueue waitUrl>: the place in the queue, then hold audio. No database."""
+    try:
+        lang = language_or_default(request.args.get("lang"))
+        try:
+            position = int(request.form.get("QueuePosition", "0"))
+        except ValueError:
+            position = 0
+        if position > 1:
+            segments = render("queue_position", lang, voices(), position=Count(position))
+        else:
+            segments = render("queue_next", lang, voices())
+        return xml(twiml.hold(segments, music_url=current_app.config["HOLD_MUSIC_URL"]))
+    except Exception:
+        log.exception("queue wait failed")
+        return xml(twiml.hold([], music_url=current_app.config["HOLD_MUSIC_URL"]))
+
+
+@bp.post("/status")
+@twilio_signed
+def status():
+    """Twilio's status callback: the final status and duration, recorded once."""
+    sid = request.form.get("CallSid", "")[:64]
+    call_status = request.form.get("CallStatus", "")[:20]
+    try:
+        duration = int(request.form.get("CallDuration", ""))
+    except ValueError:
+        duration = None
+    try:
+        call = get_call(sid)
+        if call is not None and call_status in FINAL_CALL_STATUSES:
+            g.queue_changed = (call.queued_at is not None and call.queue_left_at is None
+                               and call.agent_id is None)  # it was on the consoles' queue
+            finish_call(call, status=call_status, duration=duration)
+            if call.answered_at is not None and call.agent_ended_at is None:
+                agent_leg_ended(call, call.agent)  # Twilio may not post the <Dial action>
+                g.agents_changed = True
+            record_event(call, key=request_key(sid, "status", call_status), step="status",
+                         result=call_status)
+            db.session.commit()
+            announce_changes()
+        elif call is not None and call.ended_at is None:
+            call.twilio_status = call_status
+            db.session.commit()
+    except Exception:
+        log.exception("status callback failed for call %s", sid)
+        db.session.rollback()
+    return xml(VoiceResponse())
+
+
+@bp.post("/fallback")
+@twilio_signed
+def fallback():
+    """Twilio's fallback URL: static TwiML that touches nothing."""
+    segments = []
+    for lang in ("ar", "en"):
+        segments += render("apology", lang, voices()) + render("goodbye", lang, voices())
+    return xml(twiml.say_and_hang_up(segments))
+
+
+@bp.get("/audio/<language>/<path:filename>")
+def audio(language: str, filename: str):
+    """Recorded prompts, at the public URL that <Play> points to."""
+    if language not in RECORDED_LANGUAGES:
+        return Response(status=404)
+    folder = current_app.config["PROMPTS_AUDIO_DIR"] / language
+    return send_from_directory(folder, filename, mimetype="audio/mpeg", max_age=86400)
