@@ -12,8 +12,8 @@ from agent_console.access import admin_required, client_address, supervisor_requ
 from agent_console.forms import ActionForm, UserForm
 from domain.audit import audit
 from domain.live import publish_agents_changed
-from domain.passwords import MIN_LENGTH
-from domain.users import UserError, create_user, list_users, set_active
+from domain.staff.passwords import MIN_LENGTH
+from domain.staff.users import UserError, create_user, list_users, set_active
 from extensions import db
 from models import Role, User
 

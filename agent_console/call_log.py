@@ -26,11 +26,10 @@ from agent_console.labels import LABELS
 from agent_console.paging import page_cursor
 from agent_console.records import number_error
 from agent_console.timeline import sms_kind_label, sms_status_label, timeline_entries
-from domain.agent_calls import handle_seconds, queue_seconds
-from domain.audit import audit
-from domain.audit_log import user_choices
-from domain.call_log import NO_LANGUAGE, CallFilters, call_log_page, call_log_rows
-from domain.lookup import ascii_digits, check_number
+from domain.calls.agent import handle_seconds, queue_seconds
+from domain.audit import audit, user_choices
+from domain.reporting.call_log import NO_LANGUAGE, CallFilters, call_log_page, call_log_rows
+from domain.letters.lookup import ascii_digits, check_number
 from domain.phones import national_format, normalize_phone
 from extensions import db
 from models import Call, Outcome

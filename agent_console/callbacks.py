@@ -19,7 +19,7 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.forms import ActionForm, CallbackForm, CloseCallbackForm
 from domain.audit import audit
-from domain.callbacks import (
+from domain.calls.callbacks import (
     CallbackError, claim_callback, close_callback, count_by_status, list_callbacks, may_handle,
     record_placed_call, release_callback, schedule_callback,
 )

@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from agent_console.call_screen import step_label
-from domain.timeline import Entry, call_timeline
+from domain.calls.timeline import Entry, call_timeline
 from models import Call
 from voice_prompts import LANGUAGES, catalog, placeholders, render_text
 

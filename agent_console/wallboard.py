@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from agent_console import bp
 from agent_console.access import supervisor_required
 from domain.live import broker
-from domain.wallboard import wallboard_snapshot
+from domain.reporting.wallboard import wallboard_snapshot
 from extensions import db
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from domain.users import UserError, create_user
+from domain.staff.users import UserError, create_user
 from models import EndpointKind, Role
 
 users = AppGroup("users", help="Console users (agents, supervisors, admins).")

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from domain.demo import SOURCE as DEMO_SOURCE
 from domain.phones import is_mobile
 from extensions import db
 from models import (
@@ -29,6 +28,8 @@ SEND_JOB = "jobs.sms.send_sms"
 MAX_SEGMENTS = 2
 ELLIPSIS = "…"
 OUTBOX_KEY = "hotline.sms_outbox"  # session.info: rows to enqueue once they are committed
+# TransactionEvent.source of every change the demo seeds (demo/letters.py): how demo letters are known.
+DEMO_SOURCE = "demo"
 
 # GSM 03.38: the basic set costs one septet a character, the extension set two.
 GSM_BASIC = set(

@@ -18,8 +18,8 @@ from babel.dates import format_date
 from flask import current_app, make_response, render_template, request
 
 from domain.clock import local_today
-from domain.lookup import EARLIEST_DATE, ascii_digits, check_date, check_number, find_transactions
-from domain.throttle import Limits, Throttle, failed_lookups, lock_lookups, record_attempt
+from domain.letters.lookup import EARLIEST_DATE, ascii_digits, check_date, check_number, find_transactions
+from domain.letters.throttle import Limits, Throttle, failed_lookups, lock_lookups, record_attempt
 from extensions import db
 from inquiry import bp
 

@@ -8,19 +8,19 @@ from functools import wraps
 from flask import Response, current_app, g, request, send_from_directory, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from domain.agent_calls import agent_leg_ended, connect, requeue, ring_context
-from domain.calls import (close_queue_stay, finish_call, get_call, get_or_create_call, record_event, request_key,
+from domain.calls.agent import agent_leg_ended, connect, requeue, ring_context
+from domain.calls.record import (close_queue_stay, finish_call, get_call, get_or_create_call, record_event, request_key,
                           set_outcome)
-from domain.callbacks import request_callback
+from domain.calls.callbacks import request_callback
 from domain.clock import is_open, local_today
 from domain.live import publish_agents_changed
-from domain.lookup import check_date, check_number, find_transactions
+from domain.letters.lookup import check_date, check_number, find_transactions
 from domain.phones import caller_key, is_mobile, normalize_phone
 from domain.sms import dispatch_outbox, send_status_sms, subscribe
-from domain.queue import publish_queue
-from domain.survey import survey_wanted
-from domain.throttle import Limits, Throttle, caller_throttle, failed_lookups, lock_lookups, record_attempt
-from domain.users import dialled_endpoint
+from domain.calls.queue import publish_queue
+from domain.calls.survey import survey_wanted
+from domain.letters.throttle import Limits, Throttle, caller_throttle, failed_lookups, lock_lookups, record_attempt
+from domain.staff.users import dialled_endpoint
 from extensions import again_if_connection_died, database_unreachable, db
 from ivr import bp, twiml
 from ivr.speech import speak_status

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import bindparam, func, select
 
 from domain.clock import start_of_local_day
-from domain.rows import insert_once, lock_keys
+from domain.db.once import insert_once, lock_keys
 from extensions import db
 from models import LookupAttempt
 

@@ -1,6 +1,6 @@
 """The supervisors' wallboard: the centre right now, one query function per number.
 
-Waiting calls are those of the agents' queue exactly as `domain.queue` defines them, so
+Waiting calls are those of the agents' queue exactly as `domain.calls.queue` defines them, so
 the wallboard and the agents' queue page never disagree. The snapshot holds numbers
 only (no caller, no letter): a wall screen is read by whoever walks past.
 """
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from domain.queue import waiting_condition
+from domain.calls.queue import waiting_condition
 from extensions import db
 from models import Call, Presence, User
 

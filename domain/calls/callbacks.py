@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from domain.lookup import ascii_digits
+from domain.letters.lookup import ascii_digits
 from domain.phones import is_valid_number, normalize_phone
 from extensions import db
 from models import Call, CallbackRequest, CallbackStatus, Role, User

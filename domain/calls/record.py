@@ -7,7 +7,7 @@ from typing import Callable
 
 from sqlalchemy import bindparam, select
 
-from domain.rows import insert_once
+from domain.db.once import insert_once
 from extensions import db
 from models import Call, CallEvent, Outcome
 

@@ -9,7 +9,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from domain.passwords import hash_password, password_problem
+from domain.staff.passwords import hash_password, password_problem
 from extensions import db
 from models import EndpointKind, Presence, Role, User
 

@@ -1,6 +1,6 @@
 """Reading a letter's record for the console: letters and calls by phone, calls about a letter.
 
-The lookup by (number, date) itself is `domain.lookup.find_transactions`, shared with the IVR.
+The lookup by (number, date) itself is `domain.letters.lookup.find_transactions`, shared with the IVR.
 """
 from __future__ import annotations
 
