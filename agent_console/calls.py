@@ -14,9 +14,10 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.forms import PresenceForm
 from agent_console.labels import LABELS, label
-from domain.calls.agent import (Redirect, call_in_hand, caller_left, claim, now_utc, record_take,
+from domain.calls.agent import (Redirect, call_in_hand, caller_left, claim, record_take,
                                 redirect_to_agent, release)
 from domain.audit import audit
+from domain.clock import utcnow as now_utc
 from domain.live import broker
 from domain.calls.queue import QUEUE_EVENT, publish_queue, snapshot
 from extensions import db

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import enum
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import url_for
 from sqlalchemy import select, update
 from twilio.base.exceptions import TwilioRestException
 
 from domain.calls.record import record_event, request_key, set_outcome
+from domain.clock import utcnow
 from domain.phones import national_format
 from domain.calls.queue import waiting_condition
 from domain.staff.users import set_presence
@@ -36,9 +37,6 @@ class Redirect(str, enum.Enum):
     caller_gone = "caller_gone"  # the caller hung up meanwhile
     failed = "failed"  # Twilio could not be reached or refused for another reason
 
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # --- taking a call ------------------------------------------------------------------
@@ -62,7 +60,7 @@ def claim(call_id: int, agent: User, now: datetime | None = None) -> bool:
     result = db.session.execute(
         update(Call)
         .where(Call.id == call_id, *waiting_condition())
-        .values(agent_id=agent.id, taken_at=now or now_utc())
+        .values(agent_id=agent.id, taken_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
     won = result.rowcount == 1
@@ -113,7 +111,7 @@ def release(call_id: int, agent_id: int, *, caller_gone: bool, now: datetime | N
     call = db.session.get(Call, call_id)
     db.session.refresh(call)
     if caller_gone and call.queue_left_at is None:
-        call.queue_left_at = now or now_utc()
+        call.queue_left_at = now or utcnow()
         call.queue_result = "hangup"
         set_outcome(call, Outcome.abandoned_in_queue)
     db.session.commit()
@@ -137,7 +135,7 @@ def ring_context(caller: str | None, region: str, *, call: Call | None = None,
 
 def connect(call: Call, agent: User, now: datetime | None = None) -> None:
     """The redirected call reached us and is about to dial the agent."""
-    now = now or now_utc()
+    now = now or utcnow()
     if call.answered_at is None:
         call.answered_at = now
     if call.queue_left_at is None:  # Twilio's <Enqueue action> may come later, or not at all
@@ -149,7 +147,7 @@ def connect(call: Call, agent: User, now: datetime | None = None) -> None:
 
 def agent_leg_ended(call: Call, agent: User | None, now: datetime | None = None) -> None:
     """The agent or the caller hung up: the agent goes to wrap-up."""
-    now = now or now_utc()
+    now = now or utcnow()
     if call.agent_ended_at is None:
         call.agent_ended_at = now
     if agent is not None and call.wrapped_up_at is None and agent.presence == Presence.on_call:
@@ -161,7 +159,7 @@ def requeue(call: Call, agent: User | None, now: datetime | None = None) -> None
 
     The agent is set away so that the same unanswered phone is not offered again at once.
     """
-    now = now or now_utc()
+    now = now or utcnow()
     call.agent_id = None
     call.taken_at = None
     call.answered_at = None
@@ -189,7 +187,7 @@ def wrap_up(call: Call, now: datetime | None = None) -> bool:
     """Close the agent's work on the call, once; the agent is available again."""
     if call.wrapped_up_at is not None:
         return False
-    now = now or now_utc()
+    now = now or utcnow()
     call.wrapped_up_at = now
     if call.agent_ended_at is None and call.ended_at is not None:
         call.agent_ended_at = call.ended_at
@@ -210,5 +208,5 @@ def handle_seconds(call: Call) -> int | None:
 def queue_seconds(call: Call, now: datetime | None = None) -> int | None:
     if call.queued_at is None:
         return None
-    end = call.queue_left_at or call.taken_at or call.ended_at or now or now_utc()
+    end = call.queue_left_at or call.taken_at or call.ended_at or now or utcnow()
     return max(0, int((end - call.queued_at).total_seconds()))

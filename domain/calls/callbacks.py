@@ -1,11 +1,12 @@
 """Callback requests: a caller (in the IVR) or an agent asks for a call back; agents take and close them."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from domain.clock import utcnow
 from domain.letters.lookup import ascii_digits
 from domain.phones import is_valid_number, normalize_phone
 from extensions import db
@@ -53,7 +54,7 @@ def schedule_callback(*, phone: str | None, language: str, note: str = "",
                       region: str = "IQ", source: str = "agent",
                       now: datetime | None = None) -> CallbackRequest:
     """A callback asked for by an agent (by hand, or from a call); checked, then added."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     e164 = normalize_phone(ascii_digits(phone or ""), region)
     if e164 is None or not is_valid_number(e164):
         raise CallbackError("bad_phone", "phone")
@@ -107,7 +108,7 @@ def claim_callback(callback_id: int, agent: User, now: datetime | None = None) -
         update(CallbackRequest)
         .where(CallbackRequest.id == callback_id, CallbackRequest.status == CallbackStatus.pending)
         .values(status=CallbackStatus.in_progress, agent_id=agent.id,
-                taken_at=now or datetime.now(timezone.utc))
+                taken_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -152,7 +153,7 @@ def close_callback(callback_id: int, user: User, status: CallbackStatus, note: s
     callback = db.session.get(CallbackRequest, callback_id)
     if callback is None or callback.status not in OPEN or not may_handle(callback, user):
         return False
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     values = {"status": status, "done_at": now}
     if note:
         values["note"] = "\n".join(part for part in (callback.note, note) if part)

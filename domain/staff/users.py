@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from domain.clock import utcnow
 from domain.staff.passwords import hash_password, password_problem
 from extensions import db
 from models import EndpointKind, Presence, Role, User
@@ -147,7 +148,7 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
 def set_presence(user: User, presence: Presence, now: datetime | None = None) -> None:
     if user.presence != presence:
         user.presence = presence
-        user.presence_since = now or datetime.now(timezone.utc)
+        user.presence_since = now or utcnow()
 
 
 def list_users() -> list[User]:
