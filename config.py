@@ -7,6 +7,8 @@ from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from domain.languages import LANGUAGES
+
 BASE_DIR = Path(__file__).resolve().parent
 TWILIO_API_DEFAULT = "https://api.twilio.com"
 # Where the app serves its own Twilio REST stand-in, in development and testing only.
@@ -187,7 +189,7 @@ class Config:
         self.DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "IQ")
 
         # The console.
-        self.CONSOLE_LANGUAGES = ("ar", "ckb", "en")
+        self.CONSOLE_LANGUAGES = LANGUAGES
         self.BABEL_DEFAULT_LOCALE = env_str("CONSOLE_DEFAULT_LANGUAGE", "ar")
         self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
         self.DISPOSITIONS = tuple(

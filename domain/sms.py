@@ -22,12 +22,13 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.clock import utcnow
+from domain.languages import language_or_default
 from domain.phones import is_mobile
 from extensions import db
 from models import (
     SmsKind, SmsMessage, SmsStatus, Subscription, Transaction, TransactionEvent,
 )
-from voice_prompts import CATALOG_DIR, LANGUAGES
+from voice_prompts import CATALOG_DIR
 
 log = logging.getLogger(__name__)
 SEND_JOB = "jobs.sms.send_sms"
@@ -68,7 +69,7 @@ def sms_date(value) -> str:
 
 def sms_body(kind: SmsKind, transaction: Transaction, language: str) -> str:
     """Status, holder and date only; the holder's name is shortened to stay within two parts."""
-    language = language if language in LANGUAGES else "ar"
+    language = language_or_default(language)
     texts = sms_catalog(language)
     template = texts["messages"]["notification" if kind is SmsKind.notification else "status"]
     holder = transaction.holder.name(language)
@@ -123,7 +124,7 @@ def queue_sms(*, to: str, kind: SmsKind, language: str, transaction: Transaction
     found = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
     if found is not None:
         return found
-    language = language if language in LANGUAGES else "ar"
+    language = language_or_default(language)
     message = SmsMessage(
         idempotency_key=key, to_phone=to, body=sms_body(kind, transaction, language),
         language=language, kind=kind, status=SmsStatus.pending,

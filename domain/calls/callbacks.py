@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.clock import utcnow
+from domain.languages import known_language
 from domain.letters.lookup import ascii_digits
 from domain.phones import is_valid_number, normalize_phone
 from extensions import db
@@ -36,7 +37,6 @@ OPEN = (CallbackStatus.pending, CallbackStatus.in_progress)
 MAX_NOTE = 1000
 MAX_DUE_AHEAD = timedelta(days=90)
 DUE_GRACE = timedelta(minutes=5)  # a form left open a few minutes is not "in the past"
-LANGUAGES = ("ar", "ckb", "en")
 
 
 class CallbackError(ValueError):
@@ -58,7 +58,7 @@ def schedule_callback(*, phone: str | None, language: str, note: str = "",
     e164 = normalize_phone(ascii_digits(phone or ""), region)
     if e164 is None or not is_valid_number(e164):
         raise CallbackError("bad_phone", "phone")
-    if language not in LANGUAGES:
+    if not known_language(language):
         raise CallbackError("bad_language", "language")
     note = (note or "").strip()
     if len(note) > MAX_NOTE:

@@ -29,6 +29,7 @@ from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, n
 
 from domain.db import replica
 from domain.db.sql_time import local_clock, local_day, local_hour, seconds_between
+from domain.languages import LANGUAGES
 from extensions import db
 from models import Call, CallbackRequest, Outcome, User
 
@@ -272,7 +273,7 @@ def agent_names(ids: list[int]) -> dict[int, str]:
     return {row.id: row.display_name or row.username for row in db.session.execute(query)}
 
 
-LANGUAGE_ORDER = ("ar", "ckb", "en")
+LANGUAGE_ORDER = LANGUAGES  # as the IVR offers them
 
 
 def by_language(period: Period, **settings) -> list[tuple[str | None, Kpis]]:
