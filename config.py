@@ -7,6 +7,8 @@ from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from domain.languages import LANGUAGES
+
 BASE_DIR = Path(__file__).resolve().parent
 TWILIO_API_DEFAULT = "https://api.twilio.com"
 # Where the app serves its own Twilio REST stand-in, in development and testing only.
@@ -27,16 +29,6 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
-
-
-def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -187,7 +179,7 @@ class Config:
         self.DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "IQ")
 
         # The console.
-        self.CONSOLE_LANGUAGES = ("ar", "ckb", "en")
+        self.CONSOLE_LANGUAGES = LANGUAGES
         self.BABEL_DEFAULT_LOCALE = env_str("CONSOLE_DEFAULT_LANGUAGE", "ar")
         self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
         self.DISPOSITIONS = tuple(

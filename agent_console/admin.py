@@ -1,7 +1,6 @@
 """Agents for supervisors (who is there, in which state, since when) and user accounts for admins."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,9 +10,10 @@ from agent_console import bp
 from agent_console.access import admin_required, client_address, supervisor_required
 from agent_console.forms import ActionForm, UserForm
 from domain.audit import audit
+from domain.clock import utcnow
 from domain.live import publish_agents_changed
-from domain.passwords import MIN_LENGTH
-from domain.users import UserError, create_user, list_users, set_active
+from domain.staff.passwords import MIN_LENGTH
+from domain.staff.users import UserError, create_user, list_users, set_active
 from extensions import db
 from models import Role, User
 
@@ -34,7 +34,7 @@ def user_error(error: UserError) -> str:
 
 
 def render_agents(form: UserForm | None = None, status_code: int = 200):
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     can_admin = current_user.has_role(Role.admin)
     return render_template(
         "console/agents.html", users=list_users(), now=now, can_admin=can_admin,

@@ -11,8 +11,8 @@ from agent_console import bp
 from agent_console.access import supervisor_required
 from agent_console.call_log import read_day_range
 from agent_console.paging import page_cursor
-from domain.audit_log import AuditFilters, audit_log_page, user_choices
-from domain.lookup import ascii_digits
+from domain.audit import AuditFilters, audit_log_page, user_choices
+from domain.letters.lookup import ascii_digits
 
 PAGE_SIZE = 50
 MAX_FIELD = 64

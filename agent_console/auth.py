@@ -12,8 +12,8 @@ from agent_console import bp
 from agent_console.access import client_address
 from agent_console.forms import LoginForm
 from domain.audit import audit
-from domain.passwords import hash_password, needs_rehash, verify_password
-from domain.users import set_presence
+from domain.staff.passwords import hash_password, needs_rehash, verify_password
+from domain.staff.users import set_presence
 from extensions import db, limiter, login_manager
 from models import Presence, User
 

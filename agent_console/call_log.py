@@ -12,7 +12,7 @@ import io
 import re
 import secrets
 from functools import lru_cache
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import (Response, abort, current_app, flash, redirect, render_template, request, session,
@@ -26,11 +26,11 @@ from agent_console.labels import LABELS
 from agent_console.paging import page_cursor
 from agent_console.records import number_error
 from agent_console.timeline import sms_kind_label, sms_status_label, timeline_entries
-from domain.agent_calls import handle_seconds, queue_seconds
-from domain.audit import audit
-from domain.audit_log import user_choices
-from domain.call_log import NO_LANGUAGE, CallFilters, call_log_page, call_log_rows
-from domain.lookup import ascii_digits, check_number
+from domain.calls.agent import handle_seconds, queue_seconds
+from domain.audit import audit, user_choices
+from domain.clock import utcnow
+from domain.reporting.call_log import NO_LANGUAGE, CallFilters, call_log_page, call_log_rows
+from domain.letters.lookup import ascii_digits, check_number
 from domain.phones import national_format, normalize_phone
 from extensions import db
 from models import Call, Outcome
@@ -264,7 +264,7 @@ def call_log_export():
         return redirect(url_for("console.call_log", q=request.args.get("q")), code=303)
     audit(current_user, "export", target_type="call", detail=filters.audit_detail(), address=client_address())
     db.session.commit()
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
     lines = csv_lines(filters, current_app.config["TIMEZONE"], current_app.config["DEFAULT_PHONE_REGION"])
     return Response(
         stream_with_context(lines), mimetype="text/csv",

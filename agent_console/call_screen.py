@@ -13,11 +13,11 @@ from sqlalchemy import select
 from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.forms import CallbackForm, CallNotesForm, options
-from domain.agent_calls import handle_seconds, queue_seconds, save_notes, wrap_up
+from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
 from domain.audit import audit
-from domain.callbacks import CallbackError, schedule_callback
+from domain.calls.callbacks import CallbackError, schedule_callback
 from domain.live import publish_agents_changed
-from domain.lookup import find_transactions
+from domain.letters.lookup import find_transactions
 from domain.phones import national_format
 from extensions import db
 from models import Call, CallbackRequest, Role, Transaction

@@ -1,7 +1,7 @@
 """Callback requests: the list, requests made by hand, taking one, placing the call, closing it.
 
 Taking is one guarded UPDATE, so two agents clicking at once cannot both get a request.
-Placing the call (domain.callbacks.place_callback) asks Twilio's REST API to ring the
+Placing the call (domain.calls.callbacks.place_callback) asks Twilio's REST API to ring the
 citizen; when they answer, Twilio fetches /ivr/callback/connect, which dials the agent.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.forms import ActionForm, CallbackForm, CloseCallbackForm
 from domain.audit import audit
-from domain.callbacks import (
+from domain.calls.callbacks import (
     CallbackError, Placing, close_callback, count_by_status, list_callbacks, may_handle, place_callback,
     release_callback, schedule_callback, take_callback,
 )

@@ -13,10 +13,10 @@ from agent_console.access import agent_required, client_address
 from agent_console.forms import PresenceForm
 from agent_console.labels import LABELS, label
 from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
-from domain.agent_calls import Take, call_in_hand
-from domain.agent_calls import take_call as take
+from domain.calls.agent import Take, call_in_hand
+from domain.calls.agent import take_call as take
 from domain.live import broker
-from domain.queue import QUEUE_EVENT, snapshot
+from domain.calls.queue import QUEUE_EVENT, snapshot
 from extensions import db
 
 

@@ -60,7 +60,7 @@ class CloseCallbackForm(FlaskForm):
 
 
 class UserForm(FlaskForm):
-    """An admin creates a user; the rules themselves live in domain.users.create_user."""
+    """An admin creates a user; the rules themselves live in domain.staff.users.create_user."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Display name"), validators=[Length(max=120)])

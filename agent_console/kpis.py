@@ -12,7 +12,7 @@ from agent_console.call_log import read_day
 from agent_console.call_screen import duration
 from agent_console.charts import Series, bar_chart, line_chart
 from domain.clock import local_today
-from domain.kpis import MAX_PERIOD_DAYS, KpiReport, Period, kpi_report, preset_period
+from domain.reporting.kpis import MAX_PERIOD_DAYS, KpiReport, Period, kpi_report, preset_period
 
 PRESETS = [("today", _l("Today")), ("yesterday", _l("Yesterday")), ("week", _l("This week")),
            ("month", _l("This month"))]

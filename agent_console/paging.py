@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from domain.keyset import Cursor, Direction
+from domain.db.keyset import Cursor, Direction
 
 MAX_CURSOR = 64
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from agent_console import bp
 from agent_console.access import agent_required
-from domain.users import dialled_endpoint
+from domain.staff.users import dialled_endpoint
 from models import EndpointKind, Role
 from telephony.access_tokens import token_for, voice_tokens_configured
 

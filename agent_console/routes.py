@@ -9,7 +9,7 @@ from agent_console.access import agent_required
 from agent_console.auth import safe_next
 from agent_console.forms import LanguageForm, PresenceForm
 from domain.live import publish_agents_changed
-from domain.users import set_presence
+from domain.staff.users import set_presence
 from extensions import db
 from models import Presence
 

@@ -7,9 +7,10 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from agent_console.call_screen import step_label
-from domain.timeline import Entry, call_timeline
+from domain.calls.timeline import Entry, call_timeline
+from domain.languages import language_or_default
 from models import Call
-from voice_prompts import LANGUAGES, catalog, placeholders, render_text
+from voice_prompts import catalog, placeholders, render_text
 
 MILESTONES = {
     "queued": _l("Entered the agents' queue"),
@@ -75,7 +76,7 @@ def entry_title(entry: Entry) -> str:
 def timeline_entries(call: Call) -> list[dict]:
     """The entries with their words, the prompts in the console's language."""
     language = str(get_locale())
-    language = language if language in LANGUAGES else "en"
+    language = language_or_default(language, "en")
     return [
         {"entry": entry, "title": entry_title(entry),
          "prompts": [Prompt(key, prompt_text(key, language)) for key in entry.prompts]}

@@ -17,7 +17,7 @@ from agent_console import bp
 from agent_console.access import supervisor_required
 from agent_console.streams import event_stream, live_down, sse_event, subscribe
 from domain.live import broker
-from domain.wallboard import wallboard_snapshot
+from domain.reporting.wallboard import wallboard_snapshot
 from extensions import db
 
 WALLBOARD_EVENT = "wallboard"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from functools import wraps
 
 from flask import current_app, g, jsonify, request, url_for
@@ -12,11 +12,11 @@ from werkzeug.exceptions import HTTPException
 
 from api import bp
 from api.openapi import openapi_document
-from domain.api_tokens import token_for
+from domain.staff.api_tokens import token_for
 from domain.importer import HEADER, ImportFileError, import_rows, validate_row
 from domain.imports import import_progress, start_import
-from domain.clock import local_today
-from domain.lookup import ascii_digits, check_number, find_transactions
+from domain.clock import local_today, utcnow
+from domain.letters.lookup import ascii_digits, check_number, find_transactions
 from domain.sms import dispatch_outbox, notify_subscribers
 from extensions import db
 from models import ImportJob, Transaction
@@ -64,7 +64,7 @@ def token_required(view):
         if token is None:
             return unauthorised("the token is unknown or revoked")
         g.api_token = token
-        now = datetime.now(timezone.utc)
+        now = utcnow()
         if token.last_used_at is None or now - token.last_used_at > timedelta(hours=1):
             token.last_used_at = now  # hourly is enough to tell live tokens from forgotten ones
             db.session.commit()

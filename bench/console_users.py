@@ -2,7 +2,7 @@
 
     python bench/console_users.py --app-dir . --database-url URL --agents 200
 
-Creates the missing ones with the project's own `domain.users.create_user` (Argon2 hash
+Creates the missing ones with the project's own `domain.staff.users.create_user` (Argon2 hash
 included) in an app context with production settings, and puts every bench agent back
 to `offline` with no call in hand, as at the start of a shift. Prints JSON. Run as a
 file, not a module, so that the app is imported from --app-dir.
@@ -35,7 +35,7 @@ def main() -> None:
     app = build_app(args.app_dir.resolve(), args.database_url)
     from sqlalchemy import select, update  # noqa: E402
 
-    from domain.users import create_user  # noqa: E402  (from app_dir)
+    from domain.staff.users import create_user  # noqa: E402  (from app_dir)
     from extensions import db  # noqa: E402
     from models import Presence, Role, User  # noqa: E402
 

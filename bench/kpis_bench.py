@@ -157,7 +157,7 @@ def load(url: str, calls: int, seed: int, log=print) -> dict:
         conn.execute("SET maintenance_work_mem = '256MB'")
         conn.execute('TRUNCATE call_event, callback_request, sms_message, subscription, call, "transaction", '
                      'transaction_event, entity, audit_entry, "user" RESTART IDENTITY CASCADE')
-        from domain.passwords import hash_password  # in-process: the real hash the login checks
+        from domain.staff.passwords import hash_password  # in-process: the real hash the login checks
 
         supervisor_hash = hash_password(PASSWORD)
         conn.execute(
@@ -293,9 +293,9 @@ def scenarios(app, url: str, timer: Timer, depth: int, log=print) -> list[dict]:
     from sqlalchemy import text as sql
     from sqlalchemy.exc import OperationalError
 
-    from domain.call_log import CallFilters, call_log_page
-    from domain.keyset import Cursor
-    from domain.kpis import Period, kpi_report
+    from domain.reporting.call_log import CallFilters, call_log_page
+    from domain.db.keyset import Cursor
+    from domain.reporting.kpis import Period, kpi_report
     from extensions import db
     from models import Outcome
 

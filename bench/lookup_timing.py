@@ -5,7 +5,7 @@
 Builds the app (production settings) against one bench database and, for `--samples`
 pairs from the sample file (90 % that exist, 10 % that do not, as in the IVR benchmark):
 
-- a first pass of `domain.lookup.find_transactions` over all of them, timed (pages that
+- a first pass of `domain.letters.lookup.find_transactions` over all of them, timed (pages that
   were not in memory yet are read here: the "first touch" figure);
 - a second pass over the same pairs, timed: the warm figure;
 - `EXPLAIN (ANALYZE)` of the very SELECT the function sends, for a subset: PostgreSQL's
@@ -69,7 +69,7 @@ def main() -> None:
     app = build_app(args.app_dir.resolve(), args.database_url)
     from sqlalchemy import event, text  # noqa: E402
 
-    from domain.lookup import find_transactions  # noqa: E402  (from app_dir)
+    from domain.letters.lookup import find_transactions  # noqa: E402  (from app_dir)
     from extensions import db  # noqa: E402
 
     result: dict = {"samples": len(pairs)}

@@ -6,7 +6,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from domain.demo import ENTITIES, demo_letter_count, examples, reset_demo, seed_demo
+from demo.letters import ENTITIES, demo_letter_count, examples, reset_demo, seed_demo
 
 demo = AppGroup("demo", help="Demo data.")
 MIN_LETTERS = 20  # enough for every status in both directions and three shared numbers
@@ -63,7 +63,7 @@ def users_command() -> None:
     from flask import current_app
     from sqlalchemy import select
 
-    from domain.users import create_user
+    from domain.staff.users import create_user
     from extensions import db
     from models import EndpointKind, Role, User
 

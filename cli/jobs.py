@@ -72,7 +72,7 @@ def housekeeping_schedule() -> None:
 @with_appcontext
 def token_create(name: str) -> None:
     """Make a token for NAME and print it once: it is stored only as a hash."""
-    from domain.api_tokens import TokenError, create_token
+    from domain.staff.api_tokens import TokenError, create_token
 
     try:
         token = create_token(name)
@@ -87,7 +87,7 @@ def token_create(name: str) -> None:
 @with_appcontext
 def token_revoke(name: str) -> None:
     """Revoke NAME's token: the next request with it gets 401."""
-    from domain.api_tokens import revoke_token
+    from domain.staff.api_tokens import revoke_token
 
     if not revoke_token(name):
         raise click.ClickException(f"no live token named {name!r}")
@@ -98,7 +98,7 @@ def token_revoke(name: str) -> None:
 @with_appcontext
 def token_list() -> None:
     """Every token: name, first characters, created, last used, revoked."""
-    from domain.api_tokens import list_tokens
+    from domain.staff.api_tokens import list_tokens
 
     for token in list_tokens():
         state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "live"

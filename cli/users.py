@@ -6,7 +6,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from domain.users import UserError, create_user
+from domain.languages import DEFAULT_LANGUAGE, LANGUAGES
+from domain.staff.users import UserError, create_user
 from models import EndpointKind, Role
 
 users = AppGroup("users", help="Console users (agents, supervisors, admins).")
@@ -16,7 +17,7 @@ users = AppGroup("users", help="Console users (agents, supervisors, admins).")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", "display_name", default="", help="The name shown in the console.")
-@click.option("--language", type=click.Choice(["ar", "ckb", "en"]), default="ar", show_default=True)
+@click.option("--language", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
 @click.option("--endpoint-kind", type=click.Choice([k.value for k in EndpointKind]), default="client",
               show_default=True, help="How the agent's phone is reached.")
 @click.option("--endpoint", default="", help="Client identity, SIP URI or phone number (E.164).")

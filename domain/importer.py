@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.clock import local_today
-from domain.lookup import EARLIEST_DATE, MAX_NUMBER_DIGITS
+from domain.letters.lookup import EARLIEST_DATE, MAX_NUMBER_DIGITS
 from domain.phones import normalize_phone
 from extensions import db
 from models import Direction, Entity, Status, Transaction, TransactionEvent

@@ -1,34 +1,42 @@
-"""Text messages: the bodies (from catalogs), the outbox rows, the safety rule, subscriptions.
+"""Text messages: the bodies (from catalogs), the outbox and its rules, the safety rule, subscriptions.
 
 Every SMS is a row in `sms_message` first; only after that row is committed is a job
 enqueued to send it (`dispatch_outbox`). If Redis is down the row stays `pending` and the
 housekeeping sweep enqueues it later, so nothing is lost between the two steps.
+
+The rules of a row's life are all here: what may be sent (the safety rule), who may send it
+(`claim_for_sending`), how an attempt ends (`finish_sending`, `release_after_failure`: retry or
+give up), and what Twilio's delivery callbacks change (`record_delivery_status`). The model
+holds the columns, the `sms` job talks to Twilio, the callback route parses Twilio's form.
 """
 from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 import tomllib
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from domain.demo import SOURCE as DEMO_SOURCE
+from domain.clock import utcnow
+from domain.languages import language_or_default
 from domain.phones import is_mobile
 from extensions import db
 from models import (
     SmsKind, SmsMessage, SmsStatus, Subscription, Transaction, TransactionEvent,
 )
-from voice_prompts import CATALOG_DIR, LANGUAGES
+from voice_prompts import CATALOG_DIR
 
 log = logging.getLogger(__name__)
 SEND_JOB = "jobs.sms.send_sms"
 MAX_SEGMENTS = 2
 ELLIPSIS = "…"
 OUTBOX_KEY = "hotline.sms_outbox"  # session.info: rows to enqueue once they are committed
+# TransactionEvent.source of every change the demo seeds (demo/letters.py): how demo letters are known.
+DEMO_SOURCE = "demo"
 
 # GSM 03.38: the basic set costs one septet a character, the extension set two.
 GSM_BASIC = set(
@@ -61,7 +69,7 @@ def sms_date(value) -> str:
 
 def sms_body(kind: SmsKind, transaction: Transaction, language: str) -> str:
     """Status, holder and date only; the holder's name is shortened to stay within two parts."""
-    language = language if language in LANGUAGES else "ar"
+    language = language_or_default(language)
     texts = sms_catalog(language)
     template = texts["messages"]["notification" if kind is SmsKind.notification else "status"]
     holder = transaction.holder.name(language)
@@ -116,7 +124,7 @@ def queue_sms(*, to: str, kind: SmsKind, language: str, transaction: Transaction
     found = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
     if found is not None:
         return found
-    language = language if language in LANGUAGES else "ar"
+    language = language_or_default(language)
     message = SmsMessage(
         idempotency_key=key, to_phone=to, body=sms_body(kind, transaction, language),
         language=language, kind=kind, status=SmsStatus.pending,
@@ -158,8 +166,120 @@ def enqueue_sms(message_id: int) -> bool:
     db.session.execute(
         update(SmsMessage)
         .where(SmsMessage.id == message_id, SmsMessage.status == SmsStatus.pending)
-        .values(status=SmsStatus.queued, status_at=datetime.now(timezone.utc))
+        .values(status=SmsStatus.queued, status_at=utcnow())
     )
+    db.session.commit()
+    return True
+
+
+# --- sending: one attempt's claim, its end, a retry or giving up ---------------------
+
+# Statuses a worker may claim; everything else is taken or finished.
+CLAIMABLE = (SmsStatus.pending, SmsStatus.queued)
+# Twilio errors that a retry cannot fix (bad number, unsubscribed, blocked region...).
+PERMANENT_HTTP = {400, 401, 403, 404}
+RECONCILE_SLACK = timedelta(minutes=2)  # clock skew between us and Twilio
+
+
+def claim_for_sending(message_id: int) -> int | None:
+    """pending/queued -> sending in one UPDATE; the attempt number, or None if not ours."""
+    table = SmsMessage.__table__
+    moment = utcnow()
+    result = db.session.execute(
+        update(table)
+        .where(table.c.id == message_id, table.c.status.in_(CLAIMABLE), table.c.twilio_sid.is_(None))
+        .values(status=SmsStatus.sending, claimed_at=moment, status_at=moment,
+                attempts=table.c.attempts + 1)
+    )
+    db.session.commit()
+    if result.rowcount != 1:
+        return None
+    return db.session.get(SmsMessage, message_id, populate_existing=True).attempts
+
+
+def _ours(message_id: int, attempt: int):
+    # Only the claim that is still current may write: a row the sweep gave to another
+    # attempt (this worker was presumed dead) is no longer this attempt's to finish.
+    table = SmsMessage.__table__
+    return update(table).where(
+        table.c.id == message_id, table.c.status == SmsStatus.sending, table.c.attempts == attempt
+    )
+
+
+def finish_sending(message_id: int, attempt: int, status: SmsStatus, *, sid: str | None = None,
+                   error: str | None = None) -> None:
+    moment = utcnow()
+    values = {"status": status, "status_at": moment, "error": error}
+    if sid:
+        values.update(twilio_sid=sid, sent_at=moment)
+    db.session.execute(_ours(message_id, attempt).values(**values))
+    db.session.commit()
+
+
+def is_permanent(http_status: int | None) -> bool:
+    """Whether Twilio's refusal is one that no retry can fix."""
+    return http_status in PERMANENT_HTTP
+
+
+def release_after_failure(message_id: int, attempt: int, error: str, config, *, retried_by_rq: bool) -> bool:
+    """Give the row back after a transient failure; out of attempts, it has failed (True)."""
+    out_of_attempts = attempt >= config["SMS_MAX_ATTEMPTS"]
+    if out_of_attempts:
+        status = SmsStatus.failed
+    else:
+        # Under RQ its Retry runs the job again; inline, the sweep picks a pending row up.
+        status = SmsStatus.queued if retried_by_rq else SmsStatus.pending
+    db.session.execute(_ours(message_id, attempt).values(status=status, status_at=utcnow(), error=error[:200]))
+    db.session.commit()
+    if out_of_attempts:
+        log.warning("sms %s failed after %s attempts", message_id, attempt)
+    return out_of_attempts
+
+
+def is_earlier_send(message: SmsMessage, body: str, created: datetime | None) -> bool:
+    """Whether a message Twilio lists for this number is this row, sent by an interrupted attempt."""
+    return body == message.body and (created is None or created >= message.created_at - RECONCILE_SLACK)
+
+
+# --- Twilio's delivery callbacks -------------------------------------------------------
+
+# Twilio's MessageStatus values that we keep, and how far along each is: a late "sent"
+# must not overwrite an earlier "delivered" (Twilio does not promise the order).
+RANK = {
+    SmsStatus.sending: 1, SmsStatus.sent: 2,
+    SmsStatus.delivered: 3, SmsStatus.undelivered: 3, SmsStatus.failed: 3,
+}
+TWILIO_STATUS = {"sent": SmsStatus.sent, "delivered": SmsStatus.delivered,
+                 "undelivered": SmsStatus.undelivered, "failed": SmsStatus.failed}
+
+
+def message_for(sid: str, row_id: str) -> SmsMessage | None:
+    # The row id travels in the callback URL too: Twilio may call back before our
+    # worker has stored the sid it was given.
+    conditions = [SmsMessage.twilio_sid == sid] if sid else []
+    if row_id.isdigit():
+        conditions.append(SmsMessage.id == int(row_id))
+    if not conditions:
+        return None
+    return db.session.scalars(select(SmsMessage).where(or_(*conditions))).first()
+
+
+def record_delivery_status(*, sid: str, row_id: str, twilio_status: str, error_code: str) -> bool:
+    """What Twilio says became of a message, onto its row (committed); False when it changes nothing."""
+    new = TWILIO_STATUS.get(twilio_status)
+    message = message_for(sid, row_id)
+    if message is None or new is None:
+        return False
+    if message.twilio_sid and sid and message.twilio_sid != sid:
+        return False  # a callback for another message of ours: not this row
+    if RANK.get(new, 0) < RANK.get(message.status, 0):
+        return False
+    message.status = new
+    message.status_at = utcnow()
+    if sid and message.twilio_sid is None:
+        message.twilio_sid = sid
+    if new in {SmsStatus.failed, SmsStatus.undelivered} and error_code:
+        message.error = f"twilio {error_code}"
     db.session.commit()
     return True
 

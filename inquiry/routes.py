@@ -18,8 +18,8 @@ from flask import current_app, make_response, render_template, request
 
 from domain.clock import local_today
 from domain.languages import BABEL_LOCALES, LANGUAGES, language_or_default
-from domain.lookup import EARLIEST_DATE, ascii_digits, check_number, check_typed_date, look_up_letter
-from domain.throttle import Limits, Throttle
+from domain.letters.lookup import EARLIEST_DATE, ascii_digits, check_number, check_typed_date, look_up_letter
+from domain.letters.throttle import Limits, Throttle
 from inquiry import bp
 
 

@@ -11,12 +11,12 @@ import logging
 from flask import current_app, g, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from domain.agent_calls import agent_leg_ended, connect, requeue, ring_context
-from domain.calls import set_outcome
+from domain.calls.agent import agent_leg_ended, connect, requeue, ring_context
+from domain.calls.record import set_outcome
 from domain.clock import utcnow
 from domain.languages import language_or_default
-from domain.survey import survey_wanted
-from domain.users import dialled_endpoint
+from domain.calls.survey import survey_wanted
+from domain.staff.users import dialled_endpoint
 from extensions import db
 from ivr import bp, twiml
 from ivr.steps import apology_and_goodbye, mark_queued, voice_step, voices, xml

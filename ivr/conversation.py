@@ -8,14 +8,14 @@ from __future__ import annotations
 from flask import current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from domain.callbacks import request_callback
-from domain.calls import set_outcome
+from domain.calls.callbacks import request_callback
+from domain.calls.record import set_outcome
 from domain.clock import is_open, local_today
 from domain.languages import DEFAULT_LANGUAGE, LANGUAGES
-from domain.lookup import check_date, check_number, find_transactions, look_up_letter
+from domain.letters.lookup import check_date, check_number, find_transactions, look_up_letter
 from domain.phones import caller_key, is_mobile
 from domain.sms import send_status_sms, subscribe
-from domain.throttle import Limits, Throttle, caller_throttle
+from domain.letters.throttle import Limits, Throttle, caller_throttle
 from extensions import db
 from ivr import bp
 from ivr.speech import speak_status

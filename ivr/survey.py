@@ -5,7 +5,7 @@ SURVEY_ENABLED is on and the caller is still on the line after the agent hung up
 """
 from __future__ import annotations
 
-from domain.survey import read_score, record_score
+from domain.calls.survey import read_score, record_score
 from ivr import bp
 from ivr.steps import voice_step
 from ivr.turn import Turn

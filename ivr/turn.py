@@ -9,7 +9,7 @@ from datetime import date
 
 from flask import current_app, request, url_for
 
-from domain.calls import request_key
+from domain.calls.record import request_key
 from domain.languages import language_or_default
 from ivr import twiml
 from voice_prompts import Voices, render

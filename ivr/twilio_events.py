@@ -8,8 +8,8 @@ import logging
 from flask import Response, current_app, g, request, send_from_directory
 from twilio.twiml.voice_response import VoiceResponse
 
-from domain.agent_calls import agent_leg_ended
-from domain.calls import finish_call, get_call, record_event, request_key
+from domain.calls.agent import agent_leg_ended
+from domain.calls.record import finish_call, get_call, record_event, request_key
 from domain.languages import language_or_default
 from extensions import db
 from ivr import bp, twiml

@@ -5,7 +5,11 @@ import os
 from functools import wraps
 
 from flask import Flask, current_app, has_app_context
+from werkzeug.utils import import_string
 
+# Named, not imported, as jobs are: the factory wires the commands that run the worker, so
+# importing it from here would close a loop (factory -> cli -> jobs -> factory).
+APP_FACTORY = "factory.create_app"
 _worker_app: Flask | None = None
 _engine_pid: int | None = None
 
@@ -20,9 +24,7 @@ def worker_app() -> Flask:
     """The app of this worker process, created once (from the environment, as wsgi does)."""
     global _worker_app
     if _worker_app is None:
-        from factory import create_app
-
-        _worker_app = create_app()
+        _worker_app = import_string(APP_FACTORY)()
     return _worker_app
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
+from domain.clock import utcnow
 from domain.imports import enqueue_import
 from domain.sms import enqueue_sms, job_id as sms_job_id
 from extensions import db
@@ -25,9 +26,6 @@ PENDING_GRACE = timedelta(seconds=10)  # the request that made a row enqueues it
 SWEEP_LIMIT = 1000  # rows per run: a backlog drains over several runs, none of them long
 
 
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 # --- the outbox sweep --------------------------------------------------------------
 
@@ -35,7 +33,7 @@ def now() -> datetime:
 def sweep_outbox() -> dict:
     """Rows that never reached a queue, or whose worker died, are enqueued (again)."""
     config = current_app.config
-    moment = now()
+    moment = utcnow()
     stuck_before = moment - timedelta(seconds=config["SMS_SENDING_TIMEOUT_S"])
     reset = db.session.execute(
         update(SmsMessage.__table__)
@@ -113,7 +111,7 @@ def close_abandoned_calls() -> int:
 
     They are closed as abandoned so that the consoles' queue and the KPIs stop counting them.
     """
-    moment = now()
+    moment = utcnow()
     cutoff = moment - timedelta(hours=current_app.config["ABANDONED_QUEUE_HOURS"])
     closed = db.session.execute(
         update(Call.__table__)
@@ -137,7 +135,7 @@ def close_abandoned_calls() -> int:
 def purge_retention() -> dict:
     """Delete what is older than its configured retention: call steps, lookups, SMS, audio."""
     config = current_app.config
-    moment = now()
+    moment = utcnow()
     counts = {
         "call_events": _purge(CallEvent, CallEvent.created_at, moment, config["CALL_EVENT_RETENTION_DAYS"]),
         "lookup_attempts": _purge(LookupAttempt, LookupAttempt.created_at, moment,

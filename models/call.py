@@ -1,4 +1,4 @@
-"""Calls to 5599, every IVR step of each, and the lookups callers made."""
+"""Calls to 5599, every IVR step of each, and the callbacks callers asked for."""
 from __future__ import annotations
 
 import enum
@@ -92,27 +92,6 @@ class CallEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     call: Mapped[Call] = relationship(back_populates="events")
-
-
-class LookupAttempt(db.Model):
-    """One lookup by (number, date); failed ones feed the anti-guessing limits."""
-
-    __tablename__ = "lookup_attempt"
-    __table_args__ = (
-        Index("ix_lookup_attempt_caller_key_at", "caller_key", "found", "created_at"),
-        Index("ix_lookup_attempt_number_at", "number", "found", "created_at"),
-        Index("ix_lookup_attempt_call_sid", "call_sid"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
-    channel: Mapped[str] = mapped_column(String(16), default="ivr")
-    call_sid: Mapped[str | None] = mapped_column(String(64))
-    # The caller's E.164 number, or "anonymous" for every withheld number together.
-    caller_key: Mapped[str] = mapped_column(String(64))
-    number: Mapped[str] = mapped_column(String(12))
-    found: Mapped[bool] = mapped_column(Boolean)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CallbackStatus(str, enum.Enum):

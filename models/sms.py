@@ -1,4 +1,7 @@
-"""The SMS outbox (every message a row before it is sent) and subscriptions to a letter's changes."""
+"""The SMS outbox (every message a row before it is sent) and subscriptions to a letter's changes.
+
+The columns only: the rules of a row's life are in domain/sms.py.
+"""
 from __future__ import annotations
 
 import enum
@@ -22,9 +25,6 @@ class SmsStatus(str, enum.Enum):
     failed = "failed"
     suppressed = "suppressed"  # never sent on purpose: the SMS safety rule (demo data, development)
 
-
-# Statuses a worker may claim; everything else is taken or finished.
-CLAIMABLE = (SmsStatus.pending, SmsStatus.queued)
 
 
 class SmsKind(str, enum.Enum):

@@ -1,14 +1,12 @@
 """Column types shared by the models."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from domain.clock import utcnow  # noqa: F401  (the models' column defaults: one clock for every timestamp)
 
 
 class UTCDateTime(TypeDecorator):

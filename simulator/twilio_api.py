@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import hmac
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select, update
 
+from domain.clock import utcnow
 from extensions import db
 from models import Call, DevTwilioCall, DevTwilioRequest
 from simulator import twilio_shapes as shapes
@@ -56,9 +57,6 @@ def development_only():
         return answer(404, shapes.twilio_error(20404, "The requested resource was not found", 404))
     return None
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def answer(status: int, document: dict, headers: dict | None = None):
@@ -185,7 +183,7 @@ def placed_call(sid: str) -> DevTwilioCall | None:
 
 def placed_status(placed: DevTwilioCall, moment: datetime | None = None) -> str:
     """A ringing call nobody answered within its Timeout is 'no-answer', as on Twilio."""
-    if placed.status == RINGING and placed.created_at + timedelta(seconds=placed.timeout_s) < (moment or now()):
+    if placed.status == RINGING and placed.created_at + timedelta(seconds=placed.timeout_s) < (moment or utcnow()):
         return "no-answer"
     return placed.status
 
@@ -240,7 +238,7 @@ def update_call(entry: DevTwilioRequest, sid: str, form: dict, path: str) -> tup
 def end_placed_call(sid: str, status: str) -> None:
     db.session.execute(
         update(DevTwilioCall).where(DevTwilioCall.sid == sid, DevTwilioCall.ended_at.is_(None))
-        .values(status=status, ended_at=now()))
+        .values(status=status, ended_at=utcnow()))
 
 
 def check_url(value: str, name: str) -> None:
@@ -275,7 +273,7 @@ def create_call(entry: DevTwilioRequest, form: dict) -> tuple[int, dict]:
         sid=shapes.new_sid("CA"), to_phone=form["To"][:32], from_phone=form["From"][:32],
         url=form.get("Url"), method=form.get("Method", "POST").upper(), twiml=form.get("Twiml"),
         status_callback=form.get("StatusCallback"), timeout_s=timeout, status=RINGING,
-        created_at=now(),
+        created_at=utcnow(),
     )
     db.session.add(placed)
     entry.call_sid = entry.resource_sid = placed.sid
@@ -293,7 +291,7 @@ def create_message(entry: DevTwilioRequest, form: dict) -> tuple[int, dict]:
     if not form.get("Body") and not form.get("MediaUrl"):
         raise TwilioError(400, 21602, "Message body is required.")
     entry.resource_sid = shapes.new_sid("SM")
-    return 201, shapes.message_resource(account_sid(), entry.resource_sid, form, created=now())
+    return 201, shapes.message_resource(account_sid(), entry.resource_sid, form, created=utcnow())
 
 
 def list_messages(query: dict) -> dict:
@@ -329,7 +327,7 @@ def pending_update(call_sid: str, after_id: int = 0) -> DevTwilioRequest | None:
 
 def ringing_calls(limit: int = 5) -> list[DevTwilioCall]:
     """Placed calls still ringing (queued, not yet timed out), oldest first."""
-    moment = now()
+    moment = utcnow()
     rows = db.session.scalars(
         select(DevTwilioCall)
         .where(DevTwilioCall.status == RINGING,
@@ -345,7 +343,7 @@ def pick_up(sid: str) -> DevTwilioCall | None:
         return None
     result = db.session.execute(
         update(DevTwilioCall).where(DevTwilioCall.id == placed.id, DevTwilioCall.status == RINGING)
-        .values(status="in-progress", answered_at=now()).execution_options(synchronize_session=False))
+        .values(status="in-progress", answered_at=utcnow()).execution_options(synchronize_session=False))
     db.session.commit()
     if result.rowcount != 1:
         return None

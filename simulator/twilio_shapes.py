@@ -10,6 +10,8 @@ import secrets
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
+from domain.clock import utcnow
+
 API_VERSION = "2010-04-01"
 ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 CALL_SID = re.compile(r"CA[0-9a-zA-Z]{32}")
@@ -24,7 +26,7 @@ def new_sid(prefix: str) -> str:
 
 def rfc2822(moment: datetime | None = None) -> str:
     """Twilio's dates: RFC 2822 in UTC, e.g. 'Mon, 02 Jun 2025 10:00:00 +0000'."""
-    return format_datetime((moment or datetime.now(timezone.utc)).astimezone(timezone.utc))
+    return format_datetime((moment or utcnow()).astimezone(timezone.utc))
 
 
 def rfc2822_now() -> str:

@@ -18,10 +18,10 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date
 
-LANGUAGES = ("ar", "ckb", "en")
+from domain.languages import BABEL_LOCALES, LANGUAGES  # noqa: F401  (importable from here too)
+
 RECORDED_LANGUAGES = ("ckb",)
 CATALOG_DIR = Path(__file__).resolve().parent
-BABEL_LOCALES = {"ar": "ar_IQ", "ckb": "ckb", "en": "en"}
 DATE_PATTERN = "d MMMM y"
 log = logging.getLogger(__name__)
 _warned: set[tuple[str, str]] = set()

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from conftest import Twilio
-from domain.users import create_user
+from domain.staff.users import create_user
 from extensions import db
 from tests.ivr.ivr_helpers import Caller, add_letter  # tests/ivr is not on sys.path here
 from models import Call, EndpointKind, Presence, Role, User

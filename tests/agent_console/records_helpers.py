@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import pytest
 
-from domain.passwords import hash_password
+from domain.staff.passwords import hash_password
 from extensions import db, limiter
 from models import Direction, EndpointKind, Entity, Role, Status, Transaction, TransactionEvent, User
 

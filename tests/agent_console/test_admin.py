@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from domain.passwords import MIN_LENGTH, verify_password
-from domain.users import UserError, check_endpoint
+from domain.staff.passwords import MIN_LENGTH, verify_password
+from domain.staff.users import UserError, check_endpoint
 from extensions import db
 from models import AuditEntry, EndpointKind, Presence, Role, User
 from records_helpers import add_user, fresh_login_limits, log_in, logged_in_client, post_form, staff  # noqa: F401

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
-import domain.timeline
-from domain.call_log import CallFilters, call_log_page
-from domain.keyset import Cursor
+import domain.calls.timeline
+from domain.reporting.call_log import CallFilters, call_log_page
+from domain.db.keyset import Cursor
 from extensions import db
 from models import AuditEntry, Outcome, Role
 from records_helpers import add_letter, add_user, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
@@ -288,7 +288,7 @@ def test_the_timeline_speaks_the_supervisors_language(app, walked_call):
 
 
 def test_secret_steps_show_no_keys(app, walked_call, monkeypatch):
-    monkeypatch.setattr(domain.timeline, "SECRET_STEPS", frozenset({"number"}))
+    monkeypatch.setattr(domain.calls.timeline, "SECRET_STEPS", frozenset({"number"}))
     html = logged_in_client(app, "sami").get(f"/console/calls/{walked_call}/timeline").get_data(as_text=True)
     assert ">1234<" not in html and "••••" in html
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from conftest import Twilio
 from console_helpers import agent_client, call_sid, csrf_token, enqueue_caller, letter, make_user
 from tests.ivr.ivr_helpers import Caller
-from domain.agent_calls import claim, handle_seconds
+from domain.calls.agent import claim, handle_seconds
 from extensions import db
 from models import (AuditEntry, Call, CallbackRequest, Direction, Outcome, Presence, Role, Status,
                     TransactionEvent, User)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from conftest import Twilio
 from console_helpers import agent_client, csrf_token, enqueue_caller, letter
-from domain.agent_calls import claim
+from domain.calls.agent import claim
 from extensions import db
 from models import AuditEntry, Call, SmsKind, SmsMessage, User
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import PUBLIC_BASE_URL, Twilio
-from domain.callbacks import Placing, place_callback, take_callback
+from domain.calls.callbacks import Placing, place_callback, take_callback
 from extensions import db
 from models import AuditEntry, Call, CallbackRequest, CallbackStatus, EndpointKind, Role, User
 from records_helpers import add_letter, add_user, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401

@@ -10,7 +10,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from domain.kpis import Kpis, Period, by_agent, by_day, by_hour, by_language, kpi_report, overall, preset_period
+from domain.reporting.kpis import Kpis, Period, by_agent, by_day, by_hour, by_language, kpi_report, overall, preset_period
 from models import Outcome, Role
 from records_helpers import add_user
 from supervisor_helpers import add_call, add_callback

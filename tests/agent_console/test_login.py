@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from records_helpers import PASSWORD, csrf_token, fresh_login_limits, log_in, staff  # noqa: F401
-from domain.passwords import verify_password
+from domain.staff.passwords import verify_password
 from extensions import db
 from models import AuditEntry, EndpointKind, Role, User
 

@@ -15,7 +15,7 @@ import redis
 from conftest import Twilio
 from console_helpers import agent_client, call_sid, enqueue_caller, letter, make_user
 from domain.live import InProcessBroker, RedisBroker
-from domain.queue import snapshot, waiting_calls
+from domain.calls.queue import snapshot, waiting_calls
 from extensions import db
 from models import Call, Role
 
@@ -249,17 +249,17 @@ def test_with_the_broker_down_the_stream_says_so_and_the_json_still_answers(app,
 
 def test_queue_changes_are_announced_after_the_commit(app, app_context, client, in_process_broker, monkeypatch):
     """The snapshot that goes out already holds the new caller: it is read after the commit."""
-    import domain.queue
+    import domain.calls.queue
 
     seen = []
-    original = domain.queue.snapshot
+    original = domain.calls.queue.snapshot
 
     def watched(now=None):
         pending = db.session().in_transaction()  # False: the webhook's transaction is committed
         seen.append((pending, original(now)))
         return seen[-1][1]
 
-    monkeypatch.setattr(domain.queue, "snapshot", watched)
+    monkeypatch.setattr(domain.calls.queue, "snapshot", watched)
     enqueue_caller(client, 1)
     assert seen and seen[-1][0] is False and seen[-1][1]["waiting"] == 1
 

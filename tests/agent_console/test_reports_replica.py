@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 from sqlalchemy import event
 
-from domain.call_log import CallFilters, call_log_page, call_log_rows
-from domain.kpis import Period, kpi_report
-from domain.lookup import find_transactions
+from domain.reporting.call_log import CallFilters, call_log_page, call_log_rows
+from domain.reporting.kpis import Period, kpi_report
+from domain.letters.lookup import find_transactions
 from extensions import db
 from factory import create_app
 from supervisor_helpers import add_call

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from conftest import PUBLIC_BASE_URL, Twilio
 from console_helpers import agent_client, console_client, csrf_token, enqueue_caller, letter, make_user
-from domain.agent_calls import Take, claim, take_call
-from domain.queue import waiting_calls
+from domain.calls.agent import Take, claim, take_call
+from domain.calls.queue import waiting_calls
 from extensions import db
 from models import AuditEntry, Call, CallEvent, EndpointKind, Outcome, Presence, User
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import Twilio
 from console_helpers import agent_client, call_sid, console_client, csrf_token, enqueue_caller, log_in, make_user
 from domain.live import InProcessBroker
-from domain.wallboard import wallboard_snapshot
+from domain.reporting.wallboard import wallboard_snapshot
 from extensions import db
 from models import Call, Presence, Role
 

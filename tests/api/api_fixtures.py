@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.api_tokens import create_token
+from domain.staff.api_tokens import create_token
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from schemathesis.checks import (
     response_schema_conformance, status_code_conformance,
 )
 
-from domain.api_tokens import create_token
+from domain.staff.api_tokens import create_token
 from extensions import db
 from api.openapi import openapi_document
 

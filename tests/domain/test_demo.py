@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from domain.demo import ENTITIES, SOURCE, generate_letters, reset_demo, seed_demo
+from demo.letters import ENTITIES, SOURCE, generate_letters, reset_demo, seed_demo
 from extensions import db
 from models import Call, Direction, Entity, Status, Transaction, TransactionEvent
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from domain.lookup import check_typed_date, look_up_letter
-from domain.throttle import Limits, Throttle
+from domain.letters.lookup import check_typed_date, look_up_letter
+from domain.letters.throttle import Limits, Throttle
 from extensions import db
 from models import Direction, LookupAttempt
 from tests.ivr.ivr_helpers import add_letter

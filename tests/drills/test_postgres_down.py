@@ -33,7 +33,7 @@ from drill_services import (APOLOGY_AR, APOLOGY_EN, HALF_A_CALL, HttpTwilio, ans
                             call_steps, gunicorn, migrated_app, postgres_cluster, postgres_pass, sid)
 from extensions import db
 from factory import create_app
-from domain.queue import waiting_calls
+from domain.calls.queue import waiting_calls
 from models import Call, Outcome
 from tests.agent_console.console_helpers import PASSWORD, make_user
 from tests.ivr.ivr_helpers import Answer, Caller, add_letter, table_locked

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from conftest import PUBLIC_BASE_URL, Twilio, sign
 from config import Hours
-from domain.agent_calls import claim, wrap_up
+from domain.calls.agent import claim, wrap_up
 from extensions import db
 from models import (Call, CallbackRequest, CallEvent, LookupAttempt, Presence, SmsMessage, Subscription,
                     User)

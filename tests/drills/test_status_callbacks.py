@@ -2,7 +2,7 @@
 
 Twilio's webhooks travel separately and may arrive in any order or more than once (its
 retries, a proxy's). Whatever the order, each call row must end the same, and the KPIs
-(domain.kpis) and the call log (domain.call_log) must count each call once:
+(domain.reporting.kpis) and the call log (domain.reporting.call_log) must count each call once:
 
 - `completed` twice, then a stale `ringing` / `in-progress`;
 - `completed` arriving before the last <Gather> webhook of the call;
@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import Twilio
-from domain.agent_calls import claim
-from domain.call_log import CallFilters, call_log_rows
+from domain.calls.agent import claim
+from domain.reporting.call_log import CallFilters, call_log_rows
 from domain.clock import local_today
-from domain.kpis import Kpis, Period, overall
-from domain.queue import waiting_calls
+from domain.reporting.kpis import Kpis, Period, overall
+from domain.calls.queue import waiting_calls
 from extensions import db
 from models import Call, CallEvent, Outcome, Presence, User
 from tests.agent_console.console_helpers import make_user

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from conftest import Twilio
-from domain.agent_calls import claim
+from domain.calls.agent import claim
 from extensions import db
 from models import Call, CallEvent
 from tests.agent_console.console_helpers import enqueue_caller, make_user

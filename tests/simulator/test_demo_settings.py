@@ -15,7 +15,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from config import Config
-from domain.agent_calls import handle_seconds, queue_seconds
+from domain.calls.agent import handle_seconds, queue_seconds
 from extensions import db
 from factory import create_app
 from models import Call, DevTwilioRequest, Outcome, Presence

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.lookup import check_date, check_number
+from domain.letters.lookup import check_date, check_number
 from models import Status
 from voice_prompts import LANGUAGES, catalog, extra_clips, placeholders, render_text
 

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from domain.demo import ENTITIES
+from demo.letters import ENTITIES
 from domain.sms import segments, sms_body, sms_catalog
 from models import Direction, Entity, SmsKind, Status, Transaction
 from voice_prompts import LANGUAGES, placeholders

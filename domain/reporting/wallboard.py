@@ -1,16 +1,17 @@
 """The supervisors' wallboard: the centre right now, one query function per number.
 
-Waiting calls are those of the agents' queue exactly as `domain.queue` defines them, so
+Waiting calls are those of the agents' queue exactly as `domain.calls.queue` defines them, so
 the wallboard and the agents' queue page never disagree. The snapshot holds numbers
 only (no caller, no letter): a wall screen is read by whoever walks past.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from domain.queue import waiting_condition
+from domain.calls.queue import waiting_condition
+from domain.clock import utcnow
 from extensions import db
 from models import Call, Presence, User
 
@@ -18,13 +19,10 @@ from models import Call, Presence, User
 IVR_STALE_AFTER = timedelta(hours=2)
 
 
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def calls_in_ivr(now: datetime | None = None) -> int:
     """Calls that started recently, have not ended and have not asked for an agent."""
-    since = (now or now_utc()) - IVR_STALE_AFTER
+    since = (now or utcnow()) - IVR_STALE_AFTER
     return db.session.scalar(
         select(func.count(Call.id)).where(Call.started_at >= since, Call.ended_at.is_(None),
                                           Call.queued_at.is_(None))
@@ -64,7 +62,7 @@ def agents_away() -> int:
 
 def wallboard_snapshot(now: datetime | None = None) -> dict:
     """Every number of the wallboard, JSON-ready; `now` lets a browser tick the longest wait."""
-    now = now or now_utc()
+    now = now or utcnow()
     since = longest_waiting_since()
     return {
         "now": now.isoformat(),

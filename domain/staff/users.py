@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from domain.passwords import hash_password, password_problem
+from domain.clock import utcnow
+from domain.languages import LANGUAGES, known_language
+from domain.staff.passwords import hash_password, password_problem
 from extensions import db
 from models import EndpointKind, Presence, Role, User
 
@@ -17,7 +19,6 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 # Twilio Client identities: kept to characters that need no escaping in TwiML or URLs.
 CLIENT_IDENTITY = re.compile(r"^[A-Za-z0-9_.-]{1,120}$")
 SIP_URI = re.compile(r"^sip:[^\s<>\"]+@[^\s<>\"]+$")
-LANGUAGES = ("ar", "ckb", "en")
 MAX_DISPLAY_NAME = 120
 MAX_ENDPOINT = 200
 
@@ -106,7 +107,7 @@ def create_user(username: str, password: str, role: Role, *, display_name: str =
     if len(display_name) > MAX_DISPLAY_NAME:
         problems.append(UserError("long_name", f"a display name has at most {MAX_DISPLAY_NAME} characters",
                                   field="display_name"))
-    if language not in LANGUAGES:
+    if not known_language(language):
         problems.append(UserError("bad_language", "the language is one of " + ", ".join(LANGUAGES),
                                   field="language"))
     problem = password_problem(password or "")
@@ -147,7 +148,7 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
 def set_presence(user: User, presence: Presence, now: datetime | None = None) -> None:
     if user.presence != presence:
         user.presence = presence
-        user.presence_since = now or datetime.now(timezone.utc)
+        user.presence_since = now or utcnow()
 
 
 def list_users() -> list[User]:

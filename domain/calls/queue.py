@@ -7,12 +7,13 @@ console shows them in its own language.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
 
 from domain import live
+from domain.clock import utcnow
 from domain.phones import national_format
 from extensions import db
 from models import Call
@@ -58,7 +59,7 @@ def call_row(call: Call, now: datetime, region: str) -> dict:
 
 def snapshot(now: datetime | None = None) -> dict:
     """The queue as JSON-ready data; `now` lets a browser correct for its own clock."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     calls = waiting_calls()
     region = current_app.config["DEFAULT_PHONE_REGION"]
     return {

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import bindparam, select
 
-from domain.rows import insert_once
+from domain.clock import utcnow
+from domain.db.once import insert_once
 from extensions import db
 from models import Call, CallEvent, Outcome
 
@@ -62,7 +63,7 @@ def set_outcome(call: Call, outcome: Outcome) -> None:
 
 def finish_call(call: Call, *, status: str, duration: int | None, now: datetime | None = None) -> None:
     """Record Twilio's final status; a repeated or late callback changes nothing further."""
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     call.twilio_status = status
     if duration is not None:
         call.duration_s = duration
@@ -80,7 +81,7 @@ def close_queue_stay(call: Call, now: datetime | None = None) -> None:
     final status callback: the call ends as it would have in order.
     """
     if call.queued_at is not None and call.queue_left_at is None:
-        call.queue_left_at = now or datetime.now(timezone.utc)
+        call.queue_left_at = now or utcnow()
         call.queue_result = call.queue_result or "hangup"
         if call.outcome not in FINAL_OUTCOMES:
             call.outcome = Outcome.abandoned_in_queue

@@ -19,7 +19,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from domain.audit import audit
 from domain.clock import utcnow
 from domain.languages import DEFAULT_LANGUAGE, known_language
-from domain.lookup import ascii_digits
+from domain.letters.lookup import ascii_digits
 from domain.phones import is_valid_number, normalize_phone
 from extensions import db
 from models import Call, CallbackRequest, CallbackStatus, Role, User

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import bindparam, select
 
-from domain.throttle import Limits, Throttle, failed_lookups, lock_lookups, record_attempt
+from domain.letters.throttle import Limits, Throttle, failed_lookups, lock_lookups, record_attempt
 from extensions import db
 from models import Transaction
 

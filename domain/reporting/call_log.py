@@ -12,9 +12,9 @@ from typing import Iterator
 
 from sqlalchemy import Select, select
 
-from domain import reports
-from domain.keyset import Cursor, Direction, Page, keyset_page
-from domain.kpis import Period
+from domain.db import replica
+from domain.db.keyset import Cursor, Direction, Page, keyset_page
+from domain.reporting.kpis import Period
 from models import Call, Outcome, Transaction, User
 
 NO_LANGUAGE = "none"  # the filter value for callers who hung up before choosing a language
@@ -96,12 +96,12 @@ def call_log_page(filters: CallFilters, *, tz_name: str, size: int = 50,
                   cursor: Cursor | None = None, direction: Direction = Direction.older) -> Page:
     """One page: the `size` calls after `cursor` in `direction` (the newest without one)."""
     return keyset_page(filtered(filters, tz_name), Call.started_at, Call.id, size=size, cursor=cursor,
-                       direction=direction, read=reports.read)
+                       direction=direction, read=replica.read)
 
 
 def call_log_rows(filters: CallFilters, *, tz_name: str, batch: int = 1000) -> Iterator:
     """Every matching call, newest first, fetched `batch` rows at a time (a server-side
     cursor on PostgreSQL), so an export of a million calls holds one batch in memory."""
     query = filtered(filters, tz_name).order_by(Call.started_at.desc(), Call.id.desc())
-    result = reports.read(query.execution_options(yield_per=batch))
+    result = replica.read(query.execution_options(yield_per=batch))
     yield from result

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
 
 from sqlalchemy import select
 
+from domain.clock import utcnow
 from extensions import db
 from models import ApiToken
 
@@ -39,7 +39,7 @@ def revoke_token(name: str) -> bool:
     found = db.session.scalar(select(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None)))
     if found is None:
         return False
-    found.revoked_at = datetime.now(timezone.utc)
+    found.revoked_at = utcnow()
     db.session.commit()
     return True
 

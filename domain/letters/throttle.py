@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
 
-from domain.clock import start_of_local_day
-from domain.rows import insert_once, lock_keys
+from domain.clock import start_of_local_day, utcnow
+from domain.db.once import insert_once, lock_keys
 from extensions import db
 from models import LookupAttempt
 
@@ -94,7 +94,7 @@ def failed_lookups(
     `exclude_key` leaves out the attempt of the request being answered, so that a replayed
     webhook is judged as the original was. Without a call or a number, those counts are 0.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     counts = db.session.execute(_FAILED_LOOKUPS, {
         "call_sid": call_sid or "", "caller_key": caller_key, "number": number or "",
         "hour_ago": now - timedelta(hours=1),

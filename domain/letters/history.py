@@ -1,14 +1,15 @@
 """Reading a letter's record for the console: letters and calls by phone, calls about a letter.
 
-The lookup by (number, date) itself is `domain.lookup.find_transactions`, shared with the IVR.
+The lookup by (number, date) itself is `domain.letters.lookup.find_transactions`, shared with the IVR.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from domain.clock import utcnow
 from extensions import db
 from models import Call, Transaction, TransactionEvent
 
@@ -30,7 +31,7 @@ def transactions_for_phone(e164: str) -> list[Transaction]:
 
 def recent_calls_from(e164: str, now: datetime | None = None) -> list[Call]:
     """This caller's calls of the last few months, newest first, with the letter each asked for."""
-    since = (now or datetime.now(timezone.utc)) - timedelta(days=RECENT_CALL_DAYS)
+    since = (now or utcnow()) - timedelta(days=RECENT_CALL_DAYS)
     return list(db.session.scalars(
         select(Call)
         .where(Call.caller == e164, Call.started_at >= since)

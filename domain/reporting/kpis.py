@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, null, select, union_all
 
-from domain import reports
-from domain.sql_time import local_clock, local_day, local_hour, seconds_between
+from domain.db import replica
+from domain.db.sql_time import local_clock, local_day, local_hour, seconds_between
+from domain.languages import LANGUAGES
 from extensions import db
 from models import Call, CallbackRequest, Outcome, User
 
@@ -207,7 +208,7 @@ def grouped(period: Period, by: Breakdown | None, *, tz_name: str, service_level
         func.sum(c.abandoned), func.sum(c.in_time), func.avg(c.wait_s), func.avg(c.handle_s),
         func.sum(c.callbacks), func.avg(c.score), func.count(c.score),
     ).group_by(c.key)
-    return {row[0]: kpis_of(row[1:]) for row in reports.read(query)}
+    return {row[0]: kpis_of(row[1:]) for row in replica.read(query)}
 
 
 def kpis_of(values) -> Kpis:
@@ -272,7 +273,7 @@ def agent_names(ids: list[int]) -> dict[int, str]:
     return {row.id: row.display_name or row.username for row in db.session.execute(query)}
 
 
-LANGUAGE_ORDER = ("ar", "ckb", "en")
+LANGUAGE_ORDER = LANGUAGES  # as the IVR offers them
 
 
 def by_language(period: Period, **settings) -> list[tuple[str | None, Kpis]]:

@@ -15,10 +15,11 @@ from sqlalchemy import delete, exists, func, select, update
 
 from domain.clock import local_today
 from domain.importer import import_rows
+from domain.sms import DEMO_SOURCE
 from extensions import db
 from models import Direction, Entity, Status, Transaction, TransactionEvent
 
-SOURCE = "demo"  # TransactionEvent.source of every demo change: how demo letters are known
+SOURCE = DEMO_SOURCE  # TransactionEvent.source of every demo change: how demo letters are known
 FEDERAL, REGION = "fed", "krg"
 
 

@@ -7,12 +7,14 @@ dialect; nothing else in the code base writes dialect-specific time SQL.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Float, Integer, String, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from domain.clock import utcnow
 
 
 class seconds_between(FunctionElement):
@@ -95,7 +97,7 @@ def _local_day_sqlite(element, compiler, **kw):
 
 def sqlite_modifier(tz_name: str, at: datetime | None = None) -> str:
     """The zone's UTC offset at `at` as an SQLite modifier, e.g. '+10800 seconds'."""
-    at = at or datetime.now(timezone.utc)
+    at = at or utcnow()
     offset = at.astimezone(ZoneInfo(tz_name)).utcoffset() or timedelta(0)
     return f"{int(offset.total_seconds()):+d} seconds"
 

@@ -1,0 +1,1 @@
+"""Calls: the call record and its events, the queue, agents taking calls, callbacks, the survey, timelines."""

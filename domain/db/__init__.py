@@ -1,0 +1,2 @@
+"""Database helpers the domain shares: idempotent inserts and locks, SQL time arithmetic, keyset
+pages, and where reports read from."""

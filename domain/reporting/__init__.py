@@ -1,0 +1,1 @@
+"""Supervisors' reports: KPIs, the call log and its export, the wallboard."""

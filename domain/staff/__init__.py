@@ -1,0 +1,1 @@
+"""Console users and API clients: accounts, passwords, bearer tokens."""
