@@ -1,7 +1,7 @@
 """The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json and tested with Schemathesis."""
 from __future__ import annotations
 
-from domain.importer import HEADER
+from domain.letters.importing import HEADER
 from models import Direction, Status
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from domain.importer import ImportFileError, import_csv
+from domain.letters.importing import ImportFileError, import_csv
 from domain.sms import dispatch_outbox, notify_subscribers
 from extensions import db
 

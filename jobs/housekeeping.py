@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
-from domain.imports import enqueue_import
+from domain.letters.import_jobs import enqueue_import
 from domain.sms import enqueue_sms, job_id as sms_job_id
 from extensions import db
 from jobs.context import job

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import update
 
-from domain.importer import ImportFileError, import_rows, read_csv
+from domain.letters.importing import ImportFileError, import_rows, read_csv
 from domain.sms import dispatch_outbox, notify_subscribers
 from extensions import db
 from jobs.context import job

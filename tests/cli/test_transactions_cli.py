@@ -1,7 +1,7 @@
 """`flask transactions import FILE`: what it prints and the exit status it ends with."""
 from __future__ import annotations
 
-from domain.importer import HEADER
+from domain.letters.importing import HEADER
 
 HEADER_LINE = ",".join(HEADER)
 GOOD = [

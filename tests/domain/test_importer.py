@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
-from domain.importer import HEADER, ImportFileError, LetterRow, entity_code, import_csv, validate_row
+from domain.letters.importing import HEADER, ImportFileError, LetterRow, entity_code, import_csv, validate_row
 from extensions import db
 from models import Direction, Entity, Status, Transaction, TransactionEvent
 
@@ -322,7 +322,7 @@ def test_batches_share_entities_and_see_letters_of_earlier_batches(app_context):
 
 
 def test_a_letter_inserted_meanwhile_by_another_import_is_found_on_a_second_try(app_context, monkeypatch):
-    from domain import importer
+    from domain.letters import importing as importer
 
     load(row())
     real_existing, calls = importer._Importer._existing, []

@@ -20,7 +20,7 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
 import jobs
-from domain.imports import start_import
+from domain.letters.import_jobs import start_import
 from extensions import db
 from jobs import JobSpec, queue_name, redis_connection
 from jobs.housekeeping import sweep_outbox

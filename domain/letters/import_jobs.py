@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from domain.importer import ImportFileError, read_csv
+from domain.letters.importing import ImportFileError, read_csv
 from extensions import db
 from models import ImportJob, ImportState
 
