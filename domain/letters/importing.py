@@ -1,8 +1,13 @@
-"""Batch import of letters from the records office: row validation, then upsert in batches.
+"""Batch import of letters from the records office: row validation, then a set-based merge per batch.
 
 `validate_row` is pure (a dict of texts in, a `LetterRow` or a reason out) so that the CLI,
 an RQ job and an HTTP API all accept and refuse exactly the same rows. `import_rows` does
 the database work for any source of rows; `import_csv` reads the CSV file format.
+
+Each batch is staged in a temporary table (COPY on PostgreSQL) and merged with a fixed
+number of statements that find stored letters through the unique key's index, so no
+statement grows with the file or with the table. An import with an ImportJob row commits
+each batch together with the last line it covers, and is resumed from there when run again.
 """
 from __future__ import annotations
 
@@ -11,26 +16,32 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO
 
 from flask import current_app
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import (
+    Column, Date, Integer, MetaData, String, Table, and_, delete, func, insert, literal, null, or_, select,
+    tuple_, update,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateTable
 
 from domain.clock import local_today
 from domain.lookup import EARLIEST_DATE, MAX_NUMBER_DIGITS
 from domain.phones import normalize_phone
 from extensions import db
-from models import Direction, Entity, Status, Transaction, TransactionEvent
+from models import Direction, Entity, ImportJob, ImportKey, ImportRejection, Status, Transaction, TransactionEvent
+from models.types import UTCDateTime, utcnow
 
 HEADER = (
     "number", "date", "direction", "subject", "sender", "recipient", "holder",
     "status", "status_date", "phone",
 )
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000  # rows per staged batch and commit: each statement of a batch stays in milliseconds
 MAX_SUBJECT = 500  # the column sizes of the models
 MAX_ENTITY_NAME = 200
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -75,20 +86,53 @@ class LetterRow:
         return (self.number, self.date, self.direction)
 
 
+class ImportStopped(RuntimeError):
+    """A load that failed part-way: what failed, the line it had reached, and where it resumes.
+
+    Batches before `committed_line` are loaded; running the same import again goes on from
+    the line after it (an import without an ImportJob row starts again, which is harmless:
+    loading the same rows again changes nothing)."""
+
+    def __init__(self, reason: str, *, line: int, committed_line: int) -> None:
+        super().__init__(f"stopped at line {line}: {reason}")
+        self.reason = reason
+        self.line = line
+        self.committed_line = committed_line
+
+
 @dataclass
 class ImportReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Each rejected (line, reason), for an import without an ImportJob row; one with a row
+    # keeps them in import_rejection instead (a file may have a million of them).
     rejected: list[tuple[int, str]] = field(default_factory=list)
-    # Letters already known whose status or holder changed: their subscribers are told.
+    rejected_count: int = 0
+    # Letters already known whose status or holder changed, when the caller notifies their
+    # subscribers itself (`notify=False`); otherwise each batch did, and counted them here.
     changed_ids: list[int] = field(default_factory=list)
+    notified: int = 0
+    resumed_after: int = 0  # the line an earlier run had committed, when this run resumed it
 
     def summary(self) -> str:
         return (
             f"added {self.added}, updated {self.updated}, "
-            f"unchanged {self.unchanged}, rejected {len(self.rejected)}"
+            f"unchanged {self.unchanged}, rejected {self.rejected_count}"
         )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an import is, after each committed batch (for a progress bar)."""
+
+    line: int  # the last line of the file loaded (header = line 1)
+    rows: int  # rows read by this run
+    seconds: float  # since this run began
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
 
 
 # --- one row: pure validation ------------------------------------------------------
@@ -282,7 +326,7 @@ def _read_header(reader) -> list[str]:
     return names
 
 
-# --- the database: upsert in batches --------------------------------------------------
+# --- the database: a set-based merge per batch -----------------------------------------
 
 def import_rows(
     records: Iterable[tuple[int, Mapping | str]],
@@ -291,104 +335,183 @@ def import_rows(
     phone_region: str | None = None,
     batch_size: int = BATCH_SIZE,
     source: str = "import",
+    import_id: int | None = None,
+    notify: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> ImportReport:
-    """Validate and upsert (line, row) pairs; a str instead of a row is a refusal reason.
+    """Validate and merge (line, row) pairs; a str instead of a row is a refusal reason.
 
     Commits once per batch, so a long file shows progress and a failure keeps the batches
-    before it; loading the same rows again changes nothing. Needs an app context.
+    before it; loading the same rows again changes nothing. With `import_id` (an ImportJob
+    row) each batch commits with its progress and rejected lines, in-file duplicates are
+    found through import_key, lines an earlier run committed are skipped, and memory holds
+    one batch whatever the size of the file. With `notify`, each batch queues its own
+    notifications in its transaction, and they are sent after its commit.
+
+    Raises ImportFileError for a file that cannot be read at all, ImportStopped for any
+    other failure. Needs an app context.
     """
     config = current_app.config
     today = today or local_today(config["TIMEZONE"])
     phone_region = phone_region or config["DEFAULT_PHONE_REGION"]
-    importer = _Importer(source=source)
-    first_line: dict[Key, int] = {}
-    batch: list[LetterRow] = []
-    for line, raw in records:
-        row = raw if isinstance(raw, str) else validate_row(raw, today=today, phone_region=phone_region)
-        if isinstance(row, str):
-            importer.report.rejected.append((line, row))
-            continue
-        if row.key in first_line:
-            importer.report.rejected.append(
-                (line, f"same number, date and direction as line {first_line[row.key]}")
-            )
-            continue
-        first_line[row.key] = line
-        batch.append(row)
-        if len(batch) >= batch_size:
-            importer.save(batch)
-            batch = []
-    if batch:
-        importer.save(batch)
+    importer = _Importer(source=source, import_id=import_id, notify=notify, on_progress=on_progress)
+    batch = _Batch()
+    line = resume = 0
+    try:
+        line = resume = importer.start()
+        for line, raw in records:
+            if line <= resume:
+                continue
+            batch.records += 1
+            row = raw if isinstance(raw, str) else validate_row(raw, today=today, phone_region=phone_region)
+            if isinstance(row, str):
+                batch.rejected.append((line, row))
+            elif row.key in importer.first_line:
+                batch.rejected.append((line, f"same number, date and direction as line {importer.first_line[row.key]}"))
+            else:
+                importer.first_line[row.key] = line
+                batch.rows.append((line, row))
+            if batch.records >= batch_size:
+                importer.save(batch, line)
+                batch = _Batch()
+        if batch.records:
+            importer.save(batch, line)
+        importer.finish()
+    except ImportFileError:
+        db.session.rollback()
+        raise
+    except Exception as exc:  # noqa: BLE001  one clear account of any failure, for the callers to show
+        db.session.rollback()
+        raise ImportStopped(describe(exc), line=line, committed_line=importer.committed_line) from exc
     log.info("import (%s): %s", source, importer.report.summary())  # counts only, no content
     return importer.report
 
 
+def describe(exc: BaseException) -> str:
+    """One line: the error's class and first line (the driver's own, for a database error)."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
+
+
 KEY_COLUMNS = (Transaction.number, Transaction.date, Transaction.direction)
-# Core statements on the tables, not the ORM: its bulk INSERT .. RETURNING goes row by row.
+# Core statements on the tables, not the ORM: the merge is a few set-based statements.
 TRANSACTIONS = Transaction.__table__
 EVENTS = TransactionEvent.__table__
+JOBS = ImportJob.__table__
+KEYS = ImportKey.__table__
+REJECTIONS = ImportRejection.__table__
+KEYS_DELETED_AT_ONCE = 20_000
+
+# One batch of checked rows, with the entities as ids: a temporary table of each connection,
+# emptied at each commit on PostgreSQL (and by a DELETE on SQLite, which has no ON COMMIT).
+STAGE = Table(
+    "import_batch", MetaData(),
+    Column("line", Integer),
+    Column("number", String(12)), Column("date", Date), Column("direction", String(32)),
+    Column("subject", String(500)), Column("sender_id", Integer), Column("recipient_id", Integer),
+    Column("holder_id", Integer), Column("status", String(32)), Column("status_date", Date),
+    Column("citizen_phone", String(20)),
+    Column("found_id", Integer),  # the stored letter with this key, before the merge
+    Column("new_id", Integer),  # the letter this batch added
+    prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS",
+)
+STAGED = ("line", "number", "date", "direction", "subject", "sender_id", "recipient_id", "holder_id",
+          "status", "status_date", "citizen_phone")
+EVENT_COLUMNS = ("transaction_id", "status", "holder_id", "status_date", "previous_status",
+                 "previous_holder_id", "source", "recorded_at")
 
 
-def _key_in(keys: list[Key]):
-    return tuple_(*KEY_COLUMNS).in_(keys)
+def _stored_id():
+    """The id of the stored letter with the staged row's key: one probe of the unique index."""
+    return select(TRANSACTIONS.c.id).where(
+        TRANSACTIONS.c.number == STAGE.c.number, TRANSACTIONS.c.date == STAGE.c.date,
+        TRANSACTIONS.c.direction == STAGE.c.direction,
+    ).scalar_subquery()
 
 
-def _key_of(values) -> Key:
-    return (values["number"], values["date"], values["direction"])
+@dataclass
+class _Batch:
+    records: int = 0
+    rows: list[tuple[int, LetterRow]] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
 class _Importer:
-    """The state one import keeps between batches: the report and the entity ids seen."""
+    """The state one import keeps between batches: the report, the entity ids seen, progress."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, import_id: int | None, notify: bool,
+                 on_progress: Callable[[Progress], None] | None) -> None:
         self.source = source
+        self.import_id = import_id
+        self.notify = notify
+        self.on_progress = on_progress
         self.report = ImportReport()
         self.entity_ids: dict[str, int] = {}
+        # The first line of each key: of the whole file without an ImportJob row, of the
+        # batch with one (import_key holds the file's).
+        self.first_line: dict[Key, int] = {}
+        self.committed_line = 0
+        self.rows = 0
+        self.started = time.perf_counter()
 
-    def save(self, rows: list[LetterRow]) -> None:
+    def start(self) -> int:
+        """The line an earlier run of this import committed (0 for a new one)."""
+        if self.import_id is not None:
+            self.committed_line = db.session.scalar(
+                select(JOBS.c.committed_line).where(JOBS.c.id == self.import_id)) or 0
+            db.session.commit()
+            self.report.resumed_after = self.committed_line
+        return self.committed_line
+
+    def save(self, batch: _Batch, end_line: int) -> None:
         try:
-            counts = self._save_batch(rows)
+            self._save_batch(batch, end_line)
         except IntegrityError:
             # Another import inserted one of these letters or entities since we looked:
             # start the batch again, it will now find them.
             db.session.rollback()
             self.entity_ids.clear()
-            counts = self._save_batch(rows)
-        self.report.added += counts[0]
-        self.report.updated += counts[1]
-        self.report.unchanged += counts[2]
-        self.report.changed_ids.extend(counts[3])
+            self._save_batch(batch, end_line)
+        self.committed_line = end_line
+        self.rows += batch.records
+        if self.import_id is not None:
+            self.first_line.clear()
+        if self.notify:
+            from domain.sms import dispatch_outbox
 
-    def _save_batch(self, rows: list[LetterRow]) -> tuple[int, int, int, list[int]]:
-        self._resolve_entities({name for row in rows for name in (row.sender, row.recipient, row.holder)})
-        existing = self._existing(rows)
-        new, changed, events, changed_ids = [], [], [], []
-        for row in rows:
-            values = self._values(row)
-            old = existing.get(row.key)
-            if old is None:
-                new.append(values)
-            elif any(old[name] != values[name] for name in COMPARED):
-                changed.append({"id": old["id"], **values})
-                if any(old[name] != values[name] for name in TRACKED):
-                    events.append(self._event(old["id"], values, old))
-                    changed_ids.append(old["id"])
-        if new:
-            # RETURNING makes SQLAlchemy send many rows per INSERT statement (a plain
-            # executemany costs a round trip per row on psycopg); rows come back in any
-            # order, so they are matched by key.
-            inserted = db.session.execute(
-                insert(TRANSACTIONS).returning(TRANSACTIONS.c.id, *(TRANSACTIONS.c[k] for k in KEY)), new
-            )
-            ids = {_key_of(found._mapping): found.id for found in inserted}
-            events.extend(self._event(ids[_key_of(values)], values, None) for values in new)
-        if changed:
-            db.session.execute(update(Transaction), changed)
-        if events:
-            db.session.execute(insert(EVENTS).returning(EVENTS.c.id), events).all()
+            dispatch_outbox()
+        if self.on_progress:
+            self.on_progress(Progress(end_line, self.rows, time.perf_counter() - self.started))
+
+    def _save_batch(self, batch: _Batch, end_line: int) -> None:
+        rejected = list(batch.rejected)
+        added = updated = unchanged = notified = 0
+        changed_ids: list[int] = []
+        if batch.rows:
+            self._resolve_entities({name for _, row in batch.rows for name in (row.sender, row.recipient, row.holder)})
+            self._stage(batch.rows)
+            if self.import_id is not None:
+                rejected.extend(self._refuse_duplicates())
+            added, updated, unchanged, changed_ids = self._merge()
+        if self.notify and changed_ids:
+            from domain.sms import notify_subscribers
+
+            notified = notify_subscribers(changed_ids)
+        rejected.sort()
+        if self.import_id is not None:
+            self._record(batch, end_line, rejected, (added, updated, unchanged, notified))
+        else:
+            self.report.rejected.extend(rejected)
         db.session.commit()
-        return len(new), len(changed), len(rows) - len(new) - len(changed), changed_ids
+        report = self.report
+        report.added += added
+        report.updated += updated
+        report.unchanged += unchanged
+        report.rejected_count += len(rejected)
+        report.notified += notified
+        if not self.notify:
+            report.changed_ids.extend(changed_ids)
 
     def _resolve_entities(self, names: set[str]) -> None:
         wanted = names - self.entity_ids.keys()
@@ -402,28 +525,105 @@ class _Importer:
             db.session.flush()
             self.entity_ids[name] = entity.id
 
-    def _existing(self, rows: list[LetterRow]) -> dict[Key, dict]:
-        """The stored letters of this batch, fetched with one query on the unique key."""
-        columns = [getattr(Transaction, name) for name in COMPARED]
-        result = db.session.execute(
-            select(Transaction.id, *KEY_COLUMNS, *columns).where(_key_in([row.key for row in rows]))
-        )
-        return {_key_of(found._mapping): found._asdict() for found in result}
-
-    def _values(self, row: LetterRow) -> dict:
+    def _stage(self, rows: list[tuple[int, LetterRow]]) -> None:
+        """The batch into the connection's temporary table: COPY on PostgreSQL."""
         ids = self.entity_ids
-        return {
-            "number": row.number, "date": row.date, "direction": row.direction,
-            "subject": row.subject, "sender_id": ids[row.sender],
-            "recipient_id": ids[row.recipient], "holder_id": ids[row.holder],
-            "status": row.status, "status_date": row.status_date, "citizen_phone": row.phone,
-        }
+        values = [
+            (line, row.number, row.date, row.direction.value, row.subject, ids[row.sender],
+             ids[row.recipient], ids[row.holder], row.status.value, row.status_date, row.phone)
+            for line, row in rows
+        ]
+        session = db.session
+        session.execute(CreateTable(STAGE, if_not_exists=True))
+        if session.get_bind().dialect.name == "postgresql":
+            driver = session.connection().connection.driver_connection
+            with driver.cursor() as cursor:
+                with cursor.copy(f"COPY import_batch ({', '.join(STAGED)}) FROM STDIN") as copy:
+                    for item in values:
+                        copy.write_row(item)
+                # A temporary table has no statistics of its own: without them the planner
+                # could join a batch to millions of letters by scanning them.
+                cursor.execute("ANALYZE import_batch")
+        else:
+            session.execute(delete(STAGE))
+            session.execute(insert(STAGE), [dict(zip(STAGED, item)) for item in values])
+        session.execute(update(STAGE).values(found_id=_stored_id()))
 
-    def _event(self, transaction_id: int, values: dict, old: dict | None) -> dict:
-        return {
-            "transaction_id": transaction_id, "status": values["status"],
-            "holder_id": values["holder_id"], "status_date": values["status_date"],
-            "previous_status": old["status"] if old else None,
-            "previous_holder_id": old["holder_id"] if old else None,
-            "source": self.source,
-        }
+    def _refuse_duplicates(self) -> list[tuple[int, str]]:
+        """Staged rows whose key an earlier batch of this import loaded: refused, naming its line."""
+        same_key = and_(KEYS.c.import_id == self.import_id, KEYS.c.number == STAGE.c.number,
+                        KEYS.c.date == STAGE.c.date, KEYS.c.direction == STAGE.c.direction)
+        found = db.session.execute(select(STAGE.c.line, KEYS.c.line).join(KEYS, same_key)).all()
+        if found:
+            db.session.execute(delete(STAGE).where(STAGE.c.line.in_([line for line, _ in found])))
+        db.session.execute(insert(KEYS).from_select(
+            ["import_id", "number", "date", "direction", "line"],
+            select(literal(self.import_id, Integer), STAGE.c.number, STAGE.c.date, STAGE.c.direction, STAGE.c.line),
+        ))
+        return [(line, f"same number, date and direction as line {first}") for line, first in found]
+
+    def _merge(self) -> tuple[int, int, int, list[int]]:
+        """Staged rows into the letters: events first (they need the old values), then the
+        changed letters, then the new ones and their first events."""
+        session = db.session
+        now = literal(utcnow(), UTCDateTime())
+        source = literal(self.source, String(32))
+        staged, existing = session.execute(select(func.count(), func.count(STAGE.c.found_id))).one()
+        changed_ids = list(session.scalars(insert(EVENTS).from_select(EVENT_COLUMNS, select(
+            TRANSACTIONS.c.id, STAGE.c.status, STAGE.c.holder_id, STAGE.c.status_date,
+            TRANSACTIONS.c.status, TRANSACTIONS.c.holder_id, source, now,
+        ).join_from(STAGE, TRANSACTIONS, TRANSACTIONS.c.id == STAGE.c.found_id).where(
+            or_(TRANSACTIONS.c.status != STAGE.c.status, TRANSACTIONS.c.holder_id != STAGE.c.holder_id)
+        )).returning(EVENTS.c.transaction_id)))
+        updated = session.execute(
+            update(TRANSACTIONS)
+            .where(TRANSACTIONS.c.id == STAGE.c.found_id,
+                   or_(*(TRANSACTIONS.c[name].is_distinct_from(STAGE.c[name]) for name in COMPARED)))
+            .values({**{name: STAGE.c[name] for name in COMPARED}, "updated_at": now})
+        ).rowcount
+        letter_columns = ("number", "date", "direction", *COMPARED)
+        added = staged - existing
+        session.execute(insert(TRANSACTIONS).from_select(
+            [*letter_columns, "created_at", "updated_at"],
+            select(*(STAGE.c[name] for name in letter_columns), now, now).where(STAGE.c.found_id.is_(None)),
+        ))
+        if added:
+            session.execute(update(STAGE).where(STAGE.c.found_id.is_(None)).values(new_id=_stored_id()))
+            session.execute(insert(EVENTS).from_select(EVENT_COLUMNS, select(
+                STAGE.c.new_id, STAGE.c.status, STAGE.c.holder_id, STAGE.c.status_date, null(), null(), source, now,
+            ).where(STAGE.c.new_id.is_not(None))))
+        return added, updated, existing - updated, changed_ids
+
+    def _record(self, batch: _Batch, end_line: int, rejected: list[tuple[int, str]], counts) -> None:
+        """The batch's progress on its ImportJob row, in the batch's own transaction."""
+        added, updated, unchanged, notified = counts
+        if rejected:
+            db.session.execute(insert(REJECTIONS), [
+                {"import_id": self.import_id, "line": line, "reason": reason} for line, reason in rejected])
+        seconds = time.perf_counter() - self.started
+        db.session.execute(update(JOBS).where(JOBS.c.id == self.import_id).values(
+            committed_line=end_line, processed=JOBS.c.processed + batch.records,
+            added=JOBS.c.added + added, updated=JOBS.c.updated + updated,
+            unchanged=JOBS.c.unchanged + unchanged, rejected_count=JOBS.c.rejected_count + len(rejected),
+            notified=JOBS.c.notified + notified,
+            rows_per_second=(self.rows + batch.records) / seconds if seconds > 0 else None,
+        ))
+
+    def finish(self) -> None:
+        """With an ImportJob row: its keys are let go (in slices, each its own statement) and
+        the report gives the totals of every run of the import, not only of this one."""
+        if self.import_id is None:
+            return
+        key = tuple_(KEYS.c.number, KEYS.c.date, KEYS.c.direction)
+        while True:
+            some = select(KEYS.c.number, KEYS.c.date, KEYS.c.direction).where(
+                KEYS.c.import_id == self.import_id).limit(KEYS_DELETED_AT_ONCE)
+            gone = db.session.execute(delete(KEYS).where(KEYS.c.import_id == self.import_id, key.in_(some))).rowcount
+            db.session.commit()
+            if gone < KEYS_DELETED_AT_ONCE:
+                break
+        job = db.session.execute(select(JOBS).where(JOBS.c.id == self.import_id)).one()
+        db.session.commit()
+        report = self.report
+        report.added, report.updated, report.unchanged = job.added, job.updated, job.unchanged
+        report.rejected_count, report.notified = job.rejected_count, job.notified
