@@ -2,15 +2,24 @@
 from __future__ import annotations
 
 import sys
+from typing import Self
 
 import click
 from flask.cli import AppGroup
 
 from domain.letters.import_jobs import (
-    finish_import, rejected_lines, start_file_import, stopped_message,
+    finish_import,
+    rejected_lines,
+    start_file_import,
+    stopped_message,
 )
 from domain.letters.importing import (
-    BATCH_SIZE, ImportFileError, ImportStopped, Progress, describe, import_csv,
+    BATCH_SIZE,
+    ImportFileError,
+    ImportStopped,
+    Progress,
+    describe,
+    import_csv,
 )
 from extensions import db
 from models import ImportState
@@ -84,7 +93,7 @@ class ImportProgressBar:
         self.bar = None
         self.tenths_shown = 0
 
-    def __enter__(self) -> ImportProgressBar:
+    def __enter__(self) -> Self:
         stream = sys.stderr
         if is_terminal(stream):
             self.bar = click.progressbar(length=self.length, label="importing", show_eta=True, show_pos=True,

@@ -7,7 +7,12 @@ import logging
 from sqlalchemy import update
 
 from domain.letters.import_jobs import finish_import, line_count, now, stopped_message
-from domain.letters.importing import ImportFileError, ImportStopped, import_rows, read_csv
+from domain.letters.importing import (
+    ImportFileError,
+    ImportStopped,
+    import_rows,
+    read_csv,
+)
 from extensions import db
 from jobs.context import job
 from models import ImportJob, ImportState

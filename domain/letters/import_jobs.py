@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -127,4 +127,4 @@ def import_progress(job: ImportJob) -> dict:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

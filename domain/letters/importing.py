@@ -15,7 +15,9 @@ import csv
 import hashlib
 import logging
 import os
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,8 +26,22 @@ from typing import IO
 
 from flask import current_app
 from sqlalchemy import (
-    Column, Date, Integer, MetaData, String, Table, and_, delete, func, insert, literal, null, or_, select,
-    tuple_, update,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
@@ -34,7 +50,16 @@ from domain.clock import local_today
 from domain.lookup import EARLIEST_DATE, MAX_NUMBER_DIGITS
 from domain.phones import normalize_phone
 from extensions import db
-from models import Direction, Entity, ImportJob, ImportKey, ImportRejection, Status, Transaction, TransactionEvent
+from models import (
+    Direction,
+    Entity,
+    ImportJob,
+    ImportKey,
+    ImportRejection,
+    Status,
+    Transaction,
+    TransactionEvent,
+)
 from models.types import UTCDateTime, utcnow
 
 HEADER = (
@@ -355,36 +380,111 @@ def import_rows(
     today = today or local_today(config["TIMEZONE"])
     phone_region = phone_region or config["DEFAULT_PHONE_REGION"]
     importer = _Importer(source=source, import_id=import_id, notify=notify, on_progress=on_progress)
-    batch = _Batch()
-    line = resume = 0
+    first_line = importer.committed_line + 1
+    checked = None
     try:
-        line = resume = importer.start()
-        for line, raw in records:
-            if line <= resume:
-                continue
-            batch.records += 1
-            row = raw if isinstance(raw, str) else validate_row(raw, today=today, phone_region=phone_region)
-            if isinstance(row, str):
-                batch.rejected.append((line, row))
-            elif row.key in importer.first_line:
-                batch.rejected.append((line, f"same number, date and direction as line {importer.first_line[row.key]}"))
-            else:
-                importer.first_line[row.key] = line
-                batch.rows.append((line, row))
-            if batch.records >= batch_size:
-                importer.save(batch, line)
-                batch = _Batch()
-        if batch.records:
-            importer.save(batch, line)
+        resume = importer.start()
+        first_line = resume + 1
+        # Reading and checking (pure Python) run one batch ahead in a thread of their own,
+        # while this one waits on the database with the previous batch.
+        checked = _CheckedBatches(records, resume=resume, batch_size=batch_size, today=today,
+                                  phone_region=phone_region, whole_file_keys=import_id is None)
+        for batch in checked:
+            first_line = batch.first_line
+            importer.save(batch, batch.last_line)
+            first_line = batch.last_line + 1
         importer.finish()
     except ImportFileError:
         db.session.rollback()
         raise
-    except Exception as exc:  # noqa: BLE001  one clear account of any failure, for the callers to show
+    except Exception as exc:  # one clear account of any failure, for the callers to show
         db.session.rollback()
-        raise ImportStopped(describe(exc), line=line, committed_line=importer.committed_line) from exc
+        raise ImportStopped(describe(exc), line=first_line, committed_line=importer.committed_line) from exc
+    finally:
+        if checked is not None:
+            checked.stop()
     log.info("import (%s): %s", source, importer.report.summary())  # counts only, no content
     return importer.report
+
+
+class _CheckedBatches:
+    """The records read and checked in batches, by a thread that stays at most two batches
+    ahead (memory holds a few batches, whatever the size of the file). Lines up to `resume`
+    are skipped. Duplicates are caught within a batch, or within the whole file when the
+    database does not do it (an import without an ImportJob row)."""
+
+    AHEAD = 2
+
+    def __init__(self, records, *, resume: int, batch_size: int, today: date, phone_region: str,
+                 whole_file_keys: bool) -> None:
+        self.records, self.resume, self.batch_size = records, resume, batch_size
+        self.today, self.phone_region, self.whole_file_keys = today, phone_region, whole_file_keys
+        self.ready: queue.Queue = queue.Queue(maxsize=self.AHEAD)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._produce, name="import-check", daemon=True)
+        self.thread.start()
+
+    def __iter__(self) -> Iterator[_Batch]:
+        while True:
+            item = self.ready.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def stop(self) -> None:
+        self.stopping.set()
+        while self.thread.is_alive():  # unblock a producer waiting for room in the queue
+            try:
+                self.ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self.thread.join()
+
+    def _put(self, item) -> bool:
+        while not self.stopping.is_set():
+            try:
+                self.ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            for batch in self._batches():
+                if not self._put(batch):
+                    return
+            self._put(None)
+        except BaseException as exc:  # noqa: BLE001  handed to the importing thread, which raises it
+            self._put(exc)
+
+    def _batches(self) -> Iterator[_Batch]:
+        first_line: dict[Key, int] = {}
+        batch = _Batch()
+        for line, raw in self.records:
+            if line <= self.resume:
+                continue
+            if not batch.records:
+                batch.first_line = line
+            batch.records += 1
+            batch.last_line = line
+            row = raw if isinstance(raw, str) else validate_row(raw, today=self.today, phone_region=self.phone_region)
+            if isinstance(row, str):
+                batch.rejected.append((line, row))
+            elif row.key in first_line:
+                batch.rejected.append((line, f"same number, date and direction as line {first_line[row.key]}"))
+            else:
+                first_line[row.key] = line
+                batch.rows.append((line, row))
+            if batch.records >= self.batch_size:
+                yield batch
+                batch = _Batch()
+                if not self.whole_file_keys:
+                    first_line.clear()
+        if batch.records:
+            yield batch
 
 
 def describe(exc: BaseException) -> str:
@@ -433,6 +533,8 @@ def _stored_id():
 @dataclass
 class _Batch:
     records: int = 0
+    first_line: int = 0
+    last_line: int = 0
     rows: list[tuple[int, LetterRow]] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
@@ -448,9 +550,6 @@ class _Importer:
         self.on_progress = on_progress
         self.report = ImportReport()
         self.entity_ids: dict[str, int] = {}
-        # The first line of each key: of the whole file without an ImportJob row, of the
-        # batch with one (import_key holds the file's).
-        self.first_line: dict[Key, int] = {}
         self.committed_line = 0
         self.rows = 0
         self.started = time.perf_counter()
@@ -475,8 +574,6 @@ class _Importer:
             self._save_batch(batch, end_line)
         self.committed_line = end_line
         self.rows += batch.records
-        if self.import_id is not None:
-            self.first_line.clear()
         if self.notify:
             from domain.sms import dispatch_outbox
 
