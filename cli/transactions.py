@@ -96,7 +96,7 @@ class ImportProgressBar:
     def __enter__(self) -> Self:
         stream = sys.stderr
         if is_terminal(stream):
-            self.bar = click.progressbar(length=self.length, label="importing", show_eta=True, show_pos=True,
+            self.bar = click.progressbar(length=self.length, label="importing", show_eta=True, show_percent=True, show_pos=True,
                                          item_show_func=lambda text: text, file=stream).__enter__()
         return self
 
