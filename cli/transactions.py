@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from domain.letters.import_jobs import (
+    duration,
     finish_import,
     rejected_lines,
     start_file_import,
@@ -123,9 +124,3 @@ class ImportProgressBar:
 def is_terminal(stream) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
-
-
-def duration(seconds: float) -> str:
-    seconds = round(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"

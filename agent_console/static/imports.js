@@ -14,6 +14,13 @@
     });
     var bar = row.querySelector("progress");
     if (bar) { bar.max = data.total_lines || 1; bar.value = data.processed; }
+    var pace = row.querySelector('[data-field="pace"]');
+    if (pace) {
+      pace.textContent = data.rows_per_second
+        ? data.rows_per_second + " " + pace.getAttribute("data-rate-label") + ", " +
+          data.time_left + " " + pace.getAttribute("data-left-label")
+        : "";
+    }
   }
   function poll() {
     var rows = Array.prototype.filter.call(document.querySelectorAll("tr[data-import]"), running);

@@ -120,10 +120,19 @@ def import_progress(job: ImportJob) -> dict:
                            for line, reason in rejected_lines(job.id, REJECTED_SHOWN)],
         "rows_per_second": round(rate) if rate else None,
         "seconds_left": round(lines_left / rate) if rate else None,
+        "time_left": duration(lines_left / rate) if rate else None,
         "error": job.error,
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
+
+
+def duration(seconds: float) -> str:
+    """m:ss, or h:mm:ss from an hour: how the command line and the console show time left."""
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def now() -> datetime:

@@ -32,7 +32,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    and_,
     delete,
     func,
     insert,
@@ -40,6 +39,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -512,7 +512,11 @@ STAGE = Table(
     Column("subject", String(500)), Column("sender_id", Integer), Column("recipient_id", Integer),
     Column("holder_id", Integer), Column("status", String(32)), Column("status_date", Date),
     Column("citizen_phone", String(20)),
+    # Filled by one probe of the unique key's index per row (`_look_up`):
     Column("found_id", Integer),  # the stored letter with this key, before the merge
+    Column("old_status", String(32)), Column("old_holder_id", Integer),  # its values, for an event
+    Column("differs", Integer),  # 1 when a compared field differs from the stored letter
+    Column("first_line", Integer),  # the line of this import that loaded the key before
     Column("new_id", Integer),  # the letter this batch added
     prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS",
 )
@@ -528,6 +532,25 @@ def _stored_id():
         TRANSACTIONS.c.number == STAGE.c.number, TRANSACTIONS.c.date == STAGE.c.date,
         TRANSACTIONS.c.direction == STAGE.c.direction,
     ).scalar_subquery()
+
+
+def _look_up_sql(dialect: str, with_keys: bool) -> str:
+    """Each staged row's stored letter, its old values and whether it differs, and (for an
+    import with a row) the line that loaded its key before: correlated subqueries, each one
+    index probe per staged row whatever the planner's statistics say, so the cost follows
+    the batch, never the size of the letters table (a join may be planned as a scan of it)."""
+    distinct = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
+    differs = " OR ".join(f"t.{name} {distinct} import_batch.{name}" for name in COMPARED)
+    same_key = ("t.number = import_batch.number AND t.date = import_batch.date"
+                " AND t.direction = import_batch.direction")
+    first_line = (", first_line = (SELECT k.line FROM import_key k WHERE k.import_id = :import_id"
+                  " AND k.number = import_batch.number AND k.date = import_batch.date"
+                  " AND k.direction = import_batch.direction)") if with_keys else ""
+    return (
+        "UPDATE import_batch SET (found_id, old_status, old_holder_id, differs) = ("
+        f'SELECT t.id, t.status, t.holder_id, CASE WHEN {differs} THEN 1 ELSE 0 END FROM "transaction" t'
+        f" WHERE {same_key}){first_line}"
+    )
 
 
 @dataclass
@@ -634,25 +657,26 @@ class _Importer:
         session.execute(CreateTable(STAGE, if_not_exists=True))
         if session.get_bind().dialect.name == "postgresql":
             driver = session.connection().connection.driver_connection
-            with driver.cursor() as cursor:
-                with cursor.copy(f"COPY import_batch ({', '.join(STAGED)}) FROM STDIN") as copy:
-                    for item in values:
-                        copy.write_row(item)
-                # A temporary table has no statistics of its own: without them the planner
-                # could join a batch to millions of letters by scanning them.
-                cursor.execute("ANALYZE import_batch")
+            with driver.cursor() as cursor, cursor.copy(f"COPY import_batch ({', '.join(STAGED)}) FROM STDIN") as copy:
+                for item in values:
+                    copy.write_row(item)
         else:
             session.execute(delete(STAGE))
             session.execute(insert(STAGE), [dict(zip(STAGED, item)) for item in values])
-        session.execute(update(STAGE).values(found_id=_stored_id()))
+        self._look_up()
+
+    def _look_up(self) -> None:
+        dialect = db.session.get_bind().dialect.name
+        db.session.execute(text(_look_up_sql(dialect, self.import_id is not None)),
+                           {"import_id": self.import_id} if self.import_id is not None else {})
 
     def _refuse_duplicates(self) -> list[tuple[int, str]]:
-        """Staged rows whose key an earlier batch of this import loaded: refused, naming its line."""
-        same_key = and_(KEYS.c.import_id == self.import_id, KEYS.c.number == STAGE.c.number,
-                        KEYS.c.date == STAGE.c.date, KEYS.c.direction == STAGE.c.direction)
-        found = db.session.execute(select(STAGE.c.line, KEYS.c.line).join(KEYS, same_key)).all()
+        """Staged rows whose key an earlier batch of this import loaded: refused, naming its line.
+        The others' keys are recorded for the batches to come."""
+        repeated = STAGE.c.first_line.is_not(None)
+        found = db.session.execute(select(STAGE.c.line, STAGE.c.first_line).where(repeated)).all()
         if found:
-            db.session.execute(delete(STAGE).where(STAGE.c.line.in_([line for line, _ in found])))
+            db.session.execute(delete(STAGE).where(repeated))
         db.session.execute(insert(KEYS).from_select(
             ["import_id", "number", "date", "direction", "line"],
             select(literal(self.import_id, Integer), STAGE.c.number, STAGE.c.date, STAGE.c.direction, STAGE.c.line),
@@ -660,36 +684,38 @@ class _Importer:
         return [(line, f"same number, date and direction as line {first}") for line, first in found]
 
     def _merge(self) -> tuple[int, int, int, list[int]]:
-        """Staged rows into the letters: events first (they need the old values), then the
-        changed letters, then the new ones and their first events."""
+        """Staged rows into the letters: events of the changed ones, their new values, then the
+        new letters and their first events. No statement joins the batch to the letters table
+        but through its indexes: the changed letters are named by id."""
         session = db.session
         now = literal(utcnow(), UTCDateTime())
         source = literal(self.source, String(32))
+        found = STAGE.c.found_id.is_not(None)
         staged, existing = session.execute(select(func.count(), func.count(STAGE.c.found_id))).one()
         changed_ids = list(session.scalars(insert(EVENTS).from_select(EVENT_COLUMNS, select(
-            TRANSACTIONS.c.id, STAGE.c.status, STAGE.c.holder_id, STAGE.c.status_date,
-            TRANSACTIONS.c.status, TRANSACTIONS.c.holder_id, source, now,
-        ).join_from(STAGE, TRANSACTIONS, TRANSACTIONS.c.id == STAGE.c.found_id).where(
-            or_(TRANSACTIONS.c.status != STAGE.c.status, TRANSACTIONS.c.holder_id != STAGE.c.holder_id)
-        )).returning(EVENTS.c.transaction_id)))
-        updated = session.execute(
-            update(TRANSACTIONS)
-            .where(TRANSACTIONS.c.id == STAGE.c.found_id,
-                   or_(*(TRANSACTIONS.c[name].is_distinct_from(STAGE.c[name]) for name in COMPARED)))
-            .values({**{name: STAGE.c[name] for name in COMPARED}, "updated_at": now})
-        ).rowcount
+            STAGE.c.found_id, STAGE.c.status, STAGE.c.holder_id, STAGE.c.status_date,
+            STAGE.c.old_status, STAGE.c.old_holder_id, source, now,
+        ).where(found, or_(STAGE.c.old_status != STAGE.c.status, STAGE.c.old_holder_id != STAGE.c.holder_id))
+        ).returning(EVENTS.c.transaction_id)))
+        differing = list(session.scalars(select(STAGE.c.found_id).where(found, STAGE.c.differs == 1)))
+        if differing:
+            session.execute(
+                update(TRANSACTIONS)
+                .where(TRANSACTIONS.c.id.in_(differing), TRANSACTIONS.c.id == STAGE.c.found_id)
+                .values({**{name: STAGE.c[name] for name in COMPARED}, "updated_at": now})
+            )
         letter_columns = ("number", "date", "direction", *COMPARED)
         added = staged - existing
-        session.execute(insert(TRANSACTIONS).from_select(
-            [*letter_columns, "created_at", "updated_at"],
-            select(*(STAGE.c[name] for name in letter_columns), now, now).where(STAGE.c.found_id.is_(None)),
-        ))
         if added:
+            session.execute(insert(TRANSACTIONS).from_select(
+                [*letter_columns, "created_at", "updated_at"],
+                select(*(STAGE.c[name] for name in letter_columns), now, now).where(STAGE.c.found_id.is_(None)),
+            ))
             session.execute(update(STAGE).where(STAGE.c.found_id.is_(None)).values(new_id=_stored_id()))
             session.execute(insert(EVENTS).from_select(EVENT_COLUMNS, select(
                 STAGE.c.new_id, STAGE.c.status, STAGE.c.holder_id, STAGE.c.status_date, null(), null(), source, now,
             ).where(STAGE.c.new_id.is_not(None))))
-        return added, updated, existing - updated, changed_ids
+        return added, len(differing), existing - len(differing), changed_ids
 
     def _record(self, batch: _Batch, end_line: int, rejected: list[tuple[int, str]], counts) -> None:
         """The batch's progress on its ImportJob row, in the batch's own transaction."""
