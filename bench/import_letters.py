@@ -104,10 +104,15 @@ def letters_in(url: str) -> int:
         return conn.execute('SELECT count(*) FROM "transaction"').fetchone()[0]
 
 
-def remove_imported(url: str) -> None:
+def last_letter_id(url: str) -> int:
+    with psycopg.connect(libpq_url(url)) as conn:
+        return conn.execute('SELECT coalesce(max(id), 0) FROM "transaction"').fetchone()[0]
+
+
+def remove_imported(url: str, after_id: int) -> None:
     """The letters the runs added (their events go with them), and the import records."""
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        conn.execute('DELETE FROM "transaction" WHERE number >= %s AND length(number) = 12', (str(FIRST_NUMBER),))
+        conn.execute('DELETE FROM "transaction" WHERE id > %s', (after_id,))
         conn.execute("DELETE FROM import_job WHERE source = 'cli'")
         conn.execute('VACUUM (ANALYZE) "transaction"')
         conn.execute("VACUUM (ANALYZE) transaction_event")
@@ -136,7 +141,7 @@ def bench(rows_list: list[int], tables: list[str], server_url: str, work: Path, 
     results = []
     for table in tables:
         url = database_for(table, server_url, seeded_url)
-        remove_imported(url)
+        base_id = last_letter_id(url)
         for rows in rows_list:
             path = work / f"letters_{rows}.csv"
             if not path.exists():
@@ -159,7 +164,7 @@ def bench(rows_list: list[int], tables: list[str], server_url: str, work: Path, 
             })
             if first["exit"] != 0:
                 log(first["stderr"])
-            remove_imported(url)
+            remove_imported(url, base_id)
     return results
 
 

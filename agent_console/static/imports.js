@@ -17,8 +17,7 @@
     var pace = row.querySelector('[data-field="pace"]');
     if (pace) {
       pace.textContent = data.rows_per_second
-        ? data.rows_per_second + " " + pace.getAttribute("data-rate-label") + ", " +
-          data.time_left + " " + pace.getAttribute("data-left-label")
+        ? pace.getAttribute("data-pattern").replace("{rate}", data.rows_per_second).replace("{time}", data.time_left)
         : "";
     }
   }
