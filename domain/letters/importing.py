@@ -464,7 +464,7 @@ class _CheckedBatches:
         first_line: dict[Key, int] = {}
         batch = _Batch()
         for line, raw in self.records:
-            if line <= self.resume:
+            if self.resume and line <= self.resume:  # lines an earlier run committed (API indexes start at 0)
                 continue
             if not batch.records:
                 batch.first_line = line

@@ -480,3 +480,12 @@ def empty_tables() -> None:
     for model in (TransactionEvent, Transaction, Entity):
         db.session.execute(delete(model))
     db.session.commit()
+
+
+def test_rows_numbered_from_zero_all_load(app_context):
+    """The API numbers a batch's letters by their index, from 0."""
+    from domain.letters.importing import import_rows
+
+    report = import_rows(enumerate([row(number="1"), row(number="2")]), today=TODAY)
+
+    assert (report.added, report.rejected) == (2, [])
