@@ -1,7 +1,7 @@
 """The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json and tested with Schemathesis."""
 from __future__ import annotations
 
-from domain.importer import HEADER
+from domain.letters.importing import HEADER
 from models import Direction, Status
 
 
@@ -64,6 +64,9 @@ IMPORT = {
         "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
         "rejected_lines": {"type": "array", "items": {
             "type": "object", "properties": {"line": {"type": "integer"}, "reason": {"type": "string"}}}},
+        "rows_per_second": {"type": ["integer", "null"], "description": "while running"},
+        "seconds_left": {"type": ["integer", "null"], "description": "while running"},
+        "time_left": {"type": ["string", "null"], "description": "seconds_left as m:ss or h:mm:ss"},
         "error": {"type": ["string", "null"]},
         "created_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]},
     },

@@ -13,8 +13,8 @@ from werkzeug.exceptions import HTTPException
 from api import bp
 from api.openapi import openapi_document
 from domain.staff.api_tokens import token_for
-from domain.importer import HEADER, ImportFileError, import_rows, validate_row
-from domain.imports import import_progress, start_import
+from domain.letters.importing import HEADER, ImportFileError, import_rows, validate_row
+from domain.letters.import_jobs import import_progress, start_import
 from domain.clock import local_today, utcnow
 from domain.letters.lookup import ascii_digits, check_number, find_transactions
 from domain.sms import dispatch_outbox, notify_subscribers

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import delete, exists, func, select, update
 
 from domain.clock import local_today
-from domain.importer import import_rows
+from domain.letters.importing import import_rows
 from domain.sms import DEMO_SOURCE
 from extensions import db
 from models import Direction, Entity, Status, Transaction, TransactionEvent

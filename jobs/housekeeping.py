@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
 from domain.clock import utcnow
-from domain.imports import enqueue_import
+from domain.letters.import_jobs import COMMAND_LINE, enqueue_import
 from domain.sms import enqueue_sms, job_id as sms_job_id
 from extensions import db
 from jobs.context import job
@@ -91,12 +91,14 @@ def requeue_lost(before: datetime) -> int:
 def requeue_imports(moment: datetime) -> int:
     """Imports whose job is gone: still pending a minute after they were asked for (the job
     never got queued), or running with no job left in Redis (its worker died and Redis lost
-    the job). Running one again is safe: the importer changes nothing it already loaded."""
+    the job). Running one again is safe: the importer resumes after the last line it committed."""
     # A pending import's job is queued just after its row is committed: give it a minute.
     orphaned = and_(ImportJob.state == ImportState.pending,
                     ImportJob.created_at < moment - timedelta(minutes=1))
     if current_app.config["REDIS_URL"]:  # inline (no Redis), a running import is in a live process
         orphaned = or_(orphaned, ImportJob.state == ImportState.running)
+    # A command-line import has no job: it is resumed by running the command again.
+    orphaned = and_(orphaned, ImportJob.source != COMMAND_LINE)
     waiting = db.session.scalars(select(ImportJob.id).where(orphaned)).all()
     if current_app.config["REDIS_URL"]:
         waiting = [i for i in waiting if not job_exists(f"import-{i}")]

@@ -3,70 +3,65 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import datetime, timezone
 
 from sqlalchemy import update
 
-from domain.importer import ImportFileError, import_rows, read_csv
-from domain.sms import dispatch_outbox, notify_subscribers
+from domain.letters.import_jobs import finish_import, line_count, now, stopped_message
+from domain.letters.importing import (
+    ImportFileError,
+    ImportStopped,
+    import_rows,
+    read_csv,
+)
 from extensions import db
 from jobs.context import job
 from models import ImportJob, ImportState
 
 log = logging.getLogger(__name__)
-PROGRESS_BATCH = 500  # rows per commit, so the progress bar moves on a large file
-MAX_REJECTED_KEPT = 200  # the first rejected lines are shown; the count covers all
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
+PROGRESS_BATCH = 1000  # rows per commit, so the progress bar moves on a small file too
 
 
 @job
 def run_import(import_id: int) -> str:
-    """Idempotent: a finished import is not run again; a rerun of an interrupted one loads
-    the same rows again, which the upsert makes harmless."""
+    """Idempotent: a finished import is not run again; a rerun of an interrupted one (its
+    worker killed, or an error retried by RQ) resumes after the last line it committed."""
     table = ImportJob.__table__
     claimed = db.session.execute(
-        update(table).where(table.c.id == import_id, table.c.state.in_([ImportState.pending, ImportState.running]))
-        .values(state=ImportState.running, started_at=now(), processed=0)
+        update(table).where(table.c.id == import_id, table.c.content.is_not(None),
+                            table.c.state.in_([ImportState.pending, ImportState.running]))
+        .values(state=ImportState.running, started_at=now(), error=None)
     )
     db.session.commit()
     if claimed.rowcount != 1:
         return "nothing to do"
     record = db.session.get(ImportJob, import_id)
     content = record.content or b""
-    record.total_lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1) - 1
+    if not record.total_lines:
+        record.total_lines = line_count(content)
+    source = record.source
     db.session.commit()
     try:
-        report = import_rows(counted(read_csv(io.BytesIO(content)), record),
-                             batch_size=PROGRESS_BATCH, source="import")
+        import_rows(read_csv(io.BytesIO(content)), batch_size=PROGRESS_BATCH, source="import",
+                    import_id=import_id, notify=True)
     except ImportFileError as exc:
+        finish_import(import_id, ImportState.failed, error=str(exc))
+        return ImportState.failed.value
+    except ImportStopped as stopped:
+        # Left `running` with the reason: RQ retries the job (or the sweep enqueues it
+        # again), and the retry resumes after the last committed line.
+        note_stopped(import_id, stopped_message(stopped, resume="it resumes from there when retried"))
+        log.warning("import %s (%s) stopped at line %s: %s", import_id, source, stopped.line, stopped.reason)
+        raise
+    finish_import(import_id, ImportState.done)
+    log.info("import %s done", import_id)
+    return ImportState.done.value
+
+
+def note_stopped(import_id: int, message: str) -> None:
+    """The reason on the row, for the console; the database may be what failed."""
+    try:
+        db.session.execute(update(ImportJob.__table__).where(ImportJob.__table__.c.id == import_id)
+                           .values(error=message[:500]))
+        db.session.commit()
+    except Exception:  # noqa: BLE001  the job's own failure is what matters
         db.session.rollback()
-        return finish(import_id, ImportState.failed, error=str(exc)[:500])
-    notify_subscribers(report.changed_ids)
-    record = db.session.get(ImportJob, import_id)
-    record.added, record.updated, record.unchanged = report.added, report.updated, report.unchanged
-    record.rejected = [list(item) for item in report.rejected[:MAX_REJECTED_KEPT]]
-    record.rejected_count = len(report.rejected)
-    db.session.commit()
-    dispatch_outbox()
-    return finish(import_id, ImportState.done)
-
-
-def counted(records, record: ImportJob):
-    """Pass the rows through, noting how far we are on the row (committed with each batch)."""
-    for count, item in enumerate(records, start=1):
-        record.processed = count
-        yield item
-
-
-def finish(import_id: int, state: ImportState, error: str | None = None) -> str:
-    record = db.session.get(ImportJob, import_id)
-    record.state = state
-    record.error = error
-    record.finished_at = now()
-    record.content = None  # the file holds record content: not kept once it is loaded
-    db.session.commit()
-    log.info("import %s %s", import_id, state.value)
-    return state.value

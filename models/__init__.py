@@ -7,11 +7,13 @@ from models.lookup_attempt import LookupAttempt
 from models.transaction import Direction, Status, Transaction, TransactionEvent
 from models.user import EndpointKind, Presence, Role, User
 from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
-from models.records_office import ApiToken, ImportJob, ImportState
+from models.records_office import ApiToken, ImportJob, ImportKey, ImportRejection, ImportState
 
 __all__ = [
     "ApiToken",
     "ImportJob",
+    "ImportKey",
+    "ImportRejection",
     "ImportState",
     "SmsKind",
     "SmsMessage",

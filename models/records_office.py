@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Date, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -34,7 +34,8 @@ class ImportState(str, enum.Enum):
 
 
 class ImportJob(db.Model):
-    """A CSV import run by a worker; its progress lives here so it survives restarts."""
+    """A CSV import, run by a worker or by `flask transactions import`; its progress lives
+    here so that it survives restarts: each batch commits with the last line it covers."""
 
     __tablename__ = "import_job"
 
@@ -53,9 +54,37 @@ class ImportJob(db.Model):
     added: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[list | None] = mapped_column(JSON)  # [[line, reason], ...], first ones only
-    rejected_count: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_count: Mapped[int] = mapped_column(Integer, default=0)  # the lines: ImportRejection
+    notified: Mapped[int] = mapped_column(Integer, default=0)  # notifications queued
+    # The file's SHA-256: a command-line run that stopped is resumed by running it again.
+    file_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    committed_line: Mapped[int] = mapped_column(Integer, default=0)  # lines up to it are loaded
+    rows_per_second: Mapped[float | None] = mapped_column(Float)  # of the current run, for its time left
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportKey(db.Model):
+    """A letter's key as one import loaded it, and its line: a later line with the same key is
+    refused as a duplicate, even after the import was stopped and resumed. Deleted when the
+    import is done."""
+
+    __tablename__ = "import_key"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_job.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(12), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(32), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer)
+
+
+class ImportRejection(db.Model):
+    """A line of an import's file that was refused, and why."""
+
+    __tablename__ = "import_rejection"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_job.id", ondelete="CASCADE"), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)

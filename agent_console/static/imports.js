@@ -14,6 +14,12 @@
     });
     var bar = row.querySelector("progress");
     if (bar) { bar.max = data.total_lines || 1; bar.value = data.processed; }
+    var pace = row.querySelector('[data-field="pace"]');
+    if (pace) {
+      pace.textContent = data.rows_per_second
+        ? pace.getAttribute("data-pattern").replace("{rate}", data.rows_per_second).replace("{time}", data.time_left)
+        : "";
+    }
   }
   function poll() {
     var rows = Array.prototype.filter.call(document.querySelectorAll("tr[data-import]"), running);

@@ -72,3 +72,20 @@ def test_a_file_just_over_the_import_limit_is_told_on_the_page(app, staff, monke
     assert "The file is too large." in client.get("/console/imports").get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(ImportJob)).first() is None
+
+
+def test_a_running_import_shows_its_rows_per_second_and_time_left(app, staff):
+    from datetime import datetime, timezone
+
+    client = logged_in_client(app, "adam")
+    with app.app_context():
+        job = ImportJob(filename="big.csv", source="console", requested_by="adam", state=ImportState.running,
+                        total_lines=100_000, processed=40_000, committed_line=40_001, rows_per_second=8000.0,
+                        started_at=datetime.now(timezone.utc))
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    status = client.get(f"/console/imports/{job_id}.json").json
+    assert (status["rows_per_second"], status["seconds_left"], status["time_left"]) == (8000, 8, "0:08")
+    page = client.get("/console/imports").get_data(as_text=True)
+    assert "8000 rows/s, 0:08 left" in page

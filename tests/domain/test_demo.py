@@ -118,7 +118,7 @@ def test_reset_keeps_the_calls_that_looked_up_a_demo_letter(app_context):
 
 
 def test_seeding_keeps_letters_that_are_not_demo_and_reuses_their_entities(runner, app_context):
-    from domain.importer import import_rows
+    from domain.letters.importing import import_rows
 
     import_rows([(2, {
         "number": "42", "date": "2024-01-02", "direction": "to_federal", "subject": "",

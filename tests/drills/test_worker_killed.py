@@ -6,7 +6,8 @@ other long job, an import, loses its worker after its first batches are committe
 
 - RQ notices the abandoned job (a worker's maintenance cleans the started registry once
   the dead worker's heartbeat has lapsed; the drill runs that cleanup with the clock
-  moved past the lapse) and retries it: the rerun loads the whole file, once per row;
+  moved past the lapse) and retries it: the rerun resumes after the last committed batch,
+  so each row is loaded once;
 - if Redis lost the job as well (restarted without its data), the housekeeping sweep
   must find the import left `running` and enqueue it again.
 """
@@ -20,11 +21,11 @@ from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
 import jobs
-from domain.imports import start_import
+from domain.letters.import_jobs import start_import
 from extensions import db
 from jobs import JobSpec, queue_name, redis_connection
 from jobs.housekeeping import sweep_outbox
-from models import ImportJob, ImportState, Transaction
+from models import ImportJob, ImportKey, ImportState, Transaction, TransactionEvent
 from waiting import wait_for
 from tests.jobs.jobs_fixtures import (children, forget_jobs, kill_hard, redis_url, run_worker, start_worker,  # noqa: F401
                                       worker_env)
@@ -94,7 +95,10 @@ def test_an_import_whose_worker_was_killed_is_retried_and_loads_each_row_once(
     assert record.state == ImportState.done, record.error
     assert record.processed == ROWS and record.rejected_count == 0
     assert db.session.scalar(select(func.count()).select_from(Transaction)) == ROWS
-    assert record.unchanged >= loaded_before  # the rows of the killed run were not loaded twice
+    # Resumed, not started again: every row was added once, none seen a second time.
+    assert (record.added, record.unchanged, record.committed_line) == (ROWS, 0, ROWS + 1)
+    assert db.session.scalar(select(func.count()).select_from(TransactionEvent)) == ROWS
+    assert db.session.scalar(select(func.count()).select_from(ImportKey)) == 0  # let go when done
 
 
 def test_an_import_left_running_whose_job_redis_lost_is_swept_again(
