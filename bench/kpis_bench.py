@@ -1,6 +1,6 @@
 """The supervisors' queries on a million calls in PostgreSQL: call log pages, KPIs, the export.
 
-    .venv/bin/python bench/kpis_bench.py [--calls 1000000] [--runs 100] [--database-url URL] [--reload]
+    .venv/bin/python -m bench.kpis_bench [--calls 1000000] [--runs 100] [--database-url URL] [--reload]
 
 Creates a dedicated database (default `hotline_kpis_bench` on 127.0.0.1:5432 as the
 `postgres` user), runs the project's migrations as an operator would (`flask --app wsgi
@@ -476,7 +476,6 @@ def main(argv=None) -> int:
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     ensure_database(args.database_url)
     run_migrations(args.database_url)

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from conftest import PUBLIC_BASE_URL, Twilio
 from domain.calls.callbacks import Placing, place_callback, take_callback
 from extensions import db
 from models import AuditEntry, Call, CallbackRequest, CallbackStatus, EndpointKind, Role, User
-from records_helpers import add_letter, add_user, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
+from tests.support.records import add_letter, add_user, logged_in_client, post_form
+from tests.support.webhooks import PUBLIC_BASE_URL, Twilio
 
 CALLER_ID = "+9645599000"
 

@@ -13,11 +13,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from console_helpers import PASSWORD, enqueue_caller, make_user
 from extensions import db
 from models import EndpointKind, Presence
-from phone_helpers import voice_key  # noqa: F401
-from browser_support import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.console import PASSWORD, enqueue_caller, make_user
 
 pytestmark = pytest.mark.browser
 

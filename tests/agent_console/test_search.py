@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import AuditEntry, Call, Direction, Outcome, User
-from records_helpers import add_letter, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
+from tests.support.records import add_letter, logged_in_client, post_form
 
 
 def search(client, **terms):

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from console_helpers import enqueue_caller
 from extensions import db
 from models import Outcome, Presence, Role
-from records_helpers import PASSWORD, add_user
-from supervisor_helpers import add_call, add_callback, add_step
-from browser_support import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.console import enqueue_caller
+from tests.support.records import PASSWORD, add_user
+from tests.support.supervisor import add_call, add_callback, add_step
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,6 @@ it here is the harder case for the signature check.
 """
 from __future__ import annotations
 
-from tests.support.services import REDIS_URL
-
 import os
 import secrets
 import shutil
@@ -30,14 +28,15 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from conftest import sign
-from gunicorn_support import START_TIMEOUT_S, Gunicorn, free_port
-from waiting import wait_for
 from extensions import db
 from models import AuditEntry, Call, CallEvent, Outcome
 from simulator.engine import HttpTransport, SimulatedCall
-from tests.agent_console.console_helpers import CSRF_META, PASSWORD, make_user
-from tests.ivr.ivr_helpers import add_letter
+from tests.support.console import CSRF_META, PASSWORD, make_user
+from tests.support.gunicorn_server import START_TIMEOUT_S, Gunicorn, free_port
+from tests.support.ivr import add_letter
+from tests.support.services import REDIS_URL
+from tests.support.waiting import wait_for
+from tests.support.webhooks import sign
 from voice_prompts import catalog
 
 TOKEN = "two-nodes-test-token"

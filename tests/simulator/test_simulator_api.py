@@ -5,7 +5,7 @@ import pytest
 
 from factory import create_app
 from models import Outcome
-from simulator_fixtures import add_letter, stored_call
+from tests.support.simulator import add_letter, stored_call
 
 API = "/dev/simulator/api/"
 
