@@ -34,8 +34,21 @@ from pathlib import Path
 import aiohttp
 from twilio.request_validator import RequestValidator
 
-from bench.ivr_load import (ACCOUNT_SID, BENCH_TOKEN, DEFAULT_REDIS_URL, HOTLINE, CpuMeter, Server, cpu_by_pid, cpu_since,
-                            free_port, log_problems, process_memory, summary, truncate_history)
+from bench.ivr_load import (
+    ACCOUNT_SID,
+    BENCH_TOKEN,
+    DEFAULT_REDIS_URL,
+    HOTLINE,
+    CpuMeter,
+    Server,
+    cpu_by_pid,
+    cpu_since,
+    free_port,
+    log_problems,
+    process_memory,
+    summary,
+    truncate_history,
+)
 
 TARGET_P99_MS = 250.0
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -6,8 +6,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import event, select
 
 import domain.calls.timeline

@@ -232,7 +232,8 @@ def test_place_callback_placed(app, taken_callback, twilio_api):
     assert calls_placed(twilio_api) == 1
     callback = load(app, callback_id)  # committed: another session sees it
     assert callback.attempts == 1 and callback.placed_call_sid.startswith("CA")
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "callback_call")).target_id == str(callback_id)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "callback_call"))
+    assert entry.target_id == str(callback_id)
 
 
 def test_place_callback_unknown(taken_callback, twilio_api):

@@ -121,7 +121,8 @@ class Stream:
     def next_event(self, name: str = "queue", skip: int = 20) -> dict:
         for _ in range(skip):
             block = self.next_block()
-            lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+            fields = [line for line in block.splitlines() if ": " in line and not line.startswith(":")]
+            lines = dict(line.split(": ", 1) for line in fields)
             if lines.get("event") == name:
                 return json.loads(lines["data"])
         raise AssertionError(f"no {name} event in {skip} blocks")

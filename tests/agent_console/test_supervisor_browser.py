@@ -62,7 +62,8 @@ def a_month_of_calls(app_context):
         for _ in range(chance.randint(14, 26)):
             hour = chance.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 9, 12, 12, 11, 9, 8, 9, 8, 6,
                                                       4, 3, 2, 2, 2, 1, 1])[0]
-            start = f"{MONTH_START + timedelta(days=day)} {hour:02d}:{chance.randint(0, 59):02d}:{chance.randint(0, 59):02d}"
+            minute, second = chance.randint(0, 59), chance.randint(0, 59)
+            start = f"{MONTH_START + timedelta(days=day)} {hour:02d}:{minute:02d}:{second:02d}"
             language = chance.choices(["ar", "ckb", "en", None], weights=[60, 30, 6, 4])[0]
             roll = chance.random()
             if roll < 0.45:

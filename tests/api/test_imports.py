@@ -16,7 +16,8 @@ def csv_of(*rows: str) -> bytes:
 
 
 def row(number="7001", status="forwarded", holder="وزارة المالية الاتحادية") -> str:
-    return f"{number},2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,{holder},{status},2024-04-02,"
+    sender, recipient = "وزارة الداخلية في إقليم كوردستان", "وزارة المالية الاتحادية"
+    return f"{number},2024-03-15,to_federal,طلب,{sender},{recipient},{holder},{status},2024-04-02,"
 
 
 def send(client, auth, content: bytes, **params):

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from signal import SIGQUIT, SIGTERM
 from typing import NamedTuple
@@ -178,7 +179,7 @@ class Cluster:
             served.append(Served(method, uri, int(status), upstream))
         for node in self.nodes:
             expected = sum(s.node == node.address for s in served)
-            wait_for(lambda: len(tagged(node.access_log, tag)) >= expected,
+            wait_for(lambda log=node.access_log, expected=expected: len(tagged(log, tag)) >= expected,
                      5, f"timed out waiting for {expected} requests tagged {tag} in the access log of node {node.name}")
         return served
 
@@ -244,7 +245,7 @@ def cluster(app, database_url, tmp_path_factory):
 
 
 def alternate(nodes: list[str]) -> bool:
-    return all(a != b for a, b in zip(nodes, nodes[1:]))
+    return all(a != b for a, b in pairwise(nodes))
 
 
 def new_tag() -> str:

@@ -11,6 +11,8 @@ from models import Call, CallbackRequest, CallEvent, Direction, Outcome, Status
 from tests.support.ivr import Caller, add_letter
 from tests.support.webhooks import Twilio
 
+CALL_SID = Twilio(None).sid  # the sid of every call these tests play
+
 NUMBER, KEYED_DATE = "1234", "15032024"
 
 
@@ -24,7 +26,7 @@ def caller(twilio, app_context):
     return Caller(twilio)
 
 
-def the_call(sid=Twilio(None).sid) -> Call:
+def the_call(sid: str = CALL_SID) -> Call:
     db.session.expire_all()
     return db.session.scalar(select(Call).where(Call.sid == sid))
 
