@@ -5,10 +5,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
-from flask_wtf import CSRFProtect
 
 # Named constraints so that Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {

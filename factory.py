@@ -107,11 +107,10 @@ def _migrations_dir():
 
 def register_blueprints(app: Flask) -> None:
     from agent_console import bp as console_bp
-    from ivr import bp as ivr_bp
-
     from api import bp as api_bp
     from inquiry import bp as inquiry_bp
     from inquiry.home import bp as home_bp
+    from ivr import bp as ivr_bp
     from sms import bp as sms_bp
 
     csrf.exempt(ivr_bp)  # Twilio cannot send a CSRF token; its signature is checked instead

@@ -6,8 +6,24 @@ bp = Blueprint(
     template_folder="templates", static_folder="static", static_url_path="/static",
 )
 
-from agent_console import auth, call_screen, calls, menu, routes  # noqa: E402,F401  (registers the views on bp)
-from agent_console import admin, callbacks, labels, records  # noqa: E402,F401
-from agent_console import phone  # noqa: E402,F401  (the agents' browser phone)
-from agent_console import audit_log, call_log, kpis, wallboard  # noqa: E402,F401  (the supervisors' pages)
-from agent_console import call_sms, imports  # noqa: E402,F401  (SMS from the call screen; CSV imports as jobs)
+# Imported for their side effect, after `bp` exists: each module registers its views on it (the
+# console's pages, the agents' browser phone, the supervisors' pages, SMS from the call screen,
+# CSV imports as jobs).
+from agent_console import (  # noqa: E402, F401
+    admin,
+    audit_log,
+    auth,
+    call_log,
+    call_screen,
+    call_sms,
+    callbacks,
+    calls,
+    imports,
+    kpis,
+    labels,
+    menu,
+    phone,
+    records,
+    routes,
+    wallboard,
+)

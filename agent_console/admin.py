@@ -1,7 +1,6 @@
 """Agents for supervisors (who is there, in which state, since when) and user accounts for admins."""
 from __future__ import annotations
 
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user

@@ -4,8 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app, flash, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from agent_console import bp
 from agent_console.access import supervisor_required

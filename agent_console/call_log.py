@@ -11,14 +11,25 @@ import csv
 import io
 import re
 import secrets
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import (Response, abort, current_app, flash, redirect, render_template, request, session,
-                   stream_with_context, url_for)
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
+
 from agent_console import bp
 from agent_console.access import client_address, supervisor_required
 from agent_console.call_screen import disposition_label, duration
@@ -26,12 +37,12 @@ from agent_console.labels import LABELS
 from agent_console.paging import page_cursor
 from agent_console.records import number_error
 from agent_console.timeline import sms_kind_label, sms_status_label, timeline_entries
-from domain.calls.agent import handle_seconds, queue_seconds
 from domain.audit import audit, user_choices
+from domain.calls.agent import handle_seconds, queue_seconds
 from domain.clock import utcnow
-from domain.reporting.call_log import NO_LANGUAGE, CallFilters, call_log_page, call_log_rows
 from domain.letters.lookup import ascii_digits, check_number
 from domain.phones import national_format, normalize_phone
+from domain.reporting.call_log import NO_LANGUAGE, CallFilters, call_log_page, call_log_rows
 from extensions import db
 from models import Call, Outcome
 

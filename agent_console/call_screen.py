@@ -5,19 +5,18 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.forms import CallbackForm, CallNotesForm, options
-from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
 from domain.audit import audit
+from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
 from domain.calls.callbacks import CallbackError, schedule_callback
-from domain.live import publish_agents_changed
 from domain.letters.lookup import find_transactions
+from domain.live import publish_agents_changed
 from domain.phones import national_format
 from extensions import db
 from models import Call, CallbackRequest, Role, Transaction

@@ -17,8 +17,16 @@ from agent_console.access import agent_required, client_address
 from agent_console.forms import ActionForm, CallbackForm, CloseCallbackForm
 from domain.audit import audit
 from domain.calls.callbacks import (
-    CallbackError, Placing, close_callback, count_by_status, list_callbacks, may_handle, place_callback,
-    release_callback, schedule_callback, take_callback,
+    CallbackError,
+    Placing,
+    close_callback,
+    count_by_status,
+    list_callbacks,
+    may_handle,
+    place_callback,
+    release_callback,
+    schedule_callback,
+    take_callback,
 )
 from extensions import db
 from models import CallbackRequest, CallbackStatus
@@ -28,7 +36,9 @@ PAGE_SIZE = 50
 
 def callback_error(code: str) -> str:
     return {
-        "bad_phone": _("This is not a phone number that can be called. Write it as 0750 123 4567 or +964 750 123 4567."),
+        "bad_phone": _(
+            "This is not a phone number that can be called. Write it as 0750 123 4567 or +964 750 123 4567."
+        ),
         "bad_language": _("Choose the language of the call."),
         "long_note": _("The note is too long (at most 1000 characters)."),
         "due_past": _("This time has already passed."),

@@ -13,10 +13,9 @@ from agent_console.access import agent_required, client_address
 from agent_console.forms import PresenceForm
 from agent_console.labels import LABELS, label
 from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
-from domain.calls.agent import Take, call_in_hand
-from domain.calls.agent import take_call as take
-from domain.live import broker
+from domain.calls.agent import Take, call_in_hand, take_call as take
 from domain.calls.queue import QUEUE_EVENT, snapshot
+from domain.live import broker
 from extensions import db
 
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from agent_console import bp
 from agent_console.access import admin_required
-from domain.letters.importing import ImportFileError
 from domain.letters.import_jobs import import_progress, start_import
+from domain.letters.importing import ImportFileError
 from extensions import db
 from models import ImportJob
 

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request
-from flask_babel import format_date, format_percent, get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_date, format_percent, get_locale, gettext as _, lazy_gettext as _l
 
 from agent_console import bp
 from agent_console.access import supervisor_required

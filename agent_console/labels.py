@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 
 from agent_console import bp
 from domain.phones import national_format

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, session
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user
 
 from agent_console import bp

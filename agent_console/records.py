@@ -16,9 +16,9 @@ from agent_console.access import agent_required, client_address
 from agent_console.forms import SearchForm
 from domain.audit import audit
 from domain.clock import local_today
+from domain.letters.history import recent_calls_about, recent_calls_from, transaction_history, transactions_for_phone
 from domain.letters.lookup import ascii_digits, check_number, check_typed_date, find_transactions
 from domain.phones import normalize_phone
-from domain.letters.history import recent_calls_about, recent_calls_from, transaction_history, transactions_for_phone
 from extensions import db
 from models import Transaction
 

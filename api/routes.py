@@ -12,20 +12,20 @@ from werkzeug.exceptions import HTTPException
 
 from api import bp
 from api.openapi import openapi_document
-from domain.staff.api_tokens import token_for
-from domain.letters.importing import HEADER, ImportFileError, import_rows, validate_row
-from domain.letters.import_jobs import import_progress, start_import
 from domain.clock import local_today, utcnow
+from domain.letters.import_jobs import import_progress, start_import
+from domain.letters.importing import HEADER, ImportFileError, import_rows, validate_row
 from domain.letters.lookup import ascii_digits, check_number, find_transactions
 from domain.sms import dispatch_outbox, notify_subscribers
+from domain.staff.api_tokens import token_for
 from extensions import db
 from models import ImportJob, Transaction
 
 log = logging.getLogger(__name__)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 SCALARS = (str, int, float, type(None))
-JSON_ROW_BYTES = 4096
-MAX_ID = 2**31 - 1  # an id column's range on both databases  # a generous size for one letter as JSON, to bound a batch's body
+JSON_ROW_BYTES = 4096  # a generous size for one letter as JSON, to bound a batch's body
+MAX_ID = 2**31 - 1  # an id column's range on both databases
 
 
 class ApiError(Exception):

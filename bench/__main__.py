@@ -261,10 +261,10 @@ def part_kpis(args, code) -> dict:
     print(f"\n== kpis: {args.kpis_calls:,} calls ==", flush=True)
     if code.exported:
         print("kpis: runs against the working tree (kpis_bench.py has no --app-ref)", flush=True)
-    script = Path(__file__).resolve().parent / "kpis_bench.py"
-    done = subprocess.run([sys.executable, str(script), "--calls", str(args.kpis_calls), "--runs",
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "bench.kpis_bench", "--calls", str(args.kpis_calls), "--runs",
                            str(args.kpis_runs), "--warmup", str(args.kpis_warmup), "--results-dir",
-                           str(args.results_dir)], timeout=7200)
+                           str(args.results_dir)], cwd=root, timeout=7200)
     if done.returncode != 0:
         raise RuntimeError(f"kpis_bench.py exited with {done.returncode}")
     return {"written": (args.results_dir / "kpis.json", args.results_dir / "kpis.md")}

@@ -34,8 +34,21 @@ from pathlib import Path
 import aiohttp
 from twilio.request_validator import RequestValidator
 
-from bench.ivr_load import (ACCOUNT_SID, BENCH_TOKEN, DEFAULT_REDIS_URL, HOTLINE, CpuMeter, Server, cpu_by_pid, cpu_since,
-                            free_port, log_problems, process_memory, summary, truncate_history)
+from bench.ivr_load import (
+    ACCOUNT_SID,
+    BENCH_TOKEN,
+    DEFAULT_REDIS_URL,
+    HOTLINE,
+    CpuMeter,
+    Server,
+    cpu_by_pid,
+    cpu_since,
+    free_port,
+    log_problems,
+    process_memory,
+    summary,
+    truncate_history,
+)
 
 TARGET_P99_MS = 250.0
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -65,10 +78,9 @@ class ConsoleServer(Server):
         return env
 
 
-def serve_twilio(app_dir: str, ready) -> None:
+def serve_twilio(ready) -> None:
     """In a process of its own, so that its answers do not wait for the driver's event loop."""
-    sys.path[:0] = [app_dir, os.path.join(app_dir, "tests")]
-    from twilio_stand_in import TwilioStandIn  # the tests' stand-in: shaped like Twilio's REST API
+    from tests.support.twilio_stand_in import TwilioStandIn  # the tests' stand-in: shaped like Twilio's REST API
 
     stand_in = TwilioStandIn(ACCOUNT_SID, BENCH_TOKEN).start()
     ready.send(stand_in.url)
@@ -76,10 +88,10 @@ def serve_twilio(app_dir: str, ready) -> None:
         time.sleep(3600)
 
 
-def start_twilio(app_dir: Path) -> tuple[multiprocessing.Process, str]:
+def start_twilio() -> tuple[multiprocessing.Process, str]:
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=serve_twilio, args=(str(app_dir), send), daemon=True,
+    process = context.Process(target=serve_twilio, args=(send,), daemon=True,
                               name="twilio-stand-in")
     process.start()
     if not receive.poll(30):
@@ -513,10 +525,8 @@ async def drive(server: ConsoleServer, args, meter: CpuMeter, password: str) -> 
 
 
 def run(args, app_dir: Path, log_dir: Path) -> dict:
+    from bench.console_users import PASSWORD
     from bench.seed_letters import ensure_database, run_migrations
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from console_users import PASSWORD  # noqa: E402
 
     ensure_database(args.console_database_url)
     run_migrations(args.console_database_url, app_dir)
@@ -524,7 +534,7 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
     print(f"console: making sure {args.agents} agents exist (Argon2 per new agent) ...", flush=True)
     users = ensure_agents(app_dir, args.console_database_url, args.agents)
     flush_redis(args.redis_url)
-    twilio, twilio_url = start_twilio(app_dir)
+    twilio, twilio_url = start_twilio()
     server = ConsoleServer(app_dir, args.console_database_url, args.console_workers, "gevent",
                            args.worker_connections, args.port or free_port(), log_dir,
                            redis_url=args.redis_url, twilio_url=twilio_url)

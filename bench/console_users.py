@@ -15,8 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-from step_queries import build_app  # bench/ is on the path: this runs as a file
-
 PASSWORD = "bench agent password 5599"
 PREFIX = "bench-agent-"
 
@@ -31,6 +29,8 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--agents", type=int, default=200)
     args = parser.parse_args()
+
+    from step_queries import build_app  # bench/ is on the path: this runs as a file
 
     app = build_app(args.app_dir.resolve(), args.database_url)
     from sqlalchemy import select, update  # noqa: E402

@@ -29,9 +29,9 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import ClassVar
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp

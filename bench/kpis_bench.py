@@ -1,6 +1,6 @@
 """The supervisors' queries on a million calls in PostgreSQL: call log pages, KPIs, the export.
 
-    .venv/bin/python bench/kpis_bench.py [--calls 1000000] [--runs 100] [--database-url URL] [--reload]
+    .venv/bin/python -m bench.kpis_bench [--calls 1000000] [--runs 100] [--database-url URL] [--reload]
 
 Creates a dedicated database (default `hotline_kpis_bench` on 127.0.0.1:5432 as the
 `postgres` user), runs the project's migrations as an operator would (`flask --app wsgi
@@ -12,8 +12,8 @@ table already holds exactly that many calls.
 It then times, in-process with production settings (statement timeout included), the
 domain functions the pages call and the pages themselves through Flask's test client as
 a logged-in supervisor: the call log's first page, filtered pages, a keyset page 500,000
-calls deep (half the table when it is smaller), the KPI report for a day and for a month, and CSV exports. Each figure is
-p50 / p99 / max over repeated runs after warm-up runs. It EXPLAINs the queries it timed
+calls deep (half the table when it is smaller), the KPI report for a day and for a month,
+and CSV exports. Each figure is p50 / p99 / max over repeated runs after warm-up runs. It EXPLAINs the queries it timed
 (which index each one used) and writes bench/results/kpis.md and kpis.json with the
 machine's CPU, cores and memory (`--results-dir` for elsewhere).
 """
@@ -293,8 +293,8 @@ def scenarios(app, url: str, timer: Timer, depth: int, log=print) -> list[dict]:
     from sqlalchemy import text as sql
     from sqlalchemy.exc import OperationalError
 
-    from domain.reporting.call_log import CallFilters, call_log_page
     from domain.db.keyset import Cursor
+    from domain.reporting.call_log import CallFilters, call_log_page
     from domain.reporting.kpis import Period, kpi_report
     from extensions import db
     from models import Outcome
@@ -476,7 +476,6 @@ def main(argv=None) -> int:
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
 
-    sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     ensure_database(args.database_url)
     run_migrations(args.database_url)

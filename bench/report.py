@@ -195,7 +195,8 @@ def ladder_markdown(results: dict) -> list[str]:
         "reads its call, locks, counts, reads the letter and commits two rows: it cannot cost "
         "less than the *transaction* rung.",
         "",
-        "| rung | adds to the floor | requests/s | client p50 / p99 ms | ÷ floor p50 / p99 | lookup step ÷ rung p50 / p99 |",
+        "| rung | adds to the floor | requests/s | client p50 / p99 ms | ÷ floor p50 / p99 "
+        "| lookup step ÷ rung p50 / p99 |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
         f"| floor | – | {fmt(results['floor']['requests_per_s'], 0)} | {fmt(floor.get('p50_ms'))} / "
         f"{fmt(floor.get('p99_ms'))} | 1.0× / 1.0× | {fmt(results['lookup_over_floor']['p50'])}× / "
@@ -228,7 +229,8 @@ def print_summary(results: dict) -> None:
         figures = floor["steps"].get("fallback", {})
         server = figures.get("server", {})
         print(f"  {'floor':15} p50 {figures.get('p50_ms', float('nan')):7.1f} ms  "
-              f"p99 {figures.get('p99_ms', float('nan')):7.1f} ms   server p50 {server.get('p50_ms', float('nan')):6.2f} "
+              f"p99 {figures.get('p99_ms', float('nan')):7.1f} ms   "
+              f"server p50 {server.get('p50_ms', float('nan')):6.2f} "
               f"p99 {server.get('p99_ms', float('nan')):6.2f}   ({floor['requests_per_s']} req/s)")
     print(f"lookup/floor: {results['lookup_over_floor']}")
     probe = results.get("one_at_a_time")
@@ -315,7 +317,7 @@ def ivr_sizes_markdown(results: dict) -> str:
                      f"{fmt(lookup.get('p50_ms'))} / {fmt(lookup.get('p99_ms'))} | "
                      f"{fmt(server.get('p50_ms'), 2)} / {fmt(server.get('p99_ms'), 2)} | {fmt(floor.get('p50_ms'))} | "
                      f"{fmt(ratio['p50'])}× / {fmt(ratio['p99'])}× | {committed} |")
-    for label, run in runs.items():
+    for run in runs.values():
         if "error" not in run:
             lines += ["", f"## {run['settings']['letters']:,} letters", ""] + demoted(markdown(run))[1:]
     return "\n".join(lines) + "\n"

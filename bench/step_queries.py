@@ -6,8 +6,8 @@ Builds the app in-process (production settings, the benchmark database), plays o
 that finds its letter and one that does not through Flask's test client with signed
 requests, counts the SQL statements each step sends, then runs EXPLAIN (ANALYZE, BUFFERS)
 on every SELECT of the lookup step. Before that it times 50 calls and 300 fallback requests
-one at a time in CPU time (a figure a busy, shared machine barely changes). Prints JSON. Run as a file, not a module, so that the
-app is imported from --app-dir (which may be an export of another commit).
+one at a time in CPU time (a figure a busy, shared machine barely changes). Prints JSON.
+Run as a file, not a module, so that the app is imported from --app-dir (which may be an export of another commit).
 """
 from __future__ import annotations
 
@@ -91,7 +91,10 @@ def play(app, log: StatementLog, label: str, number: str, on: str, cpu: dict | N
         gather = root.find("Gather")
         action = urljoin(BASE_URL + path, gather.get("action")) if gather is not None else None
         steps[step] = {"status": response.status_code, "next": urlsplit(action).path if action else None}
-        path = (urlsplit(action).path + ("?" + urlsplit(action).query if urlsplit(action).query else "")) if action else None
+        path = None
+        if action:
+            parts = urlsplit(action)
+            path = parts.path + ("?" + parts.query if parts.query else "")
         if step == "date_confirm" and steps[step]["next"] != "/ivr/result":
             break
     params = dict(form, CallStatus="completed", CallDuration="60")

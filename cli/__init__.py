@@ -3,11 +3,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from cli.demo import demo
+    from cli.jobs import api_tokens, housekeeping, worker_command
     from cli.prompts import prompts
     from cli.transactions import transactions
     from cli.users import users
-    from cli.demo import demo
-    from cli.jobs import api_tokens, housekeeping, worker_command
     from simulator.cli import ivr
 
     for group in (prompts, transactions, demo, ivr, users, worker_command, housekeeping, api_tokens):

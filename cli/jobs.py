@@ -19,11 +19,11 @@ housekeeping = AppGroup("housekeeping", help="Outbox sweep, abandoned queue call
 def worker_command(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
     """Run an RQ worker (with RQ's scheduler) on QUEUES: sms, imports, housekeeping (default: all)."""
     import redis
+    from rq import Queue
 
     from jobs.context import set_worker_app
     from jobs.schedule import ensure_schedule
     from jobs.worker import HotlineWorker
-    from rq import Queue
 
     app = current_app._get_current_object()
     url = app.config["REDIS_URL"]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime, timedelta
 import tomllib
+from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -26,7 +26,12 @@ from domain.languages import language_or_default
 from domain.phones import is_mobile
 from extensions import db
 from models import (
-    SmsKind, SmsMessage, SmsStatus, Subscription, Transaction, TransactionEvent,
+    SmsKind,
+    SmsMessage,
+    SmsStatus,
+    Subscription,
+    Transaction,
+    TransactionEvent,
 )
 from voice_prompts import CATALOG_DIR
 

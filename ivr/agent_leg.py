@@ -13,9 +13,9 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from domain.calls.agent import agent_leg_ended, connect, requeue, ring_context
 from domain.calls.record import set_outcome
+from domain.calls.survey import survey_wanted
 from domain.clock import utcnow
 from domain.languages import language_or_default
-from domain.calls.survey import survey_wanted
 from domain.staff.users import dialled_endpoint
 from extensions import db
 from ivr import bp, twiml

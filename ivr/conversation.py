@@ -13,9 +13,9 @@ from domain.calls.record import set_outcome
 from domain.clock import is_open, local_today
 from domain.languages import DEFAULT_LANGUAGE, LANGUAGES
 from domain.letters.lookup import check_date, check_number, find_transactions, look_up_letter
+from domain.letters.throttle import Limits, Throttle, caller_throttle
 from domain.phones import caller_key, is_mobile
 from domain.sms import send_status_sms, subscribe
-from domain.letters.throttle import Limits, Throttle, caller_throttle
 from extensions import db
 from ivr import bp
 from ivr.speech import speak_status

@@ -7,12 +7,12 @@ from functools import wraps
 from flask import Response, current_app, g, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from domain.calls.queue import publish_queue
 from domain.calls.record import close_queue_stay, get_call, get_or_create_call, record_event
 from domain.clock import is_open, utcnow
 from domain.languages import language_or_default
 from domain.live import publish_agents_changed
 from domain.phones import normalize_phone
-from domain.calls.queue import publish_queue
 from domain.sms import dispatch_outbox
 from extensions import again_if_connection_died, database_unreachable, db
 from ivr import twiml

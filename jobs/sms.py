@@ -19,8 +19,14 @@ from flask import current_app
 from rq import get_current_job
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
-from domain.sms import (claim_for_sending, finish_sending, is_earlier_send, is_permanent, release_after_failure,
-                        suppression_reason)
+from domain.sms import (
+    claim_for_sending,
+    finish_sending,
+    is_earlier_send,
+    is_permanent,
+    release_after_failure,
+    suppression_reason,
+)
 from extensions import db
 from jobs.context import job
 from models import SmsMessage, SmsStatus

@@ -1,13 +1,13 @@
 """The records of the hotline, one module per aggregate."""
-from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, Outcome
 from models.audit import AuditEntry
+from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, Outcome
 from models.dev_twilio import DevTwilioCall, DevTwilioRequest
 from models.entity import Entity
 from models.lookup_attempt import LookupAttempt
+from models.records_office import ApiToken, ImportJob, ImportKey, ImportRejection, ImportState
+from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
 from models.transaction import Direction, Status, Transaction, TransactionEvent
 from models.user import EndpointKind, Presence, Role, User
-from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
-from models.records_office import ApiToken, ImportJob, ImportKey, ImportRejection, ImportState
 
 __all__ = [
     "ApiToken",

@@ -9,8 +9,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from simulator.engine import (
-    DEFAULT_CALLER, FlaskTransport, HttpTransport, SimulatedCall, SimulatedTurn, SimulatorError,
-    Speech, check_keys,
+    DEFAULT_CALLER,
+    FlaskTransport,
+    HttpTransport,
+    SimulatedCall,
+    SimulatedTurn,
+    SimulatorError,
+    Speech,
+    check_keys,
 )
 
 ivr = AppGroup("ivr", help="The voice IVR.")

@@ -577,7 +577,7 @@ class SimulatedCall:
         verbs = parse_twiml(self._post(entry.wait_url, form, exchanges), entry.wait_url)
         heard = [speech_of(verb) for verb in verbs]
         return [s if s is not None else Speech("note", f"<{v.tag}> in the wait URL is not simulated")
-                for s, v in zip(heard, verbs)]
+                for s, v in zip(heard, verbs, strict=True)]
 
     def _redirect(self, verb, path: str, turn: SimulatedTurn, redirects: int) -> SimulatedTurn:
         check_method(verb)

@@ -16,8 +16,18 @@ from extensions import db
 from models import DevTwilioCall, DevTwilioRequest
 from simulator import bp, twilio_api
 from simulator.engine import (
-    DEFAULT_CALLER, OUTBOUND_API, WITHHELD_CALLER, Dial, FlaskTransport, Gather, QueueEntry,
-    SimulatedCall, SimulatedTurn, SimulatorError, Speech, public_path,
+    DEFAULT_CALLER,
+    OUTBOUND_API,
+    WITHHELD_CALLER,
+    Dial,
+    FlaskTransport,
+    Gather,
+    QueueEntry,
+    SimulatedCall,
+    SimulatedTurn,
+    SimulatorError,
+    Speech,
+    public_path,
 )
 
 DEVELOPMENT_ENVS = {"development", "testing"}

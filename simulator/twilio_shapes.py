@@ -1,7 +1,7 @@
 """Twilio REST API documents as Twilio shapes them: calls, messages, pages and error bodies.
 
 Pure functions (no app, no database), shared by the development stand-in served by the
-app (`simulator/twilio_api.py`) and the test stand-in (`tests/twilio_stand_in.py`).
+app (`simulator/twilio_api.py`) and the test stand-in (`tests/support/twilio_stand_in.py`).
 """
 from __future__ import annotations
 

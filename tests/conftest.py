@@ -1,12 +1,13 @@
-"""Fixtures shared by every test: the app on SQLite or PostgreSQL, clients, signed webhooks.
+"""Fixtures shared by every test: the app on SQLite or PostgreSQL, clients, signed webhooks,
+Redis for jobs, the Twilio REST stand-in, gunicorn servers.
 
 The database comes from TEST_DATABASE_URL (a fresh SQLite file when unset); the schema is
 built by the Alembic migrations, so they are tested on every backend the suite runs on.
+Plain helpers live in `tests/support/`; fixtures of one folder in that folder's conftest.py.
 """
 from __future__ import annotations
 
 import os
-from urllib.parse import urlencode
 
 import pytest
 
@@ -14,21 +15,23 @@ import pytest
 # tests start: every setting a test needs, it sets.
 os.environ["FLASK_SKIP_DOTENV"] = "1"
 
+import redis
 from flask_migrate import upgrade
 from sqlalchemy import text
-from twilio.request_validator import RequestValidator
 
 from config import Hours
 from extensions import db
 from factory import create_app
-from tests.support.services import RUN_ID
+from tests.support.gunicorn_server import Gunicorn
+from tests.support.jobs import PREFIX, SMS_FROM, forget_jobs, use_redis
+from tests.support.services import REDIS_URL, RUN_ID
+from tests.support.twilio_stand_in import TwilioStandIn
+from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 
-PUBLIC_BASE_URL = "https://hotline.example.test"
 # Tests that start browsers, servers or faults: they touch no SQL of their own worth a second
 # database, so `scripts/test` runs them once, in its PostgreSQL pass (`-m "not postgres_pass"`
 # on SQLite).
 ONCE_MARKERS = ("browser", "gunicorn", "once")
-AUTH_TOKEN = "test-auth-token"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -97,43 +100,14 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def sign(url: str, params: dict, token: str = AUTH_TOKEN) -> str:
-    return RequestValidator(token).compute_signature(url, params)
-
-
-class Twilio:
-    """Posts webhooks to the app exactly as Twilio would: form body, signed full URL."""
-
-    def __init__(self, client, sid: str = "CA" + "1" * 32, caller: str = "+9647501234567"):
-        self.client = client
-        self.sid = sid
-        self.caller = caller
-
-    def post(self, path: str, signed: bool = True, **params):
-        form = {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "To": "+9645599",
-                "From": self.caller, "Direction": "inbound", "CallStatus": "in-progress"}
-        form.update({k: v for k, v in params.items() if v is not None})
-        form = {k: v for k, v in form.items() if v is not None}
-        headers = {}
-        if signed:
-            headers["X-Twilio-Signature"] = sign(PUBLIC_BASE_URL + path, form)
-        return self.client.post(path, data=form, headers=headers)
-
-
 @pytest.fixture
 def twilio(client):
     return Twilio(client)
 
 
-def query(**params) -> str:
-    return urlencode(params)
-
-
 @pytest.fixture
 def twilio_api(app):
     """A local Twilio REST stand-in; the app's real `twilio` client is pointed at it for the test."""
-    from twilio_stand_in import TwilioStandIn
-
     stand_in = TwilioStandIn(app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"]).start()
     previous = app.config["TWILIO_API_BASE_URL"]
     app.config["TWILIO_API_BASE_URL"] = stand_in.url
@@ -142,3 +116,46 @@ def twilio_api(app):
     app.config["TWILIO_API_BASE_URL"] = previous
     app.extensions.pop("hotline.twilio", None)
     stand_in.stop()
+
+
+@pytest.fixture
+def redis_url(app):
+    """Jobs go to a real Redis, under this run's prefix, emptied before and after the test."""
+    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        forget_jobs(connection)
+    except redis.exceptions.ConnectionError:
+        pytest.fail(f"Redis is not answering at {REDIS_URL}; the job tests need a real Redis")
+    previous = app.config["REDIS_URL"], app.config["JOB_QUEUE_PREFIX"]
+    use_redis(app, REDIS_URL)
+    app.config["JOB_QUEUE_PREFIX"] = PREFIX
+    yield REDIS_URL
+    use_redis(app, previous[0])
+    app.config["JOB_QUEUE_PREFIX"] = previous[1]
+    forget_jobs(connection)
+
+
+@pytest.fixture
+def sms_ready(app, twilio_api):
+    """SMS go to the Twilio stand-in, from a sender number."""
+    previous = app.config["SMS_FROM"]
+    app.config["SMS_FROM"] = SMS_FROM
+    yield twilio_api
+    app.config["SMS_FROM"] = previous
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """Starts servers for one test (`gunicorn(env, workers=...)`); all stopped afterwards."""
+    servers: list[Gunicorn] = []
+
+    def start(env: dict, **options) -> Gunicorn:
+        server = Gunicorn(env, log_dir=tmp_path, **options)
+        servers.append(server)
+        return server.start()
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()

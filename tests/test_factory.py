@@ -1,8 +1,8 @@
 """What the factory wires: proxies trusted only when told."""
 from __future__ import annotations
 
-from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from factory import create_app
+from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL
 
 
 def make(**extra):

@@ -163,7 +163,7 @@ def all_clip_scripts(language: str = "ckb", entities: dict | None = None) -> dic
         if not placeholders(template):
             scripts[key] = template
         else:
-            scripts.update(zip(names, pieces))
+            scripts.update(zip(names, pieces, strict=True))
     scripts.update(extra_clips(language))
     for code, name in (entities or {}).items():
         scripts[f"entity.{code}"] = name

@@ -18,8 +18,9 @@ anything the app's own code does:
 Rows go to a table of the benchmark's own, `bench_ladder_row`, which the benchmark creates
 and empties before each run (PostgreSQL only); the stream is `bench:ladder:steps` in the
 benchmark's Redis (BENCH_LADDER_REDIS_URL), deleted before each run. Nothing drains it:
-the *behind* rung leaves out the writer's own work, so it is a lower bound for that design. gunicorn serves this module as `ladder:app`
-with the app's directory as its working directory; `wsgi:app` itself has none of these routes.
+the *behind* rung leaves out the writer's own work, so it is a lower bound for that design.
+gunicorn serves this module as `ladder:app` with the app's directory as its working directory;
+`wsgi:app` itself has none of these routes.
 """
 from __future__ import annotations
 

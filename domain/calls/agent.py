@@ -16,10 +16,10 @@ from sqlalchemy import select, update
 from twilio.base.exceptions import TwilioRestException
 
 from domain.audit import audit
+from domain.calls.queue import publish_queue, waiting_condition
 from domain.calls.record import record_event, request_key, set_outcome
 from domain.clock import utcnow
 from domain.phones import national_format
-from domain.calls.queue import publish_queue, waiting_condition
 from domain.staff.users import set_presence
 from extensions import db
 from models import Call, Outcome, Presence, User

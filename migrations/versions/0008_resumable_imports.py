@@ -10,9 +10,8 @@ Revises: 0007_drop_call_last_prompt
 Create Date: 2026-11-25 09:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008_resumable_imports'

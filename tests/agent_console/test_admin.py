@@ -10,7 +10,7 @@ from domain.staff.passwords import MIN_LENGTH, verify_password
 from domain.staff.users import UserError, check_endpoint
 from extensions import db
 from models import AuditEntry, EndpointKind, Presence, Role, User
-from records_helpers import add_user, fresh_login_limits, log_in, logged_in_client, post_form, staff  # noqa: F401
+from tests.support.records import add_user, log_in, logged_in_client, post_form
 
 NEW_USER = {
     "username": "Zara", "display_name": "Zara Ahmed", "role": "agent", "language": "ckb",

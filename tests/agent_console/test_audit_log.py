@@ -5,13 +5,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from extensions import db
 from models import AuditEntry, Role
-from records_helpers import add_user, fresh_login_limits, logged_in_client, staff  # noqa: F401
-from supervisor_helpers import add_call, local
+from tests.support.records import add_user, logged_in_client
+from tests.support.supervisor import add_call, local
 
 ROW = re.compile(r'<tr id="audit-(\d+)"')
 OLDER = re.compile(r'href="([^"]*older=[^"]*)"')

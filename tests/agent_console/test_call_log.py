@@ -6,17 +6,16 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import event, select
 
 import domain.calls.timeline
-from domain.reporting.call_log import CallFilters, call_log_page
 from domain.db.keyset import Cursor
+from domain.reporting.call_log import CallFilters, call_log_page
 from extensions import db
 from models import AuditEntry, Outcome, Role
-from records_helpers import add_letter, add_user, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
-from supervisor_helpers import add_call, add_step, local
+from tests.support.records import add_letter, add_user, logged_in_client, post_form
+from tests.support.supervisor import add_call, add_step, local
 
 ROW = re.compile(r'<tr id="call-(\d+)"')
 OLDER = re.compile(r'href="([^"]*older=[^"]*)"')

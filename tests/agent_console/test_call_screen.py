@@ -9,13 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from conftest import Twilio
-from console_helpers import agent_client, call_sid, csrf_token, enqueue_caller, letter, make_user
-from tests.ivr.ivr_helpers import Caller
 from domain.calls.agent import claim, handle_seconds
 from extensions import db
-from models import (AuditEntry, Call, CallbackRequest, Direction, Outcome, Presence, Role, Status,
-                    TransactionEvent, User)
+from models import AuditEntry, Call, CallbackRequest, Direction, Outcome, Presence, Role, Status, TransactionEvent, User
+from tests.support.console import agent_client, call_sid, csrf_token, enqueue_caller, letter, make_user
+from tests.support.ivr import Caller
+from tests.support.webhooks import Twilio
 
 
 def fresh(model, id_):
@@ -246,7 +245,7 @@ def test_an_agent_who_did_not_take_the_call_cannot_change_it(app, taken_call):
 def test_supervisors_see_the_agent_and_times(app, taken_call):
     _, call, _ = taken_call
     make_user("sara", Role.supervisor)
-    from console_helpers import console_client, log_in
+    from tests.support.console import console_client, log_in
 
     supervisor = console_client(app)
     log_in(supervisor, "sara")

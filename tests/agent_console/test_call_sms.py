@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from conftest import Twilio
-from console_helpers import agent_client, csrf_token, enqueue_caller, letter
 from domain.calls.agent import claim
 from extensions import db
 from models import AuditEntry, Call, SmsKind, SmsMessage, User
+from tests.support.console import agent_client, csrf_token, enqueue_caller, letter
+from tests.support.webhooks import Twilio
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from conftest import PUBLIC_BASE_URL, Twilio
 from domain.calls.callbacks import Placing, place_callback, take_callback
 from extensions import db
 from models import AuditEntry, Call, CallbackRequest, CallbackStatus, EndpointKind, Role, User
-from records_helpers import add_letter, add_user, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
+from tests.support.records import add_letter, add_user, logged_in_client, post_form
+from tests.support.webhooks import PUBLIC_BASE_URL, Twilio
 
 CALLER_ID = "+9645599000"
 
@@ -232,7 +232,8 @@ def test_place_callback_placed(app, taken_callback, twilio_api):
     assert calls_placed(twilio_api) == 1
     callback = load(app, callback_id)  # committed: another session sees it
     assert callback.attempts == 1 and callback.placed_call_sid.startswith("CA")
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "callback_call")).target_id == str(callback_id)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "callback_call"))
+    assert entry.target_id == str(callback_id)
 
 
 def test_place_callback_unknown(taken_callback, twilio_api):

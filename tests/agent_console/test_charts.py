@@ -38,7 +38,8 @@ def test_bars_run_left_to_right_or_mirrored_for_right_to_left():
 
 
 def test_each_bar_says_what_it_shows_and_zero_draws_nothing():
-    chart = parsed(bar_chart("Calls per hour", ["09", "10"], [Series("Offered", [3, 0]), Series("Answered", [2, 0], "second")]))
+    series = [Series("Offered", [3, 0]), Series("Answered", [2, 0], "second")]
+    chart = parsed(bar_chart("Calls per hour", ["09", "10"], series))
     assert chart.get("role") == "img" and chart.get("aria-label") == "Calls per hour"
     titles = [t.text for t in chart.iter(f"{SVG}title")]
     assert titles == ["Calls per hour", "09 · Offered: 3", "09 · Answered: 2"]

@@ -11,12 +11,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from agent_console.labels import label
-from conftest import Twilio
-from console_helpers import PASSWORD, call_sid, letter, make_user
 from extensions import db
 from models import Call, Presence, Status, TransactionEvent, User
-from tests.ivr.ivr_helpers import Caller
-from browser_support import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.console import PASSWORD, call_sid, letter, make_user
+from tests.support.ivr import Caller
+from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
 

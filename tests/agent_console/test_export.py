@@ -10,8 +10,8 @@ from sqlalchemy import select
 from agent_console.call_log import CSV_COLUMNS, safe_cell
 from extensions import db
 from models import AuditEntry, Outcome, Role
-from records_helpers import add_letter, add_user, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
-from supervisor_helpers import add_call
+from tests.support.records import add_letter, add_user, logged_in_client, post_form
+from tests.support.supervisor import add_call
 
 
 def export(client, **filters):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import ImportJob, ImportState, Transaction
-from records_helpers import csrf_token, fresh_login_limits, logged_in_client, staff  # noqa: F401
+from tests.support.records import csrf_token, logged_in_client
 
 CSV = ("number,date,direction,subject,sender,recipient,holder,status,status_date,phone\n"
        "9001,2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"

@@ -10,10 +10,20 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from domain.reporting.kpis import Kpis, Period, by_agent, by_day, by_hour, by_language, kpi_report, overall, preset_period
+from domain.reporting.kpis import (
+    Kpis,
+    Period,
+    by_agent,
+    by_day,
+    by_hour,
+    by_language,
+    kpi_report,
+    overall,
+    preset_period,
+)
 from models import Outcome, Role
-from records_helpers import add_user
-from supervisor_helpers import add_call, add_callback
+from tests.support.records import add_user
+from tests.support.supervisor import add_call, add_callback
 
 DAY = Period(date(2025, 3, 10), date(2025, 3, 10))
 SETTINGS = {"tz_name": "Asia/Baghdad", "service_level_s": 30}
@@ -159,7 +169,7 @@ def test_a_period_cannot_end_before_it_starts():
 # --- the KPI page ---------------------------------------------------------------------------
 
 def kpi_page(app, query: str, username: str = "sami"):
-    from records_helpers import logged_in_client
+    from tests.support.records import logged_in_client
 
     return logged_in_client(app, username).get(f"/console/kpis?{query}")
 

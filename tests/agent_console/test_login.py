@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from records_helpers import PASSWORD, csrf_token, fresh_login_limits, log_in, staff  # noqa: F401
 from domain.staff.passwords import verify_password
 from extensions import db
 from models import AuditEntry, EndpointKind, Role, User
+from tests.support.records import PASSWORD, csrf_token, log_in
 
 WRONG_LOGIN_AR = "اسم المستخدم أو كلمة المرور غير صحيحة."  # "Wrong username or password."
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from agent_console.phone import VOICE_SDK_VERSION
-from console_helpers import agent_client
 from models import EndpointKind
-from phone_helpers import voice_key  # noqa: F401
+from tests.support.console import agent_client
 
 VENDOR = Path(__file__).resolve().parents[2] / "agent_console" / "static" / "vendor"
 SDK_FILE = VENDOR / f"twilio-voice-{VOICE_SDK_VERSION}.min.js"

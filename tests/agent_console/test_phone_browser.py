@@ -13,11 +13,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from console_helpers import PASSWORD, enqueue_caller, make_user
 from extensions import db
 from models import EndpointKind, Presence
-from phone_helpers import voice_key  # noqa: F401
-from browser_support import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.console import PASSWORD, enqueue_caller, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +28,10 @@ SDK_PATTERN = re.compile(r"/console/static/vendor/twilio-voice-[0-9.]+\.min\.js$
 FAKE_SDK = """
 (function () {
   function Emitter() { this.handlers = {}; }
-  Emitter.prototype.on = function (name, fn) { (this.handlers[name] = this.handlers[name] || []).push(fn); return this; };
+  Emitter.prototype.on = function (name, fn) {
+    (this.handlers[name] = this.handlers[name] || []).push(fn);
+    return this;
+  };
   Emitter.prototype.emit = function (name) {
     var args = Array.prototype.slice.call(arguments, 1);
     (this.handlers[name] || []).forEach(function (fn) { fn.apply(null, args); });
@@ -62,7 +64,12 @@ FAKE_SDK = """
   Call.prototype.mute = function (muted) { this.muted = muted; this.emit("mute", muted, this); };
   Call.prototype.isMuted = function () { return this.muted; };
   window.fake = {
-    ring: function (custom) { var call = new Call(custom); window.fake.call = call; window.fake.device.emit("incoming", call); return true; }
+    ring: function (custom) {
+      var call = new Call(custom);
+      window.fake.call = call;
+      window.fake.device.emit("incoming", call);
+      return true;
+    }
   };
   window.Twilio = {Device: Device};
 }());

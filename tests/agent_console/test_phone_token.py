@@ -6,9 +6,9 @@ import logging
 import jwt
 import pytest
 
-from console_helpers import agent_client, console_client
 from models import EndpointKind, Role
-from phone_helpers import API_KEY_SECRET, API_KEY_SID, voice_key  # noqa: F401
+from tests.support.console import agent_client, console_client
+from tests.support.phone import API_KEY_SECRET, API_KEY_SID
 
 ACCOUNT_SID = "AC" + "0" * 32
 TWIML_APP_SID = "AP" + "7" * 32

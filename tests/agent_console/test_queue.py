@@ -1,24 +1,20 @@
 """Do agents see the waiting callers, live, with what the IVR learnt about each?"""
 from __future__ import annotations
 
-from tests.support.services import REDIS_URL
-
-import time
-
 import json
-import os
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import redis
 
-from conftest import Twilio
-from console_helpers import agent_client, call_sid, enqueue_caller, letter, make_user
-from domain.live import InProcessBroker, RedisBroker
 from domain.calls.queue import snapshot, waiting_calls
+from domain.live import InProcessBroker, RedisBroker
 from extensions import db
 from models import Call, Role
-
+from tests.support.console import agent_client, call_sid, enqueue_caller, letter, make_user
+from tests.support.services import REDIS_URL
+from tests.support.webhooks import Twilio
 
 
 def waiting_ids() -> list[int]:
@@ -125,7 +121,8 @@ class Stream:
     def next_event(self, name: str = "queue", skip: int = 20) -> dict:
         for _ in range(skip):
             block = self.next_block()
-            lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+            fields = [line for line in block.splitlines() if ": " in line and not line.startswith(":")]
+            lines = dict(line.split(": ", 1) for line in fields)
             if lines.get("event") == name:
                 return json.loads(lines["data"])
         raise AssertionError(f"no {name} event in {skip} blocks")

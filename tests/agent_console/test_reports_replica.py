@@ -10,12 +10,12 @@ from datetime import date
 import pytest
 from sqlalchemy import event
 
+from domain.letters.lookup import find_transactions
 from domain.reporting.call_log import CallFilters, call_log_page, call_log_rows
 from domain.reporting.kpis import Period, kpi_report
-from domain.letters.lookup import find_transactions
 from extensions import db
 from factory import create_app
-from supervisor_helpers import add_call
+from tests.support.supervisor import add_call
 
 DAY = Period(date(2025, 3, 10), date(2025, 3, 10))
 

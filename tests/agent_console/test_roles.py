@@ -9,9 +9,9 @@ import pytest
 from flask import url_for
 from werkzeug.routing import IntegerConverter
 
-from records_helpers import csrf_token, fresh_login_limits, logged_in_client, staff  # noqa: F401
 from models import Role
 from models.user import ROLE_RANK
+from tests.support.records import csrf_token, logged_in_client
 
 # Pages that must work before login or for any logged-in user, whatever their role.
 OPEN_ENDPOINTS = {

@@ -5,13 +5,12 @@ import logging
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from extensions import db
 from models import AuditEntry, Call, Direction, Outcome, User
-from records_helpers import add_letter, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
+from tests.support.records import add_letter, logged_in_client, post_form
 
 
 def search(client, **terms):

@@ -6,9 +6,6 @@ event reaches streams held by every worker through Redis.
 """
 from __future__ import annotations
 
-from tests.support.services import REDIS_URL, RUN_PREFIX
-
-import os
 import re
 import threading
 import uuid
@@ -18,9 +15,9 @@ import pytest
 import redis
 import requests
 
-from conftest import sign
-from console_helpers import PASSWORD, make_user
-from gunicorn_support import gunicorn  # noqa: F401  (fixture)
+from tests.support.console import PASSWORD, make_user
+from tests.support.services import REDIS_URL, RUN_PREFIX
+from tests.support.webhooks import sign
 
 TOKEN = "gunicorn-console-token"
 STREAMS = 40

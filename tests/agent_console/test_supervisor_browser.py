@@ -9,12 +9,12 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from console_helpers import enqueue_caller
 from extensions import db
 from models import Outcome, Presence, Role
-from records_helpers import PASSWORD, add_user
-from supervisor_helpers import add_call, add_callback, add_step
-from browser_support import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.console import enqueue_caller
+from tests.support.records import PASSWORD, add_user
+from tests.support.supervisor import add_call, add_callback, add_step
 
 pytestmark = pytest.mark.browser
 
@@ -62,7 +62,8 @@ def a_month_of_calls(app_context):
         for _ in range(chance.randint(14, 26)):
             hour = chance.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 9, 12, 12, 11, 9, 8, 9, 8, 6,
                                                       4, 3, 2, 2, 2, 1, 1])[0]
-            start = f"{MONTH_START + timedelta(days=day)} {hour:02d}:{chance.randint(0, 59):02d}:{chance.randint(0, 59):02d}"
+            minute, second = chance.randint(0, 59), chance.randint(0, 59)
+            start = f"{MONTH_START + timedelta(days=day)} {hour:02d}:{minute:02d}:{second:02d}"
             language = chance.choices(["ar", "ckb", "en", None], weights=[60, 30, 6, 4])[0]
             roll = chance.random()
             if roll < 0.45:

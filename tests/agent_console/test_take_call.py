@@ -8,12 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from conftest import PUBLIC_BASE_URL, Twilio
-from console_helpers import agent_client, console_client, csrf_token, enqueue_caller, letter, make_user
 from domain.calls.agent import Take, claim, take_call
 from domain.calls.queue import waiting_calls
 from extensions import db
 from models import AuditEntry, Call, CallEvent, EndpointKind, Outcome, Presence, User
+from tests.support.console import agent_client, console_client, csrf_token, enqueue_caller, letter, make_user
+from tests.support.webhooks import PUBLIC_BASE_URL, Twilio
 
 JSON = {"Accept": "application/json"}
 

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import Twilio
-from console_helpers import agent_client, call_sid, console_client, csrf_token, enqueue_caller, log_in, make_user
 from domain.live import InProcessBroker
 from domain.reporting.wallboard import wallboard_snapshot
 from extensions import db
 from models import Call, Presence, Role
+from tests.support.console import agent_client, call_sid, console_client, csrf_token, enqueue_caller, log_in, make_user
+from tests.support.webhooks import Twilio
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)
 

@@ -6,11 +6,11 @@ import json
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from api_fixtures import auth, letter, sms_api, token  # noqa: F401  (fixtures)
-from domain.staff.api_tokens import create_token, token_hash
 from domain.sms import subscribe
+from domain.staff.api_tokens import create_token, token_hash
 from extensions import db
 from models import ApiToken, SmsKind, SmsMessage, Status, Subscription, Transaction, TransactionEvent
+from tests.support.api import letter
 
 
 def post(client, body, headers, content_type="application/json"):

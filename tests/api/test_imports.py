@@ -1,18 +1,12 @@
 """Does a CSV sent to /api/v1/imports load as a job, with progress kept on its row, and notify subscribers?"""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from sqlalchemy import func, select
 
-from api_fixtures import auth, sms_api, token  # noqa: F401  (fixtures)
 from domain.sms import subscribe
 from extensions import db
 from models import ImportJob, ImportState, SmsMessage, Transaction
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jobs"))
-from jobs_fixtures import redis_url, run_worker, worker_env  # noqa: E402,F401
+from tests.support.jobs import run_worker, worker_env
 
 HEADER = "number,date,direction,subject,sender,recipient,holder,status,status_date,phone\n"
 
@@ -22,7 +16,8 @@ def csv_of(*rows: str) -> bytes:
 
 
 def row(number="7001", status="forwarded", holder="وزارة المالية الاتحادية") -> str:
-    return f"{number},2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,{holder},{status},2024-04-02,"
+    sender, recipient = "وزارة الداخلية في إقليم كوردستان", "وزارة المالية الاتحادية"
+    return f"{number},2024-03-15,to_federal,طلب,{sender},{recipient},{holder},{status},2024-04-02,"
 
 
 def send(client, auth, content: bytes, **params):

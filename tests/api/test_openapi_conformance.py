@@ -8,13 +8,16 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
-    content_type_conformance, not_a_server_error, response_headers_conformance,
-    response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
+from api.openapi import openapi_document
 from domain.staff.api_tokens import create_token
 from extensions import db
-from api.openapi import openapi_document
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]

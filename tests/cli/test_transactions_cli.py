@@ -199,7 +199,7 @@ def test_a_load_killed_half_way_is_run_again_and_loads_each_row_once(app, runner
 
     from extensions import db
     from models import ImportJob
-    from waiting import wait_for
+    from tests.support.waiting import wait_for
 
     rows = 6000
     path = write(tmp_path, HEADER_LINE, *letters(rows))

@@ -12,8 +12,6 @@ it here is the harder case for the signature check.
 """
 from __future__ import annotations
 
-from tests.support.services import REDIS_URL
-
 import os
 import secrets
 import shutil
@@ -21,6 +19,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from signal import SIGQUIT, SIGTERM
 from typing import NamedTuple
@@ -30,14 +29,15 @@ import redis
 import requests
 from sqlalchemy import func, select
 
-from conftest import sign
-from gunicorn_support import START_TIMEOUT_S, Gunicorn, free_port
-from waiting import wait_for
 from extensions import db
 from models import AuditEntry, Call, CallEvent, Outcome
 from simulator.engine import HttpTransport, SimulatedCall
-from tests.agent_console.console_helpers import CSRF_META, PASSWORD, make_user
-from tests.ivr.ivr_helpers import add_letter
+from tests.support.console import CSRF_META, PASSWORD, make_user
+from tests.support.gunicorn_server import START_TIMEOUT_S, Gunicorn, free_port
+from tests.support.ivr import add_letter
+from tests.support.services import REDIS_URL
+from tests.support.waiting import wait_for
+from tests.support.webhooks import sign
 from voice_prompts import catalog
 
 TOKEN = "two-nodes-test-token"
@@ -179,7 +179,7 @@ class Cluster:
             served.append(Served(method, uri, int(status), upstream))
         for node in self.nodes:
             expected = sum(s.node == node.address for s in served)
-            wait_for(lambda: len(tagged(node.access_log, tag)) >= expected,
+            wait_for(lambda log=node.access_log, expected=expected: len(tagged(log, tag)) >= expected,
                      5, f"timed out waiting for {expected} requests tagged {tag} in the access log of node {node.name}")
         return served
 
@@ -245,7 +245,7 @@ def cluster(app, database_url, tmp_path_factory):
 
 
 def alternate(nodes: list[str]) -> bool:
-    return all(a != b for a, b in zip(nodes, nodes[1:]))
+    return all(a != b for a, b in pairwise(nodes))
 
 
 def new_tag() -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from itertools import pairwise
 
 from sqlalchemy import func, select
 
@@ -71,10 +72,11 @@ def test_every_letter_has_a_history_that_ends_where_it_stands(app_context):
     for t in letters():
         history = t.events
         assert history[0].previous_status is None and history[0].status is Status.received
-        for before, after in zip(history, history[1:]):
+        for before, after in pairwise(history):
             assert (after.previous_status, after.previous_holder_id) == (before.status, before.holder_id)
             assert before.status_date <= after.status_date
-        assert (history[-1].status, history[-1].holder_id, history[-1].status_date) == (t.status, t.holder_id, t.status_date)
+        last = history[-1]
+        assert (last.status, last.holder_id, last.status_date) == (t.status, t.holder_id, t.status_date)
         assert {event.source for event in history} == {SOURCE}
     assert count(TransactionEvent) > count(Transaction)  # most letters moved on
 

@@ -6,8 +6,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, func, select
 
 from domain.letters.importing import HEADER, ImportFileError, LetterRow, entity_code, import_csv, validate_row

@@ -11,7 +11,7 @@ from domain.letters.lookup import check_typed_date, look_up_letter
 from domain.letters.throttle import Limits, Throttle
 from extensions import db
 from models import Direction, LookupAttempt
-from tests.ivr.ivr_helpers import add_letter
+from tests.support.ivr import add_letter
 
 ON = date(2024, 3, 15)
 LIMITS = Limits(per_call=3, per_caller_hour=10, per_number_day=20, timezone="Asia/Baghdad")

@@ -34,10 +34,10 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from drill_services import HttpTwilio, gunicorn  # noqa: F401  (fixture)
 from extensions import db
 from models import LookupAttempt
-from tests.ivr.ivr_helpers import Answer, add_letter
+from tests.support.drills import HttpTwilio
+from tests.support.ivr import Answer, add_letter
 
 pytestmark = pytest.mark.gunicorn
 TOKEN = "drill-burst-token"

@@ -11,7 +11,7 @@ and the agents' console answers its very next request.
 It runs in the suite's PostgreSQL pass only: its cluster is private, so the SQLite pass
 would repeat the very same drill, and that pass is not where PostgreSQL is known to be
 installed; and the stall drill's statement timeout is a PostgreSQL setting. A missing
-PostgreSQL fails the drill (drill_services.postgres_bindir).
+PostgreSQL fails the drill (tests.support.drills.postgres_bindir).
 
 A stalled database (a lock held past the statement timeout) on a call's first webhook is
 drilled by tests/ivr/test_robustness.py::test_a_stalled_database_is_cut_off_by_the_statement_timeout,
@@ -27,16 +27,24 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 from config import Hours
-from drill_services import (APOLOGY_AR, APOLOGY_EN, HALF_A_CALL, HttpTwilio, answered_within,  # noqa: F401
-                            call_steps, gunicorn, migrated_app, postgres_cluster, postgres_pass, sid)
+from domain.calls.queue import waiting_calls
 from extensions import db
 from factory import create_app
-from domain.calls.queue import waiting_calls
 from models import Call, Outcome
-from tests.agent_console.console_helpers import PASSWORD, make_user
-from tests.ivr.ivr_helpers import Answer, Caller, add_letter, table_locked
+from tests.support.console import PASSWORD, make_user
+from tests.support.drills import (
+    APOLOGY_AR,
+    APOLOGY_EN,
+    HALF_A_CALL,
+    HttpTwilio,
+    answered_within,
+    call_steps,
+    migrated_app,
+    sid,
+)
+from tests.support.ivr import Answer, Caller, add_letter, table_locked
+from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 
 pytestmark = [pytest.mark.gunicorn, pytest.mark.usefixtures("postgres_pass")]
 TOKEN = "drill-postgres-token"

@@ -8,7 +8,7 @@ Twilio gave up on it (15 s of silence for the caller) and the worker stayed stuc
 minutes, until TCP gave up on the connection.
 
 Here a private cluster runs in a network namespace of its own, reached over a veth pair
-(drill_services.network_namespace); half a call is played through gunicorn, then the
+(the `network_namespace` fixture); half a call is played through gunicorn, then the
 namespace's end of the link is taken down. Every webhook must still answer the apology
 within DB_TCP_USER_TIMEOUT_MS + DB_CONNECT_TIMEOUT_S, and once the link is back, calls go
 through and what was written before the cut is all there, once.
@@ -19,9 +19,18 @@ from __future__ import annotations
 
 import pytest
 
-from drill_services import (APOLOGY_AR, APOLOGY_EN, HALF_A_CALL, HttpTwilio, answered_within,  # noqa: F401
-                            call_steps, gunicorn, migrated_app, network_namespace, private_cluster, postgres_pass, sid)
-from tests.ivr.ivr_helpers import Answer, Caller
+from tests.support.drills import (
+    APOLOGY_AR,
+    APOLOGY_EN,
+    HALF_A_CALL,
+    HttpTwilio,
+    answered_within,
+    call_steps,
+    migrated_app,
+    private_cluster,
+    sid,
+)
+from tests.support.ivr import Answer, Caller
 
 pytestmark = [pytest.mark.gunicorn, pytest.mark.usefixtures("postgres_pass")]
 TOKEN = "drill-unreachable-token"

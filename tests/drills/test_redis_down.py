@@ -34,15 +34,16 @@ from rq.job import Job
 from sqlalchemy import select
 
 import jobs.housekeeping
-from conftest import AUTH_TOKEN
-from drill_services import HttpTwilio, gunicorn, redis_server, wait_for  # noqa: F401  (fixtures)
 from extensions import db
 from jobs import redis_job_id
 from jobs.housekeeping import sweep_outbox
 from models import Call, Role, SmsMessage, SmsStatus
-from tests.agent_console.console_helpers import PASSWORD, make_user
-from tests.ivr.ivr_helpers import Answer, Caller, add_letter
-from tests.jobs.jobs_fixtures import PREFIX, SMS_FROM, run_worker, use_redis, worker_env
+from tests.support.console import PASSWORD, make_user
+from tests.support.drills import HttpTwilio
+from tests.support.ivr import Answer, Caller, add_letter
+from tests.support.jobs import PREFIX, SMS_FROM, run_worker, use_redis, worker_env
+from tests.support.waiting import wait_for
+from tests.support.webhooks import AUTH_TOKEN
 
 pytestmark = pytest.mark.gunicorn
 WEBHOOK_BUDGET_S = 2.0  # a caller must not wait on a dead Redis

@@ -21,15 +21,14 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from conftest import PUBLIC_BASE_URL, Twilio, sign
 from config import Hours
 from domain.calls.agent import claim, wrap_up
 from extensions import db
-from models import (Call, CallbackRequest, CallEvent, LookupAttempt, Presence, SmsMessage, Subscription,
-                    User)
-from tests.agent_console.console_helpers import make_user
-from tests.ivr.ivr_helpers import Answer, Caller, add_letter
-from tests.jobs.jobs_fixtures import SMS_FROM
+from models import Call, CallbackRequest, CallEvent, LookupAttempt, Presence, SmsMessage, Subscription, User
+from tests.support.console import make_user
+from tests.support.ivr import Answer, Caller, add_letter
+from tests.support.jobs import SMS_FROM
+from tests.support.webhooks import PUBLIC_BASE_URL, Twilio, sign
 
 ROWS = (Call, CallEvent, LookupAttempt, SmsMessage, Subscription, CallbackRequest)
 CALL_FIELDS = ("caller", "language", "outcome", "started_at", "ended_at", "twilio_status", "duration_s",

@@ -16,16 +16,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from conftest import Twilio
 from domain.calls.agent import claim
-from domain.reporting.call_log import CallFilters, call_log_rows
-from domain.clock import local_today
-from domain.reporting.kpis import Kpis, Period, overall
 from domain.calls.queue import waiting_calls
+from domain.clock import local_today
+from domain.reporting.call_log import CallFilters, call_log_rows
+from domain.reporting.kpis import Kpis, Period, overall
 from extensions import db
 from models import Call, CallEvent, Outcome, Presence, User
-from tests.agent_console.console_helpers import make_user
-from tests.ivr.ivr_helpers import Answer, Caller, add_letter
+from tests.support.console import make_user
+from tests.support.ivr import Answer, Caller, add_letter
+from tests.support.webhooks import Twilio
 
 LOOKUP = ("3", "1", "1234", "1", "15032024", "1")  # to the spoken status
 ROW_FIELDS = ("outcome", "twilio_status", "duration_s", "ended_at", "queued_at", "queue_left_at", "queue_result",

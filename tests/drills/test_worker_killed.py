@@ -26,9 +26,8 @@ from extensions import db
 from jobs import JobSpec, queue_name, redis_connection
 from jobs.housekeeping import sweep_outbox
 from models import ImportJob, ImportKey, ImportState, Transaction, TransactionEvent
-from waiting import wait_for
-from tests.jobs.jobs_fixtures import (children, forget_jobs, kill_hard, redis_url, run_worker, start_worker,  # noqa: F401
-                                      worker_env)
+from tests.support.jobs import children, forget_jobs, kill_hard, run_worker, start_worker, worker_env
+from tests.support.waiting import wait_for
 
 ROWS = 6000
 HEADER = "number,date,direction,subject,sender,recipient,holder,status,status_date,phone\n"

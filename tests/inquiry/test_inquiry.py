@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from extensions import db
 from models import Direction, LookupAttempt, Status
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ivr"))
-from ivr_helpers import add_letter  # noqa: E402
+from tests.support.ivr import add_letter
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

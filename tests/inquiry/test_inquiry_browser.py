@@ -1,15 +1,12 @@
 """Can a citizen look a letter up on a phone-sized screen in a real headless Chromium?"""
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ivr"))
-from ivr_helpers import add_letter  # noqa: E402
-from browser_support import ARTIFACTS, chromium, serving
+from tests.support.browser import ARTIFACTS, chromium, serving
+from tests.support.ivr import add_letter
 
 pytestmark = pytest.mark.browser
 

@@ -6,10 +6,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from conftest import Twilio
 from extensions import db
-from ivr_helpers import Caller, add_letter
 from models import Call, CallbackRequest, CallEvent, Direction, Outcome, Status
+from tests.support.ivr import Caller, add_letter
+from tests.support.webhooks import Twilio
+
+CALL_SID = Twilio(None).sid  # the sid of every call these tests play
 
 NUMBER, KEYED_DATE = "1234", "15032024"
 
@@ -24,7 +26,7 @@ def caller(twilio, app_context):
     return Caller(twilio)
 
 
-def the_call(sid=Twilio(None).sid) -> Call:
+def the_call(sid: str = CALL_SID) -> Call:
     db.session.expire_all()
     return db.session.scalar(select(Call).where(Call.sid == sid))
 
@@ -223,7 +225,7 @@ def test_zero_at_the_main_menu_enqueues_for_an_agent(caller):
 
 
 def test_the_queue_wait_speaks_the_position(twilio):
-    from ivr_helpers import Answer
+    from tests.support.ivr import Answer
 
     answer = Answer.of(twilio.post("/ivr/queue/wait?lang=en", QueuePosition="4"))
     assert "You are number 4 in line." in answer.text
@@ -319,7 +321,7 @@ def test_status_callback_for_an_unknown_call_is_harmless(twilio):
 
 
 def test_fallback_is_static_twiml(twilio):
-    from ivr_helpers import Answer
+    from tests.support.ivr import Answer
 
     answer = Answer.of(twilio.post("/ivr/fallback"))
     assert answer.hung_up and len(answer.said) == 4

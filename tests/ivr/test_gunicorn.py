@@ -7,9 +7,9 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from conftest import sign
-from gunicorn_support import Gunicorn
-from ivr_helpers import add_letter
+from tests.support.gunicorn_server import Gunicorn
+from tests.support.ivr import add_letter
+from tests.support.webhooks import sign
 
 TOKEN = "gunicorn-test-token"
 pytestmark = pytest.mark.gunicorn

@@ -5,13 +5,12 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 from config import Hours
 from factory import create_app
-from ivr_helpers import Answer, table_locked
+from tests.support.ivr import Answer, table_locked
+from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 
 ACTION_URLS = [
     "/ivr/voice", "/ivr/language?lang=ar&s=1", "/ivr/menu?lang=en&s=2", "/ivr/number?lang=ckb&s=3&t=2",

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from conftest import PUBLIC_BASE_URL, sign
 from extensions import db
 from models import Call, CallEvent
+from tests.support.webhooks import PUBLIC_BASE_URL, sign
 
 TWILIO_ROUTES = [
     "/ivr/voice", "/ivr/language?lang=ar&s=1", "/ivr/menu?lang=en&s=2", "/ivr/number?lang=en&s=3",

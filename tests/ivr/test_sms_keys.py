@@ -1,19 +1,14 @@
 """After the status, does key 2 send it by SMS and key 3 subscribe, for mobiles only, once?"""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
-from conftest import Twilio
 from extensions import db
-from ivr_helpers import Caller, add_letter
 from models import SmsKind, SmsMessage, SmsStatus, Subscription
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "jobs"))
-from jobs_fixtures import redis_url, run_worker, sms_ready, worker_env  # noqa: E402,F401
+from tests.support.ivr import Caller, add_letter
+from tests.support.jobs import run_worker, worker_env
+from tests.support.webhooks import Twilio
 
 NUMBER, KEYED_DATE = "1234", "15032024"
 MOBILE, LANDLINE = "+9647501234567", "+96466222333"
@@ -113,7 +108,7 @@ def test_key_2_with_redis_is_sent_by_a_real_worker_once(app, client, letter, dat
 
 
 def test_redis_down_still_answers_the_caller(app, client, letter, sms_ready):
-    from jobs_fixtures import CLOSED_PORT_URL, use_redis
+    from tests.support.jobs import CLOSED_PORT_URL, use_redis
 
     use_redis(app, CLOSED_PORT_URL)
     try:

@@ -6,11 +6,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from conftest import Twilio
 from domain.calls.agent import claim
 from extensions import db
 from models import Call, CallEvent
-from tests.agent_console.console_helpers import enqueue_caller, make_user
+from tests.support.console import enqueue_caller, make_user
+from tests.support.webhooks import Twilio
 from voice_prompts import catalog
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from conftest import Twilio
 from extensions import db
-from ivr_helpers import Caller, add_letter
 from models import Call, Outcome
+from tests.support.ivr import Caller, add_letter
+from tests.support.webhooks import Twilio
 
 KEYED_DATE = "15032024"
 

@@ -13,8 +13,8 @@ from extensions import db
 from jobs import failure_ttl_s, queue_name, redis_job_id
 from jobs.housekeeping import close_abandoned_calls, purge_retention
 from jobs.schedule import ensure_schedule, periodic_job_id
-from jobs_fixtures import add_letter, redis_url, run_worker, worker_env  # noqa: F401
 from models import Call, CallEvent, LookupAttempt, Outcome, SmsKind, SmsMessage, SmsStatus
+from tests.support.jobs import add_letter, run_worker, worker_env
 
 NOW = datetime.now(timezone.utc)
 

@@ -7,16 +7,24 @@ import pytest
 from rq import Queue
 
 import jobs.housekeeping
-from conftest import Twilio
 from extensions import db
 from jobs import queue_name, redis_job_id
 from jobs.housekeeping import sweep_outbox
-from jobs_fixtures import (
-    CLOSED_PORT_URL, add_letter, forget_jobs, kill_hard, redis_url, run_worker, sms_ready, start_worker,  # noqa: F401
-    status_sms, the_message, use_redis, worker_env,
-)
 from models import SmsStatus
-from waiting import wait_for
+from tests.support.jobs import (
+    CLOSED_PORT_URL,
+    add_letter,
+    forget_jobs,
+    kill_hard,
+    run_worker,
+    start_worker,
+    status_sms,
+    the_message,
+    use_redis,
+    worker_env,
+)
+from tests.support.waiting import wait_for
+from tests.support.webhooks import Twilio
 
 PHONE = "+9647501234567"
 
@@ -177,7 +185,7 @@ def test_undelivered_keeps_the_error_code(app, app_context, client, sms_ready):
 
 
 def signed_headers(path: str, form: dict) -> dict:
-    from conftest import PUBLIC_BASE_URL, sign
+    from tests.support.webhooks import PUBLIC_BASE_URL, sign
 
     return {"X-Twilio-Signature": sign(PUBLIC_BASE_URL + path, form)}
 

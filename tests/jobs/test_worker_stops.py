@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from jobs_fixtures import redis_url, run_worker, worker_env  # noqa: F401
+from tests.support.jobs import run_worker, worker_env
 
 # Twilio is never called here: an empty queue has nothing to send.
 NO_TWILIO = "http://127.0.0.1:1"
@@ -24,9 +24,9 @@ def test_the_command_channel_thread_notices_a_stop_within_seconds(app, redis_url
     """The race made plain: the thread is already waiting on Redis when it is told to stop
     (redis-py 8.2 then joins it). RQ's own wait would hold it for 60 s."""
     import redis
+    from rq import Queue
 
     from jobs.worker import HotlineWorker
-    from rq import Queue
 
     connection = redis.Redis.from_url(redis_url)
     worker = HotlineWorker([Queue("stop-test", connection=connection)], connection=connection)

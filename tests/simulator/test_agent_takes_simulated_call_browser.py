@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Call, CallbackRequest, DevTwilioCall, DevTwilioRequest, Outcome
-from tests.agent_console.console_helpers import PASSWORD, make_user
-from browser_support import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.console import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
 

@@ -19,8 +19,8 @@ from domain.calls.agent import handle_seconds, queue_seconds
 from extensions import db
 from factory import create_app
 from models import Call, DevTwilioRequest, Outcome, Presence
-from simulator_page import SimulatorPage
-from tests.agent_console.console_helpers import console_client, csrf_token, log_in, make_user
+from tests.support.console import console_client, csrf_token, log_in, make_user
+from tests.support.simulator_page import SimulatorPage
 
 SETTINGS = Path(__file__).resolve().parents[2] / "scripts" / "demo-settings.sh"
 SETTING_NAMES = ("APP_ENV", "PORT", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_API_BASE_URL",

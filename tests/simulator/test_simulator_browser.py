@@ -6,8 +6,8 @@ from contextlib import contextmanager
 import pytest
 
 from models import Outcome
-from simulator_fixtures import live_server, stored_call  # noqa: F401  (fixture)
-from browser_support import ARTIFACTS, chromium
+from tests.support.browser import ARTIFACTS, chromium
+from tests.support.simulator import stored_call
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from models import Outcome
-from simulator_fixtures import add_letter, dev_twilio, live_server, stored_call  # noqa: F401  (fixtures)
+from tests.support.simulator import add_letter, stored_call
 
 TO_NOT_FOUND = "3,1,1234#,1,15032024,1"
 
@@ -117,7 +117,7 @@ def test_w_waits_in_the_queue_until_an_agent_takes_the_call_then_a_is_the_agent_
 
     from extensions import db
     from models import Call
-    from tests.agent_console.console_helpers import agent_client, csrf_token
+    from tests.support.console import agent_client, csrf_token
 
     with app.app_context():
         agent = agent_client(app, "amira")

@@ -7,15 +7,18 @@ import threading
 import pytest
 from twilio.request_validator import RequestValidator
 
-from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from models import Outcome
 from simulator.engine import (
-    FlaskTransport, Gather, Reply, SimulatedCall, SimulatorError, Speech, check_keys,
+    FlaskTransport,
+    Gather,
+    Reply,
+    SimulatedCall,
+    SimulatorError,
+    Speech,
+    check_keys,
 )
-from simulator_fixtures import (  # noqa: F401  (fixtures)
-    TO_LOOKUP_IN_ENGLISH, add_letter, call, play_through, stored_call, transport,
-)
-
+from tests.support.simulator import TO_LOOKUP_IN_ENGLISH, add_letter, play_through, stored_call
+from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL
 
 # --- against the app ------------------------------------------------------------------
 

@@ -7,12 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import (Call, CallbackRequest, CallbackStatus, CallEvent, DevTwilioCall, Outcome, Presence,
-                    User)
-from simulator_fixtures import dev_twilio, live_server  # noqa: F401  (fixtures)
-from simulator_page import SimulatorPage
+from models import Call, CallbackRequest, CallbackStatus, CallEvent, DevTwilioCall, Outcome, Presence, User
 from telephony.rest import twilio_client
-from tests.agent_console.console_helpers import agent_client, csrf_token
+from tests.support.console import agent_client, csrf_token
+from tests.support.simulator_page import SimulatorPage
 
 TRANSFER = "Please hold while we connect you to an agent."
 ANSWERING = "An agent is answering your call now."

@@ -8,11 +8,11 @@ from datetime import date
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from conftest import Twilio
 from domain.staff.users import create_user
 from extensions import db
-from tests.ivr.ivr_helpers import Caller, add_letter  # tests/ivr is not on sys.path here
 from models import Call, EndpointKind, Presence, Role, User
+from tests.support.ivr import Caller, add_letter
+from tests.support.webhooks import Twilio
 
 PASSWORD = "correct horse battery"
 NUMBER, KEYED_DATE = "1234", "15032024"

@@ -5,10 +5,8 @@ import re
 from datetime import date
 from functools import lru_cache
 
-import pytest
-
 from domain.staff.passwords import hash_password
-from extensions import db, limiter
+from extensions import db
 from models import Direction, EndpointKind, Entity, Role, Status, Transaction, TransactionEvent, User
 
 PASSWORD = "correct horse battery"
@@ -92,27 +90,3 @@ def add_letter(number: str = "1234", on: date = date(2024, 3, 15), *,
     ])
     db.session.commit()
     return letter
-
-
-@pytest.fixture(autouse=True)
-def fresh_login_limits(app):
-    """The limiter's counts live in memory for the whole session: each test starts at zero."""
-    limiter.reset()
-    yield
-    limiter.reset()
-
-
-@pytest.fixture
-def staff(app):
-    """One user of each role, committed; returns {role name: user id}.
-
-    These tests hold no app context while they send requests: a request would reuse it,
-    with its `g` (where Flask-WTF caches the CSRF token) and its database session, and
-    behave unlike a real one. They open `app.app_context()` only around database work.
-    """
-    with app.app_context():
-        return {
-            "agent": add_user("aya", Role.agent).id,
-            "supervisor": add_user("sami", Role.supervisor).id,
-            "admin": add_user("adam", Role.admin).id,
-        }

@@ -1,7 +1,8 @@
 """A real gunicorn serving `wsgi:app`, for the tests that need one: started, waited for, stopped.
 
 Used by the whole-call test over HTTP, the console streams on gevent workers, the two web
-nodes behind nginx and the failure drills. The server runs as production does
+nodes behind nginx and the failure drills (through the `gunicorn` fixture of tests/conftest.py,
+or `Gunicorn` itself). The server runs as production does
 (`APP_ENV=production`) with only the settings a test gives it: the test run's own
 Twilio, Redis, database and limit settings are not inherited.
 """
@@ -17,9 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from waiting import wait_for
+from tests.support.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30
 # Settings a test gives the server itself, never inherited from the test run's environment.
 NOT_INHERITED = ("TWILIO_", "REDIS_", "DATABASE_", "DB_", "LIMIT_", "SMS_", "JOB_")
@@ -92,19 +93,3 @@ class Gunicorn:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
 
-
-@pytest.fixture
-def gunicorn(tmp_path):
-    """Starts servers for one test (`gunicorn(env, workers=...)`); all stopped afterwards."""
-    servers: list[Gunicorn] = []
-
-    def start(env: dict, **options) -> Gunicorn:
-        server = Gunicorn(env, log_dir=tmp_path, **options)
-        servers.append(server)
-        return server.start()
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.stop()

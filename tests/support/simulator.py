@@ -1,15 +1,17 @@
-"""Fixtures for the simulator tests: a letter to look up, and the test app on a real port."""
+"""Helpers for the simulator tests: a letter to look up, the stored call, presses played through.
+
+The fixtures (the test app on a real port, the app's own Twilio stand-in) are in
+tests/simulator/conftest.py.
+"""
 from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
-from browser_support import serving
 from extensions import db
 from models import Call, Direction, Entity, Status, Transaction
-from simulator.engine import FlaskTransport, SimulatedCall
+from simulator.engine import SimulatedCall
 
 NUMBER, KEYED_DATE = "1234", "15032024"
 # The presses from the greeting to the lookup of NUMBER on KEYED_DATE, in English.
@@ -49,33 +51,3 @@ def play_through(call: SimulatedCall, presses: list[str]):
     for keys in presses:
         turn = call.press(keys)
     return turn
-
-
-@pytest.fixture
-def transport(app):
-    return FlaskTransport(app)
-
-
-@pytest.fixture
-def call(transport):
-    return SimulatedCall(transport)
-
-
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The test app on 127.0.0.1 with an ephemeral port, served by a werkzeug thread."""
-    with serving(app, "simulator-live-server") as base:
-        yield base
-
-
-@pytest.fixture
-def dev_twilio(app, live_server):
-    """The app's own development Twilio stand-in, served on the live server, as the app's
-    twilio client's API base URL (as scripts/run-demo sets it). Yields that base URL."""
-    base_url = live_server + "/dev/twilio"
-    previous = app.config["TWILIO_API_BASE_URL"]
-    app.config["TWILIO_API_BASE_URL"] = base_url
-    app.extensions.pop("hotline.twilio", None)  # rebuilt on first use, with the new base URL
-    yield base_url
-    app.config["TWILIO_API_BASE_URL"] = previous
-    app.extensions.pop("hotline.twilio", None)

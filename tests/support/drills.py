@@ -1,7 +1,9 @@
-"""Real services for the failure drills: a private PostgreSQL cluster, a private Redis, gunicorn.
+"""Real services for the failure drills: a private PostgreSQL cluster, a private Redis, a network
+namespace, and webhooks over HTTP.
 
 Each one is started for the drill, broken for real (stopped, killed) and started again by
-the drill, and always torn down by its fixture, even when the drill fails. A binary that
+the drill, and always torn down by its fixture (tests/drills/conftest.py; gunicorn is
+tests/conftest.py's), even when the drill fails. A binary that
 is missing fails the drill with a message saying what to install: a drill never passes
 by skipping.
 """
@@ -27,13 +29,13 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from config import Hours
-from conftest import AUTH_TOKEN, sign
 from extensions import db
 from factory import create_app
-from gunicorn_support import free_port, gunicorn, tail  # noqa: F401  (fixture: the drills import it from here)
 from models import Call, CallEvent
-from tests.ivr.ivr_helpers import Answer, add_letter
-from waiting import wait_for  # noqa: F401  (the drills import it from here too)
+from tests.support.gunicorn_server import free_port, tail
+from tests.support.ivr import Answer, add_letter
+from tests.support.waiting import wait_for
+from tests.support.webhooks import AUTH_TOKEN, sign
 
 # What a caller hears when the database failed them (tests/ivr checks the prompt itself).
 APOLOGY_EN = "We are sorry, we cannot complete your request right now."
@@ -46,13 +48,6 @@ def sid(n: int) -> str:
     return f"CA{n:032d}"
 
 
-@pytest.fixture
-def postgres_pass(database_url):
-    """Before any cluster is made: the SQLite pass skips, saying why (`pytest.mark.usefixtures`)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("a PostgreSQL drill: it runs in the suite's PostgreSQL pass (its module says why)")
-
-
 def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
@@ -61,7 +56,7 @@ def port_open(port: int) -> bool:
 
 @dataclass
 class HttpResponse:
-    """A `requests` answer shaped like Flask's test response, so `ivr_helpers.Answer` reads it."""
+    """A `requests` answer shaped like Flask's test response, so `tests.support.ivr.Answer` reads it."""
 
     status_code: int
     mimetype: str
@@ -72,7 +67,7 @@ class HttpResponse:
 class HttpTwilio:
     """Posts webhooks over HTTP exactly as Twilio would: form body, signed full URL.
 
-    Same interface as conftest's `Twilio`, so `ivr_helpers.Caller` walks a call with it.
+    Same interface as `tests.support.webhooks.Twilio`, so `tests.support.ivr.Caller` walks a call with it.
     """
 
     def __init__(self, base: str, token: str, sid: str, caller: str = "+9647501234567",
@@ -163,13 +158,6 @@ class PostgresCluster:
     def running(self) -> bool:
         pid_file = self.data / "postmaster.pid"
         return pid_file.exists()
-
-
-@pytest.fixture
-def postgres_cluster():
-    """A fresh cluster with an empty `hotline_drill` database; stopped and deleted afterwards."""
-    with private_cluster() as cluster:
-        yield cluster
 
 
 @contextmanager
@@ -275,36 +263,6 @@ class NetworkNamespace:
         self.ip("link", "set", self.far_link, "up", inside=True)
 
 
-@pytest.fixture
-def network_namespace():
-    """A fresh namespace with its own /30 on a veth pair; deleted afterwards."""
-    if shutil.which("ip") is None:
-        pytest.fail("`ip` (Debian's iproute2 package) is needed to put a database behind a link that can be cut")
-    tag = f"{os.getpid() % 100000}"
-    subnet = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
-    network = NetworkNamespace(name=f"hotline-drill-{tag}", outside=f"{subnet}.1", inside=f"{subnet}.2",
-                               link=f"hld{tag}o", far_link=f"hld{tag}i")
-    try:
-        network.ip("netns", "add", network.name)
-        network.ip("link", "add", network.link, "type", "veth", "peer", "name", network.far_link,
-                   "netns", network.name)
-        network.ip("addr", "add", f"{network.outside}/30", "dev", network.link)
-        network.ip("link", "set", network.link, "up")
-        network.ip("addr", "add", f"{network.inside}/30", "dev", network.far_link, inside=True)
-        network.ip("link", "set", network.far_link, "up", inside=True)
-        network.ip("link", "set", "lo", "up", inside=True)
-        # The far end's hardware address, known for good: once the link is cut, what is sent
-        # there is dropped on the wire, as past a router, rather than failing at once for
-        # want of an ARP answer ("no route to host").
-        mac = subprocess.run(network.exec_prefix + ["cat", f"/sys/class/net/{network.far_link}/address"],
-                             capture_output=True, text=True, timeout=20).stdout.strip()
-        network.ip("neigh", "replace", network.inside, "lladdr", mac, "dev", network.link, "nud", "permanent")
-        yield network
-    finally:
-        subprocess.run(["ip", "link", "del", network.link], capture_output=True, timeout=20)
-        subprocess.run(["ip", "netns", "del", network.name], capture_output=True, timeout=20)
-
-
 # --- a private Redis ------------------------------------------------------------------
 
 @dataclass
@@ -354,19 +312,3 @@ class RedisServer:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
-
-
-@pytest.fixture
-def redis_server():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server not found: install the Debian package `redis-server`; "
-                    "this drill kills a Redis of its own")
-    folder = Path(tempfile.mkdtemp(prefix="hotline-drill-redis-"))
-    server = RedisServer(binary=binary, folder=folder, port=free_port())
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)

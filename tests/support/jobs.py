@@ -1,4 +1,8 @@
-"""Fixtures for jobs: a real Redis (database 14 by default), a real worker process, SMS set-up."""
+"""Helpers for the job tests: this run's queues on the shared Redis, real worker processes, SMS rows.
+
+The fixtures that point the app at Redis (`redis_url`) and at the Twilio stand-in for SMS
+(`sms_ready`) are in tests/conftest.py.
+"""
 from __future__ import annotations
 
 import os
@@ -7,11 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-import redis
-
-from conftest import AUTH_TOKEN, PUBLIC_BASE_URL
-from tests.support.services import REDIS_URL, RUN_PREFIX
+from tests.support.services import RUN_PREFIX
+from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"  # nothing listens there: "Redis is down"
@@ -30,32 +31,6 @@ def forget_jobs(connection) -> None:
     keys = list(connection.scan_iter(match=f"*{PREFIX}*", count=1000))
     if keys:
         connection.delete(*keys)
-
-
-@pytest.fixture
-def redis_url(app):
-    """Jobs go to a real Redis, under this run's prefix, emptied before and after the test."""
-    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        forget_jobs(connection)
-    except redis.exceptions.ConnectionError:
-        pytest.fail(f"Redis is not answering at {REDIS_URL}; the job tests need a real Redis")
-    previous = app.config["REDIS_URL"], app.config["JOB_QUEUE_PREFIX"]
-    use_redis(app, REDIS_URL)
-    app.config["JOB_QUEUE_PREFIX"] = PREFIX
-    yield REDIS_URL
-    use_redis(app, previous[0])
-    app.config["JOB_QUEUE_PREFIX"] = previous[1]
-    forget_jobs(connection)
-
-
-@pytest.fixture
-def sms_ready(app, twilio_api):
-    """SMS go to the Twilio stand-in, from a sender number."""
-    previous = app.config["SMS_FROM"]
-    app.config["SMS_FROM"] = SMS_FROM
-    yield twilio_api
-    app.config["SMS_FROM"] = previous
 
 
 def worker_env(app, database_url: str, redis_url: str, twilio_url: str, **extra) -> dict:

@@ -1,19 +1,5 @@
-"""Fixtures for the records-office API: a live token and letters as the CSV's fields."""
+"""Letters for the records-office API, as the CSV's fields (the token fixtures are in tests/api/conftest.py)."""
 from __future__ import annotations
-
-import pytest
-
-from domain.staff.api_tokens import create_token
-
-
-@pytest.fixture
-def token(app_context) -> str:
-    return create_token("records-office")
-
-
-@pytest.fixture
-def auth(token) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def letter(**changes) -> dict:
@@ -25,11 +11,3 @@ def letter(**changes) -> dict:
     }
     fields.update(changes)
     return fields
-
-
-@pytest.fixture
-def sms_api(app, twilio_api):
-    previous = app.config["SMS_FROM"]
-    app.config["SMS_FROM"] = "+15005550006"
-    yield twilio_api
-    app.config["SMS_FROM"] = previous

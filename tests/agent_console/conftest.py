@@ -1,0 +1,41 @@
+"""Fixtures for the console tests: fresh login limits, one user of each role, the phone's API key."""
+from __future__ import annotations
+
+import pytest
+
+from extensions import limiter
+from models import Role
+from tests.support.phone import API_KEY_SECRET, API_KEY_SID
+from tests.support.records import add_user
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_limits(app):
+    """The limiter's counts live in memory for the whole session: each test starts at zero."""
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+@pytest.fixture
+def staff(app):
+    """One user of each role, committed; returns {role name: user id}.
+
+    These tests hold no app context while they send requests: a request would reuse it,
+    with its `g` (where Flask-WTF caches the CSRF token) and its database session, and
+    behave unlike a real one. They open `app.app_context()` only around database work.
+    """
+    with app.app_context():
+        return {
+            "agent": add_user("aya", Role.agent).id,
+            "supervisor": add_user("sami", Role.supervisor).id,
+            "admin": add_user("adam", Role.admin).id,
+        }
+
+
+@pytest.fixture
+def voice_key(app, monkeypatch):
+    """The API key settings a browser phone needs, for this test only."""
+    monkeypatch.setitem(app.config, "TWILIO_API_KEY_SID", API_KEY_SID)
+    monkeypatch.setitem(app.config, "TWILIO_API_KEY_SECRET", API_KEY_SECRET)
+    monkeypatch.setitem(app.config, "VOICE_TOKEN_TTL_S", 900)
