@@ -52,6 +52,7 @@ def entries(filters: AuditFilters, tz_name: str) -> Select:
         query = query.where(AuditEntry.action == filters.action)
     if filters.start is not None or filters.end is not None:
         first = filters.start or filters.end
+        assert first is not None
         begin, end = Period(first, filters.end or first).utc_bounds(tz_name)
         if filters.start is not None:
             query = query.where(AuditEntry.created_at >= begin)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from werkzeug.utils import import_string
@@ -94,7 +95,7 @@ def job_options(name: str, config) -> dict:
     from rq import Retry
 
     spec = SPECS[name]
-    options = {
+    options: dict[str, Any] = {
         "job_timeout": spec.timeout_s,
         "failure_ttl": failure_ttl_s(config),
         "result_ttl": DAY_S,

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from extensions import db
+from extensions import Model
 from models.transaction import Transaction, enum_column
 from models.types import UTCDateTime, utcnow
 from models.user import User  # noqa: F401  (the agent relationship)
@@ -25,7 +25,7 @@ class Outcome(str, enum.Enum):
     error = "error"
 
 
-class Call(db.Model):
+class Call(Model):
     __tablename__ = "call"
     __table_args__ = (
         Index("ix_call_started_at", "started_at"),
@@ -77,7 +77,7 @@ class Call(db.Model):
         return f"<Call {self.sid}>"
 
 
-class CallEvent(db.Model):
+class CallEvent(Model):
     """One step of a call. `dedupe_key` makes a replayed webhook write nothing twice."""
 
     __tablename__ = "call_event"
@@ -101,7 +101,7 @@ class CallbackStatus(str, enum.Enum):
     cancelled = "cancelled"
 
 
-class CallbackRequest(db.Model):
+class CallbackRequest(Model):
     __tablename__ = "callback_request"
     __table_args__ = (
         Index("ix_callback_request_status_created", "status", "created_at"),

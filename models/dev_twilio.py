@@ -11,11 +11,11 @@ from datetime import datetime
 from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.types import UTCDateTime, utcnow
 
 
-class DevTwilioRequest(db.Model):
+class DevTwilioRequest(Model):
     """One REST request the stand-in answered, as the app's twilio client sent it."""
 
     __tablename__ = "dev_twilio_request"
@@ -36,7 +36,7 @@ class DevTwilioRequest(db.Model):
     resource_sid: Mapped[str | None] = mapped_column(String(64))  # the message or call made
 
 
-class DevTwilioCall(db.Model):
+class DevTwilioCall(Model):
     """A call the stand-in placed for calls.create; the simulator page rings it."""
 
     __tablename__ = "dev_twilio_call"

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 
 
-class Entity(db.Model):
+class Entity(Model):
     __tablename__ = "entity"
 
     id: Mapped[int] = mapped_column(primary_key=True)

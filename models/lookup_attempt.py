@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.types import UTCDateTime, utcnow
 
 
-class LookupAttempt(db.Model):
+class LookupAttempt(Model):
     """One lookup by (number, date); failed ones feed the anti-guessing limits."""
 
     __tablename__ = "lookup_attempt"

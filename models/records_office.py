@@ -7,12 +7,12 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.transaction import enum_column
 from models.types import UTCDateTime, utcnow
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token of the records-office API; only its SHA-256 is kept."""
 
     __tablename__ = "api_token"
@@ -33,7 +33,7 @@ class ImportState(str, enum.Enum):
     failed = "failed"
 
 
-class ImportJob(db.Model):
+class ImportJob(Model):
     """A CSV import, run by a worker or by `flask transactions import`; its progress lives
     here so that it survives restarts: each batch commits with the last line it covers."""
 
@@ -66,7 +66,7 @@ class ImportJob(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ImportKey(db.Model):
+class ImportKey(Model):
     """A letter's key as one import loaded it, and its line: a later line with the same key is
     refused as a duplicate, even after the import was stopped and resumed. Deleted when the
     import is done."""
@@ -80,7 +80,7 @@ class ImportKey(db.Model):
     line: Mapped[int] = mapped_column(Integer)
 
 
-class ImportRejection(db.Model):
+class ImportRejection(Model):
     """A line of an import's file that was refused, and why."""
 
     __tablename__ = "import_rejection"

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from extensions import db
+from extensions import Model
 from models.transaction import Transaction, enum_column
 from models.types import UTCDateTime, utcnow
 
@@ -33,7 +33,7 @@ class SmsKind(str, enum.Enum):
     agent = "agent"                # an agent sent the status from the console
 
 
-class SmsMessage(db.Model):
+class SmsMessage(Model):
     __tablename__ = "sms_message"
     __table_args__ = (
         Index("ix_sms_message_status_created", "status", "created_at"),
@@ -68,7 +68,7 @@ class SmsMessage(db.Model):
         return f"<SmsMessage {self.id} {self.status.value}>"
 
 
-class Subscription(db.Model):
+class Subscription(Model):
     """A phone number that asked (key 3 in the IVR) to be told when a letter changes."""
 
     __tablename__ = "subscription"

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TypeAlias
 
 from sqlalchemy import Date, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from extensions import db
+from extensions import Model
 from models.entity import Entity
 from models.types import UTCDateTime, utcnow
 
+# A letter's fields named `date` hide the type inside their class: they are annotated with this.
+Day: TypeAlias = date
 
 class Direction(str, enum.Enum):
     to_federal = "to_federal"  # from the Region to Baghdad
@@ -39,7 +42,7 @@ def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:
     )
 
 
-class Transaction(db.Model):
+class Transaction(Model):
     __tablename__ = "transaction"
     __table_args__ = (
         UniqueConstraint("number", "date", "direction"),
@@ -48,14 +51,14 @@ class Transaction(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(12))
-    date: Mapped[date] = mapped_column(Date)
+    date: Mapped[Day] = mapped_column(Date)
     direction: Mapped[Direction] = mapped_column(enum_column(Direction, "direction"))
     subject: Mapped[str] = mapped_column(String(500), default="")
     sender_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
     holder_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
     status: Mapped[Status] = mapped_column(enum_column(Status, "status"))
-    status_date: Mapped[date] = mapped_column(Date)
+    status_date: Mapped[Day] = mapped_column(Date)
     citizen_phone: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -73,7 +76,7 @@ class Transaction(db.Model):
         return f"<Transaction {self.number} {self.date} {self.direction.value}>"
 
 
-class TransactionEvent(db.Model):
+class TransactionEvent(Model):
     """One change of status or holder, as it arrived from the records office."""
 
     __tablename__ = "transaction_event"
@@ -84,7 +87,7 @@ class TransactionEvent(db.Model):
     )
     status: Mapped[Status] = mapped_column(enum_column(Status, "status"))
     holder_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
-    status_date: Mapped[date] = mapped_column(Date)
+    status_date: Mapped[Day] = mapped_column(Date)
     previous_status: Mapped[Status | None] = mapped_column(enum_column(Status, "previous_status"))
     previous_holder_id: Mapped[int | None] = mapped_column(ForeignKey("entity.id"))
     source: Mapped[str] = mapped_column(String(32), default="import")

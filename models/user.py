@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.transaction import enum_column
 from models.types import UTCDateTime, utcnow
 
@@ -37,7 +37,7 @@ class EndpointKind(str, enum.Enum):
     phone = "phone"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ REST_TIMEOUT_S = 10
 
 def twilio_client() -> Client:
     """A client per app; its API domain is the configured base URL instead of Twilio's."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxied app
     client = app.extensions.get("hotline.twilio")
     if client is None:
         config = app.config

@@ -40,6 +40,8 @@ def waiting_calls() -> list[Call]:
 
 
 def wait_seconds(call: Call, now: datetime) -> int:
+    if call.queued_at is None:  # not in the queue (waiting calls always have it)
+        return 0
     return max(0, int((now - call.queued_at).total_seconds()))
 
 
@@ -52,7 +54,7 @@ def call_row(call: Call, now: datetime, region: str) -> dict:
         "asked_number": call.asked_number,
         "asked_date": call.asked_date.isoformat() if call.asked_date else None,
         "found": call.found,
-        "queued_at": call.queued_at.isoformat(),
+        "queued_at": call.queued_at.isoformat() if call.queued_at else None,
         "wait_s": wait_seconds(call, now),
     }
 

@@ -36,7 +36,9 @@ def get_or_create_call(sid: str, *, caller: Callable[[], str | None], called: st
         return call
     # Another node may be taking the same first webhook: the database decides who writes.
     insert_once(Call, unique="sid", sid=sid, caller=caller(), called=called)
-    return get_call(sid)
+    created = get_call(sid)
+    assert created is not None  # inserted just now, or by the request that won
+    return created
 
 
 def record_event(

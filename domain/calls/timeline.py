@@ -51,16 +51,16 @@ def milestones(call: Call) -> list[Entry]:
     """What the Call row itself records, one entry per moment that happened, listed in the
     order they happen so that moments recorded at the same instant keep that order."""
     agent = call.agent.display_name or call.agent.username if call.agent is not None else None
-    found = [
-        Entry(call.queued_at, "queued"),
-        Entry(call.taken_at, "taken", detail={"agent": agent}),
-        Entry(call.queue_left_at, "queue_left", result=call.queue_result or ""),
-        Entry(call.answered_at, "answered", detail={"agent": agent}),
-        Entry(call.agent_ended_at, "agent_ended"),
-        Entry(call.wrapped_up_at, "wrapped_up", detail={"disposition": call.disposition}),
-        Entry(call.ended_at, "ended", result=call.twilio_status or "", detail={"duration_s": call.duration_s}),
+    moments: list[tuple[datetime | None, dict]] = [
+        (call.queued_at, dict(kind="queued")),
+        (call.taken_at, dict(kind="taken", detail={"agent": agent})),
+        (call.queue_left_at, dict(kind="queue_left", result=call.queue_result or "")),
+        (call.answered_at, dict(kind="answered", detail={"agent": agent})),
+        (call.agent_ended_at, dict(kind="agent_ended")),
+        (call.wrapped_up_at, dict(kind="wrapped_up", detail={"disposition": call.disposition})),
+        (call.ended_at, dict(kind="ended", result=call.twilio_status or "", detail={"duration_s": call.duration_s})),
     ]
-    return [entry for entry in found if entry.at is not None]
+    return [Entry(at, **fields) for at, fields in moments if at is not None]
 
 
 def sms_messages(call: Call) -> list[Entry]:

@@ -15,7 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+def _dialect_insert(dialect: str, table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's own INSERT, the one with ON CONFLICT."""
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 def dialect_name() -> str:
@@ -37,7 +40,7 @@ def insert_once(model, *, unique: str, **values) -> int | None:
 def _insert_statement(dialect: str, table, unique: str):
     """Built once per shape, so a webhook pays for no statement construction or cache key."""
     return (
-        _INSERTS[dialect](table)
+        _dialect_insert(dialect, table)
         .on_conflict_do_nothing(index_elements=[unique])
         .returning(table.c.id)
     )

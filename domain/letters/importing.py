@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO
+from typing import IO, TypeAlias
 
 from flask import current_app
 from sqlalchemy import (
@@ -91,19 +91,22 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be read: unreadable, empty, or a wrong header."""
 
 
+# A row's field named `date` hides the type inside the class: it is annotated with this.
+Day: TypeAlias = date
+
 @dataclass(frozen=True)
 class LetterRow:
     """One letter as the records office sent it, checked and normalised."""
 
     number: str
-    date: date
+    date: Day
     direction: Direction
     subject: str
     sender: str
     recipient: str
     holder: str
     status: Status
-    status_date: date
+    status_date: Day
     phone: str | None
 
     @property
@@ -314,7 +317,7 @@ def read_csv(stream: IO) -> Iterator[tuple[int, dict | str]]:
             count = f"{len(fields)} field" + ("" if len(fields) == 1 else "s")
             yield line, f"has {count}, the header has {len(names)}"
             continue
-        yield line, dict(zip(names, fields))
+        yield line, dict(zip(names, fields, strict=True))
 
 
 def _decoded_lines(stream: IO) -> Iterator[str]:
@@ -662,7 +665,7 @@ class _Importer:
                     copy.write_row(item)
         else:
             session.execute(delete(STAGE))
-            session.execute(insert(STAGE), [dict(zip(STAGED, item)) for item in values])
+            session.execute(insert(STAGE), [dict(zip(STAGED, item, strict=True)) for item in values])
         self._look_up()
 
     def _look_up(self) -> None:

@@ -72,6 +72,7 @@ def conditions(filters: CallFilters, tz_name: str) -> list:
     found = []
     if filters.start is not None or filters.end is not None:
         first = filters.start or filters.end
+        assert first is not None
         begin, end = Period(first, filters.end or first).utc_bounds(tz_name)
         if filters.start is not None:
             found.append(Call.started_at >= begin)

@@ -23,9 +23,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, null, select, union_all
+from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal_column, null, select, union_all
 
 from domain.db import replica
 from domain.db.sql_time import local_clock, local_day, local_hour, seconds_between
@@ -138,11 +139,11 @@ def flag(condition):
     return case((condition, 1), else_=0)
 
 
-def one() -> literal_column:
+def one() -> ColumnElement[int]:
     return literal_column("1", Integer)
 
 
-def zero() -> literal_column:
+def zero() -> ColumnElement[int]:
     return literal_column("0", Integer)
 
 
@@ -284,7 +285,7 @@ def by_language(period: Period, **settings) -> list[tuple[str | None, Kpis]]:
 
 def kpi_report(period: Period, *, tz_name: str, service_level_s: int) -> KpiReport:
     """Everything the KPI page shows: five grouped queries and one lookup of agents' names."""
-    settings = {"tz_name": tz_name, "service_level_s": service_level_s}
+    settings: dict[str, Any] = {"tz_name": tz_name, "service_level_s": service_level_s}
     return KpiReport(
         period=period,
         overall=overall(period, **settings),
