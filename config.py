@@ -88,10 +88,14 @@ def engine_options(settings) -> dict:
     No ping before each use of a pooled connection (a round trip on every webhook): after
     a database restart the first statement fails, SQLAlchemy renews the whole pool, and
     the request is answered again (`extensions.again_if_connection_died`).
+
+    Errors never carry a statement's bound parameters (callers' numbers, the letters they
+    asked for): a logged timeout names the SQL, not the personal data in it.
     """
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return {"connect_args": {"timeout": settings["DB_CONNECT_TIMEOUT_S"]}}
+        return {"hide_parameters": True, "connect_args": {"timeout": settings["DB_CONNECT_TIMEOUT_S"]}}
     return {
+        "hide_parameters": True,
         "pool_size": settings["DB_POOL_SIZE"],
         "max_overflow": settings["DB_MAX_OVERFLOW"],
         "pool_timeout": settings["DB_CONNECT_TIMEOUT_S"],

@@ -3,18 +3,46 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, abort, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter, Map
 
 from config import Config, engine_options
+from domain.db.ids import MAX_ID
 from extensions import again_if_connection_died, babel, csrf, db, limiter, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class HotlineJSONProvider(DefaultJSONProvider):
+    """JSON nested too deep to decode (10 KB of `[`) is bad JSON, a 400, not a RecursionError."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route is a row id: past the id columns' range it is a 404, not a database error."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class RowIdMap(Map):
+    default_converters = {**Map.default_converters, "int": RowIdConverter}
 
 
 class HotlineFlask(Flask):
     """Flask, reading once more when a pooled database connection turned out dead: after a
     database restart a read (GET) is answered on a fresh connection, not with an error page.
     The voice webhooks do the same for their POSTs (`ivr.steps.voice_step`)."""
+
+    json_provider_class = HotlineJSONProvider
+    url_map_class = RowIdMap
 
     def dispatch_request(self):
         if request.method not in SAFE_METHODS:
@@ -29,6 +57,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
+    register_input_checks(app)
     register_error_handlers(app)
     register_commands(app)
     return app
@@ -129,6 +158,17 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(simulator_bp)
         csrf.exempt(dev_twilio_bp)  # the twilio client authenticates with HTTP basic auth, no cookies
         app.register_blueprint(dev_twilio_bp)
+
+
+def register_input_checks(app: Flask) -> None:
+    app.before_request(refuse_nul_bytes)
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL byte in a path names nothing (and no file, no row can hold one): 400, never a 500.
+    Form fields are checked by the forms (`agent_console.forms.ConsoleForm`)."""
+    if "\x00" in request.path:
+        abort(400)
 
 
 def register_error_handlers(app: Flask) -> None:

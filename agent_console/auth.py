@@ -73,8 +73,9 @@ def login():
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path inside the console: never an open redirect to another site."""
-    if target:
+    """Only a path inside the console: never an open redirect to another site, never a
+    control character (CR/LF would split the Location header), never a backslash."""
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/console/"):
             return target

@@ -177,7 +177,8 @@ def callback_close(callback_id: int):
     if not form.validate_on_submit():
         if not form.note.errors:
             abort(400)  # not a choice the page offers
-        flash(_("The note is too long (at most 1000 characters)."), "error")
+        too_long = len(form.note.data or "") > 1000
+        flash(_("The note is too long (at most 1000 characters).") if too_long else form.note.errors[0], "error")
         return render_list(status_code=422)
     status = CallbackStatus(form.status.data)
     if not close_callback(callback_id, current_user, status, form.note.data, address=client_address()):

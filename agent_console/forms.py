@@ -9,29 +9,42 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 
+class ConsoleForm(FlaskForm):
+    """Every console form: no field may hold a NUL byte, which PostgreSQL cannot store (a field
+    error and a 4xx, never a 500)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and "\x00" in field.data:
+                field.errors = [*field.errors, _l("This text holds a character that cannot be stored.")]
+                valid = False
+        return valid
+
+
 def options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms' choice objects."""
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ConsoleForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
-class PresenceForm(FlaskForm):
+class PresenceForm(ConsoleForm):
     presence = SelectField(choices=options([("available", _l("Available")), ("away", _l("Away"))]))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(ConsoleForm):
     language = SelectField(choices=options([("ar", "العربية"), ("ckb", "کوردی"), ("en", "English")]))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(ConsoleForm):
     """A button that changes something: only the CSRF token."""
 
 
-class SearchForm(FlaskForm):
+class SearchForm(ConsoleForm):
     """One form, two ways: `by` says whether the number and date or the phone were given.
 
     The values are checked by the domain's own checks (the IVR's), not by WTForms, so the
@@ -47,19 +60,19 @@ class SearchForm(FlaskForm):
 LANGUAGE_CHOICES = [("ar", "العربية"), ("ckb", "کوردی"), ("en", "English")]
 
 
-class CallbackForm(FlaskForm):
+class CallbackForm(ConsoleForm):
     phone = StringField(_l("Phone number"), validators=[DataRequired(), Length(max=64)])
     language = SelectField(_l("Language of the call"), choices=options(LANGUAGE_CHOICES))
     due_at = DateTimeLocalField(_l("Call back at"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
 
 
-class CloseCallbackForm(FlaskForm):
+class CloseCallbackForm(ConsoleForm):
     status = SelectField(choices=options([("done", _l("Done")), ("cancelled", _l("Cancelled"))]))
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
 
 
-class UserForm(FlaskForm):
+class UserForm(ConsoleForm):
     """An admin creates a user; the rules themselves live in domain.staff.users.create_user."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
@@ -75,7 +88,7 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
 
 
-class CallNotesForm(FlaskForm):
+class CallNotesForm(ConsoleForm):
     """The agent's notes and disposition on a call; the second button also wraps the call up."""
 
     notes = TextAreaField(_l("Notes"), validators=[Length(max=4000)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from demo.letters import ENTITIES, demo_letter_count, examples, reset_demo, seed_demo
@@ -20,6 +21,8 @@ MIN_LETTERS = 20  # enough for every status in both directions and three shared 
 @click.option("--reset", is_flag=True, help="Delete the demo letters first, then seed again.")
 def seed_command(letters: int, seed: int, reset: bool) -> None:
     """Ministries of both governments and letters of the last two years, with histories."""
+    refuse_in_production("demo letters (with real-looking mobiles) are for development; "
+                         "import the real letters with `flask transactions import`")
     if reset:
         click.echo(f"deleted {reset_demo()} demo letters")
     elif count := demo_letter_count():
@@ -31,6 +34,11 @@ def seed_command(letters: int, seed: int, reset: bool) -> None:
     click.echo(f"seeded {len(ENTITIES)} entities and {loaded} letters "
                f"in {time.perf_counter() - started:.1f} s")
     show_examples()
+
+
+def refuse_in_production(message: str) -> None:
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException(message)
 
 
 def show_examples() -> None:
@@ -60,15 +68,13 @@ DEMO_PASSWORD = "hotline-5599-demo"
 @demo.command("users")
 def users_command() -> None:
     """Demo console accounts (development only), printed with their password."""
-    from flask import current_app
     from sqlalchemy import select
 
     from domain.staff.users import create_user
     from extensions import db
     from models import EndpointKind, Role, User
 
-    if current_app.config["APP_ENV"] == "production":
-        raise click.ClickException("demo accounts are for development; use `flask users create` in production")
+    refuse_in_production("demo accounts are for development; use `flask users create` in production")
     for username, role, name, language in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
             # A SIP endpoint: in the demo nothing rings anyway (the simulator plays the caller),

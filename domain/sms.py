@@ -22,6 +22,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.clock import utcnow
+from domain.db.ids import row_id as parse_row_id
 from domain.languages import language_or_default
 from domain.phones import is_mobile
 from extensions import db
@@ -262,8 +263,8 @@ def message_for(sid: str, row_id: str) -> SmsMessage | None:
     # The row id travels in the callback URL too: Twilio may call back before our
     # worker has stored the sid it was given.
     conditions = [SmsMessage.twilio_sid == sid] if sid else []
-    if row_id.isdigit():
-        conditions.append(SmsMessage.id == int(row_id))
+    if (message_id := parse_row_id(row_id)) is not None:
+        conditions.append(SmsMessage.id == message_id)
     if not conditions:
         return None
     return db.session.scalars(select(SmsMessage).where(or_(*conditions))).first()

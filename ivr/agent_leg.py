@@ -15,6 +15,7 @@ from domain.calls.agent import agent_leg_ended, connect, requeue, ring_context
 from domain.calls.record import set_outcome
 from domain.calls.survey import survey_wanted
 from domain.clock import utcnow
+from domain.db.ids import MAX_ID, row_id
 from domain.languages import language_or_default
 from domain.staff.users import dialled_endpoint
 from extensions import db
@@ -87,7 +88,7 @@ def agent_connect(turn: Turn, call):
     if call.ended_at is not None or call.agent_ended_at is not None:
         # A late or repeated redirect: the caller has gone, or this agent's leg is over.
         return twiml.say_and_hang_up([]), "stale"
-    if int_arg("call", 0, 0, 2**62) != call.id or agent is None:
+    if int_arg("call", 0, 0, MAX_ID) != call.id or agent is None:
         # The claim was undone meanwhile (the console thought Twilio failed): wait again.
         return back_to_queue(turn, call), "not_taken"
     connect(call, agent)
@@ -107,7 +108,7 @@ def agent_done(turn: Turn, call):
     """<Dial action>: the agent's leg ended. Answered: goodbye. Not answered: back to the queue."""
     agent_turn(turn, call)
     dial_status = request.form.get("DialCallStatus", "")[:20]
-    agent = db.session.get(User, int_arg("agent", 0, 0, 2**62))
+    agent = db.session.get(User, int_arg("agent", 0, 0, MAX_ID))
     g.agents_changed = True
     caller_still_here = request.form.get("CallStatus") in {None, "in-progress"}
     if dial_status in AGENT_MISSED and agent is not None and caller_still_here:
@@ -129,10 +130,7 @@ def agent_done(turn: Turn, call):
 # --- callbacks placed by an agent (Twilio REST calls.create from the console) -------
 
 def callback_arg() -> int | None:
-    try:
-        return int(request.args.get("callback", ""))
-    except ValueError:
-        return None
+    return row_id(request.args.get("callback"))
 
 
 @bp.post("/callback/connect")

@@ -11,6 +11,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from domain.calls.callbacks import request_callback
 from domain.calls.record import set_outcome
 from domain.clock import is_open, local_today
+from domain.db.ids import MAX_ID
 from domain.languages import DEFAULT_LANGUAGE, LANGUAGES
 from domain.letters.lookup import check_date, check_number, find_transactions, look_up_letter
 from domain.letters.throttle import Limits, Throttle, caller_throttle
@@ -240,7 +241,7 @@ def direction(turn: Turn, call):
 @bp.post("/result")
 @voice_step("result")
 def result(turn: Turn, call):
-    transaction = db.session.get(Transaction, int_arg("tx", 0, 0, 2**62))
+    transaction = db.session.get(Transaction, int_arg("tx", 0, 0, MAX_ID))
     if turn.digits == "1" and transaction is not None:
         return tell_status(turn, call, transaction)
     if turn.digits in {"2", "3"} and transaction is not None:

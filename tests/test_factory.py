@@ -65,6 +65,15 @@ def test_postgresql_connections_give_up_on_a_host_that_stops_acknowledging():
     assert "tcp_user_timeout" not in make().config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]  # SQLite
 
 
+def test_no_engine_puts_bound_parameters_in_its_errors():
+    """Callers' numbers must not reach the logs through an exception, on the primary or the replica."""
+    app = make(REPORTS_DATABASE_URL="sqlite://")
+    with app.app_context():
+        from extensions import db
+
+        assert db.engines[None].hide_parameters and db.engines["reports"].hide_parameters
+
+
 def test_an_unreachable_database_is_told_apart_from_a_refused_statement():
     import psycopg
     from sqlalchemy.exc import IntegrityError, OperationalError

@@ -12,9 +12,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Select, and_, or_
 
+from domain.db.ids import MAX_ID
 from extensions import db
-
-MAX_ID = 2**62
 
 
 class Direction(str, enum.Enum):

@@ -1,10 +1,10 @@
-"""Can someone trying the hotline log in right away, and never in production?"""
+"""Can someone trying the hotline log in and find letters right away, and never in production?"""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from extensions import db
-from models import Role, User
+from models import Role, Transaction, User
 
 
 def test_demo_users_are_made_once_and_printed(app, runner, app_context):
@@ -21,3 +21,10 @@ def test_demo_users_are_refused_in_production(app, runner, monkeypatch, app_cont
     result = runner.invoke(args=["demo", "users"])
     assert result.exit_code != 0 and "development" in result.output
     assert db.session.scalar(select(User.id)) is None
+
+
+def test_demo_letters_are_refused_in_production(app, runner, monkeypatch, app_context):
+    monkeypatch.setitem(app.config, "APP_ENV", "production")
+    result = runner.invoke(args=["demo", "seed", "--letters", "20"])
+    assert result.exit_code != 0 and "development" in result.output
+    assert db.session.scalar(select(Transaction.id)) is None

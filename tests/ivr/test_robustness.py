@@ -1,13 +1,17 @@
 """Does a voice route always answer valid TwiML, whatever arrives and whatever breaks?"""
 from __future__ import annotations
 
+import logging
+import re
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import event
 
 from config import Hours
+from extensions import db
 from factory import create_app
 from tests.support.ivr import Answer, table_locked
 from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
@@ -96,3 +100,28 @@ def test_a_stalled_database_is_cut_off_by_the_statement_timeout(database_url):
         answer = Answer.of(Twilio(app.test_client(), sid="CA" + "8" * 32).post("/ivr/voice"))
         assert time.monotonic() - started < 3
         assert "نعتذر" in answer.text and answer.enqueued is not None
+
+
+
+@pytest.mark.parametrize("failing_sql", [r'FROM "?transaction"? ', r"INSERT INTO call "])
+def test_a_failed_statement_logs_no_caller_number_or_letter_number(app, client, caplog, monkeypatch, failing_sql):
+    """A stall once logged the caller's number and the letter asked for: SQL errors hide their parameters."""
+    with app.app_context():
+        engine = db.engine
+    dbapi_error = engine.dialect.loaded_dbapi.OperationalError
+
+    def stall(conn, cursor, statement, parameters, context, executemany):
+        if re.search(failing_sql, statement):
+            raise dbapi_error("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(logging.getLogger("ivr.steps"), "disabled", False)  # Alembic's fileConfig turned it off
+    event.listen(engine, "before_cursor_execute", stall)
+    try:
+        with caplog.at_level(logging.INFO):
+            answer = Answer.of(Twilio(client, caller="+9647701112233").post(
+                "/ivr/date/confirm?lang=en&s=6&n=86420&d=2024-03-15", Digits="1"))
+    finally:
+        event.remove(engine, "before_cursor_execute", stall)
+    assert "We are sorry" in answer.text
+    assert re.search(failing_sql, caplog.text)  # the statement is logged, to know what failed
+    assert "86420" not in caplog.text and "7701112233" not in caplog.text
