@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from conftest import Twilio
 from extensions import db
-from ivr_helpers import Caller, add_letter
+from ivr_helpers import Caller, add_letter, agent_on_duty
 from models import Call, CallbackRequest, CallEvent, Direction, Outcome, Status
 
 NUMBER, KEYED_DATE = "1234", "15032024"
@@ -21,6 +21,7 @@ def letter(app_context):
 
 @pytest.fixture
 def caller(twilio, app_context):
+    agent_on_duty()
     return Caller(twilio)
 
 
@@ -222,9 +223,10 @@ def test_zero_at_the_main_menu_enqueues_for_an_agent(caller):
     assert "Please hold" in answer.text
 
 
-def test_the_queue_wait_speaks_the_position(twilio):
+def test_the_queue_wait_speaks_the_position(twilio, app_context):
     from ivr_helpers import Answer
 
+    agent_on_duty()
     answer = Answer.of(twilio.post("/ivr/queue/wait?lang=en", QueuePosition="4"))
     assert "You are number 4 in line." in answer.text
     assert answer.played and answer.played[-1].endswith(".mp3")

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from conftest import Twilio
 from extensions import db
-from ivr_helpers import Caller, add_letter
+from ivr_helpers import Caller, add_letter, agent_on_duty
 from models import Call, Outcome
 
 KEYED_DATE = "15032024"
@@ -23,6 +23,7 @@ def guess(client, number: str, call_sid: str, caller="+9647501234567", keyed_dat
 
 @pytest.fixture(autouse=True)
 def context(app_context):
+    agent_on_duty()  # throttled callers are offered an agent's queue
     yield
 
 

@@ -10,6 +10,7 @@ from browser_support import serving
 from extensions import db
 from models import Call, Direction, Entity, Status, Transaction
 from simulator.engine import FlaskTransport, SimulatedCall
+from tests.ivr.ivr_helpers import agent_on_duty
 
 NUMBER, KEYED_DATE = "1234", "15032024"
 # The presses from the greeting to the lookup of NUMBER on KEYED_DATE, in English.
@@ -49,6 +50,15 @@ def play_through(call: SimulatedCall, presses: list[str]):
     for keys in presses:
         turn = call.press(keys)
     return turn
+
+
+@pytest.fixture(autouse=True)
+def someone_on_duty(app):
+    """An agent on duty (autouse where imported): a caller who presses 0 is queued, not
+    offered a callback as when nobody answers."""
+    with app.app_context():
+        agent_on_duty()
+        db.session.remove()
 
 
 @pytest.fixture

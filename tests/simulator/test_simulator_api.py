@@ -5,7 +5,7 @@ import pytest
 
 from factory import create_app
 from models import Outcome
-from simulator_fixtures import add_letter, stored_call
+from simulator_fixtures import add_letter, someone_on_duty, stored_call  # noqa: F401  (fixture)
 
 API = "/dev/simulator/api/"
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import pytest
 
 from models import Outcome
-from simulator_fixtures import live_server, stored_call  # noqa: F401  (fixture)
+from simulator_fixtures import live_server, someone_on_duty, stored_call  # noqa: F401  (fixtures)
 from browser_support import ARTIFACTS, chromium
 
 pytestmark = pytest.mark.browser

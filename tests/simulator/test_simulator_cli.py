@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 
 from models import Outcome
-from simulator_fixtures import add_letter, dev_twilio, live_server, stored_call  # noqa: F401  (fixtures)
+from simulator_fixtures import (  # noqa: F401  (fixtures)
+    add_letter, dev_twilio, live_server, someone_on_duty, stored_call,
+)
 
 TO_NOT_FOUND = "3,1,1234#,1,15032024,1"
 

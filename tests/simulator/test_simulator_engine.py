@@ -13,7 +13,7 @@ from simulator.engine import (
     FlaskTransport, Gather, Reply, SimulatedCall, SimulatorError, Speech, check_keys,
 )
 from simulator_fixtures import (  # noqa: F401  (fixtures)
-    TO_LOOKUP_IN_ENGLISH, add_letter, call, play_through, stored_call, transport,
+    TO_LOOKUP_IN_ENGLISH, add_letter, call, play_through, someone_on_duty, stored_call, transport,
 )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from extensions import db
 from models import (Call, CallbackRequest, CallbackStatus, CallEvent, DevTwilioCall, Outcome, Presence,
                     User)
-from simulator_fixtures import dev_twilio, live_server  # noqa: F401  (fixtures)
+from simulator_fixtures import dev_twilio, live_server, someone_on_duty  # noqa: F401  (fixtures)
 from simulator_page import SimulatorPage
 from telephony.rest import twilio_client
 from tests.agent_console.console_helpers import agent_client, csrf_token

@@ -12,7 +12,7 @@ from extensions import db
 from factory import create_app
 from models import DevTwilioCall, DevTwilioRequest
 from simulator.engine import FlaskTransport, SimulatedCall
-from simulator_fixtures import dev_twilio, live_server  # noqa: F401  (fixtures)
+from simulator_fixtures import dev_twilio, live_server, someone_on_duty  # noqa: F401  (fixtures)
 from telephony.rest import twilio_client
 
 ACCOUNT = "AC" + "0" * 32
