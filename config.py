@@ -139,6 +139,10 @@ class Config:
         self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
         self.TWILIO_API_BASE_URL = env_str("TWILIO_API_BASE_URL", TWILIO_API_DEFAULT)
         self.TWILIO_VALIDATE_SIGNATURES = env_bool("TWILIO_VALIDATE_SIGNATURES", True)
+        # Twilio's webhooks (/ivr/*, /sms/*) are a few KB with a few dozen fields: anything
+        # larger is refused (413) before it is parsed or its signature computed.
+        self.WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 32 * 1024)
+        self.WEBHOOK_MAX_FIELDS = env_int("WEBHOOK_MAX_FIELDS", 100)
         # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none).
         # Client addresses (login and inquiry limits, audit) come from there when set.
         self.PROXY_FIX_HOPS = env_int("PROXY_FIX_HOPS", 0)

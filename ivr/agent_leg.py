@@ -20,6 +20,7 @@ from domain.languages import language_or_default
 from domain.staff.users import dialled_endpoint
 from extensions import db
 from ivr import bp, twiml
+from ivr.conversation import offer_callback
 from ivr.steps import apology_and_goodbye, mark_queued, voice_step, voices, xml
 from ivr.turn import Turn, int_arg
 from models import CallbackRequest, CallbackStatus, Outcome, User
@@ -49,6 +50,8 @@ def queue_left(turn: Turn, call):
         set_outcome(call, Outcome.agent_answered)
         turn.say("goodbye")
         return turn.hang_up(), outcome
+    if outcome == "leave":  # the wait URL found no agent who will answer, and said so
+        return offer_callback(turn, call, "no_agents")
     if outcome in {"redirected", "bridging-in-process"}:
         # An agent took the call (the console redirected it); the new TwiML is already running.
         return VoiceResponse(), outcome

@@ -16,6 +16,7 @@ from domain.languages import DEFAULT_LANGUAGE, LANGUAGES
 from domain.letters.lookup import check_date, check_number, find_transactions, look_up_letter
 from domain.letters.throttle import Limits, Throttle, caller_throttle
 from domain.phones import caller_key, is_mobile
+from domain.staff.users import someone_answering
 from domain.sms import send_status_sms, subscribe
 from extensions import db
 from ivr import bp
@@ -37,19 +38,35 @@ def limits() -> Limits:
 # --- hand-off ----------------------------------------------------------------------
 
 def hand_off(turn: Turn, call) -> tuple[VoiceResponse, str]:
-    """To the agents' queue within agent hours; otherwise the hours and a callback offer."""
-    if agents_open():
+    """To the agents' queue when an agent will answer it; otherwise a callback offer.
+
+    Outside agent hours the caller hears the hours first; within them, with every agent away
+    or logged out, that nobody is free: a queue nobody answers would never end.
+    """
+    if agents_open() and someone_answering():
         turn.say("transfer")
         mark_queued(call)
         return turn.enqueue(current_app.config["AGENT_QUEUE_NAME"]), "queued"
+    if agents_open():
+        turn.say("no_agents")
+        return offer_callback(turn, call, "no_agents")
     hours = current_app.config["AGENT_HOURS"]
     turn.say("after_hours", start=Hour(hours.start_text), end=Hour(hours.end_text))
+    return offer_callback(turn, call, "after_hours")
+
+
+def offer_callback(turn: Turn, call, result: str) -> tuple[VoiceResponse, str]:
+    """1 for a callback; a withheld number cannot be called back, so it hears goodbye."""
     if call.caller is None:
-        set_outcome(call, Outcome.after_hours)
-        turn.say("callback_no_number").say("goodbye")
-        return turn.hang_up(), "after_hours"
+        if result == "after_hours":
+            set_outcome(call, Outcome.after_hours)
+            turn.say("callback_no_number")
+        else:
+            turn.say("callback_no_number_later")
+        turn.say("goodbye")
+        return turn.hang_up(), result
     turn.say("callback_offer")
-    return turn.ask("ivr.callback"), "after_hours"
+    return turn.ask("ivr.callback"), result
 
 
 def retry_or_hand_off(turn: Turn, call, reason_key: str, endpoint: str, again_key: str,
@@ -294,7 +311,8 @@ def callback(turn: Turn, call):
         turn.say("callback_confirmed").say("goodbye")
         return turn.hang_up(), "callback_requested"
     if turn.digits in {"2", "", None} or turn.out_of_tries:
-        set_outcome(call, Outcome.after_hours)
+        if not agents_open():  # in hours (nobody free), the final status says how it ended
+            set_outcome(call, Outcome.after_hours)
         turn.say("goodbye")
         return turn.hang_up(), "declined"
     return choice_retry(turn, call, "ivr.callback", "callback_offer")

@@ -5,6 +5,7 @@ import logging
 from functools import wraps
 
 from flask import Response, current_app, g, request
+from sqlalchemy.exc import DBAPIError
 from twilio.twiml.voice_response import VoiceResponse
 
 from domain.calls.queue import publish_queue
@@ -14,7 +15,7 @@ from domain.languages import language_or_default
 from domain.live import publish_agents_changed
 from domain.phones import normalize_phone
 from domain.sms import dispatch_outbox
-from extensions import again_if_connection_died, database_unreachable, db
+from extensions import again_if_connection_died, db
 from ivr import twiml
 from ivr.turn import Turn
 from models import Outcome
@@ -89,7 +90,7 @@ def voice_step(step: str):
             except Exception as error:  # a caller must never hear silence or Twilio's error message
                 log.exception("voice step %s failed for call %s", step, request.form.get("CallSid", "?"))
                 db.session.rollback()
-                if not database_unreachable(error):  # else marking it would wait out another timeout
+                if not isinstance(error, DBAPIError):  # else marking it would wait out another timeout
                     mark_error(request.form.get("CallSid", ""))
                 return xml(apology(turn.lang if turn else lang_arg()))
 

@@ -9,8 +9,10 @@ from flask import Response, current_app, g, request, send_from_directory
 from twilio.twiml.voice_response import VoiceResponse
 
 from domain.calls.agent import agent_leg_ended
-from domain.calls.record import finish_call, get_call, record_event, request_key
+from domain.calls.record import finish_call, get_call, record_event, request_key, waiting_unrecorded
 from domain.languages import language_or_default
+from domain.phones import normalize_phone
+from domain.staff.users import someone_answering
 from extensions import db
 from ivr import bp, twiml
 from ivr.steps import announce_changes, voices, xml
@@ -24,21 +26,46 @@ FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
 @bp.post("/queue/wait")
 @twilio_signed
 def queue_wait():
-    """Twilio's <Enqueue waitUrl>: the place in the queue, then hold audio. No database."""
+    """Twilio's <Enqueue waitUrl>, fetched again each time its TwiML ends: the place in the
+    queue, then hold audio.
+
+    Each fetch also looks at the records, the caller never hearing the difference: when no
+    agent will answer any more (the last one left), the caller is told and leaves the queue
+    for the callback offer (`ivr.agent_leg.queue_left`); a caller queued by the apology
+    while the database failed is recorded as waiting once it answers again.
+    """
+    lang = language_or_default(request.args.get("lang"))
     try:
-        lang = language_or_default(request.args.get("lang"))
-        try:
-            position = int(request.form.get("QueuePosition", "0"))
-        except ValueError:
-            position = 0
-        if position > 1:
-            segments = render("queue_position", lang, voices(), position=Count(position))
+        if not someone_answering():
+            db.session.rollback()
+            return xml(twiml.leave_queue(render("no_agents", lang, voices())))
+        call = waiting_unrecorded(
+            request.form.get("CallSid", "")[:64],
+            caller=lambda: normalize_phone(request.form.get("From"), current_app.config["DEFAULT_PHONE_REGION"]),
+            called=request.form.get("To", "")[:32],
+        )
+        if call is not None:
+            db.session.commit()
+            g.queue_changed = True
+            announce_changes()
         else:
-            segments = render("queue_next", lang, voices())
-        return xml(twiml.hold(segments, music_url=current_app.config["HOLD_MUSIC_URL"]))
-    except Exception:
-        log.exception("queue wait failed")
-        return xml(twiml.hold([], music_url=current_app.config["HOLD_MUSIC_URL"]))
+            db.session.rollback()
+    except Exception:  # the database is still away: the caller holds on, and it is tried next time
+        log.warning("queue wait: the records could not be read or written")
+        db.session.rollback()
+    return xml(hold(lang))
+
+
+def hold(lang: str) -> VoiceResponse:
+    try:
+        position = int(request.form.get("QueuePosition", "0"))
+    except ValueError:
+        position = 0
+    if position > 1:
+        segments = render("queue_position", lang, voices(), position=Count(position))
+    else:
+        segments = render("queue_next", lang, voices())
+    return twiml.hold(segments, music_url=current_app.config["HOLD_MUSIC_URL"])
 
 
 @bp.post("/status")
@@ -67,9 +94,10 @@ def status():
         elif call is not None and call.ended_at is None:
             call.twilio_status = call_status
             db.session.commit()
-    except Exception:
+    except Exception:  # not stored: an error status, so that Twilio sends it again
         log.exception("status callback failed for call %s", sid)
         db.session.rollback()
+        return Response("not stored, try again", status=503, mimetype="text/plain")
     return xml(VoiceResponse())
 
 

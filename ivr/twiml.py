@@ -60,6 +60,14 @@ def hold(segments, *, music_url: str) -> VoiceResponse:
     return response
 
 
+def leave_queue(segments) -> VoiceResponse:
+    """From the wait URL: say why, then leave the queue; Twilio goes on with the <Enqueue action>."""
+    response = VoiceResponse()
+    add_speech(response, segments)
+    response.leave()
+    return response
+
+
 def dial_agent(segments, *, kind: str, endpoint: str, action: str, timeout: int,
                context: dict[str, str] | None = None) -> VoiceResponse:
     """Ring the agent who took the call: a browser (Twilio Client), a SIP phone or a number.

@@ -76,6 +76,24 @@ def finish_call(call: Call, *, status: str, duration: int | None, now: datetime 
     close_queue_stay(call, now)
 
 
+def waiting_unrecorded(sid: str, *, caller: Callable[[], str | None], called: str = "") -> Call | None:
+    """A caller Twilio holds in the agents' queue whom the records do not show there.
+
+    Only the apology puts a caller in the queue without a word to the database (it was
+    the database that failed): the call is recorded as waiting (with an error outcome)
+    when Twilio next fetches the queue's wait URL and the database answers again, so that
+    the consoles show it and an agent can take it. None when nothing was missing.
+    Leaves the commit to the caller.
+    """
+    call = get_or_create_call(sid, caller=caller, called=called)
+    if call is None or call.queued_at is not None or call.ended_at is not None:
+        return None
+    call.queued_at = utcnow()
+    if call.outcome is None:
+        call.outcome = Outcome.error
+    return call
+
+
 def close_queue_stay(call: Call, now: datetime | None = None) -> None:
     """A caller who hung up while in the agents' queue left it then, abandoned.
 

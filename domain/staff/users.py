@@ -157,8 +157,15 @@ def list_users() -> list[User]:
     ))
 
 
-def available_agents() -> int:
-    return len(db.session.scalars(
-        select(User.id).where(User.active.is_(True), User.presence == Presence.available)
-    ).all())
+# An agent in any of these will answer the queue: free now, or once this call is wrapped up.
+ANSWERING = (Presence.available, Presence.on_call, Presence.wrap_up)
+_SOMEONE_ANSWERING = select(User.id).where(User.active.is_(True), User.presence.in_(ANSWERING)).limit(1)
+
+
+def someone_answering() -> bool:
+    """Whether any agent will answer the queue: one available, on a call or wrapping up.
+
+    With every agent away or logged out, a queue is endless: callers are offered a callback.
+    """
+    return db.session.scalar(_SOMEONE_ANSWERING) is not None
 

@@ -13,7 +13,7 @@ from domain.calls.agent import claim, handle_seconds
 from extensions import db
 from models import AuditEntry, Call, CallbackRequest, Direction, Outcome, Presence, Role, Status, TransactionEvent, User
 from tests.support.console import agent_client, call_sid, csrf_token, enqueue_caller, letter, make_user
-from tests.support.ivr import Caller
+from tests.support.ivr import Caller, agent_on_duty
 from tests.support.webhooks import Twilio
 
 
@@ -104,6 +104,7 @@ def test_when_the_ivr_read_nothing_the_letters_keyed_in_are_shown(app, app_conte
     to_federal = letter(direction=Direction.to_federal)
     to_region = letter(direction=Direction.to_region, status=Status.replied)
     # Two letters match; the caller never picks a direction and ends up with an agent.
+    agent_on_duty()
     walker = Caller(Twilio(client, sid=call_sid(1)))
     assert walker.walk("3", "1", "1234", "1", "15032024", "1", "7", "7", "7").enqueued is not None
     call = db.session.scalar(select(Call).where(Call.sid == call_sid(1)))

@@ -71,6 +71,7 @@ def recorded(app, app_context, client, sms_on, monkeypatch) -> Recorder:
     add_letter()
     recorder = Recorder(app, client)
 
+    agent = make_user("amira")  # on duty: callers who ask for an agent are queued
     # 1. Status, SMS now (2), SMS on change (3), another letter not found, agent, hangs up waiting.
     caller = Caller(Twilio(recorder, sid="CA" + "1" * 32))
     assert "This letter has been forwarded." in caller.walk("3", "1", "1234", "1", "15032024", "1").text
@@ -85,7 +86,6 @@ def recorded(app, app_context, client, sms_on, monkeypatch) -> Recorder:
     caller.twilio.post("/ivr/status", CallStatus="completed", CallDuration="95")
 
     # 2. Answered by an agent, who wraps up.
-    agent = make_user("amira")
     answered = Caller(Twilio(recorder, sid="CA" + "2" * 32, caller="+9647709876543"))
     answered.walk("3", "0")
     call = db.session.scalar(select(Call).where(Call.sid == answered.twilio.sid))

@@ -24,7 +24,7 @@ from domain.reporting.kpis import Kpis, Period, overall
 from extensions import db
 from models import Call, CallEvent, Outcome, Presence, User
 from tests.support.console import make_user
-from tests.support.ivr import Answer, Caller, add_letter
+from tests.support.ivr import Answer, Caller, add_letter, agent_on_duty
 from tests.support.webhooks import Twilio
 
 LOOKUP = ("3", "1", "1234", "1", "15032024", "1")  # to the spoken status
@@ -106,6 +106,7 @@ def test_completed_twice_then_stale_statuses_change_nothing(app, client):
     ("0", {"outcome": Outcome.abandoned_in_queue, "queued": True}),  # asks for an agent, hangs up
 ])
 def test_completed_before_the_last_gather_ends_the_call_as_in_order(app, client, last_key, expected):
+    agent_on_duty()
     in_order, late = Caller(Twilio(client, sid=sid(1))), Caller(Twilio(client, sid=sid(2)))
     in_order.walk(*LOOKUP)
     in_order.press(last_key)

@@ -8,10 +8,8 @@ from sqlalchemy import func, select
 
 from extensions import db
 from models import Call, CallbackRequest, CallEvent, Direction, Outcome, Status
-from tests.support.ivr import Caller, add_letter
+from tests.support.ivr import Caller, add_letter, agent_on_duty
 from tests.support.webhooks import Twilio
-
-CALL_SID = Twilio(None).sid  # the sid of every call these tests play
 
 NUMBER, KEYED_DATE = "1234", "15032024"
 
@@ -23,10 +21,11 @@ def letter(app_context):
 
 @pytest.fixture
 def caller(twilio, app_context):
+    agent_on_duty()
     return Caller(twilio)
 
 
-def the_call(sid: str = CALL_SID) -> Call:
+def the_call(sid=Twilio(None).sid) -> Call:
     db.session.expire_all()
     return db.session.scalar(select(Call).where(Call.sid == sid))
 
@@ -224,9 +223,10 @@ def test_zero_at_the_main_menu_enqueues_for_an_agent(caller):
     assert "Please hold" in answer.text
 
 
-def test_the_queue_wait_speaks_the_position(twilio):
+def test_the_queue_wait_speaks_the_position(twilio, app_context):
     from tests.support.ivr import Answer
 
+    agent_on_duty()
     answer = Answer.of(twilio.post("/ivr/queue/wait?lang=en", QueuePosition="4"))
     assert "You are number 4 in line." in answer.text
     assert answer.played and answer.played[-1].endswith(".mp3")

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Call, Outcome
-from tests.support.ivr import Caller, add_letter
+from tests.support.ivr import Caller, add_letter, agent_on_duty
 from tests.support.webhooks import Twilio
 
 KEYED_DATE = "15032024"
@@ -23,6 +23,7 @@ def guess(client, number: str, call_sid: str, caller="+9647501234567", keyed_dat
 
 @pytest.fixture(autouse=True)
 def context(app_context):
+    agent_on_duty()  # throttled callers are offered an agent's queue
     yield
 
 

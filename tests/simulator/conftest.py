@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from extensions import db
 from simulator.engine import FlaskTransport, SimulatedCall
 from tests.support.browser import serving
+from tests.support.ivr import agent_on_duty
 
 
 @pytest.fixture
@@ -35,3 +37,12 @@ def dev_twilio(app, live_server):
     yield base_url
     app.config["TWILIO_API_BASE_URL"] = previous
     app.extensions.pop("hotline.twilio", None)
+
+
+@pytest.fixture
+def someone_on_duty(app):
+    """An agent on duty: a caller who presses 0 is queued, not offered a callback as when
+    nobody answers."""
+    with app.app_context():
+        agent_on_duty()
+        db.session.remove()

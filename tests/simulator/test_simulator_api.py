@@ -7,6 +7,9 @@ from factory import create_app
 from models import Outcome
 from tests.support.simulator import add_letter, stored_call
 
+# An agent is on duty: a caller who presses 0 is queued (with nobody, the IVR offers a callback).
+pytestmark = pytest.mark.usefixtures("someone_on_duty")
+
 API = "/dev/simulator/api/"
 
 
@@ -91,10 +94,6 @@ GOOD_PRESS = {"call_sid": SID, "caller": "+9647501234567", "action_url": "/ivr/m
               "digits": "1", "num_digits": 1, "finish_on_key": "#"}
 
 
-NOT_RELATIVE = "action_url must be a relative /ivr/ path"
-HUNG_UP = {"call_sid": SID, "caller": "+9647501234567"}
-
-
 @pytest.mark.parametrize("path, body, message", [
     ("start", {"caller": "not a number"}, "caller must be a phone number"),
     ("start", {"caller": ""}, "caller must be a phone number"),
@@ -103,11 +102,11 @@ HUNG_UP = {"call_sid": SID, "caller": "+9647501234567"}
     ("start", [], "the body must be a JSON object"),
     ("press", {**GOOD_PRESS, "call_sid": "CA123"}, "call_sid must be"),
     ("press", {k: v for k, v in GOOD_PRESS.items() if k != "call_sid"}, "call_sid must be"),
-    ("press", {**GOOD_PRESS, "action_url": "https://evil.example/ivr/menu"}, NOT_RELATIVE),
-    ("press", {**GOOD_PRESS, "action_url": "/dev/simulator/api/start"}, NOT_RELATIVE),
-    ("press", {**GOOD_PRESS, "action_url": "/ivr/../dev/simulator/api/start"}, NOT_RELATIVE),
-    ("press", {**GOOD_PRESS, "action_url": "//evil.example/ivr/"}, NOT_RELATIVE),
-    ("press", {**GOOD_PRESS, "action_url": None}, NOT_RELATIVE),
+    ("press", {**GOOD_PRESS, "action_url": "https://evil.example/ivr/menu"}, "action_url must be a relative /ivr/ path"),
+    ("press", {**GOOD_PRESS, "action_url": "/dev/simulator/api/start"}, "action_url must be a relative /ivr/ path"),
+    ("press", {**GOOD_PRESS, "action_url": "/ivr/../dev/simulator/api/start"}, "action_url must be a relative /ivr/ path"),
+    ("press", {**GOOD_PRESS, "action_url": "//evil.example/ivr/"}, "action_url must be a relative /ivr/ path"),
+    ("press", {**GOOD_PRESS, "action_url": None}, "action_url must be a relative /ivr/ path"),
     ("press", {**GOOD_PRESS, "digits": "12a"}, "digits must be only the digits 0-9, * and #"),
     ("press", {**GOOD_PRESS, "digits": 12}, "digits must be only"),
     ("press", {**GOOD_PRESS, "digits": "1" * 65}, "digits must be only"),
@@ -115,8 +114,8 @@ HUNG_UP = {"call_sid": SID, "caller": "+9647501234567"}
     ("press", {**GOOD_PRESS, "num_digits": 0}, "num_digits must be a whole number"),
     ("press", {**GOOD_PRESS, "num_digits": "1"}, "num_digits must be a whole number"),
     ("press", {**GOOD_PRESS, "finish_on_key": "##"}, "finish_on_key must be one key"),
-    ("hangup", {**HUNG_UP, "duration": -1}, "duration must be a whole number"),
-    ("hangup", {**HUNG_UP, "queue_action_url": "/elsewhere"}, "queue_action_url must be"),
+    ("hangup", {"call_sid": SID, "caller": "+9647501234567", "duration": -1}, "duration must be a whole number"),
+    ("hangup", {"call_sid": SID, "caller": "+9647501234567", "queue_action_url": "/elsewhere"}, "queue_action_url must be"),
 ])
 def test_a_bad_body_is_a_400_that_says_why(client, path, body, message):
     response = post(client, path, body)

@@ -9,7 +9,7 @@ from models import Outcome
 from tests.support.browser import ARTIFACTS, chromium
 from tests.support.simulator import stored_call
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("someone_on_duty")]
 
 TIMEOUT_MS = 10_000
 

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from models import Outcome
 from tests.support.simulator import add_letter, stored_call
+
+# An agent is on duty: a caller who presses 0 is queued (with nobody, the IVR offers a callback).
+pytestmark = pytest.mark.usefixtures("someone_on_duty")
 
 TO_NOT_FOUND = "3,1,1234#,1,15032024,1"
 

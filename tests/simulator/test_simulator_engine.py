@@ -20,6 +20,9 @@ from simulator.engine import (
 from tests.support.simulator import TO_LOOKUP_IN_ENGLISH, add_letter, play_through, stored_call
 from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL
 
+# An agent is on duty: a caller who presses 0 is queued (with nobody, the IVR offers a callback).
+pytestmark = pytest.mark.usefixtures("someone_on_duty")
+
 # --- against the app ------------------------------------------------------------------
 
 def test_every_call_sid_is_ca_and_32_random_hex_digits(transport):

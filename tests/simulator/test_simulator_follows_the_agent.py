@@ -12,6 +12,9 @@ from telephony.rest import twilio_client
 from tests.support.console import agent_client, csrf_token
 from tests.support.simulator_page import SimulatorPage
 
+# An agent is on duty: a caller who presses 0 is queued (with nobody, the IVR offers a callback).
+pytestmark = pytest.mark.usefixtures("someone_on_duty")
+
 TRANSFER = "Please hold while we connect you to an agent."
 ANSWERING = "An agent is answering your call now."
 GOODBYE = "Thank you for calling 5599. Goodbye."

@@ -14,6 +14,10 @@ from models import DevTwilioCall, DevTwilioRequest
 from simulator.engine import FlaskTransport, SimulatedCall
 from telephony.rest import twilio_client
 
+# An agent is on duty: a caller who presses 0 is queued (with nobody, the IVR offers a callback).
+pytestmark = pytest.mark.usefixtures("someone_on_duty")
+
+
 ACCOUNT = "AC" + "0" * 32
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from domain.staff.users import create_user
 from extensions import db
 from models import Call, EndpointKind, Presence, Role, User
-from tests.support.ivr import Caller, add_letter
+from tests.support.ivr import Caller, add_letter, agent_on_duty
 from tests.support.webhooks import Twilio
 
 PASSWORD = "correct horse battery"
@@ -77,6 +77,7 @@ def call_sid(n: int) -> str:
 def enqueue_caller(client, n: int = 1, *, caller: str = "+9647501234567", ask_letter: bool = True) -> Call:
     """A caller walks the IVR in English (optionally looking up letter 1234 of 15/03/2024),
     then presses 0 for an agent and lands in the agents' queue."""
+    agent_on_duty()
     walker = Caller(Twilio(client, sid=call_sid(n), caller=caller))
     presses = ["3", "1", NUMBER, "1", KEYED_DATE, "1", "0"] if ask_letter else ["3", "0"]
     answer = walker.walk(*presses)

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
+from domain.staff.users import someone_answering
 from extensions import db
-from models import Direction, Entity, Status, Transaction
+from models import Direction, Entity, Presence, Role, Status, Transaction, User
 
 
 @dataclass
@@ -109,6 +110,22 @@ def add_letter(number="1234", on=date(2024, 3, 15), direction=Direction.to_feder
     db.session.add(letter)
     db.session.commit()
     return letter
+
+
+ON_DUTY = "on-duty"
+
+
+def agent_on_duty() -> None:
+    """An available agent, unless one will answer already: a caller who asks for an agent is
+    then queued (with nobody answering, the IVR offers a callback instead of a queue)."""
+    if someone_answering():
+        return
+    user = db.session.scalar(select(User).where(User.username == ON_DUTY))
+    if user is None:
+        user = User(username=ON_DUTY, display_name="On duty", role=Role.agent, password_hash="!")
+        db.session.add(user)
+    user.presence, user.active = Presence.available, True
+    db.session.commit()
 
 
 class Caller:
