@@ -7,10 +7,11 @@ from models.lookup_attempt import LookupAttempt
 from models.transaction import Direction, Status, Transaction, TransactionEvent
 from models.user import EndpointKind, Presence, Role, User
 from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
-from models.records_office import ApiToken, ImportJob, ImportKey, ImportRejection, ImportState
+from models.records_office import ApiToken, ImportChunk, ImportJob, ImportKey, ImportRejection, ImportState
 
 __all__ = [
     "ApiToken",
+    "ImportChunk",
     "ImportJob",
     "ImportKey",
     "ImportRejection",
