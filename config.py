@@ -239,10 +239,15 @@ class Config:
         # Off: nothing is sent to Twilio at all (rows are marked suppressed).
         self.SMS_ENABLED = env_bool("SMS_ENABLED", True)
         self.API_BATCH_MAX = env_int("API_BATCH_MAX", 500)
-        self.IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
-        # No request body may be larger (413): the largest legitimate one is a CSV import
-        # with its form around it. Read before any view, so a huge upload is never parsed.
-        self.MAX_CONTENT_LENGTH = self.IMPORT_MAX_BYTES + 1024 * 1024
+        # The largest CSV an upload (console or API) may be: 256 MiB, about two million letters.
+        # It is streamed into the database in IMPORT_CHUNK_BYTES chunks, never held whole.
+        self.IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 256 * 1024 * 1024)
+        self.IMPORT_CHUNK_BYTES = env_int("IMPORT_CHUNK_BYTES", 1024 * 1024)
+        # An upload still incomplete after this long (its node died mid-request) is purged.
+        self.IMPORT_UPLOAD_ABANDONED_HOURS = env_int("IMPORT_UPLOAD_ABANDONED_HOURS", 24)
+        # No other request body may be larger (413, before any view reads it). The import
+        # routes raise their own request's limit to IMPORT_MAX_BYTES (`request.max_content_length`).
+        self.MAX_CONTENT_LENGTH = env_int("REQUEST_MAX_BYTES", 1024 * 1024)
         self.INQUIRY_LIMIT_PER_ADDRESS_HOUR = env_int("INQUIRY_LIMIT_PER_ADDRESS_HOUR", 30)
         # Housekeeping: calls still "in queue" this long without a status callback are closed.
         self.ABANDONED_QUEUE_HOURS = env_int("ABANDONED_QUEUE_HOURS", 4)

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from api import bp
 from api.openapi import openapi_document
 from domain.clock import local_today, utcnow
-from domain.letters.import_jobs import import_progress, start_import
+from domain.letters.import_jobs import EMPTY_FILE, UploadTooLarge, import_progress, start_import
 from domain.letters.importing import HEADER, ImportFileError, import_rows, validate_row
 from domain.letters.lookup import ascii_digits, check_number, find_transactions
 from domain.sms import dispatch_outbox, notify_subscribers
@@ -208,15 +208,22 @@ def get_transactions():
 @bp.post("/imports")
 @token_required
 def create_import():
-    limit = current_app.config["IMPORT_MAX_BYTES"]
-    request.max_content_length = limit
-    content = request.get_data(cache=False)
-    if not content.strip():
-        raise ApiError(400, "empty_body", "send the CSV file as the request body (text/csv)")
+    """The body is the CSV, read a chunk at a time into the database (never held whole)."""
+    config = current_app.config
+    limit = config["IMPORT_MAX_BYTES"]
+    if (request.content_length or 0) > limit:
+        raise ApiError(413, "file_too_large", str(UploadTooLarge(limit)))
+    request.max_content_length = limit  # this request's own limit (a chunked body is cut there)
+    body = request.stream
+    pieces = iter(lambda: body.read(config["IMPORT_CHUNK_BYTES"]), b"")
     try:
-        job = start_import(content, filename=request.args.get("filename", "api.csv"), source="api",
+        job = start_import(pieces, filename=request.args.get("filename", "api.csv"), source="api",
                            requested_by=g.api_token.name)
+    except UploadTooLarge as exc:
+        raise ApiError(413, "file_too_large", str(exc)) from None
     except ImportFileError as exc:
+        if str(exc) == EMPTY_FILE:
+            raise ApiError(400, "empty_body", "send the CSV file as the request body (text/csv)") from None
         raise ApiError(400, "bad_csv", str(exc)) from None
     response = jsonify(import_progress(job))
     response.status_code = 202

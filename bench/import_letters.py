@@ -1,6 +1,6 @@
 """How fast `flask transactions import` loads a records-office CSV, and how much memory it takes.
 
-    python -m bench.import_letters [--rows 100k 1m] [--tables empty 10m] [--batch-size N]
+    python -m bench.import_letters [--rows 100k 1m] [--tables empty 10m] [--batch-size N] [--via cli api]
 
 For each table and file size: a generated CSV of distinct letters (one holder, a third of
 them with a phone, as the records office sends them) is loaded by the real command in a
@@ -9,7 +9,11 @@ wall time, rows per second, and the command's peak RSS (from wait4). Then the sa
 loaded again (every row unchanged), and the letters the run added are deleted, so that
 each run starts from the same table.
 
-Tables: `empty` is a fresh database (hotline_bench_import_empty, migrated, no letters);
+`--via api`: the file is sent to `POST /api/v1/imports` instead (bench/upload_letters.py: the
+route streams it into the database in chunks), then a real worker (`flask worker --burst
+imports`) runs the job; both are timed, each with its peak RSS.
+
+Tables: `empty` is a fresh database (hotline_bench_import_empty after --database-url's name, migrated, no letters);
 `10m` is bench/seed_letters.py's database of ten million letters (seeded with its COPY
 loader when missing, which takes several minutes). Results: results/import.md and .json.
 """
@@ -86,7 +90,8 @@ def write_csv(path: Path, rows: int, seed_value: int = 17) -> None:
 
 def database_for(table: str, server_url: str, seeded_url: str | None = None) -> str:
     if table == "empty":
-        url = make_url(server_url).set(database="hotline_bench_import_empty").render_as_string(hide_password=False)
+        server = make_url(server_url)  # hotline_bench -> hotline_bench_import_empty
+        url = server.set(database=f"{server.database}_import_empty").render_as_string(hide_password=False)
         ensure_database(url)
         run_migrations(url)
         return url
@@ -113,18 +118,34 @@ def remove_imported(url: str, after_id: int) -> None:
     """The letters the runs added (their events go with them), and the import records."""
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute('DELETE FROM "transaction" WHERE id > %s', (after_id,))
-        conn.execute("DELETE FROM import_job WHERE source = 'cli'")
+        conn.execute("DELETE FROM import_job WHERE source IN ('cli', 'api')")
+        conn.execute("DELETE FROM api_token WHERE name LIKE 'bench-%%'")
         conn.execute('VACUUM (ANALYZE) "transaction"')
         conn.execute("VACUUM (ANALYZE) transaction_event")
 
 
-def measured_run(url: str, path: Path, batch_size: int | None) -> dict:
+def measured_run(url: str, path: Path, batch_size: int | None, via: str = "cli") -> dict:
     """The real command in a process of its own, reaped with `wait4` for the peak RSS of exactly
-    this child: wall time, exit status, peak RSS, the ends of its output."""
+    this child: wall time, exit status, peak RSS, the ends of its output. Via the API: the
+    upload, then the worker, each measured so; the time is their sum."""
     env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development", "DB_STATEMENT_TIMEOUT_MS": "3000"}
+    if via == "api":
+        env |= {"REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+                "JOB_QUEUE_PREFIX": f"bench_import_{os.getpid()}_"}  # job ids take no colon
+        upload = measured(env, [sys.executable, "-m", "bench.upload_letters", str(path)], path.with_suffix(".up"))
+        work = measured(env, [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--burst", "imports"],
+                        path.with_suffix(".work"))
+        return {"seconds": round(upload["seconds"] + work["seconds"], 1), "exit": upload["exit"] or work["exit"],
+                "upload_seconds": upload["seconds"], "upload_peak_rss_mb": upload["peak_rss_mb"],
+                "worker_seconds": work["seconds"], "peak_rss_mb": work["peak_rss_mb"],
+                "stdout": upload["stdout"] + work["stdout"], "stderr": upload["stderr"] + work["stderr"]}
     args = [sys.executable, "-m", "flask", "--app", "wsgi", "transactions", "import", str(path)]
     if batch_size:
         args += ["--batch-size", str(batch_size)]
+    return measured(env, args, path)
+
+
+def measured(env: dict, args: list[str], path: Path) -> dict:
     out_path, err_path = path.with_suffix(".out"), path.with_suffix(".err")
     with out_path.open("wb") as out, err_path.open("wb") as err:
         started = time.perf_counter()
@@ -137,7 +158,7 @@ def measured_run(url: str, path: Path, batch_size: int | None) -> dict:
 
 
 def bench(rows_list: list[int], tables: list[str], server_url: str, work: Path, batch_size: int | None,
-          seeded_url: str | None = None, log=print) -> list[dict]:
+          seeded_url: str | None = None, log=print, via: str = "cli") -> list[dict]:
     results = []
     for table in tables:
         url = database_for(table, server_url, seeded_url)
@@ -149,12 +170,17 @@ def bench(rows_list: list[int], tables: list[str], server_url: str, work: Path, 
                 write_csv(path, rows)
             before = letters_in(url)
             log(f"import: {rows:,} rows into {table} ({before:,} letters) ...")
-            first = measured_run(url, path, batch_size)
-            log(f"import: {first['seconds']} s, exit {first['exit']}, peak RSS {first['peak_rss_mb']} MB")
-            again = measured_run(url, path, batch_size)
+            first = measured_run(url, path, batch_size, via)
+            log(f"import ({via}): {first['seconds']} s, exit {first['exit']}, peak RSS {first['peak_rss_mb']} MB")
+            if via == "api":
+                log(f"  upload {first['upload_seconds']} s (peak RSS {first['upload_peak_rss_mb']} MB), "
+                    f"worker {first['worker_seconds']} s")
+            again = measured_run(url, path, batch_size, via)
             log(f"import: again (all unchanged) {again['seconds']} s, exit {again['exit']}")
             after = letters_in(url)
             results.append({
+                "via": via, **{k: first[k] for k in ("upload_seconds", "upload_peak_rss_mb", "worker_seconds")
+                               if k in first},
                 "table": table, "letters_before": before, "rows": rows, "file_mb": round(path.stat().st_size / 2**20),
                 "added": after - before, "seconds": first["seconds"],
                 "rows_per_second": round(rows / first["seconds"]), "peak_rss_mb": first["peak_rss_mb"],
@@ -187,6 +213,8 @@ def main(argv=None) -> None:
     parser.add_argument("--rows", type=row_count, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES))
     parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--via", choices=("cli", "api"), default="cli",
+                        help="the command, or an upload to the API's CSV route and a worker")
     parser.add_argument("--database-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_bench"),
         help="the server (its database name is replaced per table)")
@@ -198,9 +226,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     results = bench(args.rows, args.tables, args.database_url, args.work_dir, args.batch_size,
-                    args.seeded_database_url)
-    write_report(results, args.results)
-    print(args.results.with_suffix(".md").read_text())
+                    args.seeded_database_url, via=args.via)
+    report = args.results if args.via == "cli" else args.results.with_name("import_api")
+    write_report(results, report)
+    print(report.with_suffix(".md").read_text())
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ from domain.languages import DEFAULT_LANGUAGE, LANGUAGES
 from domain.letters.lookup import check_date, check_number, find_transactions, look_up_letter
 from domain.letters.throttle import Limits, Throttle, caller_throttle
 from domain.phones import caller_key, is_mobile
-from domain.staff.users import someone_answering
 from domain.sms import send_status_sms, subscribe
+from domain.staff.users import someone_answering
 from extensions import db
 from ivr import bp
 from ivr.speech import speak_status

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
 from domain.clock import utcnow
-from domain.letters.import_jobs import COMMAND_LINE, enqueue_import
+from domain.letters.import_jobs import COMMAND_LINE, enqueue_import, purge_abandoned_uploads
 from domain.sms import enqueue_sms, job_id as sms_job_id
 from extensions import db
 from jobs.context import job
@@ -97,8 +97,9 @@ def requeue_imports(moment: datetime) -> int:
                     ImportJob.created_at < moment - timedelta(minutes=1))
     if current_app.config["REDIS_URL"]:  # inline (no Redis), a running import is in a live process
         orphaned = or_(orphaned, ImportJob.state == ImportState.running)
-    # A command-line import has no job: it is resumed by running the command again.
-    orphaned = and_(orphaned, ImportJob.source != COMMAND_LINE)
+    # A command-line import has no job: it is resumed by running the command again. An upload
+    # still arriving (no SHA-256 yet) is not run; if it never completes, the purge removes it.
+    orphaned = and_(orphaned, ImportJob.source != COMMAND_LINE, ImportJob.file_sha256.is_not(None))
     waiting = db.session.scalars(select(ImportJob.id).where(orphaned)).all()
     if current_app.config["REDIS_URL"]:
         waiting = [i for i in waiting if not job_exists(f"import-{i}")]
@@ -135,7 +136,8 @@ def close_abandoned_calls() -> int:
 
 @job
 def purge_retention() -> dict:
-    """Delete what is older than its configured retention: call steps, lookups, SMS, audio."""
+    """Delete what is older than its configured retention: call steps, lookups, SMS, audio, and
+    the chunks of uploads that never completed or whose import ended."""
     config = current_app.config
     moment = utcnow()
     counts = {
@@ -145,6 +147,7 @@ def purge_retention() -> dict:
         "sms_messages": _purge(SmsMessage, SmsMessage.created_at, moment, config["SMS_RETENTION_DAYS"],
                                SmsMessage.status.in_(FINISHED_SMS)),
         "recordings": purge_audio(config["RECORDINGS_DIR"], config["RECORDING_RETENTION_DAYS"]),
+        "abandoned_uploads": purge_abandoned_uploads(moment, config["IMPORT_UPLOAD_ABANDONED_HOURS"]),
     }
     log.info("retention purge: %s", counts)
     return counts

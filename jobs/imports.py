@@ -1,12 +1,11 @@
-"""The `imports` queue's job: load one ImportJob's CSV, with progress on its row."""
+"""The `imports` queue's job: load one ImportJob's CSV (its stored chunks), with progress on its row."""
 from __future__ import annotations
 
-import io
 import logging
 
 from sqlalchemy import update
 
-from domain.letters.import_jobs import finish_import, line_count, now, stopped_message
+from domain.letters.import_jobs import COMMAND_LINE, finish_import, now, stopped_message, uploaded_file
 from domain.letters.importing import (
     ImportFileError,
     ImportStopped,
@@ -24,25 +23,24 @@ PROGRESS_BATCH = 1000  # rows per commit, so the progress bar moves on a small f
 @job
 def run_import(import_id: int) -> str:
     """Idempotent: a finished import is not run again; a rerun of an interrupted one (its
-    worker killed, or an error retried by RQ) resumes after the last line it committed."""
+    worker killed, or an error retried by RQ) resumes after the last line it committed. Only
+    a complete upload is run: its SHA-256 is set with its last chunk."""
     table = ImportJob.__table__
     claimed = db.session.execute(
-        update(table).where(table.c.id == import_id, table.c.content.is_not(None),
+        update(table).where(table.c.id == import_id, table.c.file_sha256.is_not(None),
+                            table.c.source != COMMAND_LINE,
                             table.c.state.in_([ImportState.pending, ImportState.running]))
         .values(state=ImportState.running, started_at=now(), error=None)
     )
     db.session.commit()
     if claimed.rowcount != 1:
         return "nothing to do"
-    record = db.session.get(ImportJob, import_id)
-    content = record.content or b""
-    if not record.total_lines:
-        record.total_lines = line_count(content)
-    source = record.source
+    source = db.session.get(ImportJob, import_id).source
     db.session.commit()
     try:
-        import_rows(read_csv(io.BytesIO(content)), batch_size=PROGRESS_BATCH, source="import",
-                    import_id=import_id, notify=True)
+        with uploaded_file(import_id) as stream:
+            import_rows(read_csv(stream), batch_size=PROGRESS_BATCH, source="import",
+                        import_id=import_id, notify=True)
     except ImportFileError as exc:
         finish_import(import_id, ImportState.failed, error=str(exc))
         return ImportState.failed.value

@@ -4,13 +4,14 @@ from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, Outcom
 from models.dev_twilio import DevTwilioCall, DevTwilioRequest
 from models.entity import Entity
 from models.lookup_attempt import LookupAttempt
-from models.records_office import ApiToken, ImportJob, ImportKey, ImportRejection, ImportState
+from models.records_office import ApiToken, ImportChunk, ImportJob, ImportKey, ImportRejection, ImportState
 from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
 from models.transaction import Direction, Status, Transaction, TransactionEvent
 from models.user import EndpointKind, Presence, Role, User
 
 __all__ = [
     "ApiToken",
+    "ImportChunk",
     "ImportJob",
     "ImportKey",
     "ImportRejection",

@@ -41,8 +41,6 @@ class ImportJob(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(200), default="")
-    # The CSV itself, until the import has run (then dropped: it holds record content).
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)
     state: Mapped[ImportState] = mapped_column(
         enum_column(ImportState, "import_state"), default=ImportState.pending
     )
@@ -56,7 +54,8 @@ class ImportJob(Model):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rejected_count: Mapped[int] = mapped_column(Integer, default=0)  # the lines: ImportRejection
     notified: Mapped[int] = mapped_column(Integer, default=0)  # notifications queued
-    # The file's SHA-256: a command-line run that stopped is resumed by running it again.
+    # The file's SHA-256: a command-line run that stopped is resumed by running it again. An
+    # upload's is set once its last chunk is stored: until then the import is not run.
     file_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     committed_line: Mapped[int] = mapped_column(Integer, default=0)  # lines up to it are loaded
     rows_per_second: Mapped[float | None] = mapped_column(Float)  # of the current run, for its time left
@@ -88,3 +87,15 @@ class ImportRejection(Model):
     import_id: Mapped[int] = mapped_column(ForeignKey("import_job.id", ondelete="CASCADE"), primary_key=True)
     line: Mapped[int] = mapped_column(Integer, primary_key=True)
     reason: Mapped[str] = mapped_column(Text)
+
+
+class ImportChunk(Model):
+    """A piece of an uploaded CSV (IMPORT_CHUNK_BYTES, 1 MiB), in order: the file lives in the
+    database until it is loaded, so any web node can take the upload and any worker run it.
+    Deleted when the import is done (or failed), or by the retention purge if abandoned."""
+
+    __tablename__ = "import_chunk"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_job.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

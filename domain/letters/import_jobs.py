@@ -1,43 +1,221 @@
-"""Imports with a record: the ImportJob row of an upload (run as a job) or of a file loaded
-from the command line (resumed by running the command again); progress read from the row."""
+"""Imports with a record: the ImportJob row of an upload (stored in chunks as it arrives, then
+run as a job) or of a file loaded from the command line (resumed by running the command
+again); progress read from the row."""
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import chain
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Engine
 
 from domain.letters.importing import ImportFileError, ImportStopped, read_csv
 from extensions import db
-from models import ImportJob, ImportRejection, ImportState
+from models import ImportChunk, ImportJob, ImportRejection, ImportState
 
+log = logging.getLogger(__name__)
 IMPORT_JOB = "jobs.imports.run_import"
 COMMAND_LINE = "cli"  # the source of an import run by `flask transactions import`
 REJECTED_SHOWN = 200  # the first rejected lines are shown; the count covers all
 READ_CHUNK = 1024 * 1024
+EMPTY_FILE = "the file is empty"
+HEADER_MAX = 64 * 1024  # the bytes read for the header before it is checked, at most
+CHUNKS_DELETED_AT_ONCE = 16  # 16 MiB of chunks per statement, whatever the size of the file
+CHUNKS = ImportChunk.__table__
+JOBS = ImportJob.__table__
+
+
+class UploadTooLarge(ValueError):
+    """The upload went past IMPORT_MAX_BYTES; nothing of it is kept."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the file is larger than {limit:,} bytes (IMPORT_MAX_BYTES)")
+        self.limit = limit
+
+
+class Fingerprint:
+    """A file's SHA-256 and its lines after the header, taken piece by piece as it is read."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.digest, self.size, self.newlines, self.last = hashlib.sha256(), 0, 0, b"\n"
+        self.limit = limit
+
+    def take(self, piece: bytes) -> bytes:
+        self.size += len(piece)
+        if self.limit is not None and self.size > self.limit:
+            raise UploadTooLarge(self.limit)
+        if piece:
+            self.digest.update(piece)
+            self.newlines += piece.count(b"\n")
+            self.last = piece[-1:]
+        return piece
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.hexdigest()
+
+    @property
+    def lines(self) -> int:
+        """Lines after the header, as the progress bar counts them."""
+        return max(self.newlines + (0 if self.last == b"\n" else 1) - 1, 0)
 
 
 def check_header(content: bytes) -> None:
     """Raises ImportFileError for a file whose header is wrong; rows are the job's to check."""
+    if not content.strip():
+        raise ImportFileError(EMPTY_FILE)
     next(read_csv(io.BytesIO(content)), None)
 
 
-def start_import(content: bytes, *, filename: str, source: str, requested_by: str,
+def start_import(upload: bytes | Iterable[bytes], *, filename: str, source: str, requested_by: str,
                  user_id: int | None = None) -> ImportJob:
-    """The ImportJob row, committed, then its job enqueued (the sweep retries if Redis is down)."""
-    if not content.strip():
-        raise ImportFileError("the file is empty")
-    check_header(content)
-    job = ImportJob(content=content, filename=filename[:200], source=source,
-                    requested_by=requested_by[:64], user_id=user_id, state=ImportState.pending,
-                    file_sha256=hashlib.sha256(content).hexdigest(), total_lines=line_count(content))
+    """An upload (the file, or its pieces as they arrive) stored in IMPORT_CHUNK_BYTES chunks
+    under a new ImportJob row, then its job enqueued (the sweep retries if Redis is down).
+
+    Memory holds a chunk and a piece, whatever the size of the file. The header is checked
+    before anything is stored (ImportFileError); past IMPORT_MAX_BYTES, or when the upload
+    breaks off, what was stored is deleted and the error raised (UploadTooLarge, or the
+    reader's own). The job runs the file once its last chunk is committed with its SHA-256.
+    """
+    config = current_app.config
+    pieces = iter([upload] if isinstance(upload, (bytes, bytearray)) else upload)
+    received = Fingerprint(limit=config["IMPORT_MAX_BYTES"])
+    head = read_head(pieces, received)
+    check_header(head)
+    job = ImportJob(filename=filename[:200], source=source, requested_by=requested_by[:64], user_id=user_id,
+                    state=ImportState.pending)
     db.session.add(job)
     db.session.commit()
-    enqueue_import(job.id)
+    import_id = job.id
+    try:
+        store_chunks(import_id, chain([head], (received.take(piece) for piece in pieces)),
+                     config["IMPORT_CHUNK_BYTES"])
+        db.session.execute(update(JOBS).where(JOBS.c.id == import_id).values(
+            file_sha256=received.sha256, total_lines=received.lines))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        try:
+            discard_import(import_id)
+        except Exception:  # noqa: BLE001  the upload's own failure is what matters; the purge cleans up
+            db.session.rollback()
+            log.exception("import %s: the chunks of a failed upload were not deleted", import_id)
+        raise
+    enqueue_import(import_id)
+    job = db.session.get(ImportJob, import_id)
     db.session.refresh(job)
     return job
+
+
+def read_head(pieces: Iterator[bytes], received: Fingerprint) -> bytes:
+    """The first pieces, up to the end of the header line (blank lines and a BOM before it
+    are skipped, as the reader does), or the whole file when it is shorter."""
+    head = bytearray()
+    for piece in pieces:
+        head += received.take(piece)
+        if b"\n" in head.lstrip(b"\xef\xbb\xbf \t\r\n") or len(head) >= HEADER_MAX:
+            break
+    return bytes(head)
+
+
+def store_chunks(import_id: int, pieces: Iterable[bytes], chunk_size: int) -> int:
+    """The pieces as chunks of `chunk_size` bytes (the last one shorter), each committed as it
+    is full; the number of chunks."""
+    buffer, seq = bytearray(), 0
+
+    def store(data: bytes) -> None:
+        nonlocal seq
+        db.session.execute(insert(CHUNKS).values(import_id=import_id, seq=seq, data=data))
+        db.session.commit()
+        seq += 1
+
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= chunk_size:
+            store(bytes(buffer[:chunk_size]))
+            del buffer[:chunk_size]
+    if buffer:
+        store(bytes(buffer))
+    return seq
+
+
+def delete_chunks(import_id: int) -> int:
+    """The import's chunks, a slice per statement and commit; how many there were."""
+    deleted = 0
+    while True:
+        seqs = db.session.scalars(select(CHUNKS.c.seq).where(CHUNKS.c.import_id == import_id)
+                                  .order_by(CHUNKS.c.seq).limit(CHUNKS_DELETED_AT_ONCE)).all()
+        if not seqs:
+            db.session.commit()
+            return deleted
+        deleted += db.session.execute(delete(CHUNKS).where(
+            CHUNKS.c.import_id == import_id, CHUNKS.c.seq.between(seqs[0], seqs[-1]))).rowcount
+        db.session.commit()
+
+
+def discard_import(import_id: int) -> None:
+    """An upload that was refused or broke off: its chunks, then its row."""
+    delete_chunks(import_id)
+    db.session.execute(delete(JOBS).where(JOBS.c.id == import_id))
+    db.session.commit()
+
+
+class ChunkReader(io.RawIOBase):
+    """An upload's chunks, in order, as one binary file: a chunk is fetched when the previous
+    one is used up. Each fetch takes a connection of its own from the engine, so the file can
+    be read by the importer's reading thread, which has no app context nor session."""
+
+    def __init__(self, engine: Engine, import_id: int) -> None:
+        super().__init__()
+        self.engine, self.import_id, self.seq = engine, import_id, 0
+        self.pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.pending:
+            with self.engine.connect() as connection:
+                data = connection.execute(select(CHUNKS.c.data).where(
+                    CHUNKS.c.import_id == self.import_id, CHUNKS.c.seq == self.seq)).scalar()
+            if data is None:
+                return 0
+            self.seq += 1
+            self.pending = memoryview(data)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+def uploaded_file(import_id: int) -> io.BufferedReader:
+    """The stored upload, read chunk by chunk: lines (and UTF-8 characters) that straddle two
+    chunks come out whole."""
+    return io.BufferedReader(ChunkReader(db.engine, import_id))
+
+
+def purge_abandoned_uploads(moment: datetime, hours: int) -> int:
+    """Chunks nobody will read: of an upload that never completed (its node died mid-request)
+    for `hours`, marked failed, and of any import that ended. The imports whose chunks went."""
+    unfinished = select(JOBS.c.id).where(
+        JOBS.c.file_sha256.is_(None), JOBS.c.source != COMMAND_LINE, JOBS.c.state == ImportState.pending,
+        JOBS.c.created_at < moment - timedelta(hours=hours))
+    ended = select(JOBS.c.id).where(JOBS.c.state.in_([ImportState.done, ImportState.failed]),
+                                    JOBS.c.id.in_(select(CHUNKS.c.import_id)))
+    abandoned = db.session.scalars(unfinished.union(ended)).all()
+    db.session.commit()
+    for import_id in abandoned:
+        delete_chunks(import_id)
+        db.session.execute(update(JOBS).where(JOBS.c.id == import_id, JOBS.c.state == ImportState.pending).values(
+            state=ImportState.failed, error="the upload was not completed", finished_at=now()))
+        db.session.commit()
+    return len(abandoned)
 
 
 def enqueue_import(import_id: int) -> bool:
@@ -46,23 +224,16 @@ def enqueue_import(import_id: int) -> bool:
     return enqueue(IMPORT_JOB, import_id, job_id=f"import-{import_id}")
 
 
-def line_count(content: bytes) -> int:
-    """Lines after the header, as the progress bar counts them."""
-    return content.count(b"\n") + (0 if content.endswith(b"\n") else 1) - 1
-
-
 def file_fingerprint(path: str | os.PathLike) -> tuple[str, int]:
     """The file's SHA-256 and its lines after the header, read in chunks (not held in memory)."""
-    digest, newlines, last = hashlib.sha256(), 0, b"\n"
+    fingerprint = Fingerprint()
     try:
         with open(path, "rb") as stream:
             while chunk := stream.read(READ_CHUNK):
-                digest.update(chunk)
-                newlines += chunk.count(b"\n")
-                last = chunk[-1:]
+                fingerprint.take(chunk)
     except OSError as exc:
         raise ImportFileError(f"cannot read {os.fspath(path)}: {exc.strerror or exc}") from exc
-    return digest.hexdigest(), max(newlines + (0 if last == b"\n" else 1) - 1, 0)
+    return fingerprint.sha256, fingerprint.lines
 
 
 def start_file_import(path: str | os.PathLike, *, requested_by: str = "") -> ImportJob:
@@ -87,9 +258,8 @@ def finish_import(import_id: int, state: ImportState, error: str | None = None) 
     job.state = state
     job.error = error[:500] if error else None
     job.finished_at = now()
-    if state == ImportState.done:
-        job.content = None  # the file holds record content: not kept once it is loaded
     db.session.commit()
+    delete_chunks(import_id)  # the file holds record content: not kept once it is loaded
 
 
 def stopped_message(stopped: ImportStopped, *, resume: str) -> str:

@@ -2,7 +2,8 @@
 
 The SMS job killed mid-send is drilled in tests/jobs/test_sms_delivery.py
 (test_a_worker_killed_mid_send_leads_to_a_retry_not_a_loss_nor_a_double). Here the
-other long job, an import, loses its worker after its first batches are committed:
+other long job, an import, loses its worker after its first batches are committed. The
+upload is stored in many chunks, which the worker reads in order:
 
 - RQ notices the abandoned job (a worker's maintenance cleans the started registry once
   the dead worker's heartbeat has lapsed; the drill runs that cleanup with the clock
@@ -25,7 +26,7 @@ from domain.letters.import_jobs import start_import
 from extensions import db
 from jobs import JobSpec, queue_name, redis_connection
 from jobs.housekeeping import sweep_outbox
-from models import ImportJob, ImportKey, ImportState, Transaction, TransactionEvent
+from models import ImportChunk, ImportJob, ImportKey, ImportState, Transaction, TransactionEvent
 from tests.support.jobs import children, forget_jobs, kill_hard, run_worker, start_worker, worker_env
 from tests.support.waiting import wait_for
 
@@ -65,9 +66,17 @@ def immediate_retry(monkeypatch):
                         JobSpec(spec.queue, spec.timeout_s, retries=spec.retries, intervals=[0]))
 
 
-def killed_mid_import(app, database_url, redis_url) -> int:  # noqa: F811
-    """An import started, its worker SIGKILLed once some batches are committed."""
-    import_id = start_import(letters_csv(), filename="office.csv", source="api", requested_by="drill").id
+def chunks() -> int:
+    return db.session.scalar(select(func.count()).select_from(ImportChunk))
+
+
+def killed_mid_import(app, database_url, redis_url, monkeypatch) -> int:  # noqa: F811
+    """An import uploaded in chunks, its worker SIGKILLed once some batches are committed."""
+    monkeypatch.setitem(app.config, "IMPORT_CHUNK_BYTES", 16 * 1024)
+    content = letters_csv()
+    pieces = (content[start:start + 5000] for start in range(0, len(content), 5000))
+    import_id = start_import(pieces, filename="office.csv", source="api", requested_by="drill").id
+    assert chunks() == -(-len(content) // (16 * 1024)) > 10
     worker = start_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
     try:
         wait_for(lambda: the_import(import_id).processed >= 500, 60, "the import never got half way", step=0.02)
@@ -80,8 +89,8 @@ def killed_mid_import(app, database_url, redis_url) -> int:  # noqa: F811
 
 
 def test_an_import_whose_worker_was_killed_is_retried_and_loads_each_row_once(
-        app, app_context, database_url, redis_url, immediate_retry):  # noqa: F811
-    import_id = killed_mid_import(app, database_url, redis_url)
+        app, app_context, database_url, redis_url, immediate_retry, monkeypatch):  # noqa: F811
+    import_id = killed_mid_import(app, database_url, redis_url, monkeypatch)
     loaded_before = db.session.scalar(select(func.count()).select_from(Transaction))
     assert 0 < loaded_before < ROWS
 
@@ -98,11 +107,12 @@ def test_an_import_whose_worker_was_killed_is_retried_and_loads_each_row_once(
     assert (record.added, record.unchanged, record.committed_line) == (ROWS, 0, ROWS + 1)
     assert db.session.scalar(select(func.count()).select_from(TransactionEvent)) == ROWS
     assert db.session.scalar(select(func.count()).select_from(ImportKey)) == 0  # let go when done
+    assert chunks() == 0  # and the file
 
 
 def test_an_import_left_running_whose_job_redis_lost_is_swept_again(
-        app, app_context, database_url, redis_url):  # noqa: F811
-    import_id = killed_mid_import(app, database_url, redis_url)
+        app, app_context, database_url, redis_url, monkeypatch):  # noqa: F811
+    import_id = killed_mid_import(app, database_url, redis_url, monkeypatch)
     forget_jobs(redis_connection())  # Redis restarted without its data: no job, no registry
 
     counts = sweep_outbox()
@@ -111,3 +121,4 @@ def test_an_import_left_running_whose_job_redis_lost_is_swept_again(
     run_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
     assert the_import(import_id).state == ImportState.done
     assert db.session.scalar(select(func.count()).select_from(Transaction)) == ROWS
+    assert chunks() == 0

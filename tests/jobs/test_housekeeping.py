@@ -63,7 +63,8 @@ def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context, tmp_p
         counts = purge_retention()
     finally:
         app.config["RECORDINGS_DIR"] = ""
-    assert counts == {"call_events": 1, "lookup_attempts": 1, "sms_messages": 1, "recordings": 1}
+    assert counts == {"call_events": 1, "lookup_attempts": 1, "sms_messages": 1, "recordings": 1,
+                      "abandoned_uploads": 0}
     assert db.session.scalar(select(func.count()).select_from(CallEvent)) == 1
     # A message not yet sent is never purged, however old: it is still owed to someone.
     assert db.session.scalars(select(SmsMessage.idempotency_key)).all() == ["s-pending"]
