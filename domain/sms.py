@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.clock import utcnow
 from domain.db.ids import row_id as parse_row_id
+from domain.db.once import rows_changed
 from domain.languages import language_or_default
 from domain.phones import is_mobile
 from extensions import db
@@ -140,7 +141,10 @@ def queue_sms(*, to: str, kind: SmsKind, language: str, transaction: Transaction
         with db.session.begin_nested():
             db.session.add(message)
     except IntegrityError:  # the same request, made at the same moment elsewhere
-        return db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
+        found = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
+        if found is None:  # another constraint failed: not the same request
+            raise
+        return found
     db.session.info.setdefault(OUTBOX_KEY, []).append(message.id)
     return message
 
@@ -198,9 +202,10 @@ def claim_for_sending(message_id: int) -> int | None:
                 attempts=table.c.attempts + 1)
     )
     db.session.commit()
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         return None
-    return db.session.get(SmsMessage, message_id, populate_existing=True).attempts
+    claimed = db.session.get(SmsMessage, message_id, populate_existing=True)
+    return claimed.attempts if claimed is not None else None
 
 
 def _ours(message_id: int, attempt: int):
@@ -299,7 +304,7 @@ def send_status_sms(*, transaction: Transaction, phone: str | None, language: st
     The console's "send status by SMS" button calls this with kind=SmsKind.agent and a key
     such as f"agent-{call_id}-{transaction.id}", then commits and calls dispatch_outbox().
     """
-    if not is_mobile(phone):
+    if phone is None or not is_mobile(phone):
         return None
     return queue_sms(to=phone, kind=kind, language=language, transaction=transaction, key=key,
                      call_id=call_id, user_id=user_id)
@@ -318,8 +323,11 @@ def subscribe(*, phone: str, transaction: Transaction, language: str,
         try:
             with db.session.begin_nested():
                 db.session.add(found)
-        except IntegrityError:
-            found = db.session.scalar(query)
+        except IntegrityError:  # the same subscription, made at the same moment elsewhere
+            again = db.session.scalar(query)
+            if again is None:  # another constraint failed: not a duplicate
+                raise
+            found = again
     found.active = True
     found.language = language
     return found

@@ -19,6 +19,7 @@ from domain.audit import audit
 from domain.calls.queue import publish_queue, waiting_condition
 from domain.calls.record import record_event, request_key, set_outcome
 from domain.clock import utcnow
+from domain.db.once import rows_changed
 from domain.phones import national_format
 from domain.staff.users import set_presence
 from extensions import db
@@ -113,7 +114,7 @@ def claim(call_id: int, agent: User, now: datetime | None = None) -> bool:
         .values(agent_id=agent.id, taken_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def caller_left(call: Call) -> bool:
@@ -138,8 +139,9 @@ def redirect_to_agent(call: Call) -> Redirect:
 
 def record_take(call: Call, agent: User, result: str) -> None:
     """A step in the call's timeline, so supervisors see who took it, when, and what came of it."""
+    taken = call.taken_at.isoformat() if call.taken_at else ""
     record_event(
-        call, key=request_key(call.sid, "take", str(agent.id), call.taken_at.isoformat()),
+        call, key=request_key(call.sid, "take", str(agent.id), taken),
         step="agent_take", result=f"{result}:agent:{agent.id}"[:40],
     )
 
@@ -156,6 +158,8 @@ def release(call_id: int, agent_id: int, *, caller_gone: bool, now: datetime | N
         .values(**values).execution_options(synchronize_session=False)
     )
     call = db.session.get(Call, call_id)
+    if call is None:
+        return
     db.session.refresh(call)
     if caller_gone and call.queue_left_at is None:
         call.queue_left_at = now or utcnow()

@@ -18,6 +18,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from domain.audit import audit
 from domain.clock import utcnow
+from domain.db.once import rows_changed
 from domain.languages import DEFAULT_LANGUAGE, known_language
 from domain.letters.lookup import ascii_digits
 from domain.phones import is_valid_number, normalize_phone
@@ -40,8 +41,11 @@ def request_callback(call: Call) -> CallbackRequest:
     try:
         with db.session.begin_nested():
             db.session.add(callback)
-    except IntegrityError:
-        callback = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == call.id))
+    except IntegrityError:  # the same call's request, made at the same moment elsewhere
+        found = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == call.id))
+        if found is None:  # another constraint failed: not a duplicate
+            raise
+        return found
     return callback
 
 
@@ -125,7 +129,7 @@ def claim_callback(callback_id: int, agent: User, now: datetime | None = None) -
                 taken_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def take_callback(callback_id: int, agent: User, *, address: str | None = None) -> bool:
@@ -160,7 +164,7 @@ def release_callback(callback_id: int, user: User, *, address: str | None = None
     )
     if not user.has_role(Role.supervisor):
         query = query.where(CallbackRequest.agent_id == user.id)
-    changed = db.session.execute(query).rowcount == 1
+    changed = rows_changed(db.session.execute(query)) == 1
     if changed:
         audit(user, "callback_release", target_type="callback", target_id=callback_id, address=address)
     db.session.commit()
@@ -179,20 +183,20 @@ def close_callback(callback_id: int, user: User, status: CallbackStatus, note: s
     if callback is None or callback.status not in OPEN or not may_handle(callback, user):
         return False
     now = now or utcnow()
-    values = {"status": status, "done_at": now}
+    values: dict[str, object] = {"status": status, "done_at": now}
     if note:
         values["note"] = "\n".join(part for part in (callback.note, note) if part)
     if callback.agent_id is None:
         values["agent_id"] = user.id
     # Guarded by the status read above: a concurrent close or release makes this a no-op.
-    changed = db.session.execute(
+    changed = rows_changed(db.session.execute(
         update(CallbackRequest)
         .where(CallbackRequest.id == callback_id, CallbackRequest.status == callback.status,
                CallbackRequest.agent_id.is_(None) if callback.agent_id is None
                else CallbackRequest.agent_id == callback.agent_id)
         .values(**values)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    )) == 1
     if changed:
         audit(user, "callback_close", target_type="callback", target_id=callback_id,
               detail={"status": status.value}, address=address)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import false, text
+from sqlalchemy import CursorResult, Result, false, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -68,3 +69,9 @@ def lock_keys(*keys: str, sqlite_table) -> None:
 def _lock_id(key: str) -> int:
     """A signed 64-bit lock id for a name."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE run through the session changed (the session types
+    every result alike; a DML statement's is a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount

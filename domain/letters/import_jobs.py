@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
+from domain.db.once import rows_changed
 from domain.letters.importing import ImportFileError, ImportStopped, read_csv
 from extensions import db
 from models import ImportChunk, ImportJob, ImportRejection, ImportState
@@ -108,8 +109,7 @@ def start_import(upload: bytes | Iterable[bytes], *, filename: str, source: str,
             log.exception("import %s: the chunks of a failed upload were not deleted", import_id)
         raise
     enqueue_import(import_id)
-    job = db.session.get(ImportJob, import_id)
-    db.session.refresh(job)
+    db.session.refresh(job)  # as the commits above left it
     return job
 
 
@@ -154,8 +154,8 @@ def delete_chunks(import_id: int) -> int:
         if not seqs:
             db.session.commit()
             return deleted
-        deleted += db.session.execute(delete(CHUNKS).where(
-            CHUNKS.c.import_id == import_id, CHUNKS.c.seq.between(seqs[0], seqs[-1]))).rowcount
+        deleted += rows_changed(db.session.execute(delete(CHUNKS).where(
+            CHUNKS.c.import_id == import_id, CHUNKS.c.seq.between(seqs[0], seqs[-1]))))
         db.session.commit()
 
 
@@ -255,6 +255,8 @@ def start_file_import(path: str | os.PathLike, *, requested_by: str = "") -> Imp
 
 def finish_import(import_id: int, state: ImportState, error: str | None = None) -> None:
     job = db.session.get(ImportJob, import_id)
+    if job is None:  # purged meanwhile: nothing left to mark
+        return
     job.state = state
     job.error = error[:500] if error else None
     job.finished_at = now()

@@ -47,6 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
 from domain.clock import local_today
+from domain.db.once import rows_changed
 from domain.letters.lookup import EARLIEST_DATE, MAX_NUMBER_DIGITS
 from domain.phones import normalize_phone
 from extensions import db
@@ -195,6 +196,8 @@ def validate_row(raw: Mapping, *, today: date, phone_region: str = "IQ") -> Lett
             errors.append(f"phone {values['phone']!r} is not a phone number")
     if errors:
         return "; ".join(errors)
+    # Each check that found nothing wrong returned its value.
+    assert number and on and sender and recipient and holder and status and status_date
     return LetterRow(
         number=number, date=on, direction=direction, subject=subject, sender=sender,
         recipient=recipient, holder=holder, status=status, status_date=status_date, phone=phone,
@@ -660,6 +663,7 @@ class _Importer:
         session.execute(CreateTable(STAGE, if_not_exists=True))
         if session.get_bind().dialect.name == "postgresql":
             driver = session.connection().connection.driver_connection
+            assert driver is not None  # a live psycopg connection
             with driver.cursor() as cursor, cursor.copy(f"COPY import_batch ({', '.join(STAGED)}) FROM STDIN") as copy:
                 for item in values:
                     copy.write_row(item)
@@ -744,7 +748,8 @@ class _Importer:
         while True:
             some = select(KEYS.c.number, KEYS.c.date, KEYS.c.direction).where(
                 KEYS.c.import_id == self.import_id).limit(KEYS_DELETED_AT_ONCE)
-            gone = db.session.execute(delete(KEYS).where(KEYS.c.import_id == self.import_id, key.in_(some))).rowcount
+            gone = rows_changed(db.session.execute(delete(KEYS).where(KEYS.c.import_id == self.import_id,
+                                                                      key.in_(some))))
             db.session.commit()
             if gone < KEYS_DELETED_AT_ONCE:
                 break

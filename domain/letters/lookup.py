@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
@@ -30,7 +31,7 @@ def ascii_digits(text: str) -> str:
 class Checked:
     """A keyed-in value after checking: `value` when good, else `error` names why not."""
 
-    value: object = None
+    value: Any = None  # a str for a number, a date for a date
     error: str | None = None
 
     @property
