@@ -452,13 +452,13 @@ def test_arbitrary_rows_never_raise_and_never_lose_a_valid_row(app_context, rows
     report = import_csv(io.StringIO(text.getvalue()), today=TODAY, batch_size=batch_size)
 
     expected_rejected, valid, first_line = [], {}, {}
-    for line, fields in zip(lines, rows):
+    for line, fields in zip(lines, rows, strict=True):
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
         if len(fields) != len(HEADER):
             expected_rejected.append(line)
             continue
-        checked = validate_row(dict(zip(HEADER, fields)), today=TODAY)
+        checked = validate_row(dict(zip(HEADER, fields, strict=True)), today=TODAY)
         if isinstance(checked, str) or checked.key in first_line:
             expected_rejected.append(line)
             continue

@@ -14,7 +14,7 @@ from tests.support.ivr import Answer, Caller, agent_on_duty
 from tests.support.webhooks import Twilio
 
 
-def the_call(sid=Twilio(None).sid) -> Call | None:
+def the_call(sid=Twilio.DEFAULT_SID) -> Call | None:
     db.session.expire_all()
     return db.session.scalar(select(Call).where(Call.sid == sid))
 

@@ -16,7 +16,7 @@ def caller(twilio, app_context):
     return Caller(twilio)
 
 
-def the_call(sid=Twilio(None).sid) -> Call:
+def the_call(sid=Twilio.DEFAULT_SID) -> Call:
     db.session.expire_all()
     return db.session.scalar(select(Call).where(Call.sid == sid))
 

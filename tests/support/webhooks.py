@@ -17,7 +17,9 @@ def sign(url: str, params: dict, token: str = AUTH_TOKEN) -> str:
 class Twilio:
     """Posts webhooks to the app exactly as Twilio would: form body, signed full URL."""
 
-    def __init__(self, client, sid: str = "CA" + "1" * 32, caller: str = "+9647501234567"):
+    DEFAULT_SID = "CA" + "1" * 32
+
+    def __init__(self, client, sid: str = DEFAULT_SID, caller: str = "+9647501234567"):
         self.client = client
         self.sid = sid
         self.caller = caller
