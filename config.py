@@ -15,6 +15,9 @@ TWILIO_API_DEFAULT = "https://api.twilio.com"
 DEV_TWILIO_PATH = "/dev/twilio"
 # Only used in development, so that the call simulator can sign requests the app accepts.
 DEVELOPMENT_AUTH_TOKEN = "development-only-auth-token"
+# The only values of APP_ENV. Anything else (a typo, "staging") refuses to start: it would
+# otherwise skip the production checks and fill in development secrets.
+APP_ENVS = ("production", "development", "testing")
 
 
 def env_str(name: str, default: str) -> str:
@@ -255,6 +258,11 @@ class Config:
 
     def check_production(self) -> None:
         """Refuse to start a production app that could not tell Twilio from a forger."""
+        if self.APP_ENV not in APP_ENVS:
+            raise RuntimeError(
+                f"APP_ENV is {self.APP_ENV!r}; it must be exactly one of " + ", ".join(APP_ENVS)
+                + " (a staging server runs as production, with its own Twilio token)"
+            )
         if self.APP_ENV != "production":
             return
         missing = [
