@@ -207,6 +207,8 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.PERMANENT_SESSION_LIFETIME = env_int("SESSION_HOURS", 12) * 3600
+        # Strict-Transport-Security on HTTPS answers in production (0: not sent).
+        self.HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600)
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         # Where the console's live events go: Redis pub/sub with REDIS_URL, else in-process.
         self.LIVE_CHANNEL = env_str("LIVE_CHANNEL", "hotline:live")

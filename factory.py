@@ -29,6 +29,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     register_proxy(app)
     register_extensions(app)
     register_blueprints(app)
+    register_security_headers(app)
     register_error_handlers(app)
     register_commands(app)
     return app
@@ -130,6 +131,12 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(simulator_bp)
         csrf.exempt(dev_twilio_bp)  # the twilio client authenticates with HTTP basic auth, no cookies
         app.register_blueprint(dev_twilio_bp)
+
+
+def register_security_headers(app: Flask) -> None:
+    import security_headers
+
+    security_headers.register(app)
 
 
 def register_error_handlers(app: Flask) -> None:
