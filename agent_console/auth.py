@@ -13,19 +13,26 @@ from agent_console.access import client_address
 from agent_console.forms import LoginForm
 from domain.audit import audit
 from domain.staff.passwords import hash_password, needs_rehash, verify_password
-from domain.staff.users import set_presence
+from domain.staff.users import end_sessions, set_presence
 from extensions import db, limiter, login_manager
 from models import Presence, User
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    """The user of a session id (`User.get_id`: "user:version"), while that session is current.
+
+    Logout, deactivation and a new password raise the user's session version, so every
+    cookie made before (another browser's, or one copied) opens nothing from then on.
+    """
     try:
-        user = db.session.get(User, int(user_id))
+        user_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    # A deactivated user's open sessions end with their next request.
-    return user if user is not None and user.active else None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
 
 
 def login_username() -> str:
@@ -84,7 +91,9 @@ def safe_next(target: str | None) -> str:
 @bp.post("/logout")
 @login_required
 def logout():
+    """End this user's sessions everywhere, not only this cookie: a copy of it must open nothing."""
     set_presence(current_user, Presence.offline)
+    end_sessions(current_user)
     audit(current_user, "logout", address=client_address())
     db.session.commit()
     logout_user()
