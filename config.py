@@ -194,7 +194,10 @@ class Config:
         )
         self.LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = env_str("LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "5 per minute")
         self.LOGIN_LIMIT_PER_ADDRESS = env_str("LOGIN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
-        self.LOGIN_LIMIT_PER_ACCOUNT = env_str("LOGIN_LIMIT_PER_ACCOUNT", "30 per hour")
+        # Per account from anywhere: this many attempts an hour, then 1 s, 2 s, 4 s ... at most
+        # LOGIN_DELAY_MAX_S between attempts (not a lockout; browsers it logged in from skip it).
+        self.LOGIN_FREE_FAILURES_PER_ACCOUNT = env_int("LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)
+        self.LOGIN_DELAY_MAX_S = env_int("LOGIN_DELAY_MAX_S", 300)
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         # Put before every rate-limit key: lets two deployments (or test runs) share a Redis.

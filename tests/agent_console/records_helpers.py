@@ -96,10 +96,12 @@ def add_letter(number: str = "1234", on: date = date(2024, 3, 15), *,
 
 @pytest.fixture(autouse=True)
 def fresh_login_limits(app):
-    """The limiter's counts live in memory for the whole session: each test starts at zero."""
+    """The login counts live in memory for the whole session: each test starts at zero."""
     limiter.reset()
+    app.extensions.pop("hotline.login_throttle", None)
     yield
     limiter.reset()
+    app.extensions.pop("hotline.login_throttle", None)
 
 
 @pytest.fixture
