@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from extensions import db
 from models import AuditEntry, Role
-from records_helpers import add_user, fresh_login_limits, logged_in_client, staff  # noqa: F401
+from records_helpers import add_user, fresh_login_limits, logged_in_client, post_form, staff  # noqa: F401
 from supervisor_helpers import add_call, local
 
 ROW = re.compile(r'<tr id="audit-(\d+)"')
@@ -119,7 +119,7 @@ def test_what_supervisors_do_lands_in_the_log(app, staff):
         call_id = add_call("2025-03-10 09:00:00").id
     client = logged_in_client(app, "sami")
     client.get(f"/console/calls/{call_id}/timeline")
-    client.get("/console/calls.csv").get_data()
+    post_form(client, "/console/calls.csv").get_data()
     html = client.get("/console/audit?user=%d" % staff["supervisor"]).get_data(as_text=True)
     assert "Viewed a call&#39;s timeline" in html and "Exported" in html and "Logged in" in html
 
