@@ -15,6 +15,9 @@ TWILIO_API_DEFAULT = "https://api.twilio.com"
 DEV_TWILIO_PATH = "/dev/twilio"
 # Only used in development, so that the call simulator can sign requests the app accepts.
 DEVELOPMENT_AUTH_TOKEN = "development-only-auth-token"
+# The only values of APP_ENV. Anything else (a typo, "staging") refuses to start: it would
+# otherwise skip the production checks and fill in development secrets.
+APP_ENVS = ("production", "development", "testing")
 
 
 def env_str(name: str, default: str) -> str:
@@ -199,7 +202,10 @@ class Config:
         )
         self.LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = env_str("LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "5 per minute")
         self.LOGIN_LIMIT_PER_ADDRESS = env_str("LOGIN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
-        self.LOGIN_LIMIT_PER_ACCOUNT = env_str("LOGIN_LIMIT_PER_ACCOUNT", "30 per hour")
+        # Per account from anywhere: this many attempts an hour, then 1 s, 2 s, 4 s ... at most
+        # LOGIN_DELAY_MAX_S between attempts (not a lockout; browsers it logged in from skip it).
+        self.LOGIN_FREE_FAILURES_PER_ACCOUNT = env_int("LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)
+        self.LOGIN_DELAY_MAX_S = env_int("LOGIN_DELAY_MAX_S", 300)
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         # Put before every rate-limit key: lets two deployments (or test runs) share a Redis.
@@ -212,6 +218,8 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.PERMANENT_SESSION_LIFETIME = env_int("SESSION_HOURS", 12) * 3600
+        # Strict-Transport-Security on HTTPS answers in production (0: not sent).
+        self.HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600)
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         # Where the console's live events go: Redis pub/sub with REDIS_URL, else in-process.
         self.LIVE_CHANNEL = env_str("LIVE_CHANNEL", "hotline:live")
@@ -268,6 +276,11 @@ class Config:
 
     def check_production(self) -> None:
         """Refuse to start a production app that could not tell Twilio from a forger."""
+        if self.APP_ENV not in APP_ENVS:
+            raise RuntimeError(
+                f"APP_ENV is {self.APP_ENV!r}; it must be exactly one of " + ", ".join(APP_ENVS)
+                + " (a staging server runs as production, with its own Twilio token)"
+            )
         if self.APP_ENV != "production":
             return
         missing = [

@@ -58,6 +58,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_input_checks(app)
+    register_security_headers(app)
     register_error_handlers(app)
     register_commands(app)
     return app
@@ -169,6 +170,10 @@ def refuse_nul_bytes() -> None:
     Form fields are checked by the forms (`agent_console.forms.ConsoleForm`)."""
     if "\x00" in request.path:
         abort(400)
+def register_security_headers(app: Flask) -> None:
+    import security_headers
+
+    security_headers.register(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, request
+from flask import abort, render_template, request
 from flask_login import current_user, login_required
 
 from models import Role
@@ -33,3 +33,25 @@ admin_required = role_required(Role.admin)
 
 def client_address() -> str:
     return request.remote_addr or ""
+
+
+# Sec-Fetch-Site of a navigation that another site started (a link it sent, a page it opened).
+OTHER_SITES = {"cross-site", "same-site"}
+
+
+def opened_from_this_site(view):
+    """For pages whose every view is audited: opened from another site, the page shows
+    nothing and audits nothing, but asks; its Open link is then a navigation of this site.
+
+    Browsers without Sec-Fetch-Site (none current) are let through; typed addresses and
+    bookmarks ("none") are real page loads.
+    """
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if request.headers.get("Sec-Fetch-Site") in OTHER_SITES:
+            target = request.full_path if request.query_string else request.path
+            return render_template("console/open_from_elsewhere.html", target=target)
+        return view(*args, **kwargs)
+
+    return checked

@@ -3,58 +3,98 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from agent_console import bp
 from agent_console.access import client_address
+from agent_console.errors import messages as error_messages
 from agent_console.forms import LoginForm
 from domain.audit import audit
+from domain.staff.login_throttle import login_throttle
 from domain.staff.passwords import hash_password, needs_rehash, verify_password
-from domain.staff.users import set_presence
-from extensions import db, limiter, login_manager
+from domain.staff.users import end_sessions, set_presence
+from extensions import db, login_manager
 from models import Presence, User
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    """The user of a session id (`User.get_id`: "user:version"), while that session is current.
+
+    Logout, deactivation and a new password raise the user's session version, so every
+    cookie made before (another browser's, or one copied) opens nothing from then on.
+    """
     try:
-        user = db.session.get(User, int(user_id))
+        user_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    # A deactivated user's open sessions end with their next request.
-    return user if user is not None and user.active else None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+KNOWN_BROWSER_COOKIE = "hotline_known"
+KNOWN_BROWSER_DAYS = 90
 
 
 def login_username() -> str:
     return (request.form.get("username") or "").strip().lower()[:64]
 
 
-def failed_login(response) -> bool:
-    """Only failed attempts count against the limits: a good login never locks anyone out."""
-    return response.status_code != 302
+def _known_browsers() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="login-known-browser")
 
 
-def _limit(name: str):
-    return lambda: current_app.config[name]
+def known_browser(username: str) -> bool:
+    """Whether this browser logged in as `username` before (then the account-wide delay,
+    which anyone could raise by guessing, does not apply to it)."""
+    cookie = request.cookies.get(KNOWN_BROWSER_COOKIE)
+    if not cookie or not username:
+        return False
+    try:
+        return _known_browsers().loads(cookie, max_age=KNOWN_BROWSER_DAYS * 86400) == username
+    except BadSignature:
+        return False
+
+
+def remember_browser(response, username: str):
+    response.set_cookie(
+        KNOWN_BROWSER_COOKIE, _known_browsers().dumps(username), max_age=KNOWN_BROWSER_DAYS * 86400,
+        path=url_for("console.login"), secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True, samesite="Lax",
+    )
+    return response
+
+
+def too_many_attempts(retry_after_s: int):
+    title, message = error_messages()[429]
+    response = make_response(render_template("console/error.html", code=429, title=title, message=message), 429)
+    response.headers["Retry-After"] = str(retry_after_s)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"), methods=["POST"], deduct_when=failed_login,
-               key_func=lambda: f"login:{login_username()}:{client_address()}")
-@limiter.limit(_limit("LOGIN_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=failed_login,
-               key_func=lambda: f"login-address:{client_address()}")
-@limiter.limit(_limit("LOGIN_LIMIT_PER_ACCOUNT"), methods=["POST"], deduct_when=failed_login,
-               key_func=lambda: f"login-account:{login_username()}")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("console.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == login_username()))
-        if user is not None and user.active and verify_password(user.password_hash, form.password.data):
+        username = login_username()
+        throttle = login_throttle(current_app)
+        verdict = throttle.admit(username, client_address(), known_browser=known_browser(username))
+        if not verdict.allowed:
+            return too_many_attempts(verdict.retry_after_s)
+        user = db.session.scalar(select(User).where(User.username == username))
+        usable = user is not None and user.active
+        # One verification per attempt, against a stand-in hash when there is no such user:
+        # the same time whether the user exists or not.
+        if verify_password(user.password_hash if usable else None, form.password.data or "") and usable:
+            throttle.succeeded(verdict)
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
             session.clear()  # a fresh session on login: no fixation
@@ -64,8 +104,7 @@ def login():
                 set_presence(user, Presence.away)
             audit(user, "login", address=client_address())
             db.session.commit()
-            return redirect(safe_next(request.args.get("next")))
-        verify_password(None, form.password.data or "")  # same cost whether or not the user exists
+            return remember_browser(redirect(safe_next(request.args.get("next"))), user.username)
         flash(_("Wrong username or password."), "error")
         return render_template("console/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
@@ -85,7 +124,9 @@ def safe_next(target: str | None) -> str:
 @bp.post("/logout")
 @login_required
 def logout():
+    """End this user's sessions everywhere, not only this cookie: a copy of it must open nothing."""
     set_presence(current_user, Presence.offline)
+    end_sessions(current_user)
     audit(current_user, "logout", address=client_address())
     db.session.commit()
     logout_user()

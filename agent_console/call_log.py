@@ -31,7 +31,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from agent_console import bp
-from agent_console.access import client_address, supervisor_required
+from agent_console.access import client_address, opened_from_this_site, supervisor_required
 from agent_console.call_screen import disposition_label, duration
 from agent_console.labels import LABELS
 from agent_console.paging import page_cursor
@@ -194,6 +194,7 @@ def call_log():
 
 @bp.get("/calls/<int:call_id>/timeline")
 @supervisor_required
+@opened_from_this_site
 def call_timeline(call_id: int):
     call = db.session.get(Call, call_id)
     if call is None:
@@ -263,16 +264,18 @@ def flush(buffer: io.StringIO) -> str:
     return text
 
 
-@bp.get("/calls.csv")
+@bp.post("/calls.csv")
 @supervisor_required
 def call_log_export():
-    raw = kept_search(request.args.get("q") or None)
+    """The filtered log as CSV. A POST with the CSRF token: a link another site sends cannot
+    make a supervisor export (and audit) the whole log."""
+    raw = kept_search(request.form.get("q") or None)
     if raw is None:
         flash(_("That search is not kept any more; search again, then export."), "warning")
         return redirect(url_for("console.call_log"), code=303)
     filters, _raw, errors = read_filters(raw)
     if errors:
-        return redirect(url_for("console.call_log", q=request.args.get("q")), code=303)
+        return redirect(url_for("console.call_log", q=request.form.get("q")), code=303)
     audit(current_user, "export", target_type="call", detail=filters.audit_detail(), address=client_address())
     db.session.commit()
     stamp = utcnow().strftime("%Y%m%d-%H%M")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from agent_console import bp
-from agent_console.access import agent_required, client_address
+from agent_console.access import agent_required, client_address, opened_from_this_site
 from agent_console.forms import CallbackForm, CallNotesForm, options
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
@@ -153,6 +153,7 @@ def duration(seconds: int | None) -> str:
 
 @bp.get("/calls/<int:call_id>")
 @agent_required
+@opened_from_this_site
 def call(call_id: int):
     return render_call(visible_call(call_id))
 

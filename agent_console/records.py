@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from agent_console import bp
-from agent_console.access import agent_required, client_address
+from agent_console.access import agent_required, client_address, opened_from_this_site
 from agent_console.forms import SearchForm
 from domain.audit import audit
 from domain.clock import local_today
@@ -118,6 +118,7 @@ def audit_detail(found: Search) -> dict:
 
 @bp.get("/transactions/<int:transaction_id>")
 @agent_required
+@opened_from_this_site
 def transaction(transaction_id: int):
     record = db.session.get(Transaction, transaction_id)
     if record is None:

@@ -5,7 +5,10 @@ falls between the two), sends the reconnect delay and that snapshot, then one ev
 tick of the subscription: a message, or None when its interval passed quietly. It ends
 after STREAM_MAX_S and the browser reconnects by itself (EventSource does), so the login
 and role are checked again and no request lives for days. When the broker goes away
-mid-stream a "down" event tells the browser to poll instead.
+mid-stream a "down" event tells the browser to poll instead. The session is checked again
+on a tick at least SESSION_RECHECK_S after the last check: once the user logged out, was
+deactivated or got a new password, an "ended" event closes the stream and the page
+reloads (to the login page).
 """
 from __future__ import annotations
 
@@ -15,14 +18,19 @@ from typing import Callable
 
 from flask import Response, jsonify, stream_with_context
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from domain.live import broker
+from domain.staff.users import session_is_current
+from extensions import db
 
 log = logging.getLogger(__name__)
 STREAM_MAX_S = 30 * 60
 STREAM_RETRY_MS = 3000
 KEEPALIVE = ": keep-alive\n\n"  # a comment line: keeps proxies from timing the stream out
 DOWN = 'event: down\ndata: {"type": "down"}\n\n'
+ENDED = 'event: ended\ndata: {"type": "ended"}\n\n'
+SESSION_RECHECK_S = 5.0
 
 
 def sse_event(event: str, data: str) -> str:
@@ -44,16 +52,26 @@ def live_down():
 
 
 def event_stream(subscription, first: str, next_event: Callable[[str | None], str], *, name: str) -> Response:
-    """`first`, then `next_event(message)` for each tick of `subscription`, until STREAM_MAX_S."""
+    """`first`, then `next_event(message)` for each tick of `subscription`, until STREAM_MAX_S
+    or until the session that opened it ends."""
+    user_id, version = current_user.id, current_user.session_version
 
     def events():
-        started = time.monotonic()
+        started = checked = time.monotonic()
         try:
             yield f"retry: {STREAM_RETRY_MS}\n\n"
             yield first
             for message in subscription:
-                if time.monotonic() - started > STREAM_MAX_S:
+                now = time.monotonic()
+                if now - started > STREAM_MAX_S:
                     return
+                if now - checked >= SESSION_RECHECK_S:
+                    checked = now
+                    current = session_is_current(user_id, version)
+                    db.session.close()  # hold no database connection between ticks
+                    if not current:
+                        yield ENDED
+                        return
                 yield next_event(message)
         except Exception:  # the broker (or the database) went away mid-stream
             log.warning("%s stream ended early", name)

@@ -5,10 +5,12 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from domain.languages import DEFAULT_LANGUAGE, LANGUAGES
-from domain.staff.users import UserError, create_user
-from models import EndpointKind, Role
+from domain.staff.users import UserError, create_user, set_password
+from extensions import db
+from models import EndpointKind, Role, User
 
 users = AppGroup("users", help="Console users (agents, supervisors, admins).")
 
@@ -23,13 +25,32 @@ users = AppGroup("users", help="Console users (agents, supervisors, admins).")
 @click.option("--endpoint", default="", help="Client identity, SIP URI or phone number (E.164).")
 def create(username, role, display_name, language, endpoint_kind, endpoint):
     """Create a user; the password is asked at the terminal, or read from standard input."""
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
+    password = read_password()
     try:
         user = create_user(username, password, Role(role), display_name=display_name, language=language,
                            endpoint_kind=EndpointKind(endpoint_kind), endpoint=endpoint)
     except UserError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"created {user.role.value} {user.username}")
+
+
+@users.command("set-password")
+@click.argument("username")
+def set_password_command(username):
+    """Give a user a new password (asked at the terminal, or read from standard input); every
+    session they have open ends."""
+    user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    try:
+        set_password(user, read_password())
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"new password set for {user.username}; their sessions have ended")
+
+
+def read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")

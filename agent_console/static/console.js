@@ -185,6 +185,8 @@
       render(JSON.parse(event.data));
     });
     source.addEventListener("down", function () { streamFailed(true); });
+    // The session ended (logged out elsewhere, deactivated, new password): to the login page.
+    source.addEventListener("ended", function () { source.close(); window.location.reload(); });
     source.addEventListener("error", function () {
       // CLOSED: the server refused the stream (503, broker down) or the session ended;
       // CONNECTING: EventSource is already retrying by itself. Either way, poll meanwhile.

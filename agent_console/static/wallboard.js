@@ -88,6 +88,8 @@
       show(JSON.parse(event.data));
     });
     source.addEventListener("down", function () { failed(true); });
+    // The session ended (logged out elsewhere, deactivated, new password): to the login page.
+    source.addEventListener("ended", function () { source.close(); window.location.reload(); });
     source.addEventListener("error", function () { failed(source.readyState === EventSource.CLOSED); });
   }
 

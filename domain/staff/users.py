@@ -143,6 +143,30 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
     user.active = active
     if not active:
         set_presence(user, Presence.offline)
+        end_sessions(user)
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password (checked as at creation); every session opened with the old one ends."""
+    problem = password_problem(password or "")
+    if problem:
+        raise UserError("weak_password", f"the password needs {problem}", field="password")
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Every session of the user ends at its next request, on every browser and node, and
+    their open live streams close (`session_is_current`). The caller commits."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def session_is_current(user_id: int, session_version: int) -> bool:
+    """Whether a session opened as that version of that user is still good (active, not ended)."""
+    row = db.session.execute(
+        select(User.active, User.session_version).where(User.id == user_id)
+    ).first()
+    return row is not None and row.active and row.session_version == session_version
 
 
 def set_presence(user: User, presence: Presence, now: datetime | None = None) -> None:

@@ -11,10 +11,12 @@ from tests.support.records import add_user
 
 @pytest.fixture(autouse=True)
 def fresh_login_limits(app):
-    """The limiter's counts live in memory for the whole session: each test starts at zero."""
+    """The login counts live in memory for the whole session: each test starts at zero."""
     limiter.reset()
+    app.extensions.pop("hotline.login_throttle", None)
     yield
     limiter.reset()
+    app.extensions.pop("hotline.login_throttle", None)
 
 
 @pytest.fixture

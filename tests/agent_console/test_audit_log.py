@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from extensions import db
 from models import AuditEntry, Role
-from tests.support.records import add_user, logged_in_client
+from tests.support.records import add_user, logged_in_client, post_form
 from tests.support.supervisor import add_call, local
 
 ROW = re.compile(r'<tr id="audit-(\d+)"')
@@ -118,7 +118,7 @@ def test_what_supervisors_do_lands_in_the_log(app, staff):
         call_id = add_call("2025-03-10 09:00:00").id
     client = logged_in_client(app, "sami")
     client.get(f"/console/calls/{call_id}/timeline")
-    client.get("/console/calls.csv").get_data()
+    post_form(client, "/console/calls.csv").get_data()
     html = client.get("/console/audit?user=%d" % staff["supervisor"]).get_data(as_text=True)
     assert "Viewed a call&#39;s timeline" in html and "Exported" in html and "Logged in" in html
 

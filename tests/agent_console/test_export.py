@@ -15,13 +15,13 @@ from tests.support.supervisor import add_call
 
 
 def export(client, **filters):
-    """Search as the page does, then follow its export link."""
+    """Search as the page does, then press its Export button (a POST with the CSRF token)."""
     if filters:
         response = post_form(client, "/console/calls", filters)
         assert response.status_code == 303, response.get_data(as_text=True)[:300]
         search_id = response.headers["Location"].split("q=")[1]
-        return client.get(f"/console/calls.csv?q={search_id}")
-    return client.get("/console/calls.csv")
+        return post_form(client, "/console/calls.csv", {"q": search_id})
+    return post_form(client, "/console/calls.csv")
 
 
 def rows_of(response) -> list[dict]:
@@ -99,11 +99,33 @@ def test_an_export_is_audited_with_its_filters(app, calls):
 
 
 def test_an_expired_search_is_not_exported(app, calls):
-    response = logged_in_client(app, "sami").get("/console/calls.csv?q=not-kept-here")
+    response = post_form(logged_in_client(app, "sami"), "/console/calls.csv", {"q": "not-kept-here"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/console/calls")
     with app.app_context():
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "export")) is None
 
 
 def test_agents_may_not_export(app, calls):
-    assert logged_in_client(app, "aya").get("/console/calls.csv").status_code == 403
+    assert post_form(logged_in_client(app, "aya"), "/console/calls.csv").status_code == 403
+
+
+def exports_audited(app) -> int:
+    with app.app_context():
+        return len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export")).all())
+
+
+def test_a_link_cannot_export(app, calls):
+    """A top-level GET another site sends (SameSite=Lax carries the cookie) exports nothing."""
+    client = logged_in_client(app, "sami")
+    assert client.get("/console/calls.csv", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 405
+    assert exports_audited(app) == 0
+
+
+def test_a_forged_form_without_the_csrf_token_cannot_export(app, calls):
+    assert logged_in_client(app, "sami").post("/console/calls.csv").status_code == 400
+    assert exports_audited(app) == 0
+
+
+def test_the_call_log_exports_with_a_form(app, calls):
+    html = logged_in_client(app, "sami").get("/console/calls").get_data(as_text=True)
+    assert 'method="post" action="/console/calls.csv"' in html and 'name="csrf_token"' in html

@@ -93,7 +93,7 @@ def test_logging_in_starts_a_fresh_session(app, staff):
     assert log_in(client, "aya").status_code == 302
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(staff["agent"])
+        assert session["_user_id"] == f"{staff['agent']}:0"  # the user and their session version
 
 
 def test_next_only_leads_inside_the_console(app, staff):

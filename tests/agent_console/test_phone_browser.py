@@ -139,7 +139,7 @@ def test_the_real_sdk_loads_from_the_app_and_the_phone_says_it_cannot_reach_twil
     page.screenshot(path=str(ARTIFACTS / f"phone-connecting-{language}.png"))
 
     # No Twilio here: within the phone's patience the agent is told, not left guessing.
-    page.wait_for_function("document.getElementById('phone').dataset.state === 'error'", timeout=25_000)
+    page.wait_for_function("() => document.getElementById('phone').dataset.state === 'error'", timeout=25_000)
     notice = page.locator("#phone-notice")
     expect(notice).to_be_visible()
     expect(notice).not_to_be_empty()
@@ -171,7 +171,7 @@ def test_without_the_key_the_phone_says_it_is_not_configured(app, app_context, s
 # --- the calls, with a stand-in for Twilio.Device ------------------------------------------------
 
 def wait_ready(page) -> None:
-    page.wait_for_function("document.getElementById('phone').dataset.state === 'ready'")
+    page.wait_for_function("() => document.getElementById('phone').dataset.state === 'ready'")
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
@@ -262,7 +262,7 @@ def test_the_token_is_renewed_before_it_expires(app, app_context, server, voice_
     log_in(page, server, "amira")
     wait_ready(page)
     page.evaluate("window.fake.device.emit('tokenWillExpire', window.fake.device)")
-    page.wait_for_function("window.fake.device.tokens.length === 2")
+    page.wait_for_function("() => window.fake.device.tokens.length === 2")
     assert page.evaluate("window.fake.device.tokens[1].split('.').length") == 3
 
 

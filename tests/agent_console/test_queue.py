@@ -12,7 +12,7 @@ from domain.calls.queue import snapshot, waiting_calls
 from domain.live import InProcessBroker, RedisBroker
 from extensions import db
 from models import Call, Role
-from tests.support.console import agent_client, call_sid, enqueue_caller, letter, make_user
+from tests.support.console import Stream, agent_client, call_sid, enqueue_caller, letter, make_user
 from tests.support.services import REDIS_URL
 from tests.support.webhooks import Twilio
 
@@ -97,39 +97,6 @@ def test_queue_json_is_for_agents_only(app, app_context, client):
 
 
 # --- the live stream --------------------------------------------------------------------
-
-class Stream:
-    """Reads a streamed response one SSE event at a time."""
-
-    def __init__(self, client, path: str = "/console/stream"):
-        self.client = client
-        response = client.get(path, buffered=False)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        assert response.mimetype == "text/event-stream"
-        self.response = response
-        self.chunks = iter(response.response)
-        self.buffer = ""
-
-    def next_block(self) -> str:
-        while "\n\n" not in self.buffer:
-            # The streamed response runs in the browser's own context (see ConsoleClient).
-            chunk = self.client.context.run(next, self.chunks)
-            self.buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
-        block, self.buffer = self.buffer.split("\n\n", 1)
-        return block
-
-    def next_event(self, name: str = "queue", skip: int = 20) -> dict:
-        for _ in range(skip):
-            block = self.next_block()
-            fields = [line for line in block.splitlines() if ": " in line and not line.startswith(":")]
-            lines = dict(line.split(": ", 1) for line in fields)
-            if lines.get("event") == name:
-                return json.loads(lines["data"])
-        raise AssertionError(f"no {name} event in {skip} blocks")
-
-    def close(self) -> None:
-        self.client.context.run(self.response.close)
-
 
 @pytest.fixture
 def fast_keepalive(app):

@@ -74,3 +74,23 @@ def test_production_refuses_to_switch_signatures_off(monkeypatch):
     monkeypatch.setenv("TWILIO_VALIDATE_SIGNATURES", "false")
     with pytest.raises(RuntimeError, match="cannot be off"):
         create_app()
+
+
+@pytest.mark.parametrize("app_env", ["staging", "Production", "prod", ""])
+def test_an_unknown_app_env_refuses_to_start(monkeypatch, app_env):
+    """A typo must not skip the production checks (and fill in the development secrets)."""
+    from factory import create_app
+
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    monkeypatch.setenv("APP_ENV", app_env)
+    with pytest.raises(RuntimeError, match="APP_ENV"):
+        create_app()
+
+
+def test_a_webhook_signed_with_an_empty_token_is_refused(app, client, app_context, monkeypatch):
+    """With no token configured, a signature made with the empty key proves nothing."""
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", "")
+    path = "/ivr/result?lang=en&s=8&tx=1"
+    forged = sign(PUBLIC_BASE_URL + path, FORM, token="")
+    assert client.post(path, data=FORM, headers={"X-Twilio-Signature": forged}).status_code == 403
+    assert count(Call) == 0

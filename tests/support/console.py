@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import re
 from datetime import date
 
@@ -87,3 +88,36 @@ def enqueue_caller(client, n: int = 1, *, caller: str = "+9647501234567", ask_le
 
 def letter(**options):
     return add_letter(number=NUMBER, on=date(2024, 3, 15), **options)
+
+
+class Stream:
+    """Reads a streamed response one SSE event at a time."""
+
+    def __init__(self, client, path: str = "/console/stream"):
+        self.client = client
+        response = client.get(path, buffered=False)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.mimetype == "text/event-stream"
+        self.response = response
+        self.chunks = iter(response.response)
+        self.buffer = ""
+
+    def next_block(self) -> str:
+        while "\n\n" not in self.buffer:
+            # The streamed response runs in the browser's own context (see ConsoleClient).
+            chunk = self.client.context.run(next, self.chunks)
+            self.buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        block, self.buffer = self.buffer.split("\n\n", 1)
+        return block
+
+    def next_event(self, name: str = "queue", skip: int = 20) -> dict:
+        for _ in range(skip):
+            block = self.next_block()
+            fields = [line for line in block.splitlines() if ": " in line and not line.startswith(":")]
+            lines = dict(line.split(": ", 1) for line in fields)
+            if lines.get("event") == name:
+                return json.loads(lines["data"])
+        raise AssertionError(f"no {name} event in {skip} blocks")
+
+    def close(self) -> None:
+        self.client.context.run(self.response.close)

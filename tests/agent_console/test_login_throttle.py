@@ -1,0 +1,148 @@
+"""Login throttling: counted before the password is verified, never open when Redis is away,
+a growing delay per account instead of a lockout, and one verification per attempt."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+
+import agent_console.auth
+import domain.staff.login_throttle
+from domain.staff.passwords import verify_password
+from extensions import db
+from models import User
+from tests.support.records import PASSWORD, csrf_token, log_in
+from tests.support.services import REDIS_URL, RUN_PREFIX
+
+
+@pytest.fixture
+def verifications(monkeypatch):
+    """Every password verification the login view makes, each slowed a little to widen races."""
+    made = []
+
+    def counted(password_hash, password):
+        made.append(password_hash is not None)
+        time.sleep(0.05)
+        return verify_password(password_hash, password)
+
+    monkeypatch.setattr(agent_console.auth, "verify_password", counted)
+    return made
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttle's clock, moved by the test."""
+    current = [1000.0]
+    monkeypatch.setattr(domain.staff.login_throttle, "now", lambda: current[0])
+    return current
+
+
+@pytest.fixture
+def shared_redis(app, monkeypatch):
+    """The login counts in the test Redis, under this run's own prefix."""
+    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        connection.ping()
+    except redis.ConnectionError:
+        pytest.fail(f"Redis is not answering at {REDIS_URL}")
+    prefix = f"{RUN_PREFIX}{uuid.uuid4().hex[:8]}:"
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
+    monkeypatch.setitem(app.config, "RATELIMIT_KEY_PREFIX", prefix)
+    app.extensions.pop("hotline.login_throttle", None)
+    yield connection
+    for key in connection.scan_iter(f"{prefix}*"):
+        connection.delete(key)
+    connection.close()
+    app.extensions.pop("hotline.login_throttle", None)
+
+
+def attempt(app, password: str = "guess", address: str = "203.0.113.5", username: str = "aya", client=None):
+    return log_in(client or app.test_client(), username, password, environ_base={"REMOTE_ADDR": address})
+
+
+def burst(app, n: int) -> list[int]:
+    """`n` wrong passwords for one account from one address, all at once."""
+    clients = [app.test_client() for _ in range(n)]
+    tokens = [csrf_token(client) for client in clients]
+    codes: list[int] = []
+    start = threading.Barrier(n)
+
+    def one(client, token):
+        start.wait()
+        response = client.post("/console/login", data={"username": "aya", "password": "guess", "csrf_token": token},
+                               environ_base={"REMOTE_ADDR": "203.0.113.5"})
+        codes.append(response.status_code)
+
+    threads = [threading.Thread(target=one, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
+
+
+def test_concurrent_attempts_are_counted_before_any_is_verified(app, staff, verifications):
+    codes = burst(app, 20)
+    print(f"20 concurrent attempts, limit 5: {len(verifications)} verified, codes {sorted(codes)}")
+    assert len(verifications) == 5
+    assert sorted(codes) == [401] * 5 + [429] * 15
+
+
+def test_concurrent_attempts_are_counted_in_redis_too(app, staff, verifications, shared_redis):
+    codes = burst(app, 20)
+    assert len(verifications) == 5 and codes.count(429) == 15
+
+
+def test_with_redis_unreachable_this_process_still_counts(app, staff, verifications, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    app.extensions.pop("hotline.login_throttle", None)
+    codes = [attempt(app).status_code for _ in range(8)]
+    assert codes == [401] * 5 + [429] * 3
+    assert len(verifications) == 5
+
+
+def test_guesses_from_anywhere_slow_the_account_down_but_never_lock_it_for_long(app, staff, clock):
+    waits = []
+    for n in range(60):  # each guess from a new address, each as soon as allowed
+        response = attempt(app, address=f"198.51.100.{n}")
+        if response.status_code == 429:
+            wait = int(response.headers["Retry-After"])
+            waits.append(wait)
+            clock[0] += wait
+        else:
+            assert response.status_code == 401
+    print(f"waits between guesses on one account: {waits}")
+    assert waits[:5] == [1, 2, 4, 8, 16]  # grows
+    assert max(waits) == app.config["LOGIN_DELAY_MAX_S"] == 300  # and stops growing: never an hour
+    clock[0] += 300
+    assert attempt(app, address="198.51.100.250").status_code == 401  # the attacker's turn, just taken
+    # The owner, on a new browser, waits at most the cap, where it used to be an hour.
+    owner = attempt(app, PASSWORD, address="192.0.2.10")
+    assert owner.status_code == 429 and int(owner.headers["Retry-After"]) <= 300
+    clock[0] += int(owner.headers["Retry-After"])
+    assert attempt(app, PASSWORD, address="192.0.2.10").status_code == 302
+
+
+def test_a_browser_that_logged_in_before_skips_the_account_delay(app, staff, clock):
+    office = app.test_client()
+    assert attempt(app, PASSWORD, address="192.0.2.10", client=office).status_code == 302
+    office.post("/console/logout", data={"csrf_token": csrf_token(office, "/console/search")})
+    for n in range(30):
+        attempt(app, address=f"198.51.100.{n}")
+    assert attempt(app, PASSWORD, address="192.0.2.11").status_code == 429  # a new browser waits
+    assert attempt(app, PASSWORD, address="192.0.2.10", client=office).status_code == 302  # the office's does not
+
+
+def test_one_verification_per_attempt_whether_or_not_the_user_exists(app, staff, verifications):
+    with app.app_context():
+        db.session.get(User, staff["supervisor"]).active = False
+        db.session.commit()
+    for username in ["aya", "nobody", "sami"]:  # wrong password, no such user, deactivated
+        verifications.clear()
+        assert attempt(app, username=username).status_code == 401
+        assert len(verifications) == 1, username
+    verifications.clear()
+    assert attempt(app, PASSWORD).status_code == 302 and verifications == [True]
