@@ -1,4 +1,5 @@
 """Every setting of the hotline, read once from the environment with a typed default."""
+
 from __future__ import annotations
 
 import os
@@ -168,9 +169,7 @@ class Config:
 
         self.TIMEZONE = env_str("TIMEZONE", "Asia/Baghdad")
         self.AGENT_HOURS = Hours.parse(env_str("AGENT_HOURS", "08:00-24:00"), "AGENT_HOURS")
-        self.SELF_SERVICE_HOURS = Hours.parse(
-            env_str("SELF_SERVICE_HOURS", "00:00-24:00"), "SELF_SERVICE_HOURS"
-        )
+        self.SELF_SERVICE_HOURS = Hours.parse(env_str("SELF_SERVICE_HOURS", "00:00-24:00"), "SELF_SERVICE_HOURS")
         # Comma separated ISO dates on which agents do not answer (holidays).
         self.AGENT_CLOSED_DATES = frozenset(
             d.strip() for d in env_str("AGENT_CLOSED_DATES", "").split(",") if d.strip()
@@ -194,11 +193,13 @@ class Config:
         self.BABEL_DEFAULT_LOCALE = env_str("CONSOLE_DEFAULT_LANGUAGE", "ar")
         self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
         self.DISPOSITIONS = tuple(
-            d.strip() for d in env_str(
+            d.strip()
+            for d in env_str(
                 "DISPOSITIONS",
                 "status_given,status_explained,wrong_office,complaint_logged,callback_promised,"
                 "transferred,no_record,silent_or_dropped",
-            ).split(",") if d.strip()
+            ).split(",")
+            if d.strip()
         )
         self.LOGIN_LIMIT_PER_ACCOUNT_ADDRESS = env_str("LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", "5 per minute")
         self.LOGIN_LIMIT_PER_ADDRESS = env_str("LOGIN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
@@ -230,9 +231,7 @@ class Config:
         self.WALLBOARD_REFRESH_S = env_int("WALLBOARD_REFRESH_S", 5)
         # After the agent hangs up, ask the caller for a score from 1 to 5.
         self.SURVEY_ENABLED = env_bool("SURVEY_ENABLED", False)
-        self.PROMPTS_AUDIO_DIR = Path(
-            env_str("PROMPTS_AUDIO_DIR", str(BASE_DIR / "voice_prompts" / "audio"))
-        )
+        self.PROMPTS_AUDIO_DIR = Path(env_str("PROMPTS_AUDIO_DIR", str(BASE_DIR / "voice_prompts" / "audio")))
 
         # Jobs (RQ on REDIS_URL; inline in the web process without it), SMS, the API, inquiry.
         self.JOB_FAILURE_TTL_DAYS = env_int("JOB_FAILURE_TTL_DAYS", 7)
@@ -278,17 +277,17 @@ class Config:
         """Refuse to start a production app that could not tell Twilio from a forger."""
         if self.APP_ENV not in APP_ENVS:
             raise RuntimeError(
-                f"APP_ENV is {self.APP_ENV!r}; it must be exactly one of " + ", ".join(APP_ENVS)
+                f"APP_ENV is {self.APP_ENV!r}; it must be exactly one of "
+                + ", ".join(APP_ENVS)
                 + " (a staging server runs as production, with its own Twilio token)"
             )
         if self.APP_ENV != "production":
             return
-        missing = [
-            name for name in ("TWILIO_AUTH_TOKEN", "SECRET_KEY") if not getattr(self, name)
-        ]
+        missing = [name for name in ("TWILIO_AUTH_TOKEN", "SECRET_KEY") if not getattr(self, name)]
         if missing:
             raise RuntimeError(
-                "Refusing to start in production without " + ", ".join(missing)
+                "Refusing to start in production without "
+                + ", ".join(missing)
                 + " (set APP_ENV=development to try the hotline locally)"
             )
         if not self.TWILIO_VALIDATE_SIGNATURES:

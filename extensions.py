@@ -1,4 +1,5 @@
 """The Flask extensions, created unbound here and bound to an app in the factory."""
+
 from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import Babel
@@ -69,4 +70,5 @@ def database_unreachable(error: BaseException) -> bool:
     if not isinstance(error, DBAPIError):
         return False
     return error.connection_invalidated or (
-        isinstance(error, OperationalError) and getattr(error.orig, "sqlstate", None) is None)
+        isinstance(error, OperationalError) and getattr(error.orig, "sqlstate", None) is None
+    )

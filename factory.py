@@ -1,4 +1,5 @@
 """The application factory: it only wires configuration, extensions, blueprints and commands."""
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,9 @@ class HotlineJSONProvider(DefaultJSONProvider):
 class RowIdConverter(IntegerConverter):
     """`<int:...>` in every route is a row id: past the id columns' range it is a 404, not a database error."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
-                 signed: bool = False) -> None:
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID, signed: bool = False
+    ) -> None:
         super().__init__(map, fixed_digits, min, max, signed)
 
 
@@ -92,9 +94,7 @@ class _ConfigView:
 
 def configure_logging(app: Flask) -> None:
     if not app.debug and not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The twilio library logs every REST request (URL, query, headers) at INFO: callers'
     # numbers and call SIDs, which stay out of the logs. Its warnings still show.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
@@ -170,6 +170,8 @@ def refuse_nul_bytes() -> None:
     Form fields are checked by the forms (`agent_console.forms.ConsoleForm`)."""
     if "\x00" in request.path:
         abort(400)
+
+
 def register_security_headers(app: Flask) -> None:
     import security_headers
 

@@ -7,6 +7,7 @@ Voice JS SDK, served from static/vendor) does: signalling over `wss://voice-js.*
 call quality reports to `https://eventgw*.twilio.com`, its ringing sounds from
 `https://sdk.twilio.com` (fetched, then played), and the call's audio as a media stream.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
@@ -44,8 +45,7 @@ def content_security_policy(with_browser_phone: bool) -> str:
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy",
-                       content_security_policy(request.blueprint in PHONE_BLUEPRINTS))
+    headers.setdefault("Content-Security-Policy", content_security_policy(request.blueprint in PHONE_BLUEPRINTS))
     headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors, for browsers without CSP 2
     headers.setdefault("X-Content-Type-Options", "nosniff")
     # Same-origin requests keep their Referer (CSRF checks read it over HTTPS); no other site

@@ -1,9 +1,14 @@
 """The browser console of agents and supervisors, under /console/."""
+
 from flask import Blueprint
 
 bp = Blueprint(
-    "console", __name__, url_prefix="/console",
-    template_folder="templates", static_folder="static", static_url_path="/static",
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
 )
 
 # Imported for their side effect, after `bp` exists: each module registers its views on it (the

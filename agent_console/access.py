@@ -1,4 +1,5 @@
 """Who may open which console page: login required everywhere, roles where they matter."""
+
 from __future__ import annotations
 
 from functools import wraps

@@ -1,4 +1,5 @@
 """Agents for supervisors (who is there, in which state, since when) and user accounts for admins."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -23,8 +24,9 @@ def user_error(error: UserError) -> str:
         "username_taken": _("This username is already taken."),
         "long_name": _("The display name is too long."),
         "bad_language": _("Choose a language."),
-        "weak_password": _("The password needs at least %(count)d characters, without spaces at the start or end.",
-                           count=MIN_LENGTH),
+        "weak_password": _(
+            "The password needs at least %(count)d characters, without spaces at the start or end.", count=MIN_LENGTH
+        ),
         "bad_client": _("A browser identity is letters, digits, dots, dashes or underscores (A-Z a-z 0-9 _ . -)."),
         "bad_sip": _("A SIP endpoint starts with sip: and names a user and a host, e.g. sip:agent@pbx.example.org."),
         "bad_phone": _("A phone endpoint is a valid number in international form, e.g. +9647501234567."),
@@ -36,9 +38,14 @@ def render_agents(form: UserForm | None = None, status_code: int = 200):
     now = utcnow()
     can_admin = current_user.has_role(Role.admin)
     return render_template(
-        "console/agents.html", users=list_users(), now=now, can_admin=can_admin,
+        "console/agents.html",
+        users=list_users(),
+        now=now,
+        can_admin=can_admin,
         form=form if form is not None else (UserForm(formdata=None) if can_admin else None),
-        action_form=ActionForm(), min_password=MIN_LENGTH, open_form=form is not None,
+        action_form=ActionForm(),
+        min_password=MIN_LENGTH,
+        open_form=form is not None,
     ), status_code
 
 
@@ -56,9 +63,13 @@ def agent_create():
         return render_agents(form, 422)
     try:
         user = create_user(
-            form.username.data, form.password.data, Role(form.role.data),
-            display_name=form.display_name.data or "", language=form.language.data,
-            endpoint_kind=form.endpoint_kind.data, endpoint=form.endpoint.data or "",
+            form.username.data,
+            form.password.data,
+            Role(form.role.data),
+            display_name=form.display_name.data or "",
+            language=form.language.data,
+            endpoint_kind=form.endpoint_kind.data,
+            endpoint=form.endpoint.data or "",
         )
     except UserError as refused:
         db.session.rollback()
@@ -66,8 +77,14 @@ def agent_create():
             field = form[error.field] if error.field in form else form.username
             field.errors = [*field.errors, user_error(error)]
         return render_agents(form, 422)
-    audit(current_user, "user_create", target_type="user", target_id=user.id,
-          detail={"username": user.username, "role": user.role.value}, address=client_address())
+    audit(
+        current_user,
+        "user_create",
+        target_type="user",
+        target_id=user.id,
+        detail={"username": user.username, "role": user.role.value},
+        address=client_address(),
+    )
     db.session.commit()
     publish_agents_changed()
     flash(_("User %(name)s created. Give them their initial password in person.", name=user.username), "success")
@@ -89,8 +106,13 @@ def agent_active(user_id: int):
     except UserError as error:
         flash(user_error(error), "error")
         return render_agents(status_code=409)
-    audit(current_user, "user_activate" if active else "user_deactivate", target_type="user",
-          target_id=user.id, address=client_address())
+    audit(
+        current_user,
+        "user_activate" if active else "user_deactivate",
+        target_type="user",
+        target_id=user.id,
+        address=client_address(),
+    )
     db.session.commit()
     publish_agents_changed()
     if active:

@@ -1,4 +1,5 @@
 """The supervisors' audit log page: who viewed, searched or exported what, filterable and paged."""
+
 from __future__ import annotations
 
 import re
@@ -99,8 +100,10 @@ def detail_items(detail) -> list[tuple[str, str]]:
     """An entry's detail (search terms, filters) as short pairs to read."""
     if not isinstance(detail, dict):
         return []
-    return [(str(key), ", ".join(map(str, value)) if isinstance(value, list) else str(value))
-            for key, value in detail.items()]
+    return [
+        (str(key), ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+        for key, value in detail.items()
+    ]
 
 
 @bp.get("/audit")
@@ -112,11 +115,21 @@ def audit_log():
         cursor, direction, cursor_ok = page_cursor()
         if not cursor_ok:
             flash(_("That page link is not valid any more; here is the first page."), "warning")
-        page = audit_log_page(filters, tz_name=current_app.config["TIMEZONE"], size=PAGE_SIZE, cursor=cursor,
-                              direction=direction)
+        page = audit_log_page(
+            filters, tz_name=current_app.config["TIMEZONE"], size=PAGE_SIZE, cursor=cursor, direction=direction
+        )
     kept = {name: value for name, value in raw.items() if value}
     return render_template(
-        "console/audit_log.html", raw=raw, kept=kept, errors=errors, page=page, users=user_choices(),
-        actions=ACTIONS, targets=TARGETS, action_label=action_label, target_label=target_label,
-        target_url=target_url, detail_items=detail_items,
+        "console/audit_log.html",
+        raw=raw,
+        kept=kept,
+        errors=errors,
+        page=page,
+        users=user_choices(),
+        actions=ACTIONS,
+        targets=TARGETS,
+        action_label=action_label,
+        target_label=target_label,
+        target_url=target_url,
+        detail_items=detail_items,
     ), 422 if errors else 200

@@ -1,4 +1,5 @@
 """Logging in and out of the console, with throttling that cannot lock anyone out for long."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -64,9 +65,13 @@ def known_browser(username: str) -> bool:
 
 def remember_browser(response, username: str):
     response.set_cookie(
-        KNOWN_BROWSER_COOKIE, _known_browsers().dumps(username), max_age=KNOWN_BROWSER_DAYS * 86400,
-        path=url_for("console.login"), secure=current_app.config["SESSION_COOKIE_SECURE"],
-        httponly=True, samesite="Lax",
+        KNOWN_BROWSER_COOKIE,
+        _known_browsers().dumps(username),
+        max_age=KNOWN_BROWSER_DAYS * 86400,
+        path=url_for("console.login"),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
     )
     return response
 

@@ -5,6 +5,7 @@ so caller and letter numbers never appear in URLs or access logs; the pages and 
 export link carry only that id and a page cursor. Every search, timeline view and
 export writes an audit entry.
 """
+
 from __future__ import annotations
 
 import csv
@@ -54,8 +55,13 @@ DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
 ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 FIELDS = ("start", "end", "outcome", "agent", "language", "caller", "number")
 OUTCOME_TONES = {
-    "self_served": "good", "agent_answered": "good", "abandoned_in_queue": "bad", "error": "bad",
-    "failed_input": "warn", "throttled": "warn", "hung_up_in_ivr": "warn",
+    "self_served": "good",
+    "agent_answered": "good",
+    "abandoned_in_queue": "bad",
+    "error": "bad",
+    "failed_input": "warn",
+    "throttled": "warn",
+    "hung_up_in_ivr": "warn",
 }
 
 
@@ -64,6 +70,7 @@ def outcome_tone(outcome) -> str:
 
 
 # --- reading the filters -----------------------------------------------------------------
+
 
 def read_day(text: str) -> date:
     """A day typed as YYYY-MM-DD (the date picker) or DD/MM/YYYY; ValueError otherwise."""
@@ -131,6 +138,7 @@ def read_filters(form) -> tuple[CallFilters, dict[str, str], dict[str, str]]:
 
 # --- searches kept in the session ----------------------------------------------------------
 
+
 def keep_search(raw: dict) -> str:
     """Remember a search's raw values under a new id (only the last few are kept)."""
     kept = dict(session.get("call_log_searches") or {})
@@ -151,22 +159,33 @@ def kept_search(search_id: str | None) -> dict | None:
 
 # --- the pages ---------------------------------------------------------------------------------
 
+
 def render_log(raw: dict, errors: dict, filters: CallFilters | None, search_id: str | None, status: int = 200):
     page = None
     if filters is not None:
         cursor, direction, cursor_ok = page_cursor()
         if not cursor_ok:
             flash(_("That page link is not valid any more; here is the first page."), "warning")
-        page = call_log_page(filters, tz_name=current_app.config["TIMEZONE"], size=PAGE_SIZE,
-                             cursor=cursor, direction=direction)
+        page = call_log_page(
+            filters, tz_name=current_app.config["TIMEZONE"], size=PAGE_SIZE, cursor=cursor, direction=direction
+        )
         if not page.rows and cursor is not None:  # the calls behind the cursor are gone
             page = call_log_page(filters, tz_name=current_app.config["TIMEZONE"], size=PAGE_SIZE)
     return render_template(
-        "console/call_log.html", raw=raw, errors=errors, page=page, search_id=search_id,
-        filtered=bool(filters and filters.any), agents=user_choices(), outcomes=list(Outcome),
+        "console/call_log.html",
+        raw=raw,
+        errors=errors,
+        page=page,
+        search_id=search_id,
+        filtered=bool(filters and filters.any),
+        agents=user_choices(),
+        outcomes=list(Outcome),
         languages=[*LABELS["language"].items(), (NO_LANGUAGE, _("Not chosen"))],
-        queue_seconds=queue_seconds, handle_seconds=handle_seconds, duration=duration,
-        disposition_label=disposition_label, outcome_tone=outcome_tone,
+        queue_seconds=queue_seconds,
+        handle_seconds=handle_seconds,
+        duration=duration,
+        disposition_label=disposition_label,
+        outcome_tone=outcome_tone,
     ), status
 
 
@@ -177,8 +196,7 @@ def call_log():
         filters, raw, errors = read_filters(request.form)
         if errors:
             return render_log(raw, errors, None, None, status=422)
-        audit(current_user, "search", target_type="call", detail=filters.audit_detail(),
-              address=client_address())
+        audit(current_user, "search", target_type="call", detail=filters.audit_detail(), address=client_address())
         db.session.commit()
         if not filters.any:
             return redirect(url_for("console.call_log"), code=303)
@@ -202,9 +220,15 @@ def call_timeline(call_id: int):
     audit(current_user, "view_call", target_type="call", target_id=call.id, address=client_address())
     db.session.commit()
     return render_template(
-        "console/call_timeline.html", call=call, entries=timeline_entries(call),
-        queue_s=queue_seconds(call), handle_s=handle_seconds(call), duration=duration,
-        disposition_label=disposition_label, outcome_tone=outcome_tone, sms_kind_label=sms_kind_label,
+        "console/call_timeline.html",
+        call=call,
+        entries=timeline_entries(call),
+        queue_s=queue_seconds(call),
+        handle_s=handle_seconds(call),
+        duration=duration,
+        disposition_label=disposition_label,
+        outcome_tone=outcome_tone,
+        sms_kind_label=sms_kind_label,
         sms_status_label=sms_status_label,
     )
 
@@ -212,9 +236,23 @@ def call_timeline(call_id: int):
 # --- the CSV export ------------------------------------------------------------------------------
 
 CSV_COLUMNS = (
-    "call_sid", "started_at", "ended_at", "caller", "language", "outcome", "asked_number", "asked_date",
-    "transaction_number", "transaction_date", "queue_s", "agent", "answered_at", "handle_s",
-    "disposition", "survey_score", "duration_s",
+    "call_sid",
+    "started_at",
+    "ended_at",
+    "caller",
+    "language",
+    "outcome",
+    "asked_number",
+    "asked_date",
+    "transaction_number",
+    "transaction_date",
+    "queue_s",
+    "agent",
+    "answered_at",
+    "handle_s",
+    "disposition",
+    "survey_score",
+    "duration_s",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -232,12 +270,23 @@ def local_iso(moment: datetime | None, zone: ZoneInfo) -> str:
 
 def csv_record(row, zone: ZoneInfo, caller_text) -> list:
     return [
-        row.sid, local_iso(row.started_at, zone), local_iso(row.ended_at, zone), caller_text(row.caller),
-        row.language or "", row.outcome.value if row.outcome else "", row.asked_number or "",
-        row.asked_date.isoformat() if row.asked_date else "", row.transaction_number or "",
-        row.transaction_date.isoformat() if row.transaction_date else "", queue_seconds(row, row.ended_at),
-        row.agent_name or row.agent_username or "", local_iso(row.answered_at, zone), handle_seconds(row),
-        row.disposition or "", row.survey_score, row.duration_s,
+        row.sid,
+        local_iso(row.started_at, zone),
+        local_iso(row.ended_at, zone),
+        caller_text(row.caller),
+        row.language or "",
+        row.outcome.value if row.outcome else "",
+        row.asked_number or "",
+        row.asked_date.isoformat() if row.asked_date else "",
+        row.transaction_number or "",
+        row.transaction_date.isoformat() if row.transaction_date else "",
+        queue_seconds(row, row.ended_at),
+        row.agent_name or row.agent_username or "",
+        local_iso(row.answered_at, zone),
+        handle_seconds(row),
+        row.disposition or "",
+        row.survey_score,
+        row.duration_s,
     ]
 
 
@@ -281,7 +330,11 @@ def call_log_export():
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     lines = csv_lines(filters, current_app.config["TIMEZONE"], current_app.config["DEFAULT_PHONE_REGION"])
     return Response(
-        stream_with_context(lines), mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="calls-{stamp}.csv"',
-                 "Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="calls-{stamp}.csv"',
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+        },
     )

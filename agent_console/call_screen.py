@@ -1,4 +1,5 @@
 """The call screen: the caller's letter and its history, the IVR steps, notes, callback, wrap-up."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -114,32 +115,45 @@ def shown_transactions(call: Call) -> tuple[list[Transaction], bool]:
 
 def notes_form(call: Call, formdata=None) -> CallNotesForm:
     form = CallNotesForm(formdata=formdata, notes=call.notes, disposition=call.disposition or "")
-    form.disposition.choices = options([("", _("Choose…"))] + [
-        (code, disposition_label(code)) for code in current_app.config["DISPOSITIONS"]
-    ])
+    form.disposition.choices = options(
+        [("", _("Choose…"))] + [(code, disposition_label(code)) for code in current_app.config["DISPOSITIONS"]]
+    )
     return form
 
 
 def callback_form(call: Call, formdata=None) -> CallbackForm:
     region = current_app.config["DEFAULT_PHONE_REGION"]
-    return CallbackForm(formdata=formdata, prefix="callback", phone=national_format(call.caller, region),
-                        language=call.language or "ar")
+    return CallbackForm(
+        formdata=formdata, prefix="callback", phone=national_format(call.caller, region), language=call.language or "ar"
+    )
 
 
-def render_call(call: Call, *, notes: CallNotesForm | None = None, callback: CallbackForm | None = None,
-                status: int = 200):
+def render_call(
+    call: Call, *, notes: CallNotesForm | None = None, callback: CallbackForm | None = None, status: int = 200
+):
     transactions, spoken = shown_transactions(call)
     for record in transactions:  # every view of a record is audited, re-renders included
-        audit(current_user, "view_transaction", target_type="transaction", target_id=record.id,
-              address=client_address())
+        audit(
+            current_user, "view_transaction", target_type="transaction", target_id=record.id, address=client_address()
+        )
     db.session.commit()
     existing_callback = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == call.id))
     return render_template(
-        "console/call.html", call=call, transactions=transactions, spoken=spoken,
-        events=call.events, notes_form=notes or notes_form(call), callback_form=callback or callback_form(call),
-        existing_callback=existing_callback, queue_s=queue_seconds(call), handle_s=handle_seconds(call),
-        disposition_label=disposition_label, duration=duration, step_label=step_label,
-        state=call_state(call), state_label=CALL_STATES[call_state(call)],
+        "console/call.html",
+        call=call,
+        transactions=transactions,
+        spoken=spoken,
+        events=call.events,
+        notes_form=notes or notes_form(call),
+        callback_form=callback or callback_form(call),
+        existing_callback=existing_callback,
+        queue_s=queue_seconds(call),
+        handle_s=handle_seconds(call),
+        disposition_label=disposition_label,
+        duration=duration,
+        step_label=step_label,
+        state=call_state(call),
+        state_label=CALL_STATES[call_state(call)],
     ), status
 
 
@@ -173,8 +187,12 @@ def save_call_notes(call_id: int):
         wrapped = wrap_up(call)
         db.session.commit()
         publish_agents_changed()
-        flash(_("The call is wrapped up. You are available for the next caller.") if wrapped
-              else _("Notes saved. The call was already wrapped up."), "success")
+        flash(
+            _("The call is wrapped up. You are available for the next caller.")
+            if wrapped
+            else _("Notes saved. The call was already wrapped up."),
+            "success",
+        )
         return redirect(url_for("console.home"), code=303)
     db.session.commit()
     flash(_("Notes saved."), "success")
@@ -191,9 +209,13 @@ def schedule_call_callback(call_id: int):
         return render_call(call, callback=form, status=422)
     try:
         schedule_callback(
-            phone=form.phone.data, language=form.language.data, note=form.note.data or "",
-            due_at=local_to_utc(form.due_at.data), requested_by=current_user,
-            transaction_id=call.transaction_id, call_id=free_call_link(call),
+            phone=form.phone.data,
+            language=form.language.data,
+            note=form.note.data or "",
+            due_at=local_to_utc(form.due_at.data),
+            requested_by=current_user,
+            transaction_id=call.transaction_id,
+            call_id=free_call_link(call),
             region=current_app.config["DEFAULT_PHONE_REGION"],
         )
     except CallbackError as error:
@@ -216,4 +238,3 @@ def local_to_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"])).astimezone(timezone.utc)
-

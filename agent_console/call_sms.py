@@ -1,4 +1,5 @@
 """The call screen's "send status by SMS": the letter's status to the caller's mobile, once per call."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
@@ -22,9 +23,15 @@ def send_call_sms(call_id: int, transaction_id: int):
     letter = next((t for t in letters if t.id == transaction_id), None)
     if letter is None:
         abort(404)  # only a letter shown on this call's screen
-    message = send_status_sms(transaction=letter, phone=call.caller, language=call.language or "ar",
-                              kind=SmsKind.agent, key=f"agent-{call.id}-{letter.id}", call_id=call.id,
-                              user_id=current_user.id)
+    message = send_status_sms(
+        transaction=letter,
+        phone=call.caller,
+        language=call.language or "ar",
+        kind=SmsKind.agent,
+        key=f"agent-{call.id}-{letter.id}",
+        call_id=call.id,
+        user_id=current_user.id,
+    )
     if message is None:
         flash(_("The caller's number is not a mobile number; no SMS can be sent to it."), "error")
         return redirect(url_for("console.call", call_id=call.id))
@@ -32,6 +39,8 @@ def send_call_sms(call_id: int, transaction_id: int):
     audit(current_user, "send_sms", target_type="transaction", target_id=letter.id, address=client_address())
     db.session.commit()
     dispatch_outbox()
-    flash(_("The status is being sent by SMS.") if fresh else _("The status was already sent by SMS on this call."),
-          "success" if fresh else "info")
+    flash(
+        _("The status is being sent by SMS.") if fresh else _("The status was already sent by SMS on this call."),
+        "success" if fresh else "info",
+    )
     return redirect(url_for("console.call", call_id=call.id))

@@ -4,6 +4,7 @@ Taking is one guarded UPDATE, so two agents clicking at once cannot both get a r
 Placing the call (domain.calls.callbacks.place_callback) asks Twilio's REST API to ring the
 citizen; when they answer, Twilio fetches /ivr/callback/connect, which dials the agent.
 """
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -66,10 +67,16 @@ def render_list(form: CallbackForm | None = None, status_code: int = 200, open_f
     rows = list_callbacks(status, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return render_template(
         "console/callbacks.html",
-        callbacks=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, page=page, status=status,
-        counts={s.value: n for s, n in count_by_status().items()}, form=form or CallbackForm(formdata=None),
-        action_form=ActionForm(), close_form=CloseCallbackForm(formdata=None),
-        open_form=open_form, may_handle=lambda cb: may_handle(cb, current_user),
+        callbacks=rows[:PAGE_SIZE],
+        has_next=len(rows) > PAGE_SIZE,
+        page=page,
+        status=status,
+        counts={s.value: n for s, n in count_by_status().items()},
+        form=form or CallbackForm(formdata=None),
+        action_form=ActionForm(),
+        close_form=CloseCallbackForm(formdata=None),
+        open_form=open_form,
+        may_handle=lambda cb: may_handle(cb, current_user),
         caller_id_set=bool(current_app.config.get("HOTLINE_CALLER_ID")),
     ), status_code
 
@@ -108,15 +115,18 @@ def callback_create():
         due_at = form.due_at.data.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
     try:
         callback = schedule_callback(
-            phone=form.phone.data, language=form.language.data, note=form.note.data,
-            due_at=due_at, requested_by=current_user, region=current_app.config["DEFAULT_PHONE_REGION"],
+            phone=form.phone.data,
+            language=form.language.data,
+            note=form.note.data,
+            due_at=due_at,
+            requested_by=current_user,
+            region=current_app.config["DEFAULT_PHONE_REGION"],
         )
     except CallbackError as error:
         form[error.field].errors = [*form[error.field].errors, callback_error(error.code)]
         return render_list(form, 422, open_form=True)
     db.session.flush()
-    audit(current_user, "callback_create", target_type="callback", target_id=callback.id,
-          address=client_address())
+    audit(current_user, "callback_create", target_type="callback", target_id=callback.id, address=client_address())
     db.session.commit()
     flash(_("Callback request added."), "success")
     return redirect(url_for("console.callbacks"))
@@ -139,8 +149,9 @@ def callback_take(callback_id: int):
 @agent_required
 def callback_place(callback_id: int):
     check_action_form()
-    placed = place_callback(callback_id, current_user, caller_id=current_app.config.get("HOTLINE_CALLER_ID"),
-                            address=client_address())
+    placed = place_callback(
+        callback_id, current_user, caller_id=current_app.config.get("HOTLINE_CALLER_ID"), address=client_address()
+    )
     if placed.outcome is Placing.unknown:
         abort(404)
     if placed.outcome is Placing.not_taken:
@@ -150,8 +161,13 @@ def callback_place(callback_id: int):
         flash(_("Calls cannot be placed: the hotline's caller number is not configured."), "error")
         return render_list(status_code=503)
     if placed.outcome is Placing.twilio_failed:
-        flash(_("Twilio did not place the call (%(reason)s). Nothing was lost; try again in a moment.",
-                reason=placed.reason), "error")
+        flash(
+            _(
+                "Twilio did not place the call (%(reason)s). Nothing was lost; try again in a moment.",
+                reason=placed.reason,
+            ),
+            "error",
+        )
         return render_list(status_code=502)
     flash(_("Calling the citizen now; your phone rings when they answer."), "success")
     return redirect(url_for("console.callbacks", status="in_progress"))
@@ -184,6 +200,5 @@ def callback_close(callback_id: int):
     if not close_callback(callback_id, current_user, status, form.note.data, address=client_address()):
         flash(_("This callback is already closed or is handled by another agent."), "error")
         return render_list(status_code=409)
-    flash(_("Callback marked done.") if status == CallbackStatus.done else _("Callback cancelled."),
-          "success")
+    flash(_("Callback marked done.") if status == CallbackStatus.done else _("Callback cancelled."), "success")
     return back_to_list()

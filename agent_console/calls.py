@@ -1,4 +1,5 @@
 """The agent's queue page: waiting calls live, presence, the call in hand, and taking a call."""
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,12 @@ def home():
     presence = current_user.presence.value
     form = PresenceForm(presence=presence if presence in ("available", "away") else "available")
     return render_template(
-        "console/home.html", presence_form=form, in_hand=call_in_hand(current_user),
-        queue=snapshot(), strings=js_strings(), presence_label=label("presence", presence),
+        "console/home.html",
+        presence_form=form,
+        in_hand=call_in_hand(current_user),
+        queue=snapshot(),
+        strings=js_strings(),
+        presence_label=label("presence", presence),
     )
 
 
@@ -63,6 +68,7 @@ def queue_json():
 
 
 # --- the live stream (Server-Sent Events) ---------------------------------------------
+
 
 def sse(message: str) -> str:
     """One published message as an SSE event named by its type ('queue', 'agents', ...)."""
@@ -82,11 +88,13 @@ def stream():
         return live_down()
     first = json.dumps({"type": QUEUE_EVENT, "at": time.time(), **snapshot()})
     db.session.close()  # hold no database connection while the stream stays open
-    return event_stream(subscription, sse(first), lambda message: KEEPALIVE if message is None else sse(message),
-                        name="live")
+    return event_stream(
+        subscription, sse(first), lambda message: KEEPALIVE if message is None else sse(message), name="live"
+    )
 
 
 # --- taking a call ----------------------------------------------------------------------
+
 
 def wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
@@ -113,8 +121,11 @@ REFUSALS = {
     Take.other_agent: (409, "taken", lambda: _("Another agent took this call.")),
     Take.caller_left: (410, "gone", lambda: _("The caller hung up.")),
     Take.caller_gone: (410, "gone", lambda: _("The caller hung up before the call could be connected.")),
-    Take.failed: (502, "failed", lambda: _("The telephone service did not answer. The call is back in the "
-                                           "queue; please try again.")),
+    Take.failed: (
+        502,
+        "failed",
+        lambda: _("The telephone service did not answer. The call is back in the queue; please try again."),
+    ),
 }
 
 

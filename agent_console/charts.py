@@ -4,6 +4,7 @@ Pure functions from numbers and already-translated words to SVG markup. In a
 right-to-left page the first bar sits on the right and the value axis on the right, as
 an Arabic or Kurdish reader expects; the digits themselves stay left-to-right.
 """
+
 from __future__ import annotations
 
 import math
@@ -77,8 +78,10 @@ def value_axis(f: Frame, top_value: float, fmt: Callable[[float], str]) -> list[
         value = top_value * n / GRID_LINES
         y = f.y(value, top_value)
         parts.append(f'<line class="grid-line" x1="{f.left:.1f}" x2="{f.right:.1f}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="axis-label" x="{label_x:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">'
-                     f"{escape(fmt(value))}</text>")
+        parts.append(
+            f'<text class="axis-label" x="{label_x:.1f}" y="{y + 4:.1f}" text-anchor="{anchor}">'
+            f"{escape(fmt(value))}</text>"
+        )
     return parts
 
 
@@ -86,7 +89,8 @@ def category_axis(f: Frame, labels: Sequence[str]) -> list[str]:
     every = max(1, math.ceil(len(labels) / MAX_X_LABELS))
     return [
         f'<text class="axis-label" x="{f.x(i):.1f}" y="{HEIGHT - 8}" text-anchor="middle">{escape(label)}</text>'
-        for i, label in enumerate(labels) if i % every == 0
+        for i, label in enumerate(labels)
+        if i % every == 0
     ]
 
 
@@ -98,8 +102,14 @@ def svg(title: str, parts: list[str]) -> Markup:
     )
 
 
-def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, rtl: bool = False,
-              fmt: Callable[[float], str] = whole_number) -> Markup:
+def bar_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    rtl: bool = False,
+    fmt: Callable[[float], str] = whole_number,
+) -> Markup:
     """Bars per category, the series side by side; each bar names its category, series and value."""
     f = frame(len(labels), rtl)
     top_value = axis_top(max((v or 0 for s in series for v in s.values), default=0))
@@ -120,8 +130,16 @@ def bar_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, rt
     return svg(title, parts + category_axis(f, labels))
 
 
-def line_chart(title: str, labels: Sequence[str], series: Series, *, rtl: bool = False, top_value: float = 1.0,
-               fmt: Callable[[float], str] = whole_number, target: float | None = None) -> Markup:
+def line_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Series,
+    *,
+    rtl: bool = False,
+    top_value: float = 1.0,
+    fmt: Callable[[float], str] = whole_number,
+    target: float | None = None,
+) -> Markup:
     """A line through the values; None leaves a gap (nothing to measure there)."""
     f = frame(len(labels), rtl)
     parts = value_axis(f, top_value, fmt)
@@ -137,6 +155,8 @@ def line_chart(title: str, labels: Sequence[str], series: Series, *, rtl: bool =
             continue
         x, y = f.x(i), f.y(value, top_value)
         points.append(f"{x:.1f},{y:.1f}")
-        parts.append(f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3.5">'
-                     f"<title>{escape(labels[i])} · {escape(series.name)}: {escape(fmt(value))}</title></circle>")
+        parts.append(
+            f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3.5">'
+            f"<title>{escape(labels[i])} · {escape(series.name)}: {escape(fmt(value))}</title></circle>"
+        )
     return svg(title, parts + category_axis(f, labels))

@@ -1,4 +1,5 @@
 """Error pages: a clear sentence in the user's language, never a stack trace."""
+
 from __future__ import annotations
 
 from flask import jsonify, render_template, request

@@ -1,4 +1,5 @@
 """The console's forms (Flask-WTF: every form carries a CSRF token)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -77,13 +78,27 @@ class UserForm(ConsoleForm):
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Display name"), validators=[Length(max=120)])
-    role = SelectField(_l("Role"), choices=options([
-        ("agent", _l("agent")), ("supervisor", _l("supervisor")), ("admin", _l("admin")),
-    ]))
+    role = SelectField(
+        _l("Role"),
+        choices=options(
+            [
+                ("agent", _l("agent")),
+                ("supervisor", _l("supervisor")),
+                ("admin", _l("admin")),
+            ]
+        ),
+    )
     language = SelectField(_l("Console language"), choices=options(LANGUAGE_CHOICES))
-    endpoint_kind = SelectField(_l("Phone reached by"), choices=options([
-        ("client", _l("Browser (Twilio Client)")), ("sip", _l("SIP")), ("phone", _l("Phone")),
-    ]))
+    endpoint_kind = SelectField(
+        _l("Phone reached by"),
+        choices=options(
+            [
+                ("client", _l("Browser (Twilio Client)")),
+                ("sip", _l("SIP")),
+                ("phone", _l("Phone")),
+            ]
+        ),
+    )
     endpoint = StringField(_l("Endpoint"), validators=[Length(max=200)])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
 

@@ -3,6 +3,7 @@
 The upload is read from the request a chunk at a time and stored in the database as it
 arrives (`start_import`): Werkzeug's form parser is not used for it, since it would spool the
 whole file to the node's disk first."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -37,8 +38,11 @@ def imports():
 
 def imports_page() -> str:
     recent = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(RECENT)).all()
-    return render_template("console/imports.html", imports=[import_progress(job) for job in recent],
-                           max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024))
+    return render_template(
+        "console/imports.html",
+        imports=[import_progress(job) for job in recent],
+        max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
+    )
 
 
 @bp.post("/imports")
@@ -50,14 +54,20 @@ def import_upload():
         if (request.content_length or 0) > config["IMPORT_MAX_BYTES"] + FORM_OVERHEAD:
             raise RequestEntityTooLarge()
         request.max_content_length = config["IMPORT_MAX_BYTES"] + FORM_OVERHEAD
-        fields, filename, pieces = form_with_file(request.stream, request.content_type or "",
-                                                  config["IMPORT_CHUNK_BYTES"])
+        fields, filename, pieces = form_with_file(
+            request.stream, request.content_type or "", config["IMPORT_CHUNK_BYTES"]
+        )
         try:
             validate_csrf(fields.get("csrf_token"))
         except Exception as exc:  # noqa: BLE001  flask_wtf's ValidationError, the message says why
             raise CSRFError(str(exc)) from None
-        start_import(pieces, filename=filename or "upload.csv", source="console",
-                     requested_by=current_user.username, user_id=current_user.id)
+        start_import(
+            pieces,
+            filename=filename or "upload.csv",
+            source="console",
+            requested_by=current_user.username,
+            user_id=current_user.id,
+        )
     except (UploadTooLarge, RequestEntityTooLarge):
         flash(_("The file is too large."), "error")
         return imports_page(), 413

@@ -1,4 +1,5 @@
 """The supervisors' KPI page: a period picker, the figures, the tables and server-drawn charts."""
+
 from __future__ import annotations
 
 from flask import current_app, render_template, request
@@ -12,8 +13,12 @@ from agent_console.charts import Series, bar_chart, line_chart
 from domain.clock import local_today
 from domain.reporting.kpis import MAX_PERIOD_DAYS, KpiReport, Period, kpi_report, preset_period
 
-PRESETS = [("today", _l("Today")), ("yesterday", _l("Yesterday")), ("week", _l("This week")),
-           ("month", _l("This month"))]
+PRESETS = [
+    ("today", _l("Today")),
+    ("yesterday", _l("Yesterday")),
+    ("week", _l("This week")),
+    ("month", _l("This month")),
+]
 MAX_FIELD = 64
 
 
@@ -42,6 +47,7 @@ def read_period(args) -> tuple[str, Period | None, dict[str, str]]:
 
 # --- how figures read ---------------------------------------------------------------------------
 
+
 def percent(value: float | None) -> str:
     return "—" if value is None else format_percent(value)
 
@@ -63,35 +69,56 @@ def charts(report: KpiReport) -> list[dict]:
     rtl = is_rtl()
     offered, answered = _("Offered"), _("Answered")
     hours = [f"{hour:02d}" for hour, _k in report.by_hour]
-    drawn = [{
-        "title": _("Calls per hour"),
-        "svg": bar_chart(_("Calls per hour"), hours, [
-            Series(offered, [k.offered for _h, k in report.by_hour]),
-            Series(answered, [k.answered for _h, k in report.by_hour], "second"),
-        ], rtl=rtl),
-        "legend": [(offered, ""), (answered, "second")],
-    }]
+    drawn = [
+        {
+            "title": _("Calls per hour"),
+            "svg": bar_chart(
+                _("Calls per hour"),
+                hours,
+                [
+                    Series(offered, [k.offered for _h, k in report.by_hour]),
+                    Series(answered, [k.answered for _h, k in report.by_hour], "second"),
+                ],
+                rtl=rtl,
+            ),
+            "legend": [(offered, ""), (answered, "second")],
+        }
+    ]
     several_days = len(report.by_day) > 1
     if several_days:
         days = [format_date(day, "dd/MM") for day, _k in report.by_day]
-        drawn.append({
-            "title": _("Calls per day"),
-            "svg": bar_chart(_("Calls per day"), days, [
-                Series(offered, [k.offered for _d, k in report.by_day]),
-                Series(answered, [k.answered for _d, k in report.by_day], "second"),
-            ], rtl=rtl),
-            "legend": [(offered, ""), (answered, "second")],
-        })
+        drawn.append(
+            {
+                "title": _("Calls per day"),
+                "svg": bar_chart(
+                    _("Calls per day"),
+                    days,
+                    [
+                        Series(offered, [k.offered for _d, k in report.by_day]),
+                        Series(answered, [k.answered for _d, k in report.by_day], "second"),
+                    ],
+                    rtl=rtl,
+                ),
+                "legend": [(offered, ""), (answered, "second")],
+            }
+        )
     level = _("Service level")
     title = _("Service level per day") if several_days else _("Service level per hour")
     buckets = report.by_day if several_days else report.by_hour
     labels = days if several_days else hours
-    drawn.append({
-        "title": title,
-        "svg": line_chart(title, labels, Series(level, [k.service_level for _b, k in buckets]), rtl=rtl,
-                          fmt=lambda v: format_percent(v)),
-        "legend": [(level, "")],
-    })
+    drawn.append(
+        {
+            "title": title,
+            "svg": line_chart(
+                title,
+                labels,
+                Series(level, [k.service_level for _b, k in buckets]),
+                rtl=rtl,
+                fmt=lambda v: format_percent(v),
+            ),
+            "legend": [(level, "")],
+        }
+    )
     return drawn
 
 
@@ -101,11 +128,20 @@ def kpis():
     name, period, errors = read_period(request.args)
     report = None
     if period is not None:
-        report = kpi_report(period, tz_name=current_app.config["TIMEZONE"],
-                            service_level_s=current_app.config["SERVICE_LEVEL_SECONDS"])
+        report = kpi_report(
+            period, tz_name=current_app.config["TIMEZONE"], service_level_s=current_app.config["SERVICE_LEVEL_SECONDS"]
+        )
     return render_template(
-        "console/kpis.html", presets=PRESETS, chosen=name, period=period, errors=errors,
-        args=request.args, report=report, charts=charts(report) if report else [],
-        percent=percent, seconds=seconds, score=score,
+        "console/kpis.html",
+        presets=PRESETS,
+        chosen=name,
+        period=period,
+        errors=errors,
+        args=request.args,
+        report=report,
+        charts=charts(report) if report else [],
+        percent=percent,
+        seconds=seconds,
+        score=score,
         threshold=current_app.config["SERVICE_LEVEL_SECONDS"],
     ), 422 if errors else 200

@@ -1,4 +1,5 @@
 """Words the console shows for stored codes (statuses, directions, outcomes...), in the UI language."""
+
 from __future__ import annotations
 
 from flask import current_app

@@ -1,4 +1,5 @@
 """The console's menu and the template helpers every page uses."""
+
 from __future__ import annotations
 
 from flask import current_app, session
@@ -38,7 +39,8 @@ def console_helpers():
         if not current_user.is_authenticated:
             return []
         return [
-            (endpoint, label, role) for endpoint, label, role in MENU
+            (endpoint, label, role)
+            for endpoint, label, role in MENU
             if current_user.has_role(role) and endpoint in current_app.view_functions
         ]
 

@@ -1,4 +1,5 @@
 """Reading the keyset pager's links (?older=... / ?newer=...) on the supervisors' lists."""
+
 from __future__ import annotations
 
 from flask import request

@@ -3,6 +3,7 @@
 Agents whose endpoint kind is "client" are dialled as <Client>identity</Client>; the console
 registers a Twilio.Device under that identity so that the call rings in their browser.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,7 @@ VOICE_SDK_VERSION = "2.18.5"  # the file in static/vendor/; scripts/update-voice
 
 def rings_in_browser(user) -> bool:
     """Whether Twilio rings this user's calls in the console (endpoint kind "client")."""
-    return (user.is_authenticated and user.has_role(Role.agent)
-            and user.endpoint_kind == EndpointKind.client)
+    return user.is_authenticated and user.has_role(Role.agent) and user.endpoint_kind == EndpointKind.client
 
 
 @bp.app_context_processor
@@ -57,13 +57,20 @@ def refused(status: int, reason: str, message: str):
 def phone_token():
     """A short-lived access token for the browser phone, for the identity Twilio dials."""
     if current_user.endpoint_kind != EndpointKind.client:
-        return refused(409, "not_browser", _(
-            "Your calls ring your SIP phone or telephone, not this browser. An administrator can "
-            "change how you are reached."))
+        return refused(
+            409,
+            "not_browser",
+            _(
+                "Your calls ring your SIP phone or telephone, not this browser. An administrator can "
+                "change how you are reached."
+            ),
+        )
     if not voice_tokens_configured(current_app.config):
-        return refused(503, "not_configured", _(
-            "The browser phone is not configured on the server (Twilio API key missing). Ask an "
-            "administrator."))
+        return refused(
+            503,
+            "not_configured",
+            _("The browser phone is not configured on the server (Twilio API key missing). Ask an administrator."),
+        )
     identity = dialled_endpoint(current_user)
     token = token_for(current_app.config, identity)
     log.info("voice access token issued to user %s", current_user.id)  # never the token itself

@@ -3,6 +3,7 @@
 Every search and every record view writes an audit entry. Search terms go only to the
 audit trail (POST bodies, not URLs, so they stay out of access logs); nothing is logged.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -62,8 +63,7 @@ def search_by_transaction(form: SearchForm) -> Search:
     search = Search(by="transaction")
     number_text = ascii_digits(form.number.data or "")
     date_text = form.date.data or ""
-    search.terms = {"number": number_text.strip()[:MAX_AUDITED_TERM],
-                    "date": date_text.strip()[:MAX_AUDITED_TERM]}
+    search.terms = {"number": number_text.strip()[:MAX_AUDITED_TERM], "date": date_text.strip()[:MAX_AUDITED_TERM]}
     number = check_number(number_text)
     on = check_typed_date(date_text, local_today(current_app.config["TIMEZONE"]))
     if not number.ok:
@@ -99,8 +99,7 @@ def search():
     if not form.validate_on_submit():  # a GET (a POST without its CSRF token is refused before)
         return render_template("console/search.html", form=form, search=None)
     found = search_by_phone(form) if form.by.data == "phone" else search_by_transaction(form)
-    audit(current_user, "search", target_type="transaction", detail=audit_detail(found),
-          address=client_address())
+    audit(current_user, "search", target_type="transaction", detail=audit_detail(found), address=client_address())
     db.session.commit()
     if found.ok and found.by == "transaction" and len(found.transactions) == 1:
         # The usual case: the caller's letter, one click less.
@@ -123,10 +122,11 @@ def transaction(transaction_id: int):
     record = db.session.get(Transaction, transaction_id)
     if record is None:
         abort(404)
-    audit(current_user, "view_transaction", target_type="transaction", target_id=record.id,
-          address=client_address())
+    audit(current_user, "view_transaction", target_type="transaction", target_id=record.id, address=client_address())
     db.session.commit()
     return render_template(
-        "console/transaction.html", record=record,
-        history=transaction_history(record.id), calls=recent_calls_about(record.id),
+        "console/transaction.html",
+        record=record,
+        history=transaction_history(record.id),
+        calls=recent_calls_about(record.id),
     )

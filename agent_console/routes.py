@@ -1,4 +1,5 @@
 """The agent's own settings: presence and console language."""
+
 from __future__ import annotations
 
 from flask import abort, redirect, request, session, url_for

@@ -10,6 +10,7 @@ on a tick at least SESSION_RECHECK_S after the last check: once the user logged 
 deactivated or got a new password, an "ended" event closes the stream and the page
 reloads (to the login page).
 """
+
 from __future__ import annotations
 
 import logging
@@ -80,6 +81,7 @@ def event_stream(subscription, first: str, next_event: Callable[[str | None], st
             subscription.close()
 
     return Response(
-        stream_with_context(events()), mimetype="text/event-stream",
+        stream_with_context(events()),
+        mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -1,4 +1,5 @@
 """One call's timeline as the supervisor reads it: words for steps and milestones, prompt texts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -77,7 +78,10 @@ def timeline_entries(call: Call) -> list[dict]:
     language = str(get_locale())
     language = language_or_default(language, "en")
     return [
-        {"entry": entry, "title": entry_title(entry),
-         "prompts": [Prompt(key, prompt_text(key, language)) for key in entry.prompts]}
+        {
+            "entry": entry,
+            "title": entry_title(entry),
+            "prompts": [Prompt(key, prompt_text(key, language)) for key in entry.prompts],
+        }
         for entry in call_timeline(call)
     ]

@@ -5,6 +5,7 @@ event, and at least every WALLBOARD_REFRESH_S seconds (calls enter and leave the
 without an event), it recounts and sends the whole snapshot: numbers only, never a
 caller or a letter, so its stream is safe to leave open on a screen in the hall.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,12 @@ WALLBOARD_EVENT = "wallboard"
 
 def js_strings() -> dict:
     """The words wallboard.js shows, in the supervisor's language."""
-    return {"live": _("Live"), "connecting": _("Connecting…"), "offline": _("Not live"),
-            "down": _("Live updates are down. The figures are refreshed every few seconds instead.")}
+    return {
+        "live": _("Live"),
+        "connecting": _("Connecting…"),
+        "offline": _("Not live"),
+        "down": _("Live updates are down. The figures are refreshed every few seconds instead."),
+    }
 
 
 def counted() -> dict:
@@ -45,7 +50,9 @@ def sse(snapshot: dict) -> str:
 @supervisor_required
 def wallboard():
     return render_template(
-        "console/wallboard.html", board=wallboard_snapshot(), strings=js_strings(),
+        "console/wallboard.html",
+        board=wallboard_snapshot(),
+        strings=js_strings(),
         alert_after_s=current_app.config["SERVICE_LEVEL_SECONDS"],
     )
 

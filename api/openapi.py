@@ -1,4 +1,5 @@
 """The OpenAPI 3 description of /api/v1, served at /api/v1/openapi.json and tested with Schemathesis."""
+
 from __future__ import annotations
 
 from domain.letters.importing import HEADER
@@ -11,10 +12,14 @@ def _string(description: str, **extra) -> dict:
 
 LETTER_FIELDS = {
     "number": _string("1 to 12 digits", pattern="^[0-9]{1,12}$", example="1234"),
-    "date": _string("the letter's date, YYYY-MM-DD, from 2000 on, not in the future",
-                    format="date", example="2024-03-15"),
-    "direction": {"type": "string", "enum": [d.value for d in Direction],
-                  "description": "to_federal: from the Region to Baghdad; to_region: the other way"},
+    "date": _string(
+        "the letter's date, YYYY-MM-DD, from 2000 on, not in the future", format="date", example="2024-03-15"
+    ),
+    "direction": {
+        "type": "string",
+        "enum": [d.value for d in Direction],
+        "description": "to_federal: from the Region to Baghdad; to_region: the other way",
+    },
     "subject": _string("at most 500 characters", maxLength=500),
     "sender": _string("the sending entity's Arabic name", maxLength=200, example="وزارة المالية الاتحادية"),
     "recipient": _string("the receiving entity's Arabic name", maxLength=200),
@@ -33,23 +38,33 @@ ERROR = {
         "message": {"type": "string"},
         "field": {"type": ["string", "null"], "description": "the field at fault"},
         "index": {"type": "integer", "description": "the letter's place in a batch, from 0"},
-        "errors": {"type": "array", "items": {
-            "type": "object",
-            "properties": {"field": {"type": ["string", "null"]}, "index": {"type": "integer"},
-                           "message": {"type": "string"}},
-        }},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": ["string", "null"]},
+                    "index": {"type": "integer"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
     },
 }
 
 
 def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def _json(description: str, ref: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
 
 
 IMPORT = {
@@ -59,16 +74,22 @@ IMPORT = {
         "id": {"type": "integer"},
         "state": {"type": "string", "enum": ["pending", "running", "done", "failed"]},
         "filename": {"type": "string"},
-        "total_lines": {"type": "integer"}, "processed": {"type": "integer"},
-        "added": {"type": "integer"}, "updated": {"type": "integer"},
-        "unchanged": {"type": "integer"}, "rejected": {"type": "integer"},
-        "rejected_lines": {"type": "array", "items": {
-            "type": "object", "properties": {"line": {"type": "integer"}, "reason": {"type": "string"}}}},
+        "total_lines": {"type": "integer"},
+        "processed": {"type": "integer"},
+        "added": {"type": "integer"},
+        "updated": {"type": "integer"},
+        "unchanged": {"type": "integer"},
+        "rejected": {"type": "integer"},
+        "rejected_lines": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"line": {"type": "integer"}, "reason": {"type": "string"}}},
+        },
         "rows_per_second": {"type": ["integer", "null"], "description": "while running"},
         "seconds_left": {"type": ["integer", "null"], "description": "while running"},
         "time_left": {"type": ["string", "null"], "description": "seconds_left as m:ss or h:mm:ss"},
         "error": {"type": ["string", "null"]},
-        "created_at": {"type": "string"}, "finished_at": {"type": ["string", "null"]},
+        "created_at": {"type": "string"},
+        "finished_at": {"type": ["string", "null"]},
     },
 }
 
@@ -82,8 +103,8 @@ def openapi_document() -> dict:
             "title": "5599 hotline: records-office API",
             "version": "1.0.0",
             "description": "Letters in (one or a batch, the CSV's fields), one letter out, "
-                           "and CSV imports run as jobs. Every call needs 'Authorization: Bearer TOKEN' "
-                           "(tokens: `flask --app wsgi api-tokens create NAME`).",
+            "and CSV imports run as jobs. Every call needs 'Authorization: Bearer TOKEN' "
+            "(tokens: `flask --app wsgi api-tokens create NAME`).",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
@@ -92,11 +113,23 @@ def openapi_document() -> dict:
                 "post": {
                     "operationId": "upsertTransactions",
                     "summary": "Create or update one letter, or a batch (all or nothing)",
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                        "oneOf": [
-                            {"$ref": "#/components/schemas/Letter"},
-                            {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Letter"}},
-                        ]}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/Letter"},
+                                        {
+                                            "type": "array",
+                                            "minItems": 1,
+                                            "items": {"$ref": "#/components/schemas/Letter"},
+                                        },
+                                    ]
+                                }
+                            }
+                        },
+                    },
                     "responses": {
                         "200": _json("stored: counts of letters added, updated and unchanged", "UpsertResult"),
                         "400": _error("not JSON, or not an object or an array"),
@@ -110,10 +143,18 @@ def openapi_document() -> dict:
                     "operationId": "getTransactions",
                     "summary": "The letter with this number and date (one per direction when two)",
                     "parameters": [
-                        {"name": "number", "in": "query", "required": True,
-                         "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"}},
-                        {"name": "date", "in": "query", "required": True,
-                         "schema": {"type": "string", "format": "date"}},
+                        {
+                            "name": "number",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+                        },
+                        {
+                            "name": "date",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "format": "date"},
+                        },
                     ],
                     "responses": {
                         "200": _json("the letter(s)", "Letters"),
@@ -127,8 +168,14 @@ def openapi_document() -> dict:
                 "post": {
                     "operationId": "createImport",
                     "summary": "Import a CSV file as a background job",
-                    "parameters": [{"name": "filename", "in": "query", "required": False,
-                                    "schema": {"type": "string", "maxLength": 200}}],
+                    "parameters": [
+                        {
+                            "name": "filename",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 200},
+                        }
+                    ],
                     "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
                     "responses": {
                         "202": _json("accepted; poll the Location for progress", "Import"),
@@ -142,8 +189,14 @@ def openapi_document() -> dict:
                 "get": {
                     "operationId": "getImport",
                     "summary": "The progress of an import",
-                    "parameters": [{"name": "import_id", "in": "path", "required": True,
-                                    "schema": {"type": "integer", "minimum": 0}}],
+                    "parameters": [
+                        {
+                            "name": "import_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 0},
+                        }
+                    ],
                     "responses": {
                         "200": _json("its progress", "Import"),
                         "401": UNAUTHORISED,
@@ -155,15 +208,29 @@ def openapi_document() -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
-                "Letter": {"type": "object", "required": REQUIRED, "properties": LETTER_FIELDS,
-                           "additionalProperties": False},
-                "Letters": {"type": "object", "required": ["transactions"], "properties": {
-                    "transactions": {"type": "array", "items": {
-                        "type": "object", "required": list(HEADER), "properties": LETTER_FIELDS}}}},
-                "UpsertResult": {"type": "object",
-                                 "required": ["added", "updated", "unchanged", "notifications"],
-                                 "properties": {name: {"type": "integer"} for name in
-                                                ("added", "updated", "unchanged", "notifications")}},
+                "Letter": {
+                    "type": "object",
+                    "required": REQUIRED,
+                    "properties": LETTER_FIELDS,
+                    "additionalProperties": False,
+                },
+                "Letters": {
+                    "type": "object",
+                    "required": ["transactions"],
+                    "properties": {
+                        "transactions": {
+                            "type": "array",
+                            "items": {"type": "object", "required": list(HEADER), "properties": LETTER_FIELDS},
+                        }
+                    },
+                },
+                "UpsertResult": {
+                    "type": "object",
+                    "required": ["added", "updated", "unchanged", "notifications"],
+                    "properties": {
+                        name: {"type": "integer"} for name in ("added", "updated", "unchanged", "notifications")
+                    },
+                },
                 "Import": IMPORT,
                 "Error": ERROR,
             },

@@ -1,4 +1,5 @@
 """The API's views: bearer-token checked, JSON in and out, errors that name the field at fault."""
+
 from __future__ import annotations
 
 import logging
@@ -78,6 +79,7 @@ def openapi():
 
 # --- letters in --------------------------------------------------------------------
 
+
 def read_json_body():
     config = current_app.config
     request.max_content_length = config["API_BATCH_MAX"] * JSON_ROW_BYTES
@@ -107,12 +109,21 @@ def row_errors(index: int | None, raw, today: date, region: str) -> list[dict]:
     at = {} if index is None else {"index": index}
     if not isinstance(raw, dict):
         return [{**at, "field": None, "message": "a letter is a JSON object"}]
-    faults = [{**at, "field": name, "message": f"{name} is not a field; the fields are {', '.join(HEADER)}"}
-              for name in raw if name not in HEADER]
-    faults += [{**at, "field": name, "message": f"{name} must be a string"}
-               for name, value in raw.items() if name in HEADER and not isinstance(value, SCALARS)]
-    faults += [{**at, "field": name, "message": f"{name} must not hold a NUL character"}
-               for name, value in raw.items() if name in HEADER and isinstance(value, str) and "\x00" in value]
+    faults = [
+        {**at, "field": name, "message": f"{name} is not a field; the fields are {', '.join(HEADER)}"}
+        for name in raw
+        if name not in HEADER
+    ]
+    faults += [
+        {**at, "field": name, "message": f"{name} must be a string"}
+        for name, value in raw.items()
+        if name in HEADER and not isinstance(value, SCALARS)
+    ]
+    faults += [
+        {**at, "field": name, "message": f"{name} must not hold a NUL character"}
+        for name, value in raw.items()
+        if name in HEADER and isinstance(value, str) and "\x00" in value
+    ]
     if faults:
         return faults
     checked = validate_row(raw, today=today, phone_region=region)
@@ -132,8 +143,13 @@ def duplicate_errors(rows: list, today: date, region: str) -> list[dict]:
     for index, raw in enumerate(rows):
         row = validate_row(raw, today=today, phone_region=region)
         if row.key in seen:
-            faults.append({"index": index, "field": "number",
-                           "message": f"same number, date and direction as index {seen[row.key]}"})
+            faults.append(
+                {
+                    "index": index,
+                    "field": "number",
+                    "message": f"same number, date and direction as index {seen[row.key]}",
+                }
+            )
         seen.setdefault(row.key, index)
     return faults
 
@@ -152,25 +168,37 @@ def upsert_transactions():
         faults = duplicate_errors(rows, today, region)
     if faults:
         first = faults[0]
-        raise ApiError(422, "invalid_letter", first["message"], field=first["field"],
-                       **({} if single else {"index": first["index"]}), errors=faults[:100])
+        raise ApiError(
+            422,
+            "invalid_letter",
+            first["message"],
+            field=first["field"],
+            **({} if single else {"index": first["index"]}),
+            errors=faults[:100],
+        )
     report = import_rows(enumerate(rows), today=today, phone_region=region, source="api")
     notified = notify_subscribers(report.changed_ids)
     db.session.commit()
     dispatch_outbox()
-    return jsonify(added=report.added, updated=report.updated, unchanged=report.unchanged,
-                   notifications=notified)
+    return jsonify(added=report.added, updated=report.updated, unchanged=report.unchanged, notifications=notified)
 
 
 # --- one letter out ----------------------------------------------------------------
 
+
 def letter_json(letter: Transaction) -> dict:
     """The letter in the CSV's own fields: the records office's data, given back to it."""
     return {
-        "number": letter.number, "date": letter.date.isoformat(), "direction": letter.direction.value,
-        "subject": letter.subject, "sender": letter.sender.name_ar, "recipient": letter.recipient.name_ar,
-        "holder": letter.holder.name_ar, "status": letter.status.value,
-        "status_date": letter.status_date.isoformat(), "phone": letter.citizen_phone,
+        "number": letter.number,
+        "date": letter.date.isoformat(),
+        "direction": letter.direction.value,
+        "subject": letter.subject,
+        "sender": letter.sender.name_ar,
+        "recipient": letter.recipient.name_ar,
+        "holder": letter.holder.name_ar,
+        "status": letter.status.value,
+        "status_date": letter.status_date.isoformat(),
+        "phone": letter.citizen_phone,
     }
 
 
@@ -205,6 +233,7 @@ def get_transactions():
 
 # --- CSV imports as jobs -----------------------------------------------------------
 
+
 @bp.post("/imports")
 @token_required
 def create_import():
@@ -217,8 +246,9 @@ def create_import():
     body = request.stream
     pieces = iter(lambda: body.read(config["IMPORT_CHUNK_BYTES"]), b"")
     try:
-        job = start_import(pieces, filename=request.args.get("filename", "api.csv"), source="api",
-                           requested_by=g.api_token.name)
+        job = start_import(
+            pieces, filename=request.args.get("filename", "api.csv"), source="api", requested_by=g.api_token.name
+        )
     except UploadTooLarge as exc:
         raise ApiError(413, "file_too_large", str(exc)) from None
     except ImportFileError as exc:

@@ -11,6 +11,7 @@ Parts (default: all, in this order):
 
 `--quick` shortens every phase for a smoke run (the figures are then only a sign of life).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,33 +36,60 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PARTS = ["ivr", "scale", "console", "kpis"]
 SCALE_TARGET = 1.5
 QUICK = {  # option -> value for --quick, unless given on the command line
-    "duration": 10, "floor_duration": 5, "ladder_duration": 4, "warmup": 2, "probe_duration": 4, "wait_quiet": 0,
-    "scale_duration": 8, "scale_samples": 500, "scale_explain": 100,
-    "console_duration": 10, "kpis_runs": 5, "kpis_warmup": 1,
+    "duration": 10,
+    "floor_duration": 5,
+    "ladder_duration": 4,
+    "warmup": 2,
+    "probe_duration": 4,
+    "wait_quiet": 0,
+    "scale_duration": 8,
+    "scale_samples": 500,
+    "scale_explain": 100,
+    "console_duration": 10,
+    "kpis_runs": 5,
+    "kpis_warmup": 1,
 }
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0],
-                                     epilog="\n".join(__doc__.splitlines()[3:]),
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("parts", nargs="*", metavar="PART",
-                        help="ivr, scale, console, kpis or all (default: all); put parts before options")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__.splitlines()[0],
+        epilog="\n".join(__doc__.splitlines()[3:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "parts",
+        nargs="*",
+        metavar="PART",
+        help="ivr, scale, console, kpis or all (default: all); put parts before options",
+    )
     parser.add_argument("--quick", action="store_true", help="short phases everywhere: a smoke run")
-    parser.add_argument("--app-ref", default=None,
-                        help="serve an export of this git commit (e.g. HEAD) instead of the working tree")
+    parser.add_argument(
+        "--app-ref", default=None, help="serve an export of this git commit (e.g. HEAD) instead of the working tree"
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     ivr = parser.add_argument_group("ivr (and the gunicorn of scale)")
     ivr_load.add_arguments(ivr)
     ivr.set_defaults(database_url=None, sample_file=None)
-    ivr.add_argument("--letters", type=letter_count, nargs="+", default=[1_000_000, 10_000_000],
-                     help="letter counts for the IVR run: 10k, 1m, 10m or a number (default: 1m 10m)")
-    ivr.add_argument("--no-diagnostics", action="store_true",
-                     help="skip counting statements per step and EXPLAINing the lookup")
+    ivr.add_argument(
+        "--letters",
+        type=letter_count,
+        nargs="+",
+        default=[1_000_000, 10_000_000],
+        help="letter counts for the IVR run: 10k, 1m, 10m or a number (default: 1m 10m)",
+    )
+    ivr.add_argument(
+        "--no-diagnostics", action="store_true", help="skip counting statements per step and EXPLAINing the lookup"
+    )
     scale = parser.add_argument_group("scale")
     scale.add_argument("--scale-letters", type=letter_count, nargs="+", default=[10_000, 1_000_000, 10_000_000])
-    scale.add_argument("--scale-duration", type=float, default=60,
-                       help="seconds of calls one at a time per size (then a third of that of the floor)")
+    scale.add_argument(
+        "--scale-duration",
+        type=float,
+        default=60,
+        help="seconds of calls one at a time per size (then a third of that of the floor)",
+    )
     scale.add_argument("--scale-samples", type=int, default=5000, help="in-process lookups per size and pass")
     scale.add_argument("--scale-explain", type=int, default=500, help="EXPLAIN ANALYZEd lookups per size")
     console_load.add_arguments(parser)
@@ -84,21 +112,26 @@ def parse_args(argv=None):
 
 
 def stamp(code, settings: dict) -> dict:
-    return {"generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "app": {"commit": code.commit, "dirty": code.dirty, "exported": code.exported},
-            "machine": report.machine(), "settings": settings}
+    return {
+        "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "app": {"commit": code.commit, "dirty": code.dirty, "exported": code.exported},
+        "machine": report.machine(),
+        "settings": settings,
+    }
 
 
 def diagnostics(app_dir: Path, database_url: str, sample_file: Path) -> dict:
     """Statements per step and the lookup's plans, from a separate process (see step_queries)."""
-    return run_script("step_queries.py", ["--app-dir", str(app_dir), "--database-url", database_url,
-                                          "--sample-file", str(sample_file.resolve())], timeout=300)
+    return run_script(
+        "step_queries.py",
+        ["--app-dir", str(app_dir), "--database-url", database_url, "--sample-file", str(sample_file.resolve())],
+        timeout=300,
+    )
 
 
 def run_script(name: str, arguments: list[str], timeout: float) -> dict:
     script = Path(__file__).resolve().parent / name
-    done = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True,
-                          timeout=timeout)
+    done = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(done.stdout)
@@ -114,17 +147,25 @@ def for_size(args, letters: int) -> argparse.Namespace:
 
 
 def ivr_settings(args) -> dict:
-    return {"workers": args.workers, "worker_class": args.worker_class,
-            "threads": args.threads if args.worker_class != "sync" else 1,
-            "concurrency": args.concurrency, "duration_s": args.duration,
-            "floor_duration_s": args.floor_duration, "ladder_duration_s": args.ladder_duration,
-            "warmup_s": args.warmup,
-            "not_found_share": args.not_found_share, "letters": args.letters,
-            "database": make_url(args.database_url).database,
-            "app_env": "production", "db_pool": "app defaults (DB_POOL_SIZE 5, overflow 5)"}
+    return {
+        "workers": args.workers,
+        "worker_class": args.worker_class,
+        "threads": args.threads if args.worker_class != "sync" else 1,
+        "concurrency": args.concurrency,
+        "duration_s": args.duration,
+        "floor_duration_s": args.floor_duration,
+        "ladder_duration_s": args.ladder_duration,
+        "warmup_s": args.warmup,
+        "not_found_share": args.not_found_share,
+        "letters": args.letters,
+        "database": make_url(args.database_url).database,
+        "app_env": "production",
+        "db_pool": "app defaults (DB_POOL_SIZE 5, overflow 5)",
+    }
 
 
 # --- the parts --------------------------------------------------------------------------
+
 
 def part_ivr(args, code) -> dict:
     runs = {}
@@ -170,13 +211,28 @@ def part_scale(args, code) -> dict:
             with tempfile.TemporaryDirectory(prefix="hotline-bench-") as logs:
                 server_dir = Path(logs)
                 results = ivr_load.run(sized, code.path, server_dir)
-                gunicorn = gunicorn or report.shown_command(ivr_load.Server(
-                    code.path, "", sized.workers, sized.worker_class, sized.threads, 0, server_dir).command())
+                gunicorn = gunicorn or report.shown_command(
+                    ivr_load.Server(
+                        code.path, "", sized.workers, sized.worker_class, sized.threads, 0, server_dir
+                    ).command()
+                )
             print("scale: find_transactions and EXPLAIN ANALYZE in-process ...", flush=True)
-            timing = run_script("lookup_timing.py", [
-                "--app-dir", str(code.path), "--database-url", sized.database_url,
-                "--sample-file", str(sized.sample_file.resolve()), "--samples", str(args.scale_samples),
-                "--explain", str(args.scale_explain)], timeout=1200)
+            timing = run_script(
+                "lookup_timing.py",
+                [
+                    "--app-dir",
+                    str(code.path),
+                    "--database-url",
+                    sized.database_url,
+                    "--sample-file",
+                    str(sized.sample_file.resolve()),
+                    "--samples",
+                    str(args.scale_samples),
+                    "--explain",
+                    str(args.scale_explain),
+                ],
+                timeout=1200,
+            )
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
             sizes[label] = {"letters": letters, "error": str(exc)}
             print(f"scale at {letters:,} letters failed: {exc}", flush=True)
@@ -184,20 +240,31 @@ def part_scale(args, code) -> dict:
         step = results["ivr"]["steps"].get("date_confirm", {})
         floor = (results.get("floor") or {}).get("steps", {}).get("fallback", {})
         sizes[label] = {
-            "letters": letters, "database": make_url(sized.database_url).database, "seed": seeded,
-            "lookup_step": step, "floor_server": floor.get("server", {}), "floor_client": floor,
+            "letters": letters,
+            "database": make_url(sized.database_url).database,
+            "seed": seeded,
+            "lookup_step": step,
+            "floor_server": floor.get("server", {}),
+            "floor_client": floor,
             "calls": {key: results["ivr"][key] for key in ("completed", "failed", "errors", "per_s")},
-            "cpu_cores": results["ivr"]["cpu_cores"], "in_process": timing,
+            "cpu_cores": results["ivr"]["cpu_cores"],
+            "in_process": timing,
             "other_load_before_cores": results.get("other_load_before_cores"),
         }
-        print(f"scale: {letters:,} letters: lookup step server p50 {step.get('server', {}).get('p50_ms')} ms; "
-              f"find_transactions warm p50 {timing.get('warm', {}).get('p50_ms')} ms; SELECT execution p50 "
-              f"{timing.get('explain_execution', {}).get('p50_ms')} ms", flush=True)
-    settings = {"letters": args.scale_letters, "duration_s": args.scale_duration,
-                "samples": args.scale_samples, "explain": args.scale_explain,
-                "gunicorn": gunicorn or ""}
-    document = {**stamp(code, settings), "target_ratio": SCALE_TARGET, "sizes": sizes,
-                **scale_ratios(sizes)}
+        print(
+            f"scale: {letters:,} letters: lookup step server p50 {step.get('server', {}).get('p50_ms')} ms; "
+            f"find_transactions warm p50 {timing.get('warm', {}).get('p50_ms')} ms; SELECT execution p50 "
+            f"{timing.get('explain_execution', {}).get('p50_ms')} ms",
+            flush=True,
+        )
+    settings = {
+        "letters": args.scale_letters,
+        "duration_s": args.scale_duration,
+        "samples": args.scale_samples,
+        "explain": args.scale_explain,
+        "gunicorn": gunicorn or "",
+    }
+    document = {**stamp(code, settings), "target_ratio": SCALE_TARGET, "sizes": sizes, **scale_ratios(sizes)}
     written = report.write_part("scale", document, report.scale_markdown(document), args.results_dir)
     print(f"scale: {document.get('verdict', 'no ratio (fewer than two sizes measured)')}", flush=True)
     return {"written": written}
@@ -231,11 +298,17 @@ def scale_ratios(sizes: dict) -> dict:
         "SELECT execution (EXPLAIN ANALYZE) p99": ratio("in_process", "explain_execution", "p99_ms"),
     }
     headline = figures["lookup step, server p50"]
-    verdict = ("not measured" if headline is None else
-               f"{headline}× at {large['letters']:,} vs {small['letters']:,} letters: "
-               + ("within" if headline <= SCALE_TARGET else "NOT within") + f" {SCALE_TARGET}×")
-    return {"ratios": {"of": f"{large['letters']:,} ÷ {small['letters']:,} letters", "figures": figures},
-            "verdict": verdict}
+    verdict = (
+        "not measured"
+        if headline is None
+        else f"{headline}× at {large['letters']:,} vs {small['letters']:,} letters: "
+        + ("within" if headline <= SCALE_TARGET else "NOT within")
+        + f" {SCALE_TARGET}×"
+    )
+    return {
+        "ratios": {"of": f"{large['letters']:,} ÷ {small['letters']:,} letters", "figures": figures},
+        "verdict": verdict,
+    }
 
 
 def part_console(args, code) -> dict:
@@ -243,17 +316,26 @@ def part_console(args, code) -> dict:
     quiet = ivr_load.wait_until_quiet(args.wait_quiet) if args.wait_quiet > 0 else None
     with tempfile.TemporaryDirectory(prefix="hotline-bench-console-") as logs:
         results = console_load.run(args, code.path, Path(logs))
-    settings = {"agents": args.agents, "workers": args.console_workers,
-                "worker_connections": args.worker_connections, "duration_s": args.console_duration,
-                "call_interval_s": args.call_interval, "take_share": args.take_share, "hold_s": args.hold,
-                "database": make_url(args.console_database_url).database,
-                "redis_db": urlsplit(args.redis_url).path.lstrip("/") or "0"}
+    settings = {
+        "agents": args.agents,
+        "workers": args.console_workers,
+        "worker_connections": args.worker_connections,
+        "duration_s": args.console_duration,
+        "call_interval_s": args.call_interval,
+        "take_share": args.take_share,
+        "hold_s": args.hold,
+        "database": make_url(args.console_database_url).database,
+        "redis_db": urlsplit(args.redis_url).path.lstrip("/") or "0",
+    }
     document = {**stamp(code, settings), "other_load_before_cores": quiet, **results}
     written = report.write_part("console", document, report.console_markdown(document), args.results_dir)
     delays = results["delays_ms"]["all"]
-    print(f"console: all (event, stream) pairs: p50 {delays.get('p50_ms')} ms, p99 {delays.get('p99_ms')} ms, "
-          f"max {delays.get('max_ms')} ms; target p99 < {console_load.TARGET_P99_MS:g} ms "
-          f"{'met' if results['target']['met'] else 'NOT met'}", flush=True)
+    print(
+        f"console: all (event, stream) pairs: p50 {delays.get('p50_ms')} ms, p99 {delays.get('p99_ms')} ms, "
+        f"max {delays.get('max_ms')} ms; target p99 < {console_load.TARGET_P99_MS:g} ms "
+        f"{'met' if results['target']['met'] else 'NOT met'}",
+        flush=True,
+    )
     return {"written": written}
 
 
@@ -262,9 +344,23 @@ def part_kpis(args, code) -> dict:
     if code.exported:
         print("kpis: runs against the working tree (kpis_bench.py has no --app-ref)", flush=True)
     root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-m", "bench.kpis_bench", "--calls", str(args.kpis_calls), "--runs",
-                           str(args.kpis_runs), "--warmup", str(args.kpis_warmup), "--results-dir",
-                           str(args.results_dir)], cwd=root, timeout=7200)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.kpis_bench",
+            "--calls",
+            str(args.kpis_calls),
+            "--runs",
+            str(args.kpis_runs),
+            "--warmup",
+            str(args.kpis_warmup),
+            "--results-dir",
+            str(args.results_dir),
+        ],
+        cwd=root,
+        timeout=7200,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"kpis_bench.py exited with {done.returncode}")
     return {"written": (args.results_dir / "kpis.json", args.results_dir / "kpis.md")}

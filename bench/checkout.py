@@ -3,6 +3,7 @@
 Serving an export (`--app-ref HEAD`) keeps a run stable while files in the working tree
 are being edited, and names exactly which commit the figures belong to.
 """
+
 from __future__ import annotations
 
 import io
@@ -44,8 +45,9 @@ def app_code(ref: str | None) -> AppCode:
         return AppCode(ROOT, commit, dirty, exported=False)
     commit = git("rev-parse", "--verify", f"{ref}^{{commit}}").strip()
     tmp = tempfile.TemporaryDirectory(prefix="hotline-bench-app-")
-    archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=ROOT,
-                             check=True, capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit], cwd=ROOT, check=True, capture_output=True
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(tmp.name, filter="data")
     return AppCode(Path(tmp.name), commit, dirty=False, exported=True, _tmp=tmp)

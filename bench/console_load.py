@@ -15,6 +15,7 @@ event that shows the change arrived, and reports the delay from the moment the w
 (or the Take) was sent: p50/p90/p99/max. Also memory and CPU of every gunicorn worker
 with all the streams open. Traffic goes to 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,6 +58,7 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 # --- the servers ----------------------------------------------------------------------
 
+
 @dataclass
 class ConsoleServer(Server):
     """gunicorn with gevent workers, Redis for live events and limits, Twilio's REST at a stand-in."""
@@ -67,14 +69,16 @@ class ConsoleServer(Server):
 
     def env(self) -> dict:
         env = super().env()
-        env.update({
-            "REDIS_URL": self.redis_url,  # live events, login limits and jobs, as in production
-            "TWILIO_API_BASE_URL": self.twilio_url,
-            "AGENT_HOURS": "00:00-24:00",  # the queue is open whenever the bench runs
-            "AGENT_CLOSED_DATES": "",
-            "JOB_QUEUE_PREFIX": "bench:",
-            "SMS_ENABLED": "0",
-        })
+        env.update(
+            {
+                "REDIS_URL": self.redis_url,  # live events, login limits and jobs, as in production
+                "TWILIO_API_BASE_URL": self.twilio_url,
+                "AGENT_HOURS": "00:00-24:00",  # the queue is open whenever the bench runs
+                "AGENT_CLOSED_DATES": "",
+                "JOB_QUEUE_PREFIX": "bench:",
+                "SMS_ENABLED": "0",
+            }
+        )
         return env
 
 
@@ -91,8 +95,7 @@ def serve_twilio(ready) -> None:
 def start_twilio() -> tuple[multiprocessing.Process, str]:
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=serve_twilio, args=(send,), daemon=True,
-                              name="twilio-stand-in")
+    process = context.Process(target=serve_twilio, args=(send,), daemon=True, name="twilio-stand-in")
     process.start()
     if not receive.poll(30):
         process.kill()
@@ -121,15 +124,28 @@ def redis_pids() -> list[int]:
 
 def ensure_agents(app_dir: Path, database_url: str, agents: int) -> dict:
     script = Path(__file__).resolve().parent / "console_users.py"
-    done = subprocess.run([sys.executable, str(script), "--app-dir", str(app_dir),
-                           "--database-url", database_url, "--agents", str(agents)],
-                          capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--app-dir",
+            str(app_dir),
+            "--database-url",
+            database_url,
+            "--agents",
+            str(agents),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if done.returncode != 0:
         raise RuntimeError("could not create the bench agents: " + (done.stderr.strip().splitlines() or ["?"])[-1])
     return json.loads(done.stdout)
 
 
 # --- agents in browsers -----------------------------------------------------------------
+
 
 def cookies_from(response: aiohttp.ClientResponse, jar: dict) -> None:
     """Keep the cookies a response sets. By hand: the production cookie is `Secure`, and
@@ -161,8 +177,9 @@ async def log_in(session: aiohttp.ClientSession, base: str, agent: Agent, passwo
     if found is None:
         raise RuntimeError(f"login page without a CSRF token (HTTP {response.status})")
     form = {"username": agent.username, "password": password, "csrf_token": found.group(1)}
-    async with session.post(base + "/console/login", data=form, allow_redirects=False,
-                            headers={"Cookie": cookie_header(agent.cookies)}) as response:
+    async with session.post(
+        base + "/console/login", data=form, allow_redirects=False, headers={"Cookie": cookie_header(agent.cookies)}
+    ) as response:
         await response.read()
         if response.status != 302:
             raise RuntimeError(f"login of {agent.username} answered HTTP {response.status}")
@@ -176,12 +193,12 @@ async def log_in(session: aiohttp.ClientSession, base: str, agent: Agent, passwo
     agent.csrf = found.group(1)
 
 
-async def listen(session: aiohttp.ClientSession, base: str, agent: Agent, opened: asyncio.Event,
-                 count: list) -> None:
+async def listen(session: aiohttp.ClientSession, base: str, agent: Agent, opened: asyncio.Event, count: list) -> None:
     """Hold the stream open as a browser's EventSource does; note each event's arrival."""
     try:
-        async with session.get(base + "/console/stream", headers={
-                "Cookie": cookie_header(agent.cookies), "Accept": "text/event-stream"}) as response:
+        async with session.get(
+            base + "/console/stream", headers={"Cookie": cookie_header(agent.cookies), "Accept": "text/event-stream"}
+        ) as response:
             if response.status != 200:
                 agent.ended = f"http_{response.status}"
                 return
@@ -212,6 +229,7 @@ async def listen(session: aiohttp.ClientSession, base: str, agent: Agent, opened
 
 # --- callers --------------------------------------------------------------------------
 
+
 @dataclass
 class CallRecord:
     sid: str
@@ -233,9 +251,18 @@ class Callers:
         self.run_tag = random.randrange(10)
 
     def form(self, record: CallRecord, **extra) -> dict:
-        form = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": record.sid,
-                "CallStatus": "in-progress", "Direction": "inbound", "From": record.caller,
-                "Caller": record.caller, "To": HOTLINE, "Called": HOTLINE, "FromCountry": "IQ"}
+        form = {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "CallSid": record.sid,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+            "From": record.caller,
+            "Caller": record.caller,
+            "To": HOTLINE,
+            "Called": HOTLINE,
+            "FromCountry": "IQ",
+        }
         return {**form, **extra}
 
     async def webhook(self, url: str, params: dict) -> tuple[int, str, float, float]:
@@ -248,8 +275,11 @@ class Callers:
     async def enqueue(self, record: CallRecord, n: int) -> bool:
         """voice -> language -> menu 0 (an agent): the answer to the last one is <Enqueue>."""
         url = self.base + "/ivr/voice"
-        steps = [({"CallStatus": "ringing"}, "/ivr/language"), ({"Digits": "312"[n % 3]}, "/ivr/menu"),
-                 ({"Digits": "0"}, None)]
+        steps = [
+            ({"CallStatus": "ringing"}, "/ivr/language"),
+            ({"Digits": "312"[n % 3]}, "/ivr/menu"),
+            ({"Digits": "0"}, None),
+        ]
         for extra, expect in steps:
             status, body, sent, returned = await self.webhook(url, self.form(record, **extra))
             if status != 200:
@@ -274,8 +304,14 @@ class Callers:
     async def hang_up(self, record: CallRecord) -> tuple[int, float, float]:
         status, _, sent, returned = await self.webhook(
             self.base + "/ivr/status",
-            self.form(record, CallStatus="completed", CallDuration="60", CallbackSource="call-progress-events",
-                      SequenceNumber="0"))
+            self.form(
+                record,
+                CallStatus="completed",
+                CallDuration="60",
+                CallbackSource="call-progress-events",
+                SequenceNumber="0",
+            ),
+        )
         return status, sent, returned
 
 
@@ -294,8 +330,17 @@ async def take(session: aiohttp.ClientSession, base: str, agent: Agent, record: 
     record.change_returned = time.monotonic()
 
 
-async def one_caller(callers: Callers, conn, record: CallRecord, n: int, args, agents: list[Agent],
-                     takes: list[int], rng: random.Random, session: aiohttp.ClientSession) -> None:
+async def one_caller(
+    callers: Callers,
+    conn,
+    record: CallRecord,
+    n: int,
+    args,
+    agents: list[Agent],
+    takes: list[int],
+    rng: random.Random,
+    session: aiohttp.ClientSession,
+) -> None:
     try:
         if not await callers.enqueue(record, n):
             return
@@ -317,6 +362,7 @@ async def one_caller(callers: Callers, conn, record: CallRecord, n: int, args, a
 
 
 # --- figures ---------------------------------------------------------------------------
+
 
 def stream_delays(records: list[CallRecord], agents: list[Agent]) -> dict:
     """For every call and every stream, when the first queue event showing the change arrived."""
@@ -350,8 +396,7 @@ def stream_delays(records: list[CallRecord], agents: list[Agent]) -> dict:
             if seen_at is None:
                 missed["queued"] += 1
                 continue
-            if record.fate in ("taken", "left") and record.change_sent is not None \
-                    and record.change_status == 200:
+            if record.fate in ("taken", "left") and record.change_sent is not None and record.change_status == 200:
                 for mono, wall, at, ids in events:
                     if mono >= max(record.change_sent, seen_at) and record.call_id not in ids:
                         delays[record.fate].append((mono - record.change_sent) * 1000)
@@ -418,6 +463,7 @@ def app_warnings(error_log: Path, limit: int = 8) -> dict:
 
 # --- the run ---------------------------------------------------------------------------
 
+
 async def drive(server: ConsoleServer, args, meter: CpuMeter, password: str) -> dict:
     import psycopg
 
@@ -427,11 +473,16 @@ async def drive(server: ConsoleServer, args, meter: CpuMeter, password: str) -> 
     agents = [Agent(i, f"bench-agent-{i:03d}") for i in range(args.agents)]
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=None)
     result: dict = {}
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60),
-                                     cookie_jar=aiohttp.DummyCookieJar(),
-                                     connector=aiohttp.TCPConnector(limit=64)) as requests_session, \
-            aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(),
-                                  connector=aiohttp.TCPConnector(limit=0)) as stream_session:
+    async with (
+        aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=60),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            connector=aiohttp.TCPConnector(limit=64),
+        ) as requests_session,
+        aiohttp.ClientSession(
+            timeout=timeout, cookie_jar=aiohttp.DummyCookieJar(), connector=aiohttp.TCPConnector(limit=0)
+        ) as stream_session,
+    ):
         # 1. Every agent logs in once, a few at a time (Argon2 on the server sets the pace).
         started = time.monotonic()
         gate = asyncio.Semaphore(args.login_concurrency)
@@ -447,8 +498,11 @@ async def drive(server: ConsoleServer, args, meter: CpuMeter, password: str) -> 
         result["login_s"] = round(time.monotonic() - started, 1)
         result["login_failures"] = sorted({a.ended for a in agents if a.ended})
         agents = [agent for agent in agents if not agent.ended]  # only those logged in listen and take
-        print(f"console: {len(agents)} agents logged in in {result['login_s']} s"
-              + (f"; failures: {result['login_failures']}" if result["login_failures"] else ""), flush=True)
+        print(
+            f"console: {len(agents)} agents logged in in {result['login_s']} s"
+            + (f"; failures: {result['login_failures']}" if result["login_failures"] else ""),
+            flush=True,
+        )
         if not agents:
             raise RuntimeError("no agent could log in: " + "; ".join(result["login_failures"])[:300])
         result["memory_before_streams"] = worker_memory(server)
@@ -484,8 +538,11 @@ async def drive(server: ConsoleServer, args, meter: CpuMeter, password: str) -> 
             while time.monotonic() < deadline:
                 record = CallRecord("CA" + uuid.uuid4().hex, f"+96477{callers.run_tag}{n % 10**7:07d}")
                 records.append(record)
-                tasks.append(asyncio.create_task(
-                    one_caller(callers, conn, record, n, args, agents, takes, rng, requests_session)))
+                tasks.append(
+                    asyncio.create_task(
+                        one_caller(callers, conn, record, n, args, agents, takes, rng, requests_session)
+                    )
+                )
                 n += 1
                 next_at += args.call_interval
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
@@ -498,7 +555,9 @@ async def drive(server: ConsoleServer, args, meter: CpuMeter, password: str) -> 
         result["cpu_cores"]["redis"] = round(cpu_since(redis_before, cpu_by_pid(redis_pids())) / wall, 2)
         result["cpu_per_worker_cores"] = {
             str(pid): round(cpu_since({pid: before["gunicorn"].get(pid, 0.0)}, {pid: used}) / wall, 2)
-            for pid, used in after["gunicorn"].items() if pid != server.process.pid}
+            for pid, used in after["gunicorn"].items()
+            if pid != server.process.pid
+        }
         result["traffic_s"] = round(wall, 1)
         result["still_open"] = sum(1 for agent in agents if agent.opened_at is not None and agent.ended is None)
         for listener in listeners:
@@ -514,10 +573,16 @@ async def drive(server: ConsoleServer, args, meter: CpuMeter, password: str) -> 
         "errors": sorted({r.error for r in records if r.error}),
         "error_count": sum(1 for r in records if r.error),
     }
-    result["webhook_ms"] = summary([(r.queued_returned - r.queued_sent) * 1000 for r in records
-                                    if r.queued_returned is not None])
-    result["take_ms"] = summary([(r.change_returned - r.change_sent) * 1000 for r in records
-                                 if r.fate == "taken" and r.change_returned is not None])
+    result["webhook_ms"] = summary(
+        [(r.queued_returned - r.queued_sent) * 1000 for r in records if r.queued_returned is not None]
+    )
+    result["take_ms"] = summary(
+        [
+            (r.change_returned - r.change_sent) * 1000
+            for r in records
+            if r.fate == "taken" and r.change_returned is not None
+        ]
+    )
     result["delays_ms"] = stream_delays(records, agents)
     result["events_received"] = sum(len(agent.events) for agent in agents)
     result["stream_endings"] = sorted({agent.ended for agent in agents if agent.ended not in (None, "stopped")})
@@ -535,9 +600,17 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
     users = ensure_agents(app_dir, args.console_database_url, args.agents)
     flush_redis(args.redis_url)
     twilio, twilio_url = start_twilio()
-    server = ConsoleServer(app_dir, args.console_database_url, args.console_workers, "gevent",
-                           args.worker_connections, args.port or free_port(), log_dir,
-                           redis_url=args.redis_url, twilio_url=twilio_url)
+    server = ConsoleServer(
+        app_dir,
+        args.console_database_url,
+        args.console_workers,
+        "gevent",
+        args.worker_connections,
+        args.port or free_port(),
+        log_dir,
+        redis_url=args.redis_url,
+        twilio_url=twilio_url,
+    )
     print(f"console: gunicorn {' '.join(server.command()[2:])}", flush=True)
     try:
         server.start()
@@ -553,8 +626,10 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
         except Exception:
             pass
     delays = result["delays_ms"]
-    result["target"] = {"p99_ms": TARGET_P99_MS, "met": bool(delays["all"].get("count"))
-                        and delays["all"]["p99_ms"] < TARGET_P99_MS}
+    result["target"] = {
+        "p99_ms": TARGET_P99_MS,
+        "met": bool(delays["all"].get("count")) and delays["all"]["p99_ms"] < TARGET_P99_MS,
+    }
     result["users"] = users
     result["app_log_problems"] = log_problems(server.error_log)
     result["app_warnings"] = app_warnings(server.error_log)
@@ -569,19 +644,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     server = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/hotline_bench")
     from sqlalchemy.engine import make_url
 
-    group.add_argument("--console-database-url",
-                       default=make_url(server).set(database="hotline_bench_console").render_as_string(False),
-                       help="the console bench's own database (calls and agents; no letters needed)")
-    group.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
-                       help="a Redis database of the bench's own: it is emptied before and after")
+    group.add_argument(
+        "--console-database-url",
+        default=make_url(server).set(database="hotline_bench_console").render_as_string(False),
+        help="the console bench's own database (calls and agents; no letters needed)",
+    )
+    group.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help="a Redis database of the bench's own: it is emptied before and after",
+    )
     group.add_argument("--agents", type=int, default=200, help="agents, each with one open stream")
     group.add_argument("--console-workers", type=int, default=4, help="gevent workers (README: 4)")
     group.add_argument("--worker-connections", type=int, default=1000, help="per gevent worker (README: 1000)")
     group.add_argument("--console-duration", type=float, default=60, help="seconds of arriving callers")
     group.add_argument("--call-interval", type=float, default=0.5, help="seconds between two new callers")
     group.add_argument("--take-share", type=float, default=0.5, help="share of queued calls an agent takes")
-    group.add_argument("--hold", type=float, default=2.0,
-                       help="seconds a caller waits in the queue before being taken or hanging up (±50 %%)")
+    group.add_argument(
+        "--hold",
+        type=float,
+        default=2.0,
+        help="seconds a caller waits in the queue before being taken or hanging up (±50 %%)",
+    )
     group.add_argument("--login-concurrency", type=int, default=8)
 
 

@@ -7,6 +7,7 @@ included) in an app context with production settings, and puts every bench agent
 to `offline` with no call in hand, as at the start of a shift. Prints JSON. Run as a
 file, not a module, so that the app is imported from --app-dir.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,11 +49,13 @@ def main() -> None:
             if name not in existing:
                 create_user(name, PASSWORD, Role.agent, display_name=name, language="en")
                 created += 1
-        db.session.execute(update(User).where(User.username.like(PREFIX + "%"))
-                           .values(presence=Presence.offline, active=True))
+        db.session.execute(
+            update(User).where(User.username.like(PREFIX + "%")).values(presence=Presence.offline, active=True)
+        )
         db.session.commit()
-    json.dump({"agents": args.agents, "created": created,
-               "seconds": round(time.perf_counter() - started, 1)}, sys.stdout)
+    json.dump(
+        {"agents": args.agents, "created": created, "seconds": round(time.perf_counter() - started, 1)}, sys.stdout
+    )
 
 
 if __name__ == "__main__":

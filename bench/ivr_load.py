@@ -11,6 +11,7 @@ floor; then against each rung of the ladder: the floor plus one committed row, d
 cheapest way there is. Stops gunicorn at the end, on Ctrl-C and on any error. Traffic goes
 to 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,13 +46,19 @@ BENCH_TOKEN = "bench-auth-token-not-a-secret"
 ACCOUNT_SID = "AC" + "b" * 32
 HOTLINE = "+9645599"
 # The webhooks of one call, in order; `date_confirm` is the lookup.
-STEPS = ["incoming", "language", "menu", "number", "number_confirm", "date", "date_confirm",
-         "result", "status"]
+STEPS = ["incoming", "language", "menu", "number", "number_confirm", "date", "date_confirm", "result", "status"]
 PATH_STEPS = {
-    "/ivr/voice": "incoming", "/ivr/language": "language", "/ivr/menu": "menu",
-    "/ivr/number": "number", "/ivr/number/confirm": "number_confirm", "/ivr/date": "date",
-    "/ivr/date/confirm": "date_confirm", "/ivr/result": "result", "/ivr/status": "status",
-    "/ivr/not-found": "not_found_menu", "/ivr/fallback": "fallback",
+    "/ivr/voice": "incoming",
+    "/ivr/language": "language",
+    "/ivr/menu": "menu",
+    "/ivr/number": "number",
+    "/ivr/number/confirm": "number_confirm",
+    "/ivr/date": "date",
+    "/ivr/date/confirm": "date_confirm",
+    "/ivr/result": "result",
+    "/ivr/status": "status",
+    "/ivr/not-found": "not_found_menu",
+    "/ivr/fallback": "fallback",
 }
 # The durability ladder (bench/serve/ladder.py): the floor plus one more piece of the least
 # database work a step that keeps its record must do. Name, path, what it adds.
@@ -60,8 +67,11 @@ LADDER = [
     ("write", "/bench/ladder/write", "one INSERT … ON CONFLICT DO NOTHING, autocommitted: the cheapest durable write"),
     ("transaction", "/bench/ladder/transaction", "BEGIN, that SELECT, that INSERT, COMMIT, raw psycopg"),
     ("session", "/bench/ladder/session", "the same transaction through the app's SQLAlchemy session"),
-    ("behind", "/bench/ladder/behind",
-     "the SELECT, then XADD of the event to a Redis stream: written behind (the writer's work left out)"),
+    (
+        "behind",
+        "/bench/ladder/behind",
+        "the SELECT, then XADD of the event to a Redis stream: written behind (the writer's work left out)",
+    ),
 ]
 PATH_STEPS.update({path: f"ladder:{name}" for name, path, _ in LADDER})
 LADDER_DIR = Path(__file__).resolve().parent / "serve"
@@ -70,6 +80,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --- gunicorn ---------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -106,12 +117,28 @@ class Server:
         return self.log_dir / "gunicorn.log"
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
-               "-b", f"{HOST}:{self.port}", "--chdir", str(self.app_dir),
-               "-k", self.worker_class, "--timeout", "30", "--backlog", "2048",
-               # Server-side time per request (microseconds), to split queueing from work.
-               "--access-logfile", str(self.access_log),
-               "--access-logformat", "%(U)s %(s)s %(D)s"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(self.workers),
+            "-b",
+            f"{HOST}:{self.port}",
+            "--chdir",
+            str(self.app_dir),
+            "-k",
+            self.worker_class,
+            "--timeout",
+            "30",
+            "--backlog",
+            "2048",
+            # Server-side time per request (microseconds), to split queueing from work.
+            "--access-logfile",
+            str(self.access_log),
+            "--access-logformat",
+            "%(U)s %(s)s %(D)s",
+        ]
         if self.worker_class == "gthread":
             cmd += ["--threads", str(self.threads)]
         if self.worker_class == "gevent":
@@ -120,15 +147,20 @@ class Server:
 
     def env(self) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "DB_"))}
-        env.update({
-            "APP_ENV": "production", "DATABASE_URL": self.database_url,
-            "TWILIO_AUTH_TOKEN": BENCH_TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "SECRET_KEY": "bench", "PUBLIC_BASE_URL": self.base_url,
-            "PYTHONUNBUFFERED": "1",
-            # After gunicorn's --chdir: the app's own modules come first, then the ladder.
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(LADDER_DIR), os.environ.get("PYTHONPATH")])),
-            "BENCH_LADDER_REDIS_URL": self.ladder_redis_url,
-        })
+        env.update(
+            {
+                "APP_ENV": "production",
+                "DATABASE_URL": self.database_url,
+                "TWILIO_AUTH_TOKEN": BENCH_TOKEN,
+                "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "SECRET_KEY": "bench",
+                "PUBLIC_BASE_URL": self.base_url,
+                "PYTHONUNBUFFERED": "1",
+                # After gunicorn's --chdir: the app's own modules come first, then the ladder.
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(LADDER_DIR), os.environ.get("PYTHONPATH")])),
+                "BENCH_LADDER_REDIS_URL": self.ladder_redis_url,
+            }
+        )
         env.pop("REDIS_URL", None)
         return env
 
@@ -136,8 +168,9 @@ class Server:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         errors = open(self.error_log, "ab")
         # Own session: a Ctrl-C in the terminal reaches the benchmark, which then stops it.
-        self.process = subprocess.Popen(self.command(), cwd=self.app_dir, env=self.env(),
-                                        stdout=errors, stderr=errors, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command(), cwd=self.app_dir, env=self.env(), stdout=errors, stderr=errors, start_new_session=True
+        )
         errors.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -278,9 +311,13 @@ class CpuMeter:
     def snapshot(self) -> dict:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         gunicorn = [self.server.process.pid, *self.server.worker_pids()]
-        return {"driver": usage.ru_utime + usage.ru_stime, "gunicorn": cpu_by_pid(gunicorn),
-                "postgres": cpu_by_pid(postgres_pids()), "machine": machine_busy_seconds(),
-                "wall": time.monotonic()}
+        return {
+            "driver": usage.ru_utime + usage.ru_stime,
+            "gunicorn": cpu_by_pid(gunicorn),
+            "postgres": cpu_by_pid(postgres_pids()),
+            "machine": machine_busy_seconds(),
+            "wall": time.monotonic(),
+        }
 
     @staticmethod
     def share(before: dict, after: dict) -> dict:
@@ -291,13 +328,13 @@ class CpuMeter:
         """
         wall = after["wall"] - before["wall"]
         share = {name: round((after[name] - before[name]) / wall, 2) for name in ("driver", "machine")}
-        share.update({name: round(cpu_since(before[name], after[name]) / wall, 2)
-                      for name in ("gunicorn", "postgres")})
+        share.update({name: round(cpu_since(before[name], after[name]) / wall, 2) for name in ("gunicorn", "postgres")})
         share["other"] = round(max(share["machine"] - share["driver"] - share["gunicorn"] - share["postgres"], 0), 2)
         return share
 
 
 # --- Twilio, simulated --------------------------------------------------------------
+
 
 class CallFailed(Exception):
     def __init__(self, kind: str):
@@ -328,8 +365,16 @@ class Stats:
 class Simulator:
     """Posts webhooks to the app exactly as Twilio would: form body, signed full URL."""
 
-    def __init__(self, base_url: str, session: aiohttp.ClientSession, apologies: list[str],
-                 found: list, missing: list, not_found_share: float, seed: int):
+    def __init__(
+        self,
+        base_url: str,
+        session: aiohttp.ClientSession,
+        apologies: list[str],
+        found: list,
+        missing: list,
+        not_found_share: float,
+        seed: int,
+    ):
         self.base_url = base_url
         self.session = session
         self.validator = RequestValidator(BENCH_TOKEN)
@@ -345,8 +390,13 @@ class Simulator:
 
     def form(self, sid: str, caller: str) -> dict:
         """The parameters Twilio sends with every voice webhook of an inbound call."""
-        form = {"AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": sid,
-                "CallStatus": "in-progress", "Direction": "inbound"}
+        form = {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "CallSid": sid,
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+        }
         for prefix, number in (("Called", HOTLINE), ("Caller", caller), ("From", caller), ("To", HOTLINE)):
             form[prefix] = number
             form.update({f"{prefix}City": "", f"{prefix}Country": "IQ", f"{prefix}State": "", f"{prefix}Zip": ""})
@@ -355,8 +405,9 @@ class Simulator:
     async def post(self, step: str, url: str, params: dict) -> tuple[int, str]:
         signature = self.validator.compute_signature(url, params)
         started = time.perf_counter()
-        async with self.session.post(URL(url, encoded=True), data=params,
-                                     headers={"X-Twilio-Signature": signature}) as response:
+        async with self.session.post(
+            URL(url, encoded=True), data=params, headers={"X-Twilio-Signature": signature}
+        ) as response:
             body = await response.text()
         self.stats.latencies[step].append((time.perf_counter() - started) * 1000)
         self.stats.requests += 1
@@ -371,8 +422,13 @@ class Simulator:
             raise CallFailed("not_twiml") from None
         text = " ".join(t.strip() for t in root.itertext() if t.strip())
         gather = root.find("Gather")
-        return Answer(status, gather.get("action") if gather is not None else None,
-                      root.find("Hangup") is not None, root.find("Enqueue") is not None, text)
+        return Answer(
+            status,
+            gather.get("action") if gather is not None else None,
+            root.find("Hangup") is not None,
+            root.find("Enqueue") is not None,
+            text,
+        )
 
     async def gather_step(self, step: str, url: str, params: dict, expect: str | tuple) -> str:
         """One webhook whose answer must be a <Gather> leading to `expect`; the next URL."""
@@ -381,8 +437,7 @@ class Simulator:
         if "sorry" in lowered or any(apology in lowered for apology in self.apologies):
             raise CallFailed(f"apology:{step}")
         if answer.gather_action is None:
-            raise CallFailed(f"unexpected_hangup:{step}" if answer.hangup or answer.enqueue
-                             else f"no_gather:{step}")
+            raise CallFailed(f"unexpected_hangup:{step}" if answer.hangup or answer.enqueue else f"no_gather:{step}")
         next_url = urljoin(url, answer.gather_action)
         expected = (expect,) if isinstance(expect, str) else expect
         if urlsplit(next_url).path not in expected:
@@ -415,13 +470,16 @@ class Simulator:
             url = await self.gather_step("incoming", url, {**form, "CallStatus": "ringing"}, "/ivr/language")
             url = await self.gather_step("language", url, {**form, **gathered, "Digits": "312"[n % 3]}, "/ivr/menu")
             url = await self.gather_step("menu", url, {**form, **gathered, "Digits": "1"}, "/ivr/number")
-            url = await self.gather_step("number", url, {**form, **gathered, "Digits": number, "FinishedOnKey": "#"},
-                                         "/ivr/number/confirm")
+            url = await self.gather_step(
+                "number", url, {**form, **gathered, "Digits": number, "FinishedOnKey": "#"}, "/ivr/number/confirm"
+            )
             url = await self.gather_step("number_confirm", url, {**form, **gathered, "Digits": "1"}, "/ivr/date")
-            url = await self.gather_step("date", url, {**form, **gathered, "Digits": on.strftime("%d%m%Y")},
-                                         "/ivr/date/confirm")
-            url = await self.gather_step("date_confirm", url, {**form, **gathered, "Digits": "1"},
-                                         ("/ivr/result", "/ivr/not-found"))
+            url = await self.gather_step(
+                "date", url, {**form, **gathered, "Digits": on.strftime("%d%m%Y")}, "/ivr/date/confirm"
+            )
+            url = await self.gather_step(
+                "date_confirm", url, {**form, **gathered, "Digits": "1"}, ("/ivr/result", "/ivr/not-found")
+            )
             heard_status = urlsplit(url).path == "/ivr/result"
             if heard_status != found:
                 raise CallFailed("found_expected_missing" if heard_status else "missing_expected_found")
@@ -446,9 +504,17 @@ class Simulator:
             self.stats.errors[f"transport:{type(exc).__name__}"] += 1
         # Hang-up: Twilio's status callback, sent for failed calls too.
         try:
-            status, body = await self.post("status", self.base_url + "/ivr/status",
-                                           {**form, "CallStatus": "completed", "CallDuration": "95",
-                                            "CallbackSource": "call-progress-events", "SequenceNumber": "0"})
+            status, body = await self.post(
+                "status",
+                self.base_url + "/ivr/status",
+                {
+                    **form,
+                    "CallStatus": "completed",
+                    "CallDuration": "95",
+                    "CallbackSource": "call-progress-events",
+                    "SequenceNumber": "0",
+                },
+            )
             self.parse(status, body)
         except CallFailed as failure:
             self.stats.errors[f"status:{failure.kind}"] += 1
@@ -471,8 +537,7 @@ class Simulator:
         The ladder's rungs are posted the same request, and answer the same TwiML.
         """
         url = self.base_url + path
-        params = {**self.form(sid, "+9647700000000"), "ErrorCode": "11200",
-                  "ErrorUrl": self.base_url + "/ivr/voice"}
+        params = {**self.form(sid, "+9647700000000"), "ErrorCode": "11200", "ErrorUrl": self.base_url + "/ivr/voice"}
         try:
             answer = self.parse(*await self.post(PATH_STEPS[path], url, params))
             if not answer.hangup:
@@ -485,8 +550,9 @@ class Simulator:
             self.stats.errors[f"transport:{type(exc).__name__}"] += 1
 
 
-async def run_phase(simulator: Simulator, *, kind: str, concurrency: int, duration: float,
-                    max_count: int, path: str = "/ivr/fallback") -> float:
+async def run_phase(
+    simulator: Simulator, *, kind: str, concurrency: int, duration: float, max_count: int, path: str = "/ivr/fallback"
+) -> float:
     """C workers, each repeating a call (or a fallback request) until time or count runs out."""
     deadline = time.monotonic() + duration
     started = time.monotonic()
@@ -516,9 +582,11 @@ async def drive(server: Server, args, found, missing, apologies, meter: CpuMeter
     connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
     phases = {}
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+
         def simulator(seed_offset: int) -> Simulator:
-            return Simulator(server.base_url, session, apologies, found, missing,
-                             args.not_found_share, args.seed + seed_offset)
+            return Simulator(
+                server.base_url, session, apologies, found, missing, args.not_found_share, args.seed + seed_offset
+            )
 
         many = args.max_calls * len(STEPS)
         fallback = "/ivr/fallback"
@@ -529,8 +597,11 @@ async def drive(server: Server, args, found, missing, apologies, meter: CpuMeter
             ("probe_floor", "floor", 1, args.probe_duration / 2, many, fallback),
             ("ivr", "ivr", args.concurrency, args.duration, args.max_calls, fallback),
             ("floor", "floor", args.concurrency, args.floor_duration, many, fallback),
-            *((f"ladder_{rung}", "floor", args.concurrency, args.ladder_duration, many, path)
-              for rung, path, _ in LADDER if rung in args.ladder_rungs),
+            *(
+                (f"ladder_{rung}", "floor", args.concurrency, args.ladder_duration, many, path)
+                for rung, path, _ in LADDER
+                if rung in args.ladder_rungs
+            ),
         ]
         for name, kind, concurrency, duration, count, path in plan:
             if duration <= 0:
@@ -539,20 +610,31 @@ async def drive(server: Server, args, found, missing, apologies, meter: CpuMeter
             offset = server.access_log.stat().st_size if server.access_log.exists() else 0
             before = meter.snapshot()
             print(f"load: {name} for {duration:g} s at concurrency {concurrency} ...", flush=True)
-            elapsed = await run_phase(sim, kind=kind, concurrency=concurrency,
-                                      duration=duration, max_count=count, path=path)
-            phases[name] = {"stats": sim.stats, "elapsed": elapsed, "log_offset": offset,
-                            "log_end": server.access_log.stat().st_size,
-                            "cpu_cores": CpuMeter.share(before, meter.snapshot())}
-            print(f"load: {name}: {sim.stats.calls_completed} done, {sim.stats.requests} requests, "
-                  f"{sum(sim.stats.errors.values())} errors in {elapsed:.1f} s", flush=True)
+            elapsed = await run_phase(
+                sim, kind=kind, concurrency=concurrency, duration=duration, max_count=count, path=path
+            )
+            phases[name] = {
+                "stats": sim.stats,
+                "elapsed": elapsed,
+                "log_offset": offset,
+                "log_end": server.access_log.stat().st_size,
+                "cpu_cores": CpuMeter.share(before, meter.snapshot()),
+            }
+            print(
+                f"load: {name}: {sim.stats.calls_completed} done, {sim.stats.requests} requests, "
+                f"{sum(sim.stats.errors.values())} errors in {elapsed:.1f} s",
+                flush=True,
+            )
             if name == "floor":  # the app's own memory: before the ladder's rungs load anything
-                phases[name]["memory"] = {"workers": [process_memory(pid) for pid in server.worker_pids()],
-                                          "master": process_memory(server.process.pid)}
+                phases[name]["memory"] = {
+                    "workers": [process_memory(pid) for pid in server.worker_pids()],
+                    "master": process_memory(server.process.pid),
+                }
     return phases
 
 
 # --- figures ------------------------------------------------------------------------
+
 
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
@@ -567,9 +649,14 @@ def summary(values: list[float]) -> dict:
     ordered = sorted(values)
     if not ordered:
         return {"count": 0}
-    return {"count": len(ordered), "p50_ms": round(percentile(ordered, 0.5), 2),
-            "p90_ms": round(percentile(ordered, 0.9), 2), "p99_ms": round(percentile(ordered, 0.99), 2),
-            "max_ms": round(ordered[-1], 2), "mean_ms": round(sum(ordered) / len(ordered), 2)}
+    return {
+        "count": len(ordered),
+        "p50_ms": round(percentile(ordered, 0.5), 2),
+        "p90_ms": round(percentile(ordered, 0.9), 2),
+        "p99_ms": round(percentile(ordered, 0.99), 2),
+        "max_ms": round(ordered[-1], 2),
+        "mean_ms": round(sum(ordered) / len(ordered), 2),
+    }
 
 
 def server_times(access_log: Path, start: int, end: int) -> dict:
@@ -585,8 +672,7 @@ def server_times(access_log: Path, start: int, end: int) -> dict:
             path, status, micros = parts
             statuses[status] += 1
             times[PATH_STEPS.get(path, path)].append(int(micros) / 1000)
-    return {"steps": {step: summary(values) for step, values in times.items()},
-            "http_statuses": dict(statuses)}
+    return {"steps": {step: summary(values) for step, values in times.items()}, "http_statuses": dict(statuses)}
 
 
 def phase_figures(phase: dict, access_log: Path) -> dict:
@@ -647,9 +733,11 @@ def prepare_ladder(database_url: str, redis_url: str) -> list[str]:
     from bench.seed_letters import libpq_url
 
     with psycopg.connect(libpq_url(database_url)) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS bench_ladder_row (id bigserial PRIMARY KEY, "
-                     "dedupe_key varchar(40) NOT NULL UNIQUE, step varchar(32) NOT NULL, "
-                     "created_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_ladder_row (id bigserial PRIMARY KEY, "
+            "dedupe_key varchar(40) NOT NULL UNIQUE, step varchar(32) NOT NULL, "
+            "created_at timestamptz NOT NULL DEFAULT now())"
+        )
         conn.execute("TRUNCATE bench_ladder_row RESTART IDENTITY")
     rungs = [name for name, _, _ in LADDER]
     try:
@@ -676,12 +764,19 @@ def ladder_figures(floor_phase: dict | None, rung_phases: dict, lookup: dict) ->
         if not phase:
             continue
         step = phase["steps"].get(f"ladder:{name}", {})
-        rungs.append({
-            "name": name, "path": path, "adds": adds, "requests_per_s": phase["requests_per_s"],
-            "errors": phase["errors"], "client": step, "cpu_ms_per_request": phase["cpu_ms_per_request"],
-            "over_floor": {"p50": ratio(step, floor, "p50_ms"), "p99": ratio(step, floor, "p99_ms")},
-            "lookup_over_rung": {"p50": ratio(lookup, step, "p50_ms"), "p99": ratio(lookup, step, "p99_ms")},
-        })
+        rungs.append(
+            {
+                "name": name,
+                "path": path,
+                "adds": adds,
+                "requests_per_s": phase["requests_per_s"],
+                "errors": phase["errors"],
+                "client": step,
+                "cpu_ms_per_request": phase["cpu_ms_per_request"],
+                "over_floor": {"p50": ratio(step, floor, "p50_ms"), "p99": ratio(step, floor, "p99_ms")},
+                "lookup_over_rung": {"p50": ratio(lookup, step, "p50_ms"), "p99": ratio(lookup, step, "p99_ms")},
+            }
+        )
     return rungs
 
 
@@ -713,8 +808,16 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
         truncate_history(args.database_url)
     redis_url = getattr(args, "redis_url", None) or os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
     args.ladder_rungs = prepare_ladder(args.database_url, redis_url)
-    server = Server(app_dir, args.database_url, args.workers, args.worker_class, args.threads,
-                    args.port or free_port(), log_dir, ladder_redis_url=redis_url)
+    server = Server(
+        app_dir,
+        args.database_url,
+        args.workers,
+        args.worker_class,
+        args.threads,
+        args.port or free_port(),
+        log_dir,
+        ladder_redis_url=redis_url,
+    )
     print(f"gunicorn: {' '.join(server.command()[2:])}", flush=True)
     quiet = wait_until_quiet(args.wait_quiet) if args.wait_quiet > 0 else None
     try:
@@ -723,14 +826,14 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
         phases = asyncio.run(drive(server, args, found, missing, apology_texts(app_dir), meter))
         memory = phases.get("floor", {}).get("memory") or {
             "workers": [process_memory(pid) for pid in server.worker_pids()],
-            "master": process_memory(server.process.pid)}
+            "master": process_memory(server.process.pid),
+        }
     finally:
         server.stop()
         if "behind" in args.ladder_rungs:
             empty_ladder_stream(redis_url)
     # Each phase's access log read once; the ladder's rungs are reported on their own.
-    figures = {name: phase_figures(phase, server.access_log) for name, phase in phases.items()
-               if name != "warmup"}
+    figures = {name: phase_figures(phase, server.access_log) for name, phase in phases.items() if name != "warmup"}
     rungs = {name: figures.pop(name) for name in list(figures) if name.startswith("ladder_")}
     ivr, floor = figures["ivr"], figures.get("floor")
     lookup = ivr["steps"].get("date_confirm", {})
@@ -739,15 +842,21 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
     if "probe_ivr" in figures and "probe_floor" in figures:
         probe_lookup = figures["probe_ivr"]["steps"].get("date_confirm", {})
         probe_floor = figures["probe_floor"]["steps"].get("fallback", {})
-        probe = {"ivr": figures["probe_ivr"], "floor": figures["probe_floor"],
-                 "lookup_over_floor": {"p50": ratio(probe_lookup, probe_floor, "p50_ms"),
-                                       "p99": ratio(probe_lookup, probe_floor, "p99_ms")}}
+        probe = {
+            "ivr": figures["probe_ivr"],
+            "floor": figures["probe_floor"],
+            "lookup_over_floor": {
+                "p50": ratio(probe_lookup, probe_floor, "p50_ms"),
+                "p99": ratio(probe_lookup, probe_floor, "p99_ms"),
+            },
+        }
     return {
         "ivr": ivr,
         "floor": floor,
         "one_at_a_time": probe,
-        "warmup": {"elapsed_s": round(phases["warmup"]["elapsed"], 1),
-                   "errors": dict(phases["warmup"]["stats"].errors)} if "warmup" in phases else None,
+        "warmup": {"elapsed_s": round(phases["warmup"]["elapsed"], 1), "errors": dict(phases["warmup"]["stats"].errors)}
+        if "warmup" in phases
+        else None,
         "lookup_over_floor": {
             "p50": ratio(lookup, floor_step, "p50_ms"),
             "p99": ratio(lookup, floor_step, "p99_ms"),
@@ -763,30 +872,48 @@ def run(args, app_dir: Path, log_dir: Path) -> dict:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database-url", default=database_url_for(1_000_000),
-                        help="default: hotline_bench_<size> on the server of BENCH_DATABASE_URL")
-    parser.add_argument("--sample-file", type=Path, default=sample_file_for(1_000_000),
-                        help="default: results/letters_sample_<size>.csv, written by the seeding")
+    parser.add_argument(
+        "--database-url",
+        default=database_url_for(1_000_000),
+        help="default: hotline_bench_<size> on the server of BENCH_DATABASE_URL",
+    )
+    parser.add_argument(
+        "--sample-file",
+        type=Path,
+        default=sample_file_for(1_000_000),
+        help="default: results/letters_sample_<size>.csv, written by the seeding",
+    )
     parser.add_argument("--workers", "-w", type=int, default=3)
     parser.add_argument("--worker-class", "-k", default="sync", choices=["sync", "gthread", "gevent"])
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per gthread worker (connections per gevent worker)")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per gthread worker (connections per gevent worker)"
+    )
     parser.add_argument("--concurrency", "-c", type=int, default=24, help="simultaneous calls")
     parser.add_argument("--duration", type=float, default=90, help="seconds of IVR calls")
     parser.add_argument("--floor-duration", type=float, default=30, help="seconds of /ivr/fallback")
-    parser.add_argument("--ladder-duration", type=float, default=15,
-                        help="seconds of each rung of the durability ladder, 0: skip it")
+    parser.add_argument(
+        "--ladder-duration", type=float, default=15, help="seconds of each rung of the durability ladder, 0: skip it"
+    )
     parser.add_argument("--warmup", type=float, default=5, help="seconds of calls not counted")
-    parser.add_argument("--probe-duration", type=float, default=10,
-                        help="seconds of calls one at a time (then half that of /ivr/fallback), 0: skip")
+    parser.add_argument(
+        "--probe-duration",
+        type=float,
+        default=10,
+        help="seconds of calls one at a time (then half that of /ivr/fallback), 0: skip",
+    )
     parser.add_argument("--max-calls", type=int, default=200_000)
     parser.add_argument("--not-found-share", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=5599)
     parser.add_argument("--port", type=int, default=0, help="0: any free port on 127.0.0.1")
-    parser.add_argument("--wait-quiet", type=float, default=120,
-                        help="wait up to this many seconds for other work on the machine to stop (0: don't)")
-    parser.add_argument("--keep-history", action="store_true",
-                        help="keep earlier runs' calls and lookup attempts in the database")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=120,
+        help="wait up to this many seconds for other work on the machine to stop (0: don't)",
+    )
+    parser.add_argument(
+        "--keep-history", action="store_true", help="keep earlier runs' calls and lookup attempts in the database"
+    )
 
 
 def main(argv=None) -> None:

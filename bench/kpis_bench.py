@@ -17,6 +17,7 @@ and CSV exports. Each figure is p50 / p99 / max over repeated runs after warm-up
 (which index each one used) and writes bench/results/kpis.md and kpis.json with the
 machine's CPU, cores and memory (`--results-dir` for elsewhere).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,20 +48,59 @@ PASSWORD = "bench supervisor password"
 COPY_CHUNK = 50_000
 
 HOUR_WEIGHTS = [1, 1, 1, 1, 1, 1, 2, 4, 9, 12, 12, 11, 9, 8, 9, 8, 6, 4, 3, 2, 2, 2, 1, 1]
-OUTCOMES = ["self_served", "agent_answered", "abandoned_in_queue", "callback_requested", "after_hours",
-            "failed_input", "throttled", "hung_up_in_ivr", "error"]
+OUTCOMES = [
+    "self_served",
+    "agent_answered",
+    "abandoned_in_queue",
+    "callback_requested",
+    "after_hours",
+    "failed_input",
+    "throttled",
+    "hung_up_in_ivr",
+    "error",
+]
 OUTCOME_WEIGHTS = [45, 35, 8, 3, 2, 3, 0.5, 3, 0.5]
 LANGUAGES = ["ar", "ckb", "en", None]
 LANGUAGE_WEIGHTS = [60, 30, 6, 4]
-DISPOSITIONS = ["status_given", "status_explained", "wrong_office", "complaint_logged", "callback_promised",
-                "transferred", "no_record", "silent_or_dropped"]
-CALL_COLUMNS = ("sid", "caller", "called", "language", "started_at", "ended_at", "twilio_status", "duration_s",
-                "outcome", "asked_number", "asked_date", "found", "transaction_id", "queued_at", "queue_left_at",
-                "queue_result", "answered_at", "agent_id", "taken_at", "agent_ended_at", "wrapped_up_at",
-                "disposition", "survey_score")
+DISPOSITIONS = [
+    "status_given",
+    "status_explained",
+    "wrong_office",
+    "complaint_logged",
+    "callback_promised",
+    "transferred",
+    "no_record",
+    "silent_or_dropped",
+]
+CALL_COLUMNS = (
+    "sid",
+    "caller",
+    "called",
+    "language",
+    "started_at",
+    "ended_at",
+    "twilio_status",
+    "duration_s",
+    "outcome",
+    "asked_number",
+    "asked_date",
+    "found",
+    "transaction_id",
+    "queued_at",
+    "queue_left_at",
+    "queue_result",
+    "answered_at",
+    "agent_id",
+    "taken_at",
+    "agent_ended_at",
+    "wrapped_up_at",
+    "disposition",
+    "survey_score",
+)
 
 
 # --- the database --------------------------------------------------------------------------
+
 
 def libpq_url(url: str, database: str | None = None) -> str:
     parsed = make_url(url).set(drivername="postgresql")
@@ -78,8 +118,14 @@ def ensure_database(url: str) -> None:
 
 def run_migrations(url: str) -> None:
     env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development"}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def ts(moment: datetime | None) -> str:
@@ -102,8 +148,12 @@ def call_lines(count: int, rng: random.Random, agent_ids: list[int], letters: li
     hours = rng.choices(range(24), HOUR_WEIGHTS, k=count)
     # In time order, as the IVR inserts them: a month of calls sits in a month of table pages.
     starts = sorted(
-        (first + timedelta(days=rng.randrange(365), hours=hours[n], seconds=rng.randrange(3600),
-                           microseconds=rng.randrange(10**6))).astimezone(timezone.utc)
+        (
+            first
+            + timedelta(
+                days=rng.randrange(365), hours=hours[n], seconds=rng.randrange(3600), microseconds=rng.randrange(10**6)
+            )
+        ).astimezone(timezone.utc)
         for n in range(count)
     )
     for n, start in enumerate(starts):
@@ -136,10 +186,29 @@ def call_lines(count: int, rng: random.Random, agent_ids: list[int], letters: li
         end = start + timedelta(seconds=length)
         caller = None if rng.random() < 0.03 else f"+9647{rng.randrange(50, 80)}{rng.randrange(CALLERS):07d}"
         values = (
-            f"CA{n:032x}", caller, "+9645599", languages[n], ts(start), ts(end), "completed", length, outcome,
-            asked_number, asked_date.isoformat() if asked_date else None, found if asked else None,
-            letter[0] if letter else None, ts(queued), ts(left), queue_result, ts(answered), agent, ts(taken),
-            ts(ended_agent), ts(wrapped), disposition, score,
+            f"CA{n:032x}",
+            caller,
+            "+9645599",
+            languages[n],
+            ts(start),
+            ts(end),
+            "completed",
+            length,
+            outcome,
+            asked_number,
+            asked_date.isoformat() if asked_date else None,
+            found if asked else None,
+            letter[0] if letter else None,
+            ts(queued),
+            ts(left),
+            queue_result,
+            ts(answered),
+            agent,
+            ts(taken),
+            ts(ended_agent),
+            ts(wrapped),
+            disposition,
+            score,
         )
         yield "\t".join(text(v) for v in values) + "\n"
 
@@ -155,34 +224,50 @@ def load(url: str, calls: int, seed: int, log=print) -> dict:
         log(f"kpis bench: loading {calls:,} calls (table held {existing:,}) ...")
         conn.execute("SET synchronous_commit = off")
         conn.execute("SET maintenance_work_mem = '256MB'")
-        conn.execute('TRUNCATE call_event, callback_request, sms_message, subscription, call, "transaction", '
-                     'transaction_event, entity, audit_entry, "user" RESTART IDENTITY CASCADE')
+        conn.execute(
+            'TRUNCATE call_event, callback_request, sms_message, subscription, call, "transaction", '
+            'transaction_event, entity, audit_entry, "user" RESTART IDENTITY CASCADE'
+        )
         from domain.staff.passwords import hash_password  # in-process: the real hash the login checks
 
         supervisor_hash = hash_password(PASSWORD)
         conn.execute(
-            "INSERT INTO \"user\" (username, display_name, role, password_hash, language, endpoint_kind, endpoint,"
+            'INSERT INTO "user" (username, display_name, role, password_hash, language, endpoint_kind, endpoint,'
             " presence, presence_since, active, created_at) VALUES ('bench-supervisor', 'Bench Supervisor',"
             " 'supervisor', %s, 'en', 'client', 'bench-supervisor', 'offline', now(), true, now())",
-            (supervisor_hash,))
+            (supervisor_hash,),
+        )
         with conn.cursor() as cur:
             cur.executemany(
-                "INSERT INTO \"user\" (username, display_name, role, password_hash, language, endpoint_kind,"
+                'INSERT INTO "user" (username, display_name, role, password_hash, language, endpoint_kind,'
                 " endpoint, presence, presence_since, active, created_at) VALUES (%s, %s, 'agent', 'x', 'ar',"
                 " 'client', %s, 'offline', now(), true, now())",
-                [(f"agent{n:02d}", f"Agent {n:02d}", f"agent{n:02d}") for n in range(AGENTS)])
+                [(f"agent{n:02d}", f"Agent {n:02d}", f"agent{n:02d}") for n in range(AGENTS)],
+            )
         agent_ids = [row[0] for row in conn.execute("SELECT id FROM \"user\" WHERE role = 'agent'")]
-        conn.execute("INSERT INTO entity (code, name_ar, name_ckb, name_en) VALUES"
-                     " ('bench-fed', 'وزارة اتحادية', 'وەزارەتی فیدراڵ', 'A federal ministry'),"
-                     " ('bench-krg', 'وزارة في الإقليم', 'وەزارەتی هەرێم', 'A KRG ministry')")
+        conn.execute(
+            "INSERT INTO entity (code, name_ar, name_ckb, name_en) VALUES"
+            " ('bench-fed', 'وزارة اتحادية', 'وەزارەتی فیدراڵ', 'A federal ministry'),"
+            " ('bench-krg', 'وزارة في الإقليم', 'وەزارەتی هەرێم', 'A KRG ministry')"
+        )
         fed, krg = (row[0] for row in conn.execute("SELECT id FROM entity ORDER BY id"))
         with conn.cursor() as cur:
             cur.executemany(
                 'INSERT INTO "transaction" (number, date, direction, subject, sender_id, recipient_id, holder_id,'
                 " status, status_date, created_at, updated_at) VALUES (%s, %s, 'to_federal', 'bench', %s, %s, %s,"
                 " 'forwarded', %s, now(), now())",
-                [(str(1000 + n), date(2024, 1, 1) + timedelta(days=n % 600), krg, fed, fed,
-                  date(2024, 1, 1) + timedelta(days=n % 600)) for n in range(LETTERS)])
+                [
+                    (
+                        str(1000 + n),
+                        date(2024, 1, 1) + timedelta(days=n % 600),
+                        krg,
+                        fed,
+                        fed,
+                        date(2024, 1, 1) + timedelta(days=n % 600),
+                    )
+                    for n in range(LETTERS)
+                ],
+            )
         letters = [(row[0], row[1], row[2]) for row in conn.execute('SELECT id, number, date FROM "transaction"')]
         conn.commit()
 
@@ -201,11 +286,13 @@ def load(url: str, calls: int, seed: int, log=print) -> dict:
         conn.execute(
             "INSERT INTO callback_request (call_id, phone, language, source, status, created_at, attempts)"
             " SELECT id, coalesce(caller, '+9647500000000'), coalesce(language, 'ar'), 'ivr', 'done',"
-            " ended_at, 1 FROM call WHERE outcome = 'callback_requested'")
+            " ended_at, 1 FROM call WHERE outcome = 'callback_requested'"
+        )
         conn.execute(
             "INSERT INTO callback_request (phone, language, source, status, created_at, requested_by_id, attempts)"
             " SELECT coalesce(caller, '+9647500000000'), coalesce(language, 'ar'), 'agent', 'done',"
-            " wrapped_up_at, agent_id, 1 FROM call WHERE disposition = 'callback_promised'")
+            " wrapped_up_at, agent_id, 1 FROM call WHERE disposition = 'callback_promised'"
+        )
         conn.commit()
         copy_s = time.perf_counter() - started
         conn.autocommit = True
@@ -217,6 +304,7 @@ def load(url: str, calls: int, seed: int, log=print) -> dict:
 
 
 # --- timing ---------------------------------------------------------------------------------
+
 
 class Timer:
     """p50 / p99 / max of a function over repeated runs, and the statements its last run sent."""
@@ -244,8 +332,13 @@ class Timer:
             times.append((time.perf_counter() - started) * 1000)
         statements, self.recording = self.recording, None
         times.sort()
-        return {"p50": statistics.median(times), "p99": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
-                "max": times[-1], "runs": runs, "statements": statements}
+        return {
+            "p50": statistics.median(times),
+            "p99": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
+            "max": times[-1],
+            "runs": runs,
+            "statements": statements,
+        }
 
 
 def indexes_used(url: str, statements: list) -> list[str]:
@@ -270,8 +363,15 @@ def walk_indexes(node: dict):
 
 
 def build_app(url: str):
-    os.environ.update({"APP_ENV": "production", "DATABASE_URL": url, "SECRET_KEY": "kpis-bench",
-                       "TWILIO_AUTH_TOKEN": "kpis-bench", "SESSION_COOKIE_SECURE": "false"})
+    os.environ.update(
+        {
+            "APP_ENV": "production",
+            "DATABASE_URL": url,
+            "SECRET_KEY": "kpis-bench",
+            "TWILIO_AUTH_TOKEN": "kpis-bench",
+            "SESSION_COOKIE_SECURE": "false",
+        }
+    )
     os.environ.pop("REDIS_URL", None)
     from factory import create_app
 
@@ -282,8 +382,9 @@ def logged_in(app):
     client = app.test_client()
     page = client.get("/console/login").get_data(as_text=True)
     token = page.split('name="csrf-token" content="')[1].split('"')[0]
-    response = client.post("/console/login", data={"username": "bench-supervisor", "password": PASSWORD,
-                                                    "csrf_token": token})
+    response = client.post(
+        "/console/login", data={"username": "bench-supervisor", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302, response.status_code
     page = client.get("/console/kpis").get_data(as_text=True)  # logging in starts a new session and token
     return client, page.split('name="csrf-token" content="')[1].split('"')[0]
@@ -318,14 +419,19 @@ def scenarios(app, url: str, timer: Timer, depth: int, log=print) -> list[dict]:
         log(f"  {name} [{kind}]: p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms")
 
     with app.app_context():
-        deep = db.session.execute(sql("SELECT started_at, id FROM call ORDER BY started_at DESC, id DESC "
-                                      "OFFSET :depth LIMIT 1"), {"depth": depth}).one()
-        busy_agent = db.session.execute(sql("SELECT agent_id FROM call WHERE agent_id IS NOT NULL "
-                                            "GROUP BY agent_id ORDER BY count(*) DESC LIMIT 1")).scalar()
-        caller = db.session.execute(sql("SELECT caller FROM call WHERE caller IS NOT NULL "
-                                        "GROUP BY caller ORDER BY count(*) DESC LIMIT 1")).scalar()
-        number = db.session.execute(sql("SELECT asked_number FROM call WHERE asked_number IS NOT NULL "
-                                        "LIMIT 1")).scalar()
+        deep = db.session.execute(
+            sql("SELECT started_at, id FROM call ORDER BY started_at DESC, id DESC OFFSET :depth LIMIT 1"),
+            {"depth": depth},
+        ).one()
+        busy_agent = db.session.execute(
+            sql("SELECT agent_id FROM call WHERE agent_id IS NOT NULL GROUP BY agent_id ORDER BY count(*) DESC LIMIT 1")
+        ).scalar()
+        caller = db.session.execute(
+            sql("SELECT caller FROM call WHERE caller IS NOT NULL GROUP BY caller ORDER BY count(*) DESC LIMIT 1")
+        ).scalar()
+        number = db.session.execute(
+            sql("SELECT asked_number FROM call WHERE asked_number IS NOT NULL LIMIT 1")
+        ).scalar()
         db.session.remove()
 
     day = Period(date(2025, 11, 12), date(2025, 11, 12))
@@ -341,53 +447,105 @@ def scenarios(app, url: str, timer: Timer, depth: int, log=print) -> list[dict]:
     with app.app_context():
         for name, filters in pages.items():
             record(name, "query", lambda f=filters: call_log_page(f, tz_name=tz, size=50))
-        record(f"keyset page {depth:,} calls deep", "query",
-               lambda: call_log_page(CallFilters(), tz_name=tz, size=50, cursor=Cursor(deep.started_at, deep.id)))
-        record("the same depth with OFFSET (for comparison)", "query",
-               lambda: db.session.execute(sql("SELECT id FROM call ORDER BY started_at DESC, id DESC "
-                                              "OFFSET :depth LIMIT 50"), {"depth": depth}).all(),
-               runs=5, explain=False)
-        record("KPI report, one day (5 grouped queries)", "query",
-               lambda: kpi_report(day, tz_name=tz, service_level_s=level))
-        record("KPI report, one month (5 grouped queries)", "query",
-               lambda: kpi_report(month, tz_name=tz, service_level_s=level))
+        record(
+            f"keyset page {depth:,} calls deep",
+            "query",
+            lambda: call_log_page(CallFilters(), tz_name=tz, size=50, cursor=Cursor(deep.started_at, deep.id)),
+        )
+        record(
+            "the same depth with OFFSET (for comparison)",
+            "query",
+            lambda: db.session.execute(
+                sql("SELECT id FROM call ORDER BY started_at DESC, id DESC OFFSET :depth LIMIT 50"), {"depth": depth}
+            ).all(),
+            runs=5,
+            explain=False,
+        )
+        record(
+            "KPI report, one day (5 grouped queries)",
+            "query",
+            lambda: kpi_report(day, tz_name=tz, service_level_s=level),
+        )
+        record(
+            "KPI report, one month (5 grouped queries)",
+            "query",
+            lambda: kpi_report(month, tz_name=tz, service_level_s=level),
+        )
         db.session.remove()
 
     client, token = logged_in(app)
     record("GET /console/calls", "page", lambda: client.get("/console/calls").get_data(), explain=False)
-    search = client.post("/console/calls", data={"csrf_token": token, "outcome": "abandoned_in_queue",
-                                                 "start": month.start.isoformat(), "end": month.end.isoformat()})
+    search = client.post(
+        "/console/calls",
+        data={
+            "csrf_token": token,
+            "outcome": "abandoned_in_queue",
+            "start": month.start.isoformat(),
+            "end": month.end.isoformat(),
+        },
+    )
     filtered_url = search.headers["Location"]
-    record("GET /console/calls (abandoned, one month)", "page", lambda: client.get(filtered_url).get_data(),
-           explain=False)
-    record("GET /console/kpis (one day)", "page",
-           lambda: client.get(f"/console/kpis?period=custom&start={day.start}&end={day.end}").get_data(),
-           explain=False)
-    record("GET /console/kpis (one month)", "page",
-           lambda: client.get(f"/console/kpis?period=custom&start={month.start}&end={month.end}").get_data(),
-           explain=False)
-    day_search = client.post("/console/calls", data={"csrf_token": token, "start": day.start.isoformat(),
-                                                     "end": day.end.isoformat()}).headers["Location"]
-    month_search = client.post("/console/calls", data={"csrf_token": token, "start": month.start.isoformat(),
-                                                       "end": month.end.isoformat()}).headers["Location"]
+    record(
+        "GET /console/calls (abandoned, one month)", "page", lambda: client.get(filtered_url).get_data(), explain=False
+    )
+    record(
+        "GET /console/kpis (one day)",
+        "page",
+        lambda: client.get(f"/console/kpis?period=custom&start={day.start}&end={day.end}").get_data(),
+        explain=False,
+    )
+    record(
+        "GET /console/kpis (one month)",
+        "page",
+        lambda: client.get(f"/console/kpis?period=custom&start={month.start}&end={month.end}").get_data(),
+        explain=False,
+    )
+    day_search = client.post(
+        "/console/calls", data={"csrf_token": token, "start": day.start.isoformat(), "end": day.end.isoformat()}
+    ).headers["Location"]
+    month_search = client.post(
+        "/console/calls", data={"csrf_token": token, "start": month.start.isoformat(), "end": month.end.isoformat()}
+    ).headers["Location"]
     rows = {}
     for label, location in (("one day", day_search), ("one month", month_search)):
         export_url = "/console/calls.csv?" + location.split("?", 1)[1]
         rows[label] = client.get(export_url).get_data().count(b"\n") - 1
-        record(f"CSV export, {label} ({rows[label]:,} calls, streamed)", "page",
-               lambda u=export_url: client.get(u).get_data(), runs=5, explain=False)
+        record(
+            f"CSV export, {label} ({rows[label]:,} calls, streamed)",
+            "page",
+            lambda u=export_url: client.get(u).get_data(),
+            runs=5,
+            explain=False,
+        )
     return results
 
 
 # --- the report ----------------------------------------------------------------------------
 
+
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
-    mem_kb = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kb / 1024 / 1024, 1),
-            "python": platform.python_version()}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kb = next(
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+    }
 
 
 def data_shape(url: str) -> dict:
@@ -396,16 +554,27 @@ def data_shape(url: str) -> dict:
         callbacks = conn.execute("SELECT count(*) FROM callback_request").fetchone()[0]
         size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('call'))").fetchone()[0]
         version = conn.execute("SHOW server_version").fetchone()[0]
-        month = conn.execute("SELECT count(*) FROM call WHERE started_at >= '2025-10-31 21:00+00' AND "
-                             "started_at < '2025-11-30 21:00+00'").fetchone()[0]
-        day = conn.execute("SELECT count(*) FROM call WHERE started_at >= '2025-11-11 21:00+00' AND "
-                           "started_at < '2025-11-12 21:00+00'").fetchone()[0]
-    return {"calls": calls, "first": first, "last": last, "callbacks": callbacks, "size": size,
-            "postgres": version, "month_calls": month, "day_calls": day}
+        month = conn.execute(
+            "SELECT count(*) FROM call WHERE started_at >= '2025-10-31 21:00+00' AND started_at < '2025-11-30 21:00+00'"
+        ).fetchone()[0]
+        day = conn.execute(
+            "SELECT count(*) FROM call WHERE started_at >= '2025-11-11 21:00+00' AND started_at < '2025-11-12 21:00+00'"
+        ).fetchone()[0]
+    return {
+        "calls": calls,
+        "first": first,
+        "last": last,
+        "callbacks": callbacks,
+        "size": size,
+        "postgres": version,
+        "month_calls": month,
+        "day_calls": day,
+    }
 
 
-def write_report(results: list[dict], shape: dict, host: dict, args, load_report: dict,
-                 directory: Path = RESULTS_DIR) -> str:
+def write_report(
+    results: list[dict], shape: dict, host: dict, args, load_report: dict, directory: Path = RESULTS_DIR
+) -> str:
     lines = [
         "# Supervisors' queries on a million calls",
         "",
@@ -418,7 +587,7 @@ def write_report(results: list[dict], shape: dict, host: dict, args, load_report
         f"The day measured (12/11/2025) holds {shape['day_calls']:,} calls, the month (November 2025) "
         f"{shape['month_calls']:,}.",
         f"- Each figure: {args.runs} timed runs after {args.warmup} warm-up runs (exports: 5), in milliseconds. "
-        "\"query\" is the domain function the page calls; \"page\" is the whole request through Flask's "
+        '"query" is the domain function the page calls; "page" is the whole request through Flask\'s '
         "test client as a logged-in supervisor (template rendering included, no network).",
         "",
         "| what | kind | p50 ms | p99 ms | max ms | indexes in the plan |",
@@ -426,11 +595,14 @@ def write_report(results: list[dict], shape: dict, host: dict, args, load_report
     ]
     for r in results:
         if "timeout_ms" in r:
-            lines.append(f"| {r['name']} | {r['kind']} | > {r['timeout_ms']:,} | | | cancelled by the app's "
-                         "statement timeout |")
+            lines.append(
+                f"| {r['name']} | {r['kind']} | > {r['timeout_ms']:,} | | | cancelled by the app's statement timeout |"
+            )
             continue
-        lines.append(f"| {r['name']} | {r['kind']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
-                     f"{', '.join(r['indexes']) or '—'} |")
+        lines.append(
+            f"| {r['name']} | {r['kind']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['max']:.1f} | "
+            f"{', '.join(r['indexes']) or '—'} |"
+        )
     lines += [
         "",
         "p99 is the nearest-rank 99th percentile of the timed runs (with 100 runs, the second slowest).",
@@ -454,8 +626,13 @@ def write_json(results: list[dict], shape: dict, args, load_report: dict, direct
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "app": {"commit": code.commit, "dirty": code.dirty, "exported": False},
         "machine": report.machine(),
-        "settings": {"calls": args.calls, "runs": args.runs, "warmup": args.warmup, "seed": args.seed,
-                     "database": make_url(args.database_url).database},
+        "settings": {
+            "calls": args.calls,
+            "runs": args.runs,
+            "warmup": args.warmup,
+            "seed": args.seed,
+            "database": make_url(args.database_url).database,
+        },
         "data": shape,
         "load": load_report,
         "results": results,

@@ -13,6 +13,7 @@ pairs from the sample file (90 % that exist, 10 % that do not, as in the IVR ben
 
 Prints JSON. Run as a file, not a module, so that the app is imported from --app-dir.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,9 +39,14 @@ def percentiles(values: list[float]) -> dict:
         high = min(low + 1, len(ordered) - 1)
         return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
-    return {"count": len(ordered), "p50_ms": round(at(0.5), 4), "p90_ms": round(at(0.9), 4),
-            "p99_ms": round(at(0.99), 4), "max_ms": round(ordered[-1], 4),
-            "mean_ms": round(sum(ordered) / len(ordered), 4)}
+    return {
+        "count": len(ordered),
+        "p50_ms": round(at(0.5), 4),
+        "p90_ms": round(at(0.9), 4),
+        "p99_ms": round(at(0.99), 4),
+        "max_ms": round(ordered[-1], 4),
+        "mean_ms": round(sum(ordered) / len(ordered), 4),
+    }
 
 
 def sample_pairs(path: Path, count: int, seed: int) -> list[tuple[str, date]]:
@@ -105,8 +111,10 @@ def main() -> None:
             executions, planning, plan = [], [], None
             for number, on in pairs[: args.explain]:
                 # The function's own parameters with this pair's values: the date and the number.
-                parameters = {key: (on if isinstance(value, date) else number if isinstance(value, str) else value)
-                              for key, value in captured[0][1].items()}
+                parameters = {
+                    key: (on if isinstance(value, date) else number if isinstance(value, str) else value)
+                    for key, value in captured[0][1].items()
+                }
                 cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
                 document = cursor.fetchone()[0][0]
                 executions.append(document["Execution Time"])
@@ -118,11 +126,20 @@ def main() -> None:
         result["explain_execution"] = percentiles(executions)
         result["explain_planning"] = percentiles(planning)
         result["plan"] = summarise(plan)
-        result["table"] = {name: value for name, value in db.session.execute(text(
-            "SELECT count(*) AS letters, pg_relation_size('\"transaction\"') / 1048576 AS table_mb,"
-            " pg_indexes_size('\"transaction\"') / 1048576 AS indexes_mb,"
-            " pg_relation_size('uq_transaction_number_date_direction') / 1048576 AS lookup_index_mb"
-            ' FROM "transaction"')).mappings().one().items()}
+        result["table"] = {
+            name: value
+            for name, value in db.session.execute(
+                text(
+                    "SELECT count(*) AS letters, pg_relation_size('\"transaction\"') / 1048576 AS table_mb,"
+                    " pg_indexes_size('\"transaction\"') / 1048576 AS indexes_mb,"
+                    " pg_relation_size('uq_transaction_number_date_direction') / 1048576 AS lookup_index_mb"
+                    ' FROM "transaction"'
+                )
+            )
+            .mappings()
+            .one()
+            .items()
+        }
     json.dump(result, sys.stdout, default=str)
 
 

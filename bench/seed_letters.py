@@ -14,6 +14,7 @@ The load is one transaction: TRUNCATE, drop the table's unique/foreign-key const
 secondary indexes, COPY, re-create them (one sort per index instead of ten million
 inserts into each), VACUUM ANALYZE. Ten million letters take about 2.5 GB on disk.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,64 +44,139 @@ MAINTENANCE_WORK_MEM = "512MB"  # index builds after COPY; the session's own set
 # A few dozen entities on both sides. Synthetic bench data, not an official directory.
 ENTITIES = [
     # code, Arabic, Sorani Kurdish, English
-    ("fed-council-ministers", "الأمانة العامة لمجلس الوزراء", "ئەمینداریی گشتیی ئەنجومەنی وەزیران",
-     "General Secretariat of the Council of Ministers"),
-    ("fed-pm-office", "مكتب رئيس مجلس الوزراء الاتحادي", "نووسینگەی سەرۆکی ئەنجومەنی وەزیرانی فیدراڵ",
-     "Federal Prime Minister's Office"),
+    (
+        "fed-council-ministers",
+        "الأمانة العامة لمجلس الوزراء",
+        "ئەمینداریی گشتیی ئەنجومەنی وەزیران",
+        "General Secretariat of the Council of Ministers",
+    ),
+    (
+        "fed-pm-office",
+        "مكتب رئيس مجلس الوزراء الاتحادي",
+        "نووسینگەی سەرۆکی ئەنجومەنی وەزیرانی فیدراڵ",
+        "Federal Prime Minister's Office",
+    ),
     ("fed-finance", "وزارة المالية الاتحادية", "وەزارەتی دارایی فیدراڵ", "Federal Ministry of Finance"),
     ("fed-interior", "وزارة الداخلية الاتحادية", "وەزارەتی ناوخۆی فیدراڵ", "Federal Ministry of Interior"),
     ("fed-health", "وزارة الصحة الاتحادية", "وەزارەتی تەندروستی فیدراڵ", "Federal Ministry of Health"),
     ("fed-education", "وزارة التربية الاتحادية", "وەزارەتی پەروەردەی فیدراڵ", "Federal Ministry of Education"),
-    ("fed-higher-education", "وزارة التعليم العالي والبحث العلمي الاتحادية", "وەزارەتی خوێندنی باڵای فیدراڵ",
-     "Federal Ministry of Higher Education"),
+    (
+        "fed-higher-education",
+        "وزارة التعليم العالي والبحث العلمي الاتحادية",
+        "وەزارەتی خوێندنی باڵای فیدراڵ",
+        "Federal Ministry of Higher Education",
+    ),
     ("fed-justice", "وزارة العدل الاتحادية", "وەزارەتی دادی فیدراڵ", "Federal Ministry of Justice"),
     ("fed-planning", "وزارة التخطيط الاتحادية", "وەزارەتی پلاندانانی فیدراڵ", "Federal Ministry of Planning"),
     ("fed-oil", "وزارة النفط الاتحادية", "وەزارەتی نەوتی فیدراڵ", "Federal Ministry of Oil"),
     ("fed-electricity", "وزارة الكهرباء الاتحادية", "وەزارەتی کارەبای فیدراڵ", "Federal Ministry of Electricity"),
     ("fed-agriculture", "وزارة الزراعة الاتحادية", "وەزارەتی کشتوکاڵی فیدراڵ", "Federal Ministry of Agriculture"),
-    ("fed-water", "وزارة الموارد المائية الاتحادية", "وەزارەتی سەرچاوەکانی ئاوی فیدراڵ",
-     "Federal Ministry of Water Resources"),
+    (
+        "fed-water",
+        "وزارة الموارد المائية الاتحادية",
+        "وەزارەتی سەرچاوەکانی ئاوی فیدراڵ",
+        "Federal Ministry of Water Resources",
+    ),
     ("fed-trade", "وزارة التجارة الاتحادية", "وەزارەتی بازرگانی فیدراڵ", "Federal Ministry of Trade"),
-    ("fed-labour", "وزارة العمل والشؤون الاجتماعية الاتحادية", "وەزارەتی کار و کاروباری کۆمەڵایەتی فیدراڵ",
-     "Federal Ministry of Labour and Social Affairs"),
+    (
+        "fed-labour",
+        "وزارة العمل والشؤون الاجتماعية الاتحادية",
+        "وەزارەتی کار و کاروباری کۆمەڵایەتی فیدراڵ",
+        "Federal Ministry of Labour and Social Affairs",
+    ),
     ("fed-transport", "وزارة النقل الاتحادية", "وەزارەتی گواستنەوەی فیدراڵ", "Federal Ministry of Transport"),
     ("fed-foreign", "وزارة الخارجية", "وەزارەتی دەرەوە", "Ministry of Foreign Affairs"),
     ("fed-defence", "وزارة الدفاع", "وەزارەتی بەرگری", "Ministry of Defence"),
     ("fed-migration", "وزارة الهجرة والمهجرين", "وەزارەتی کۆچ و کۆچبەران", "Ministry of Migration and Displacement"),
     ("fed-audit", "ديوان الرقابة المالية الاتحادي", "دیوانی چاودێریی داراییی فیدراڵ", "Federal Board of Supreme Audit"),
-    ("krg-council-ministers", "الأمانة العامة لمجلس وزراء إقليم كوردستان",
-     "ئەمینداریی گشتیی ئەنجومەنی وەزیرانی هەرێمی کوردستان", "KRG General Secretariat of the Council of Ministers"),
-    ("krg-pm-office", "مكتب رئيس مجلس وزراء إقليم كوردستان", "نووسینگەی سەرۆکی ئەنجومەنی وەزیرانی هەرێمی کوردستان",
-     "KRG Prime Minister's Office"),
-    ("krg-finance", "وزارة المالية والاقتصاد - إقليم كوردستان", "وەزارەتی دارایی و ئابووری - هەرێمی کوردستان",
-     "KRG Ministry of Finance and Economy"),
+    (
+        "krg-council-ministers",
+        "الأمانة العامة لمجلس وزراء إقليم كوردستان",
+        "ئەمینداریی گشتیی ئەنجومەنی وەزیرانی هەرێمی کوردستان",
+        "KRG General Secretariat of the Council of Ministers",
+    ),
+    (
+        "krg-pm-office",
+        "مكتب رئيس مجلس وزراء إقليم كوردستان",
+        "نووسینگەی سەرۆکی ئەنجومەنی وەزیرانی هەرێمی کوردستان",
+        "KRG Prime Minister's Office",
+    ),
+    (
+        "krg-finance",
+        "وزارة المالية والاقتصاد - إقليم كوردستان",
+        "وەزارەتی دارایی و ئابووری - هەرێمی کوردستان",
+        "KRG Ministry of Finance and Economy",
+    ),
     ("krg-interior", "وزارة الداخلية - إقليم كوردستان", "وەزارەتی ناوخۆ - هەرێمی کوردستان", "KRG Ministry of Interior"),
     ("krg-health", "وزارة الصحة - إقليم كوردستان", "وەزارەتی تەندروستی - هەرێمی کوردستان", "KRG Ministry of Health"),
-    ("krg-education", "وزارة التربية - إقليم كوردستان", "وەزارەتی پەروەردە - هەرێمی کوردستان",
-     "KRG Ministry of Education"),
-    ("krg-higher-education", "وزارة التعليم العالي والبحث العلمي - إقليم كوردستان",
-     "وەزارەتی خوێندنی باڵا و توێژینەوەی زانستی - هەرێمی کوردستان",
-     "KRG Ministry of Higher Education and Scientific Research"),
+    (
+        "krg-education",
+        "وزارة التربية - إقليم كوردستان",
+        "وەزارەتی پەروەردە - هەرێمی کوردستان",
+        "KRG Ministry of Education",
+    ),
+    (
+        "krg-higher-education",
+        "وزارة التعليم العالي والبحث العلمي - إقليم كوردستان",
+        "وەزارەتی خوێندنی باڵا و توێژینەوەی زانستی - هەرێمی کوردستان",
+        "KRG Ministry of Higher Education and Scientific Research",
+    ),
     ("krg-justice", "وزارة العدل - إقليم كوردستان", "وەزارەتی داد - هەرێمی کوردستان", "KRG Ministry of Justice"),
-    ("krg-planning", "وزارة التخطيط - إقليم كوردستان", "وەزارەتی پلاندانان - هەرێمی کوردستان",
-     "KRG Ministry of Planning"),
-    ("krg-natural-resources", "وزارة الثروات الطبيعية - إقليم كوردستان",
-     "وەزارەتی سامانە سروشتییەکان - هەرێمی کوردستان", "KRG Ministry of Natural Resources"),
-    ("krg-electricity", "وزارة الكهرباء - إقليم كوردستان", "وەزارەتی کارەبا - هەرێمی کوردستان",
-     "KRG Ministry of Electricity"),
-    ("krg-agriculture", "وزارة الزراعة والموارد المائية - إقليم كوردستان",
-     "وەزارەتی کشتوکاڵ و سەرچاوەکانی ئاو - هەرێمی کوردستان", "KRG Ministry of Agriculture and Water Resources"),
-    ("krg-trade", "وزارة التجارة والصناعة - إقليم كوردستان", "وەزارەتی بازرگانی و پیشەسازی - هەرێمی کوردستان",
-     "KRG Ministry of Trade and Industry"),
-    ("krg-labour", "وزارة العمل والشؤون الاجتماعية - إقليم كوردستان",
-     "وەزارەتی کار و کاروباری کۆمەڵایەتی - هەرێمی کوردستان", "KRG Ministry of Labour and Social Affairs"),
-    ("krg-transport", "وزارة النقل والمواصلات - إقليم كوردستان", "وەزارەتی گواستنەوە و گەیاندن - هەرێمی کوردستان",
-     "KRG Ministry of Transport and Communications"),
+    (
+        "krg-planning",
+        "وزارة التخطيط - إقليم كوردستان",
+        "وەزارەتی پلاندانان - هەرێمی کوردستان",
+        "KRG Ministry of Planning",
+    ),
+    (
+        "krg-natural-resources",
+        "وزارة الثروات الطبيعية - إقليم كوردستان",
+        "وەزارەتی سامانە سروشتییەکان - هەرێمی کوردستان",
+        "KRG Ministry of Natural Resources",
+    ),
+    (
+        "krg-electricity",
+        "وزارة الكهرباء - إقليم كوردستان",
+        "وەزارەتی کارەبا - هەرێمی کوردستان",
+        "KRG Ministry of Electricity",
+    ),
+    (
+        "krg-agriculture",
+        "وزارة الزراعة والموارد المائية - إقليم كوردستان",
+        "وەزارەتی کشتوکاڵ و سەرچاوەکانی ئاو - هەرێمی کوردستان",
+        "KRG Ministry of Agriculture and Water Resources",
+    ),
+    (
+        "krg-trade",
+        "وزارة التجارة والصناعة - إقليم كوردستان",
+        "وەزارەتی بازرگانی و پیشەسازی - هەرێمی کوردستان",
+        "KRG Ministry of Trade and Industry",
+    ),
+    (
+        "krg-labour",
+        "وزارة العمل والشؤون الاجتماعية - إقليم كوردستان",
+        "وەزارەتی کار و کاروباری کۆمەڵایەتی - هەرێمی کوردستان",
+        "KRG Ministry of Labour and Social Affairs",
+    ),
+    (
+        "krg-transport",
+        "وزارة النقل والمواصلات - إقليم كوردستان",
+        "وەزارەتی گواستنەوە و گەیاندن - هەرێمی کوردستان",
+        "KRG Ministry of Transport and Communications",
+    ),
     ("krg-peshmerga", "وزارة شؤون البيشمركة", "وەزارەتی کاروباری پێشمەرگە", "KRG Ministry of Peshmerga Affairs"),
-    ("krg-dfr", "دائرة العلاقات الخارجية - إقليم كوردستان", "فەرمانگەی پەیوەندییەکانی دەرەوە - هەرێمی کوردستان",
-     "KRG Department of Foreign Relations"),
-    ("krg-audit", "ديوان الرقابة المالية - إقليم كوردستان", "دیوانی چاودێریی دارایی - هەرێمی کوردستان",
-     "KRG Board of Supreme Audit"),
+    (
+        "krg-dfr",
+        "دائرة العلاقات الخارجية - إقليم كوردستان",
+        "فەرمانگەی پەیوەندییەکانی دەرەوە - هەرێمی کوردستان",
+        "KRG Department of Foreign Relations",
+    ),
+    (
+        "krg-audit",
+        "ديوان الرقابة المالية - إقليم كوردستان",
+        "دیوانی چاودێریی دارایی - هەرێمی کوردستان",
+        "KRG Board of Supreme Audit",
+    ),
     ("krg-erbil", "محافظة أربيل", "پارێزگای هەولێر", "Erbil Governorate"),
     ("krg-sulaymaniyah", "محافظة السليمانية", "پارێزگای سلێمانی", "Sulaymaniyah Governorate"),
     ("krg-duhok", "محافظة دهوك", "پارێزگای دهۆک", "Duhok Governorate"),
@@ -108,9 +184,16 @@ ENTITIES = [
 ]
 
 SUBJECTS = [
-    "بشأن تمويل رواتب الموظفين", "بشأن تخصيصات الموازنة", "بشأن نقل خدمات موظف",
-    "بشأن مشروع إعادة تأهيل", "بشأن استيراد مواد", "بشأن تعادل شهادة دراسية",
-    "بشأن طلب معلومات", "بشأن تسوية مستحقات", "بشأن تنسيق إداري", "بشأن عقد توريد",
+    "بشأن تمويل رواتب الموظفين",
+    "بشأن تخصيصات الموازنة",
+    "بشأن نقل خدمات موظف",
+    "بشأن مشروع إعادة تأهيل",
+    "بشأن استيراد مواد",
+    "بشأن تعادل شهادة دراسية",
+    "بشأن طلب معلومات",
+    "بشأن تسوية مستحقات",
+    "بشأن تنسيق إداري",
+    "بشأن عقد توريد",
 ]
 STATUSES = ["received", "under_review", "forwarded", "awaiting_reply", "replied", "returned"]
 STATUS_WEIGHTS = [15, 25, 25, 15, 15, 5]
@@ -119,8 +202,20 @@ LENGTHS = list(range(1, 13))
 LENGTH_WEIGHTS = [0.5, 1, 2, 6, 12, 20, 18, 14, 10, 7, 5, 4.5]
 TWIN_SHARE = 0.02  # letters that share number and date with one in the other direction
 PHONE_SHARE = 0.3
-COLUMNS = ("number", "date", "direction", "subject", "sender_id", "recipient_id", "holder_id",
-           "status", "status_date", "citizen_phone", "created_at", "updated_at")
+COLUMNS = (
+    "number",
+    "date",
+    "direction",
+    "subject",
+    "sender_id",
+    "recipient_id",
+    "holder_id",
+    "status",
+    "status_date",
+    "citizen_phone",
+    "created_at",
+    "updated_at",
+)
 
 
 def libpq_url(url: str, database: str | None = None) -> str:
@@ -132,7 +227,7 @@ def libpq_url(url: str, database: str | None = None) -> str:
 
 
 def letter_count(text: str) -> int:
-    """"10k", "1m", "10m" or a plain number (underscores allowed)."""
+    """ "10k", "1m", "10m" or a plain number (underscores allowed)."""
     return SIZES.get(text.lower()) or int(text.replace("_", ""))
 
 
@@ -143,8 +238,9 @@ def size_label(letters: int) -> str:
 def database_url_for(letters: int, server_url: str | None = None) -> str:
     """The bench database for this many letters, on the server of BENCH_DATABASE_URL (or the default)."""
     server_url = server_url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    return make_url(server_url).set(database=f"hotline_bench_{size_label(letters)}").render_as_string(
-        hide_password=False)
+    return (
+        make_url(server_url).set(database=f"hotline_bench_{size_label(letters)}").render_as_string(hide_password=False)
+    )
 
 
 def sample_file_for(letters: int) -> Path:
@@ -166,7 +262,10 @@ def run_migrations(url: str, app_dir: Path = ROOT) -> None:
     env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development"}
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=app_dir, env=env, check=True, stdout=subprocess.DEVNULL,
+        cwd=app_dir,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
 
 
@@ -197,7 +296,7 @@ def letter_rows(count: int, seed: int, until: date, entity_ids: dict[str, int]):
             direction = rng.randrange(2)
         else:
             length = lengths[made]
-            number = str(rng.randrange(10 ** (length - 1) if length > 1 else 1, 10 ** length))
+            number = str(rng.randrange(10 ** (length - 1) if length > 1 else 1, 10**length))
             day = rng.randrange(span + 1)
             direction = rng.randrange(2)
         key = ((int(number) << 15) + day) * 2 + direction
@@ -289,8 +388,7 @@ def load_letters(conn, count: int, seed: int, until: date, entity_ids: dict[str,
     for statement in creates:
         conn.execute(statement)
     conn.commit()
-    return {"copy_s": round(copy_s, 1), "constraints_s": round(time.perf_counter() - t0, 1),
-            "deferred": len(creates)}
+    return {"copy_s": round(copy_s, 1), "constraints_s": round(time.perf_counter() - t0, 1), "deferred": len(creates)}
 
 
 def write_samples(conn, path: Path, found: int, missing: int, seed: int, until: date) -> dict:
@@ -330,10 +428,17 @@ def read_samples(path: Path) -> tuple[list[tuple[str, date]], list[tuple[str, da
     return found, missing
 
 
-def seed(url: str | None = None, letters: int = 1_000_000, seed_value: int = 5599,
-         until: date | None = None, sample_file: Path | None = None,
-         sample_found: int = 20_000, sample_missing: int = 10_000, app_dir: Path = ROOT,
-         log=print) -> dict:
+def seed(
+    url: str | None = None,
+    letters: int = 1_000_000,
+    seed_value: int = 5599,
+    until: date | None = None,
+    sample_file: Path | None = None,
+    sample_found: int = 20_000,
+    sample_missing: int = 10_000,
+    app_dir: Path = ROOT,
+    log=print,
+) -> dict:
     """Make sure the database holds `letters` letters; returns what was done and how long it took."""
     url = url or database_url_for(letters)
     sample_file = sample_file or sample_file_for(letters)
@@ -341,8 +446,13 @@ def seed(url: str | None = None, letters: int = 1_000_000, seed_value: int = 559
     started = time.perf_counter()
     created = ensure_database(url)
     run_migrations(url, app_dir)
-    report = {"database": make_url(url).database, "created": created, "letters": letters,
-              "seed": seed_value, "until": until.isoformat()}
+    report = {
+        "database": make_url(url).database,
+        "created": created,
+        "letters": letters,
+        "seed": seed_value,
+        "until": until.isoformat(),
+    }
     with psycopg.connect(libpq_url(url)) as conn:
         existing = conn.execute('SELECT count(*) FROM "transaction"').fetchone()[0]
         if existing == letters:
@@ -360,8 +470,10 @@ def seed(url: str | None = None, letters: int = 1_000_000, seed_value: int = 559
             conn.autocommit = False
             report["analyze_s"] = round(time.perf_counter() - t0, 1)
             report["loaded"] = True
-            log(f"seed: COPY {report['copy_s']} s, indexes and constraints {report['constraints_s']} s, "
-                f"VACUUM ANALYZE {report['analyze_s']} s")
+            log(
+                f"seed: COPY {report['copy_s']} s, indexes and constraints {report['constraints_s']} s, "
+                f"VACUUM ANALYZE {report['analyze_s']} s"
+            )
         report["entities"] = conn.execute("SELECT count(*) FROM entity").fetchone()[0]
         report["samples"] = write_samples(conn, sample_file, sample_found, sample_missing, seed_value, until)
         report["disk_mb"] = {
@@ -370,24 +482,33 @@ def seed(url: str | None = None, letters: int = 1_000_000, seed_value: int = 559
             "letters_indexes": round(conn.execute("SELECT pg_indexes_size('\"transaction\"')").fetchone()[0] / 2**20),
         }
     report["seconds"] = round(time.perf_counter() - started, 1)
-    log(f"seed: ready in {report['seconds']} s; samples {report['samples']} in {sample_file.name}; "
-        f"on disk {report['disk_mb']} MiB")
+    log(
+        f"seed: ready in {report['seconds']} s; samples {report['samples']} in {sample_file.name}; "
+        f"on disk {report['disk_mb']} MiB"
+    )
     return report
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--letters", type=letter_count, nargs="+", default=[1_000_000],
-                        help="10k, 1m, 10m or a number; several sizes seed several databases")
-    parser.add_argument("--database-url", default=None,
-                        help="default: hotline_bench_<size> on the server of BENCH_DATABASE_URL")
+    parser.add_argument(
+        "--letters",
+        type=letter_count,
+        nargs="+",
+        default=[1_000_000],
+        help="10k, 1m, 10m or a number; several sizes seed several databases",
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="default: hotline_bench_<size> on the server of BENCH_DATABASE_URL"
+    )
     parser.add_argument("--seed", type=int, default=5599)
-    parser.add_argument("--until", type=date.fromisoformat, default=None,
-                        help="latest letter date (default: today in Baghdad)")
-    parser.add_argument("--sample-file", type=Path, default=None,
-                        help="default: results/letters_sample_<size>.csv")
-    parser.add_argument("--app-ref", default=None,
-                        help="run the migrations of this git commit (default: the working tree)")
+    parser.add_argument(
+        "--until", type=date.fromisoformat, default=None, help="latest letter date (default: today in Baghdad)"
+    )
+    parser.add_argument("--sample-file", type=Path, default=None, help="default: results/letters_sample_<size>.csv")
+    parser.add_argument(
+        "--app-ref", default=None, help="run the migrations of this git commit (default: the working tree)"
+    )
     return parser.parse_args(argv)
 
 
@@ -400,8 +521,14 @@ def main(argv=None) -> None:
     code = app_code(args.app_ref)
     try:
         for letters in args.letters:
-            seed(args.database_url or database_url_for(letters), letters, args.seed, args.until,
-                 args.sample_file or sample_file_for(letters), app_dir=code.path)
+            seed(
+                args.database_url or database_url_for(letters),
+                letters,
+                args.seed,
+                args.until,
+                args.sample_file or sample_file_for(letters),
+                app_dir=code.path,
+            )
     finally:
         code.cleanup()
 

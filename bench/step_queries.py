@@ -9,6 +9,7 @@ on every SELECT of the lookup step. Before that it times 50 calls and 300 fallba
 one at a time in CPU time (a figure a busy, shared machine barely changes). Prints JSON.
 Run as a file, not a module, so that the app is imported from --app-dir (which may be an export of another commit).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,15 @@ TOKEN = "bench-step-queries-token"
 def build_app(app_dir: Path, database_url: str):
     sys.path.insert(0, str(app_dir))
     os.chdir(app_dir)
-    os.environ.update({"APP_ENV": "production", "DATABASE_URL": database_url,
-                       "TWILIO_AUTH_TOKEN": TOKEN, "SECRET_KEY": "bench", "PUBLIC_BASE_URL": BASE_URL})
+    os.environ.update(
+        {
+            "APP_ENV": "production",
+            "DATABASE_URL": database_url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "SECRET_KEY": "bench",
+            "PUBLIC_BASE_URL": BASE_URL,
+        }
+    )
     os.environ.pop("REDIS_URL", None)
     from factory import create_app  # noqa: E402  (from app_dir)
 
@@ -69,11 +77,26 @@ def play(app, log: StatementLog, label: str, number: str, on: str, cpu: dict | N
     validator = RequestValidator(TOKEN)
     sid = "CA" + uuid.uuid4().hex
     caller = f"+96477{uuid.uuid4().int % 10**8:08d}"
-    form = {"AccountSid": "AC" + "b" * 32, "CallSid": sid, "From": caller, "To": "+9645599",
-            "Caller": caller, "Called": "+9645599", "Direction": "inbound", "CallStatus": "in-progress"}
-    keys = [("incoming", None), ("language", "3"), ("menu", "1"), ("number", number),
-            ("number_confirm", "1"), ("date", on[8:10] + on[5:7] + on[0:4]), ("date_confirm", "1"),
-            ("result", "")]
+    form = {
+        "AccountSid": "AC" + "b" * 32,
+        "CallSid": sid,
+        "From": caller,
+        "To": "+9645599",
+        "Caller": caller,
+        "Called": "+9645599",
+        "Direction": "inbound",
+        "CallStatus": "in-progress",
+    }
+    keys = [
+        ("incoming", None),
+        ("language", "3"),
+        ("menu", "1"),
+        ("number", number),
+        ("number_confirm", "1"),
+        ("date", on[8:10] + on[5:7] + on[0:4]),
+        ("date_confirm", "1"),
+        ("result", ""),
+    ]
     path = "/ivr/voice"
     steps = {}
     for step, digits in keys:
@@ -130,8 +153,9 @@ def cpu_per_step(app, log: StatementLog, pairs: list[tuple[str, str]], fallbacks
         client.post("/ivr/fallback", data=params, headers=headers)
         cpu["fallback"].append((time.process_time() - started) * 1000)
     log.statements.clear()
-    return {step: {"count": len(values), "median_ms": round(statistics.median(values), 2)}
-            for step, values in cpu.items()}
+    return {
+        step: {"count": len(values), "median_ms": round(statistics.median(values), 2)} for step, values in cpu.items()
+    }
 
 
 def statement_kind(sql: str) -> str:
@@ -168,14 +192,16 @@ def explain_lookup(app, log: StatementLog, label: str) -> list[dict]:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
                 lines = [row[0] for row in cursor.fetchall()]
                 execution = next((line for line in lines if line.startswith("Execution Time")), "")
-                plans.append({
-                    "label": statement_label(sql),
-                    "sql_head": " ".join(sql.split())[:110],
-                    "plan_head": lines[0].strip() if lines else "",
-                    "index_lines": [line.strip() for line in lines if "Index" in line][:4],
-                    "execution": execution,
-                    "plan": lines,
-                })
+                plans.append(
+                    {
+                        "label": statement_label(sql),
+                        "sql_head": " ".join(sql.split())[:110],
+                        "plan_head": lines[0].strip() if lines else "",
+                        "index_lines": [line.strip() for line in lines if "Index" in line][:4],
+                        "execution": execution,
+                        "plan": lines,
+                    }
+                )
             connection.rollback()
         finally:
             connection.close()
@@ -209,8 +235,7 @@ def main() -> None:
     log.checkouts.clear()
     result = {"cpu_per_step": cpu_per_step(app, log, found[1:51])}
     log.checkouts.clear()
-    result["steps"] = {"found": play(app, log, "found", *found[0]),
-                       "missing": play(app, log, "missing", *missing[0])}
+    result["steps"] = {"found": play(app, log, "found", *found[0]), "missing": play(app, log, "missing", *missing[0])}
     result["lookup_statements"] = {
         label: [" ".join(sql.split())[:160] for sql, _ in log.statements.get(f"{label}:date_confirm", [])]
         for label in ("found", "missing")

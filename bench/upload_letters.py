@@ -5,6 +5,7 @@ body read from the file as the route asks for it), for bench/import_letters.py's
 
 Prints the import's id: the job is queued for a worker.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,11 @@ def main(path: str) -> None:
         token = create_token(f"bench-{uuid.uuid4().hex[:8]}")
     with open(path, "rb") as body:
         answer = app.test_client().post(
-            "/api/v1/imports?filename=bench.csv", input_stream=body, content_length=os.path.getsize(path),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"})
+            "/api/v1/imports?filename=bench.csv",
+            input_stream=body,
+            content_length=os.path.getsize(path),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+        )
     if answer.status_code != 202:
         sys.exit(f"upload refused: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
     print(answer.json["id"])

@@ -1,4 +1,5 @@
 """The `flask --app wsgi ...` commands of the hotline."""
+
 from flask import Flask
 
 

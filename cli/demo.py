@@ -1,4 +1,5 @@
 """`flask demo ...`: demo data for trying the hotline."""
+
 from __future__ import annotations
 
 import time
@@ -14,15 +15,23 @@ MIN_LETTERS = 20  # enough for every status in both directions and three shared 
 
 
 @demo.command("seed")
-@click.option("--letters", default=3000, show_default=True, type=click.IntRange(MIN_LETTERS, 200_000),
-              help="How many letters to make.")
-@click.option("--seed", default=5599, show_default=True, type=int,
-              help="The same seed (on the same day) makes the same letters.")
+@click.option(
+    "--letters",
+    default=3000,
+    show_default=True,
+    type=click.IntRange(MIN_LETTERS, 200_000),
+    help="How many letters to make.",
+)
+@click.option(
+    "--seed", default=5599, show_default=True, type=int, help="The same seed (on the same day) makes the same letters."
+)
 @click.option("--reset", is_flag=True, help="Delete the demo letters first, then seed again.")
 def seed_command(letters: int, seed: int, reset: bool) -> None:
     """Ministries of both governments and letters of the last two years, with histories."""
-    refuse_in_production("demo letters (with real-looking mobiles) are for development; "
-                         "import the real letters with `flask transactions import`")
+    refuse_in_production(
+        "demo letters (with real-looking mobiles) are for development; "
+        "import the real letters with `flask transactions import`"
+    )
     if reset:
         click.echo(f"deleted {reset_demo()} demo letters")
     elif count := demo_letter_count():
@@ -31,8 +40,7 @@ def seed_command(letters: int, seed: int, reset: bool) -> None:
         return
     started = time.perf_counter()
     loaded = seed_demo(letters=letters, seed=seed)
-    click.echo(f"seeded {len(ENTITIES)} entities and {loaded} letters "
-               f"in {time.perf_counter() - started:.1f} s")
+    click.echo(f"seeded {len(ENTITIES)} entities and {loaded} letters in {time.perf_counter() - started:.1f} s")
     show_examples()
 
 
@@ -45,14 +53,15 @@ def show_examples() -> None:
     singles, pairs = examples()
     click.echo("\nTry these on the IVR (number, date as keyed DDMMYYYY, direction, status):")
     for example in singles:
-        click.echo(f"  {example.number:<9} {example.keyed_date}  "
-                   f"{example.direction.value:<10}  {example.status.value}")
+        click.echo(f"  {example.number:<9} {example.keyed_date}  {example.direction.value:<10}  {example.status.value}")
     if pairs:
         click.echo("Same number and date in both directions (the IVR asks which one):")
     for first, second in pairs:
-        click.echo(f"  {first.number:<9} {first.keyed_date}  "
-                   f"{first.direction.value} ({first.status.value}) / "
-                   f"{second.direction.value} ({second.status.value})")
+        click.echo(
+            f"  {first.number:<9} {first.keyed_date}  "
+            f"{first.direction.value} ({first.status.value}) / "
+            f"{second.direction.value} ({second.status.value})"
+        )
 
 
 # Accounts for trying the console on a development machine; never made in production.
@@ -79,8 +88,15 @@ def users_command() -> None:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
             # A SIP endpoint: in the demo nothing rings anyway (the simulator plays the caller),
             # and a browser-phone agent would be told the phone is not configured.
-            create_user(username, DEMO_PASSWORD, Role(role), display_name=name, language=language,
-                        endpoint_kind=EndpointKind.sip, endpoint=f"sip:{username}@demo.invalid")
+            create_user(
+                username,
+                DEMO_PASSWORD,
+                Role(role),
+                display_name=name,
+                language=language,
+                endpoint_kind=EndpointKind.sip,
+                endpoint=f"sip:{username}@demo.invalid",
+            )
     click.echo("Console logins (password for all: %s):" % DEMO_PASSWORD)
     for username, role, _name, language in DEMO_USERS:
         click.echo(f"  {username:<11} {role:<11} console in {language}")

@@ -1,4 +1,5 @@
 """`flask worker`, `flask housekeeping run` and `flask api-tokens ...`."""
+
 from __future__ import annotations
 
 import click
@@ -40,8 +41,9 @@ def worker_command(queues: tuple[str, ...], burst: bool, name: str | None) -> No
         with app.app_context():
             ensure_schedule(connection)
     HotlineWorker.app = app
-    worker = HotlineWorker([Queue(queue_name(q), connection=connection) for q in names],
-                           connection=connection, name=name)
+    worker = HotlineWorker(
+        [Queue(queue_name(q), connection=connection) for q in names], connection=connection, name=name
+    )
     worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
 

@@ -1,4 +1,5 @@
 """`flask prompts missing`: the Kurdish clips the voice talent still has to record."""
+
 from __future__ import annotations
 
 import click

@@ -1,4 +1,5 @@
 """`flask transactions ...`: loading letters from the records office."""
+
 from __future__ import annotations
 
 import sys
@@ -31,8 +32,9 @@ INTERRUPTED = 130  # the shell's status for a run stopped by Ctrl-C
 
 @transactions.command("import")
 @click.argument("file", type=click.Path())
-@click.option("--batch-size", type=click.IntRange(1), default=BATCH_SIZE, show_default=True,
-              help="Rows per committed batch.")
+@click.option(
+    "--batch-size", type=click.IntRange(1), default=BATCH_SIZE, show_default=True, help="Rows per committed batch."
+)
 def import_command(file: str, batch_size: int) -> None:
     """Load letters from a CSV FILE (header: number,date,direction,subject,sender,
     recipient,holder,status,status_date,phone). Exit status 1 if any row was rejected or
@@ -51,8 +53,7 @@ def import_command(file: str, batch_size: int) -> None:
     bar = ImportProgressBar(job.total_lines, resumed_after)
     try:
         with bar:
-            report = import_csv(file, batch_size=batch_size, import_id=import_id, notify=True,
-                                on_progress=bar.update)
+            report = import_csv(file, batch_size=batch_size, import_id=import_id, notify=True, on_progress=bar.update)
     except ImportFileError as exc:
         give_up(import_id, str(exc))
         raise click.ClickException(str(exc)) from None
@@ -97,8 +98,15 @@ class ImportProgressBar:
     def __enter__(self) -> Self:
         stream = sys.stderr
         if is_terminal(stream):
-            self.bar = click.progressbar(length=self.length, label="importing", show_eta=True, show_percent=True, show_pos=True,
-                                         item_show_func=lambda text: text, file=stream).__enter__()
+            self.bar = click.progressbar(
+                length=self.length,
+                label="importing",
+                show_eta=True,
+                show_percent=True,
+                show_pos=True,
+                item_show_func=lambda text: text,
+                file=stream,
+            ).__enter__()
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -117,8 +125,11 @@ class ImportProgressBar:
         if tenths > self.tenths_shown:
             self.tenths_shown = tenths
             left = (self.length - done) / progress.rows_per_second if progress.rows_per_second else 0
-            click.echo(f"importing: line {self.line:,} of {self.length + self.done_before + 1:,} "
-                       f"({100 * done // self.length}%), {rate}, {duration(left)} left", err=True)
+            click.echo(
+                f"importing: line {self.line:,} of {self.length + self.done_before + 1:,} "
+                f"({100 * done // self.length}%), {rate}, {duration(left)} left",
+                err=True,
+            )
 
 
 def is_terminal(stream) -> bool:

@@ -1,4 +1,5 @@
 """`flask users ...`: console accounts."""
+
 from __future__ import annotations
 
 import sys
@@ -20,15 +21,27 @@ users = AppGroup("users", help="Console users (agents, supervisors, admins).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", "display_name", default="", help="The name shown in the console.")
 @click.option("--language", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True)
-@click.option("--endpoint-kind", type=click.Choice([k.value for k in EndpointKind]), default="client",
-              show_default=True, help="How the agent's phone is reached.")
+@click.option(
+    "--endpoint-kind",
+    type=click.Choice([k.value for k in EndpointKind]),
+    default="client",
+    show_default=True,
+    help="How the agent's phone is reached.",
+)
 @click.option("--endpoint", default="", help="Client identity, SIP URI or phone number (E.164).")
 def create(username, role, display_name, language, endpoint_kind, endpoint):
     """Create a user; the password is asked at the terminal, or read from standard input."""
     password = read_password()
     try:
-        user = create_user(username, password, Role(role), display_name=display_name, language=language,
-                           endpoint_kind=EndpointKind(endpoint_kind), endpoint=endpoint)
+        user = create_user(
+            username,
+            password,
+            Role(role),
+            display_name=display_name,
+            language=language,
+            endpoint_kind=EndpointKind(endpoint_kind),
+            endpoint=endpoint,
+        )
     except UserError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"created {user.role.value} {user.username}")

@@ -4,6 +4,7 @@ The letters are generated deterministically from a seed and then loaded through 
 importer, one "delivery" per step of their histories, exactly as the records office would
 send status changes; so the demo exercises the real upsert and makes real TransactionEvents.
 """
+
 from __future__ import annotations
 
 import random
@@ -37,105 +38,167 @@ class DemoEntity:
 
 ENTITIES = (
     # Federal government, Baghdad
-    DemoEntity("fed-com-secretariat", "الأمانة العامة لمجلس الوزراء",
-               "ئەمینداریەتیی گشتیی ئەنجومەنی وەزیران",
-               "General Secretariat of the Council of Ministers"),
-    DemoEntity("fed-pm-office", "مكتب رئيس مجلس الوزراء",
-               "نووسینگەی سەرۆکی ئەنجومەنی وەزیران", "Office of the Prime Minister"),
-    DemoEntity("fed-finance", "وزارة المالية الاتحادية",
-               "وەزارەتی دارایی فیدراڵ", "Federal Ministry of Finance"),
-    DemoEntity("fed-planning", "وزارة التخطيط الاتحادية",
-               "وەزارەتی پلاندانانی فیدراڵ", "Federal Ministry of Planning"),
-    DemoEntity("fed-oil", "وزارة النفط الاتحادية",
-               "وەزارەتی نەوتی فیدراڵ", "Federal Ministry of Oil"),
-    DemoEntity("fed-interior", "وزارة الداخلية الاتحادية",
-               "وەزارەتی ناوخۆی فیدراڵ", "Federal Ministry of Interior"),
-    DemoEntity("fed-defence", "وزارة الدفاع الاتحادية",
-               "وەزارەتی بەرگریی فیدراڵ", "Federal Ministry of Defence"),
+    DemoEntity(
+        "fed-com-secretariat",
+        "الأمانة العامة لمجلس الوزراء",
+        "ئەمینداریەتیی گشتیی ئەنجومەنی وەزیران",
+        "General Secretariat of the Council of Ministers",
+    ),
+    DemoEntity(
+        "fed-pm-office", "مكتب رئيس مجلس الوزراء", "نووسینگەی سەرۆکی ئەنجومەنی وەزیران", "Office of the Prime Minister"
+    ),
+    DemoEntity("fed-finance", "وزارة المالية الاتحادية", "وەزارەتی دارایی فیدراڵ", "Federal Ministry of Finance"),
+    DemoEntity("fed-planning", "وزارة التخطيط الاتحادية", "وەزارەتی پلاندانانی فیدراڵ", "Federal Ministry of Planning"),
+    DemoEntity("fed-oil", "وزارة النفط الاتحادية", "وەزارەتی نەوتی فیدراڵ", "Federal Ministry of Oil"),
+    DemoEntity("fed-interior", "وزارة الداخلية الاتحادية", "وەزارەتی ناوخۆی فیدراڵ", "Federal Ministry of Interior"),
+    DemoEntity("fed-defence", "وزارة الدفاع الاتحادية", "وەزارەتی بەرگریی فیدراڵ", "Federal Ministry of Defence"),
     DemoEntity("fed-foreign", "وزارة الخارجية", "وەزارەتی دەرەوە", "Ministry of Foreign Affairs"),
-    DemoEntity("fed-justice", "وزارة العدل الاتحادية",
-               "وەزارەتی دادی فیدراڵ", "Federal Ministry of Justice"),
-    DemoEntity("fed-health", "وزارة الصحة الاتحادية",
-               "وەزارەتی تەندروستیی فیدراڵ", "Federal Ministry of Health"),
-    DemoEntity("fed-education", "وزارة التربية الاتحادية",
-               "وەزارەتی پەروەردەی فیدراڵ", "Federal Ministry of Education"),
-    DemoEntity("fed-higher-education", "وزارة التعليم العالي والبحث العلمي الاتحادية",
-               "وەزارەتی خوێندنی باڵا و توێژینەوەی زانستیی فیدراڵ",
-               "Federal Ministry of Higher Education and Scientific Research"),
-    DemoEntity("fed-electricity", "وزارة الكهرباء الاتحادية",
-               "وەزارەتی کارەبای فیدراڵ", "Federal Ministry of Electricity"),
-    DemoEntity("fed-water", "وزارة الموارد المائية الاتحادية",
-               "وەزارەتی سەرچاوەکانی ئاوی فیدراڵ", "Federal Ministry of Water Resources"),
-    DemoEntity("fed-agriculture", "وزارة الزراعة الاتحادية",
-               "وەزارەتی کشتوکاڵی فیدراڵ", "Federal Ministry of Agriculture"),
-    DemoEntity("fed-trade", "وزارة التجارة الاتحادية",
-               "وەزارەتی بازرگانیی فیدراڵ", "Federal Ministry of Trade"),
-    DemoEntity("fed-labour", "وزارة العمل والشؤون الاجتماعية الاتحادية",
-               "وەزارەتی کار و کاروباری کۆمەڵایەتیی فیدراڵ",
-               "Federal Ministry of Labour and Social Affairs"),
-    DemoEntity("fed-construction", "وزارة الإعمار والإسكان والبلديات العامة",
-               "وەزارەتی ئاوەدانکردنەوە و نیشتەجێکردن و شارەوانییە گشتییەکان",
-               "Ministry of Construction, Housing and Public Municipalities"),
-    DemoEntity("fed-transport", "وزارة النقل الاتحادية",
-               "وەزارەتی گواستنەوەی فیدراڵ", "Federal Ministry of Transport"),
-    DemoEntity("fed-migration", "وزارة الهجرة والمهجرين",
-               "وەزارەتی کۆچ و کۆچبەران", "Ministry of Migration and Displacement"),
-    DemoEntity("fed-audit", "ديوان الرقابة المالية الاتحادي",
-               "دیوانی چاودێریی داراییی فیدراڵ", "Federal Board of Supreme Audit"),
-    DemoEntity("fed-retirement", "هيئة التقاعد الوطنية",
-               "دەستەی نیشتمانیی خانەنشینی", "National Retirement Authority"),
-    DemoEntity("fed-customs", "الهيئة العامة للكمارك",
-               "دەستەی گشتیی گومرگ", "General Commission of Customs"),
+    DemoEntity("fed-justice", "وزارة العدل الاتحادية", "وەزارەتی دادی فیدراڵ", "Federal Ministry of Justice"),
+    DemoEntity("fed-health", "وزارة الصحة الاتحادية", "وەزارەتی تەندروستیی فیدراڵ", "Federal Ministry of Health"),
+    DemoEntity(
+        "fed-education", "وزارة التربية الاتحادية", "وەزارەتی پەروەردەی فیدراڵ", "Federal Ministry of Education"
+    ),
+    DemoEntity(
+        "fed-higher-education",
+        "وزارة التعليم العالي والبحث العلمي الاتحادية",
+        "وەزارەتی خوێندنی باڵا و توێژینەوەی زانستیی فیدراڵ",
+        "Federal Ministry of Higher Education and Scientific Research",
+    ),
+    DemoEntity(
+        "fed-electricity", "وزارة الكهرباء الاتحادية", "وەزارەتی کارەبای فیدراڵ", "Federal Ministry of Electricity"
+    ),
+    DemoEntity(
+        "fed-water",
+        "وزارة الموارد المائية الاتحادية",
+        "وەزارەتی سەرچاوەکانی ئاوی فیدراڵ",
+        "Federal Ministry of Water Resources",
+    ),
+    DemoEntity(
+        "fed-agriculture", "وزارة الزراعة الاتحادية", "وەزارەتی کشتوکاڵی فیدراڵ", "Federal Ministry of Agriculture"
+    ),
+    DemoEntity("fed-trade", "وزارة التجارة الاتحادية", "وەزارەتی بازرگانیی فیدراڵ", "Federal Ministry of Trade"),
+    DemoEntity(
+        "fed-labour",
+        "وزارة العمل والشؤون الاجتماعية الاتحادية",
+        "وەزارەتی کار و کاروباری کۆمەڵایەتیی فیدراڵ",
+        "Federal Ministry of Labour and Social Affairs",
+    ),
+    DemoEntity(
+        "fed-construction",
+        "وزارة الإعمار والإسكان والبلديات العامة",
+        "وەزارەتی ئاوەدانکردنەوە و نیشتەجێکردن و شارەوانییە گشتییەکان",
+        "Ministry of Construction, Housing and Public Municipalities",
+    ),
+    DemoEntity("fed-transport", "وزارة النقل الاتحادية", "وەزارەتی گواستنەوەی فیدراڵ", "Federal Ministry of Transport"),
+    DemoEntity(
+        "fed-migration", "وزارة الهجرة والمهجرين", "وەزارەتی کۆچ و کۆچبەران", "Ministry of Migration and Displacement"
+    ),
+    DemoEntity(
+        "fed-audit",
+        "ديوان الرقابة المالية الاتحادي",
+        "دیوانی چاودێریی داراییی فیدراڵ",
+        "Federal Board of Supreme Audit",
+    ),
+    DemoEntity("fed-retirement", "هيئة التقاعد الوطنية", "دەستەی نیشتمانیی خانەنشینی", "National Retirement Authority"),
+    DemoEntity("fed-customs", "الهيئة العامة للكمارك", "دەستەی گشتیی گومرگ", "General Commission of Customs"),
     DemoEntity("fed-cbi", "البنك المركزي العراقي", "بانکی ناوەندیی عێراق", "Central Bank of Iraq"),
     # Kurdistan Regional Government, Erbil
-    DemoEntity("krg-com", "مجلس وزراء إقليم كوردستان",
-               "ئەنجومەنی وەزیرانی هەرێمی کوردستان", "KRG Council of Ministers"),
-    DemoEntity("krg-rep-baghdad", "ممثلية حكومة إقليم كوردستان في بغداد",
-               "نوێنەرایەتیی حکومەتی هەرێمی کوردستان لە بەغدا", "KRG Representation in Baghdad"),
-    DemoEntity("krg-coordination", "دائرة التنسيق والمتابعة في حكومة إقليم كوردستان",
-               "فەرمانگەی هەماهەنگی و بەدواداچوون", "KRG Department of Coordination and Follow-up"),
-    DemoEntity("krg-finance", "وزارة المالية والاقتصاد في إقليم كوردستان",
-               "وەزارەتی دارایی و ئابووری", "KRG Ministry of Finance and Economy"),
-    DemoEntity("krg-planning", "وزارة التخطيط في إقليم كوردستان",
-               "وەزارەتی پلاندانان", "KRG Ministry of Planning"),
-    DemoEntity("krg-natural-resources", "وزارة الثروات الطبيعية في إقليم كوردستان",
-               "وەزارەتی سامانە سروشتییەکان", "KRG Ministry of Natural Resources"),
-    DemoEntity("krg-interior", "وزارة الداخلية في إقليم كوردستان",
-               "وەزارەتی ناوخۆ", "KRG Ministry of Interior"),
-    DemoEntity("krg-peshmerga", "وزارة شؤون البيشمركة",
-               "وەزارەتی کاروباری پێشمەرگە", "KRG Ministry of Peshmerga Affairs"),
-    DemoEntity("krg-foreign-relations", "دائرة العلاقات الخارجية في حكومة إقليم كوردستان",
-               "فەرمانگەی پەیوەندییە دەرەکییەکان", "KRG Department of Foreign Relations"),
-    DemoEntity("krg-justice", "وزارة العدل في إقليم كوردستان",
-               "وەزارەتی داد", "KRG Ministry of Justice"),
-    DemoEntity("krg-health", "وزارة الصحة في إقليم كوردستان",
-               "وەزارەتی تەندروستی", "KRG Ministry of Health"),
-    DemoEntity("krg-education", "وزارة التربية في إقليم كوردستان",
-               "وەزارەتی پەروەردە", "KRG Ministry of Education"),
-    DemoEntity("krg-higher-education", "وزارة التعليم العالي والبحث العلمي في إقليم كوردستان",
-               "وەزارەتی خوێندنی باڵا و توێژینەوەی زانستی",
-               "KRG Ministry of Higher Education and Scientific Research"),
-    DemoEntity("krg-electricity", "وزارة الكهرباء في إقليم كوردستان",
-               "وەزارەتی کارەبا", "KRG Ministry of Electricity"),
-    DemoEntity("krg-agriculture", "وزارة الزراعة والموارد المائية في إقليم كوردستان",
-               "وەزارەتی کشتوکاڵ و سەرچاوەکانی ئاو",
-               "KRG Ministry of Agriculture and Water Resources"),
-    DemoEntity("krg-trade", "وزارة التجارة والصناعة في إقليم كوردستان",
-               "وەزارەتی بازرگانی و پیشەسازی", "KRG Ministry of Trade and Industry"),
-    DemoEntity("krg-labour", "وزارة العمل والشؤون الاجتماعية في إقليم كوردستان",
-               "وەزارەتی کار و کاروباری کۆمەڵایەتی", "KRG Ministry of Labour and Social Affairs"),
-    DemoEntity("krg-municipalities", "وزارة البلديات والسياحة في إقليم كوردستان",
-               "وەزارەتی شارەوانی و گەشتوگوزار", "KRG Ministry of Municipalities and Tourism"),
-    DemoEntity("krg-transport", "وزارة النقل والمواصلات في إقليم كوردستان",
-               "وەزارەتی گواستنەوە و گەیاندن", "KRG Ministry of Transport and Communications"),
-    DemoEntity("krg-martyrs", "وزارة شؤون الشهداء والمؤنفلين",
-               "وەزارەتی کاروباری شەهیدان و ئەنفالکراوان",
-               "KRG Ministry of Martyrs and Anfal Affairs"),
-    DemoEntity("krg-audit", "ديوان الرقابة المالية في إقليم كوردستان",
-               "دیوانی چاودێریی داراییی هەرێمی کوردستان", "KRG Board of Supreme Audit"),
-    DemoEntity("krg-endowments", "وزارة الأوقاف والشؤون الدينية في إقليم كوردستان",
-               "وەزارەتی ئەوقاف و کاروباری ئایینی",
-               "KRG Ministry of Endowments and Religious Affairs"),
+    DemoEntity(
+        "krg-com", "مجلس وزراء إقليم كوردستان", "ئەنجومەنی وەزیرانی هەرێمی کوردستان", "KRG Council of Ministers"
+    ),
+    DemoEntity(
+        "krg-rep-baghdad",
+        "ممثلية حكومة إقليم كوردستان في بغداد",
+        "نوێنەرایەتیی حکومەتی هەرێمی کوردستان لە بەغدا",
+        "KRG Representation in Baghdad",
+    ),
+    DemoEntity(
+        "krg-coordination",
+        "دائرة التنسيق والمتابعة في حكومة إقليم كوردستان",
+        "فەرمانگەی هەماهەنگی و بەدواداچوون",
+        "KRG Department of Coordination and Follow-up",
+    ),
+    DemoEntity(
+        "krg-finance",
+        "وزارة المالية والاقتصاد في إقليم كوردستان",
+        "وەزارەتی دارایی و ئابووری",
+        "KRG Ministry of Finance and Economy",
+    ),
+    DemoEntity("krg-planning", "وزارة التخطيط في إقليم كوردستان", "وەزارەتی پلاندانان", "KRG Ministry of Planning"),
+    DemoEntity(
+        "krg-natural-resources",
+        "وزارة الثروات الطبيعية في إقليم كوردستان",
+        "وەزارەتی سامانە سروشتییەکان",
+        "KRG Ministry of Natural Resources",
+    ),
+    DemoEntity("krg-interior", "وزارة الداخلية في إقليم كوردستان", "وەزارەتی ناوخۆ", "KRG Ministry of Interior"),
+    DemoEntity(
+        "krg-peshmerga", "وزارة شؤون البيشمركة", "وەزارەتی کاروباری پێشمەرگە", "KRG Ministry of Peshmerga Affairs"
+    ),
+    DemoEntity(
+        "krg-foreign-relations",
+        "دائرة العلاقات الخارجية في حكومة إقليم كوردستان",
+        "فەرمانگەی پەیوەندییە دەرەکییەکان",
+        "KRG Department of Foreign Relations",
+    ),
+    DemoEntity("krg-justice", "وزارة العدل في إقليم كوردستان", "وەزارەتی داد", "KRG Ministry of Justice"),
+    DemoEntity("krg-health", "وزارة الصحة في إقليم كوردستان", "وەزارەتی تەندروستی", "KRG Ministry of Health"),
+    DemoEntity("krg-education", "وزارة التربية في إقليم كوردستان", "وەزارەتی پەروەردە", "KRG Ministry of Education"),
+    DemoEntity(
+        "krg-higher-education",
+        "وزارة التعليم العالي والبحث العلمي في إقليم كوردستان",
+        "وەزارەتی خوێندنی باڵا و توێژینەوەی زانستی",
+        "KRG Ministry of Higher Education and Scientific Research",
+    ),
+    DemoEntity("krg-electricity", "وزارة الكهرباء في إقليم كوردستان", "وەزارەتی کارەبا", "KRG Ministry of Electricity"),
+    DemoEntity(
+        "krg-agriculture",
+        "وزارة الزراعة والموارد المائية في إقليم كوردستان",
+        "وەزارەتی کشتوکاڵ و سەرچاوەکانی ئاو",
+        "KRG Ministry of Agriculture and Water Resources",
+    ),
+    DemoEntity(
+        "krg-trade",
+        "وزارة التجارة والصناعة في إقليم كوردستان",
+        "وەزارەتی بازرگانی و پیشەسازی",
+        "KRG Ministry of Trade and Industry",
+    ),
+    DemoEntity(
+        "krg-labour",
+        "وزارة العمل والشؤون الاجتماعية في إقليم كوردستان",
+        "وەزارەتی کار و کاروباری کۆمەڵایەتی",
+        "KRG Ministry of Labour and Social Affairs",
+    ),
+    DemoEntity(
+        "krg-municipalities",
+        "وزارة البلديات والسياحة في إقليم كوردستان",
+        "وەزارەتی شارەوانی و گەشتوگوزار",
+        "KRG Ministry of Municipalities and Tourism",
+    ),
+    DemoEntity(
+        "krg-transport",
+        "وزارة النقل والمواصلات في إقليم كوردستان",
+        "وەزارەتی گواستنەوە و گەیاندن",
+        "KRG Ministry of Transport and Communications",
+    ),
+    DemoEntity(
+        "krg-martyrs",
+        "وزارة شؤون الشهداء والمؤنفلين",
+        "وەزارەتی کاروباری شەهیدان و ئەنفالکراوان",
+        "KRG Ministry of Martyrs and Anfal Affairs",
+    ),
+    DemoEntity(
+        "krg-audit",
+        "ديوان الرقابة المالية في إقليم كوردستان",
+        "دیوانی چاودێریی داراییی هەرێمی کوردستان",
+        "KRG Board of Supreme Audit",
+    ),
+    DemoEntity(
+        "krg-endowments",
+        "وزارة الأوقاف والشؤون الدينية في إقليم كوردستان",
+        "وەزارەتی ئەوقاف و کاروباری ئایینی",
+        "KRG Ministry of Endowments and Religious Affairs",
+    ),
 )
 BY_CODE = {entity.code: entity for entity in ENTITIES}
 # Where a letter goes when the office that received it passes it on.
@@ -152,101 +215,180 @@ class Topic:
 
 
 TOPICS = (
-    Topic(("fed-finance",), ("krg-finance",), (
-        "تمويل رواتب موظفي إقليم كوردستان لشهر {month} {year}",
-        "تسوية مستحقات الإقليم من الموازنة الاتحادية لسنة {year}",
-        "مطابقة أعداد موظفي دوائر الإقليم مع بيانات وزارة المالية",
-    )),
-    Topic(("fed-finance", "fed-planning"), ("krg-finance", "krg-planning"), (
-        "حصة إقليم كوردستان من الموازنة العامة الاتحادية لسنة {year}",
-        "تخصيصات المشاريع الاستثمارية في محافظة {province} لسنة {year}",
-    )),
-    Topic(("fed-oil",), ("krg-natural-resources",), (
-        "تسليم كميات النفط المنتجة في الإقليم لشهر {month} {year}",
-        "تنسيق صادرات النفط عبر خط أنابيب كركوك - جيهان",
-    )),
-    Topic(("fed-customs", "fed-finance"), ("krg-finance",), (
-        "إيرادات المنافذ الحدودية في الإقليم لشهر {month} {year}",
-        "توحيد التعرفة الكمركية في منفذ {crossing} الحدودي",
-    )),
-    Topic(("fed-education",), ("krg-education",), (
-        "معادلة شهادات خريجي المدارس الإعدادية في محافظة {province}",
-        "اعتماد نتائج الامتحانات الوزارية للصف السادس الإعدادي لسنة {year}",
-    )),
-    Topic(("fed-higher-education",), ("krg-higher-education",), (
-        "تصديق وثائق تخرج صادرة من {university}",
-        "قبول طلبة الإقليم في الدراسات العليا للعام الدراسي {year}",
-    )),
-    Topic(("fed-health",), ("krg-health",), (
-        "تزويد الإقليم بحصته من الأدوية واللقاحات لسنة {year}",
-        "استيراد أجهزة ومستلزمات طبية لمستشفيات محافظة {province}",
-    )),
-    Topic(("fed-interior",), ("krg-interior",), (
-        "إصدار البطاقة الوطنية الموحدة لمواطني محافظة {province}",
-        "تدقيق صحة صدور جوازات سفر من مديرية جوازات {province}",
-    )),
-    Topic(("fed-defence", "fed-finance"), ("krg-peshmerga",), (
-        "تمويل رواتب قوات البيشمركة لشهر {month} {year}",
-        "التنسيق الأمني المشترك في المناطق الحدودية لمحافظة {province}",
-    )),
-    Topic(("fed-retirement",), ("krg-finance",), (
-        "نقل خدمات متقاعدين من دوائر الإقليم إلى هيئة التقاعد الوطنية",
-        "صرف الرواتب التقاعدية لمتقاعدي محافظة {province} لشهر {month} {year}",
-    )),
-    Topic(("fed-agriculture", "fed-trade"), ("krg-agriculture", "krg-trade"), (
-        "تسويق محصول الحنطة لموسم {year} في محافظة {province}",
-        "حصة الإقليم من مفردات البطاقة التموينية لشهر {month} {year}",
-    )),
-    Topic(("fed-electricity",), ("krg-electricity",), (
-        "تجهيز الإقليم بالطاقة الكهربائية وتسوية مستحقاتها لسنة {year}",
-        "ربط محطات التوليد في محافظة {province} بالشبكة الوطنية",
-    )),
-    Topic(("fed-water",), ("krg-agriculture",), (
-        "صيانة {dam} وتنظيم الإطلاقات المائية لموسم {year}",
-        "حصة محافظة {province} من المياه للموسم الزراعي {year}",
-    )),
-    Topic(("fed-migration",), ("krg-interior",), (
-        "عودة النازحين المقيمين في مخيمات محافظة {province}",
-        "صرف منحة العودة للأسر النازحة في محافظة {province}",
-    )),
-    Topic(("fed-labour",), ("krg-labour",), (
-        "شمول أسر محافظة {province} بشبكة الحماية الاجتماعية",
-        "تسجيل العمال في الضمان الاجتماعي في محافظة {province}",
-    )),
-    Topic(("fed-audit",), ("krg-audit",), (
-        "تدقيق الحسابات الختامية لوزارات الإقليم للسنة المالية {year}",
-    )),
-    Topic(("fed-justice",), ("krg-justice",), (
-        "تنفيذ أحكام قضائية صادرة عن محاكم محافظة {province}",
-        "نقل نزلاء بين دوائر الإصلاح في بغداد و{province}",
-    )),
-    Topic(("fed-foreign",), ("krg-foreign-relations",), (
-        "تصديق وثائق صادرة عن القنصليات الأجنبية في أربيل",
-        "تسهيل منح سمات الدخول لوفد رسمي يزور الإقليم",
-    )),
-    Topic(("fed-transport",), ("krg-transport",), (
-        "تنظيم الرحلات الدولية في مطار {airport}",
-    )),
-    Topic(("fed-construction",), ("krg-municipalities",), (
-        "صرف مستحقات المقاولين عن مشاريع الطرق في محافظة {province}",
-    )),
-    Topic(("fed-com-secretariat",), ("krg-martyrs",), (
-        "شمول ذوي ضحايا عمليات الأنفال بقانون مؤسسة الشهداء",
-    )),
-    Topic(("fed-com-secretariat", "fed-pm-office"), ("krg-com", "krg-coordination"), (
-        "تنفيذ قرار مجلس الوزراء رقم ({decision}) لسنة {year}",
-        "محضر الاجتماع المشترك بين الحكومة الاتحادية وحكومة الإقليم بتاريخ {day} {month} {year}",
-    )),
-    Topic(("fed-cbi", "fed-finance"), ("krg-finance",), (
-        "تحويل رواتب موظفي الإقليم عبر المصارف الحكومية لشهر {month} {year}",
-    )),
+    Topic(
+        ("fed-finance",),
+        ("krg-finance",),
+        (
+            "تمويل رواتب موظفي إقليم كوردستان لشهر {month} {year}",
+            "تسوية مستحقات الإقليم من الموازنة الاتحادية لسنة {year}",
+            "مطابقة أعداد موظفي دوائر الإقليم مع بيانات وزارة المالية",
+        ),
+    ),
+    Topic(
+        ("fed-finance", "fed-planning"),
+        ("krg-finance", "krg-planning"),
+        (
+            "حصة إقليم كوردستان من الموازنة العامة الاتحادية لسنة {year}",
+            "تخصيصات المشاريع الاستثمارية في محافظة {province} لسنة {year}",
+        ),
+    ),
+    Topic(
+        ("fed-oil",),
+        ("krg-natural-resources",),
+        (
+            "تسليم كميات النفط المنتجة في الإقليم لشهر {month} {year}",
+            "تنسيق صادرات النفط عبر خط أنابيب كركوك - جيهان",
+        ),
+    ),
+    Topic(
+        ("fed-customs", "fed-finance"),
+        ("krg-finance",),
+        (
+            "إيرادات المنافذ الحدودية في الإقليم لشهر {month} {year}",
+            "توحيد التعرفة الكمركية في منفذ {crossing} الحدودي",
+        ),
+    ),
+    Topic(
+        ("fed-education",),
+        ("krg-education",),
+        (
+            "معادلة شهادات خريجي المدارس الإعدادية في محافظة {province}",
+            "اعتماد نتائج الامتحانات الوزارية للصف السادس الإعدادي لسنة {year}",
+        ),
+    ),
+    Topic(
+        ("fed-higher-education",),
+        ("krg-higher-education",),
+        (
+            "تصديق وثائق تخرج صادرة من {university}",
+            "قبول طلبة الإقليم في الدراسات العليا للعام الدراسي {year}",
+        ),
+    ),
+    Topic(
+        ("fed-health",),
+        ("krg-health",),
+        (
+            "تزويد الإقليم بحصته من الأدوية واللقاحات لسنة {year}",
+            "استيراد أجهزة ومستلزمات طبية لمستشفيات محافظة {province}",
+        ),
+    ),
+    Topic(
+        ("fed-interior",),
+        ("krg-interior",),
+        (
+            "إصدار البطاقة الوطنية الموحدة لمواطني محافظة {province}",
+            "تدقيق صحة صدور جوازات سفر من مديرية جوازات {province}",
+        ),
+    ),
+    Topic(
+        ("fed-defence", "fed-finance"),
+        ("krg-peshmerga",),
+        (
+            "تمويل رواتب قوات البيشمركة لشهر {month} {year}",
+            "التنسيق الأمني المشترك في المناطق الحدودية لمحافظة {province}",
+        ),
+    ),
+    Topic(
+        ("fed-retirement",),
+        ("krg-finance",),
+        (
+            "نقل خدمات متقاعدين من دوائر الإقليم إلى هيئة التقاعد الوطنية",
+            "صرف الرواتب التقاعدية لمتقاعدي محافظة {province} لشهر {month} {year}",
+        ),
+    ),
+    Topic(
+        ("fed-agriculture", "fed-trade"),
+        ("krg-agriculture", "krg-trade"),
+        (
+            "تسويق محصول الحنطة لموسم {year} في محافظة {province}",
+            "حصة الإقليم من مفردات البطاقة التموينية لشهر {month} {year}",
+        ),
+    ),
+    Topic(
+        ("fed-electricity",),
+        ("krg-electricity",),
+        (
+            "تجهيز الإقليم بالطاقة الكهربائية وتسوية مستحقاتها لسنة {year}",
+            "ربط محطات التوليد في محافظة {province} بالشبكة الوطنية",
+        ),
+    ),
+    Topic(
+        ("fed-water",),
+        ("krg-agriculture",),
+        (
+            "صيانة {dam} وتنظيم الإطلاقات المائية لموسم {year}",
+            "حصة محافظة {province} من المياه للموسم الزراعي {year}",
+        ),
+    ),
+    Topic(
+        ("fed-migration",),
+        ("krg-interior",),
+        (
+            "عودة النازحين المقيمين في مخيمات محافظة {province}",
+            "صرف منحة العودة للأسر النازحة في محافظة {province}",
+        ),
+    ),
+    Topic(
+        ("fed-labour",),
+        ("krg-labour",),
+        (
+            "شمول أسر محافظة {province} بشبكة الحماية الاجتماعية",
+            "تسجيل العمال في الضمان الاجتماعي في محافظة {province}",
+        ),
+    ),
+    Topic(("fed-audit",), ("krg-audit",), ("تدقيق الحسابات الختامية لوزارات الإقليم للسنة المالية {year}",)),
+    Topic(
+        ("fed-justice",),
+        ("krg-justice",),
+        (
+            "تنفيذ أحكام قضائية صادرة عن محاكم محافظة {province}",
+            "نقل نزلاء بين دوائر الإصلاح في بغداد و{province}",
+        ),
+    ),
+    Topic(
+        ("fed-foreign",),
+        ("krg-foreign-relations",),
+        (
+            "تصديق وثائق صادرة عن القنصليات الأجنبية في أربيل",
+            "تسهيل منح سمات الدخول لوفد رسمي يزور الإقليم",
+        ),
+    ),
+    Topic(("fed-transport",), ("krg-transport",), ("تنظيم الرحلات الدولية في مطار {airport}",)),
+    Topic(
+        ("fed-construction",), ("krg-municipalities",), ("صرف مستحقات المقاولين عن مشاريع الطرق في محافظة {province}",)
+    ),
+    Topic(("fed-com-secretariat",), ("krg-martyrs",), ("شمول ذوي ضحايا عمليات الأنفال بقانون مؤسسة الشهداء",)),
+    Topic(
+        ("fed-com-secretariat", "fed-pm-office"),
+        ("krg-com", "krg-coordination"),
+        (
+            "تنفيذ قرار مجلس الوزراء رقم ({decision}) لسنة {year}",
+            "محضر الاجتماع المشترك بين الحكومة الاتحادية وحكومة الإقليم بتاريخ {day} {month} {year}",
+        ),
+    ),
+    Topic(
+        ("fed-cbi", "fed-finance"),
+        ("krg-finance",),
+        ("تحويل رواتب موظفي الإقليم عبر المصارف الحكومية لشهر {month} {year}",),
+    ),
 )
-MONTHS = ("كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران",
-          "تموز", "آب", "أيلول", "تشرين الأول", "تشرين الثاني", "كانون الأول")
+MONTHS = (
+    "كانون الثاني",
+    "شباط",
+    "آذار",
+    "نيسان",
+    "أيار",
+    "حزيران",
+    "تموز",
+    "آب",
+    "أيلول",
+    "تشرين الأول",
+    "تشرين الثاني",
+    "كانون الأول",
+)
 WORDS = {
     "province": ("أربيل", "السليمانية", "دهوك", "حلبجة", "كركوك", "نينوى"),
-    "university": ("جامعة صلاح الدين", "جامعة السليمانية", "جامعة دهوك", "جامعة كويه",
-                   "جامعة السليمانية التقنية"),
+    "university": ("جامعة صلاح الدين", "جامعة السليمانية", "جامعة دهوك", "جامعة كويه", "جامعة السليمانية التقنية"),
     "crossing": ("إبراهيم الخليل", "حاج عمران", "باشماخ", "برويزخان"),
     "dam": ("سد دوكان", "سد دربندخان", "سد دهوك"),
     "airport": ("أربيل الدولي", "السليمانية الدولي"),
@@ -283,14 +425,21 @@ class DemoLetter:
     def row(self, step: Step) -> dict:
         """This letter as a row of the import file, at one step of its history."""
         return {
-            "number": self.number, "date": self.date.isoformat(), "direction": self.direction.value,
-            "subject": self.subject, "sender": BY_CODE[self.sender].name_ar,
-            "recipient": BY_CODE[self.recipient].name_ar, "holder": BY_CODE[step.holder].name_ar,
-            "status": step.status.value, "status_date": step.on.isoformat(), "phone": self.phone or "",
+            "number": self.number,
+            "date": self.date.isoformat(),
+            "direction": self.direction.value,
+            "subject": self.subject,
+            "sender": BY_CODE[self.sender].name_ar,
+            "recipient": BY_CODE[self.recipient].name_ar,
+            "holder": BY_CODE[step.holder].name_ar,
+            "status": step.status.value,
+            "status_date": step.on.isoformat(),
+            "phone": self.phone or "",
         }
 
 
 # --- generating letters (pure) ---------------------------------------------------------
+
 
 def generate_letters(count: int, seed: int, today: date) -> list[DemoLetter]:
     """`count` letters of the last two years; the same arguments give the same letters.
@@ -309,7 +458,7 @@ def generate_letters(count: int, seed: int, today: date) -> list[DemoLetter]:
         if (letter.number, letter.date, letter.direction) not in keys:
             keys.add((letter.number, letter.date, letter.direction))
             letters.append(letter)
-    for original in letters[len(forced):]:
+    for original in letters[len(forced) :]:
         if len(letters) == count:
             break
         other = next(d for d in Direction if d is not original.direction)
@@ -324,7 +473,7 @@ def _letter(rng, today, direction, status, *, number=None, on=None) -> DemoLette
     on = on or today - timedelta(days=rng.randrange(0, 30 if recent else 731))
     if number is None:
         digits = rng.choice(NUMBER_DIGITS)
-        number = str(rng.randrange(10 ** (digits - 1), 10 ** digits))
+        number = str(rng.randrange(10 ** (digits - 1), 10**digits))
     topic = rng.choice(TOPICS)
     federal = _pick(rng, topic.federal, ("fed-com-secretariat",), 0.15)
     region = _pick(rng, topic.region, ("krg-rep-baghdad",), 0.25)
@@ -332,10 +481,15 @@ def _letter(rng, today, direction, status, *, number=None, on=None) -> DemoLette
     status = status or _final_status(rng, (today - on).days)
     phone = None
     if rng.random() < 0.3:
-        phone = "+964" + rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10 ** 7):07d}"
+        phone = "+964" + rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**7):07d}"
     return DemoLetter(
-        number=number, date=on, direction=direction, subject=_subject(rng, topic, on),
-        sender=sender, recipient=recipient, phone=phone,
+        number=number,
+        date=on,
+        direction=direction,
+        subject=_subject(rng, topic, on),
+        sender=sender,
+        recipient=recipient,
+        phone=phone,
         history=_history(rng, status, sender, recipient, on, today),
     )
 
@@ -351,11 +505,14 @@ def _final_status(rng, age_days: int) -> Status:
 
 
 def _subject(rng, topic: Topic, on: date) -> str:
-    month_before = (on.replace(day=1) - timedelta(days=1))
+    month_before = on.replace(day=1) - timedelta(days=1)
     words = {name: rng.choice(choices) for name, choices in WORDS.items()}
     return rng.choice(topic.subjects).format(
-        month=MONTHS[month_before.month - 1], year=month_before.year, day=on.day,
-        decision=rng.randrange(10, 400), **words,
+        month=MONTHS[month_before.month - 1],
+        year=month_before.year,
+        day=on.day,
+        decision=rng.randrange(10, 400),
+        **words,
     )
 
 
@@ -372,15 +529,16 @@ def _history(rng, final: Status, sender, recipient, on: date, today: date) -> tu
         Status.returned: [Status.received, Status.returned],
     }[final]
     if final is Status.replied and rng.random() < 0.5:
-        path = [Status.received, Status.under_review, Status.forwarded, Status.awaiting_reply,
-                Status.replied]
+        path = [Status.received, Status.under_review, Status.forwarded, Status.awaiting_reply, Status.replied]
     if final is Status.returned and rng.random() < 0.5:
         path = [Status.received, Status.under_review, Status.returned]
     holders = {
-        Status.received: recipient, Status.under_review: recipient,
+        Status.received: recipient,
+        Status.under_review: recipient,
         Status.forwarded: passed_to,
         Status.awaiting_reply: passed_to if Status.forwarded in path else recipient,
-        Status.replied: sender, Status.returned: sender,  # the answer went back to the sender
+        Status.replied: sender,
+        Status.returned: sender,  # the answer went back to the sender
     }
     steps, when = [], on
     for status in path:
@@ -391,6 +549,7 @@ def _history(rng, final: Status, sender, recipient, on: date, today: date) -> tu
 
 
 # --- the database ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Example:
@@ -406,10 +565,12 @@ class Example:
 
 
 def demo_letter_count() -> int:
-    return db.session.scalar(
-        select(func.count(func.distinct(TransactionEvent.transaction_id)))
-        .where(TransactionEvent.source == SOURCE)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count(func.distinct(TransactionEvent.transaction_id))).where(TransactionEvent.source == SOURCE)
+        )
+        or 0
+    )
 
 
 def seed_demo(*, letters: int = 3000, seed: int = 5599, today: date | None = None) -> int:
@@ -421,7 +582,8 @@ def seed_demo(*, letters: int = 3000, seed: int = 5599, today: date | None = Non
     for step in range(rounds):
         rows = [
             (index, letter.row(letter.history[step]))
-            for index, letter in enumerate(generated, start=1) if step < len(letter.history)
+            for index, letter in enumerate(generated, start=1)
+            if step < len(letter.history)
         ]
         report = import_rows(rows, today=today, source=SOURCE)
         if report.rejected:  # the generator and the importer disagree: a bug, not bad input
@@ -432,17 +594,14 @@ def seed_demo(*, letters: int = 3000, seed: int = 5599, today: date | None = Non
 def ensure_entities() -> None:
     """Every demo entity, matched by code or Arabic name; names in ckb/en filled in."""
     stored = db.session.scalars(
-        select(Entity).where(
-            Entity.code.in_(list(BY_CODE)) | Entity.name_ar.in_([e.name_ar for e in ENTITIES])
-        )
+        select(Entity).where(Entity.code.in_(list(BY_CODE)) | Entity.name_ar.in_([e.name_ar for e in ENTITIES]))
     ).all()
     by_code = {entity.code: entity for entity in stored}
     by_name = {entity.name_ar: entity for entity in stored}
     for demo in ENTITIES:
         entity = by_code.get(demo.code) or by_name.get(demo.name_ar)
         if entity is None:
-            db.session.add(Entity(code=demo.code, name_ar=demo.name_ar,
-                                  name_ckb=demo.name_ckb, name_en=demo.name_en))
+            db.session.add(Entity(code=demo.code, name_ar=demo.name_ar, name_ckb=demo.name_ckb, name_en=demo.name_en))
         else:  # keep an existing code: recorded audio clips are named after it
             entity.name_ckb = entity.name_ckb or demo.name_ckb
             entity.name_en = entity.name_en or demo.name_en
@@ -459,7 +618,7 @@ def reset_demo() -> int:
         select(TransactionEvent.transaction_id).where(TransactionEvent.source == SOURCE).distinct()
     ).all()
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+        chunk = ids[start : start + 1000]
         for table, column in _references_to_letters():
             if column.nullable:
                 db.session.execute(update(table).where(column.in_(chunk)).values({column.name: None}))
@@ -484,29 +643,32 @@ EXAMPLE_COLUMNS = (Transaction.number, Transaction.date, Transaction.direction, 
 
 def examples() -> tuple[list[Example], list[tuple[Example, Example]]]:
     """A demo letter in each status, and letters that share number and date, to try."""
-    is_demo = exists().where(
-        TransactionEvent.transaction_id == Transaction.id, TransactionEvent.source == SOURCE
-    )
+    is_demo = exists().where(TransactionEvent.transaction_id == Transaction.id, TransactionEvent.source == SOURCE)
     singles = []
     for index, status in enumerate(Status):
         direction = list(Direction)[index % 2]  # show both directions
         found = db.session.execute(
-            select(*EXAMPLE_COLUMNS).where(Transaction.status == status, is_demo)
-            .order_by(Transaction.direction != direction, Transaction.id).limit(1)
+            select(*EXAMPLE_COLUMNS)
+            .where(Transaction.status == status, is_demo)
+            .order_by(Transaction.direction != direction, Transaction.id)
+            .limit(1)
         ).first()
         if found:
             singles.append(Example(*found))
     shared = (
-        select(Transaction.number, Transaction.date).where(is_demo)
+        select(Transaction.number, Transaction.date)
+        .where(is_demo)
         .group_by(Transaction.number, Transaction.date)
-        .having(func.count() > 1).order_by(Transaction.number).limit(2)
+        .having(func.count() > 1)
+        .order_by(Transaction.number)
+        .limit(2)
     )
     pairs = []
     for number, on in db.session.execute(shared):
         rows = db.session.execute(
-            select(*EXAMPLE_COLUMNS).where(Transaction.number == number, Transaction.date == on)
+            select(*EXAMPLE_COLUMNS)
+            .where(Transaction.number == number, Transaction.date == on)
             .order_by(Transaction.direction)
         ).all()
         pairs.append((Example(*rows[0]), Example(*rows[1])))
     return singles, pairs
-

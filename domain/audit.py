@@ -1,4 +1,5 @@
 """The audit trail: writing one row per record view, search and export; reading it back, filtered."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,12 +13,22 @@ from extensions import db
 from models import AuditEntry, User
 
 
-def audit(user, action: str, *, target_type: str | None = None, target_id=None,
-          detail: dict | None = None, address: str | None = None) -> AuditEntry:
+def audit(
+    user,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id=None,
+    detail: dict | None = None,
+    address: str | None = None,
+) -> AuditEntry:
     """Record who did what; `detail` holds search terms or filters, never record content."""
     entry = AuditEntry(
-        user_id=getattr(user, "id", None), action=action, target_type=target_type,
-        target_id=None if target_id is None else str(target_id), detail=detail,
+        user_id=getattr(user, "id", None),
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        detail=detail,
         address=(address or "")[:64] or None,
     )
     db.session.add(entry)
@@ -40,12 +51,18 @@ class AuditFilters:
 
 
 def entries(filters: AuditFilters, tz_name: str) -> Select:
-    query = (
-        select(AuditEntry.id, AuditEntry.created_at, AuditEntry.action, AuditEntry.target_type,
-               AuditEntry.target_id, AuditEntry.detail, AuditEntry.address, AuditEntry.user_id,
-               User.display_name.label("user_name"), User.username.label("username"))
-        .outerjoin(User, User.id == AuditEntry.user_id)
-    )
+    query = select(
+        AuditEntry.id,
+        AuditEntry.created_at,
+        AuditEntry.action,
+        AuditEntry.target_type,
+        AuditEntry.target_id,
+        AuditEntry.detail,
+        AuditEntry.address,
+        AuditEntry.user_id,
+        User.display_name.label("user_name"),
+        User.username.label("username"),
+    ).outerjoin(User, User.id == AuditEntry.user_id)
     if filters.user_id is not None:
         query = query.where(AuditEntry.user_id == filters.user_id)
     if filters.action is not None:
@@ -65,10 +82,17 @@ def entries(filters: AuditFilters, tz_name: str) -> Select:
     return query
 
 
-def audit_log_page(filters: AuditFilters, *, tz_name: str, size: int = 50, cursor: Cursor | None = None,
-                   direction: Direction = Direction.older) -> Page:
-    return keyset_page(entries(filters, tz_name), AuditEntry.created_at, AuditEntry.id, size=size,
-                       cursor=cursor, direction=direction)
+def audit_log_page(
+    filters: AuditFilters,
+    *,
+    tz_name: str,
+    size: int = 50,
+    cursor: Cursor | None = None,
+    direction: Direction = Direction.older,
+) -> Page:
+    return keyset_page(
+        entries(filters, tz_name), AuditEntry.created_at, AuditEntry.id, size=size, cursor=cursor, direction=direction
+    )
 
 
 def user_choices() -> list[tuple[int, str]]:

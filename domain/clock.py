@@ -1,4 +1,5 @@
 """Local time in Baghdad and the opening hours of the centre."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -28,9 +29,7 @@ def start_of_local_day(tz_name: str, now: datetime | None = None) -> datetime:
     return midnight.astimezone(timezone.utc)
 
 
-def is_open(
-    hours: Hours, tz_name: str, closed_dates=frozenset(), now: datetime | None = None
-) -> bool:
+def is_open(hours: Hours, tz_name: str, closed_dates=frozenset(), now: datetime | None = None) -> bool:
     local = local_now(tz_name, now)
     if local.date().isoformat() in closed_dates:
         return False

@@ -1,4 +1,5 @@
 """The hotline's three languages, and how Babel names each (one definition for every part)."""
+
 from __future__ import annotations
 
 # In the order the IVR offers them: Arabic, Kurdish (Sorani), English.

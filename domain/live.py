@@ -5,6 +5,7 @@ event raised by the IVR on one node reaches streams held open on every other nod
 the embedded default (no Redis) an in-process broker does the same within one process.
 Publishing never raises: a caller's webhook must not fail because a console is deaf.
 """
+
 from __future__ import annotations
 
 import json
@@ -135,8 +136,7 @@ class RedisBroker:
             except Exception:
                 pubsub.close()
                 raise
-            self._listener = threading.Thread(target=self._relay, args=(pubsub,), daemon=True,
-                                              name="live-events")
+            self._listener = threading.Thread(target=self._relay, args=(pubsub,), daemon=True, name="live-events")
             self._listener.start()
 
     def _relay(self, pubsub) -> None:

@@ -1,4 +1,5 @@
 """Phone numbers, parsed and formatted with `phonenumbers` (region IQ by default)."""
+
 from __future__ import annotations
 
 import phonenumbers

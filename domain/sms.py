@@ -9,6 +9,7 @@ The rules of a row's life are all here: what may be sent (the safety rule), who 
 give up), and what Twilio's delivery callbacks change (`record_delivery_status`). The model
 holds the columns, the `sms` job talks to Twilio, the callback route parses Twilio's form.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,6 +56,7 @@ GSM_EXTENSION = set("^{}\\[~]|€\f")
 
 # --- bodies ------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=None)
 def sms_catalog(language: str) -> dict:
     with open(CATALOG_DIR / f"sms_{language}.toml", "rb") as handle:
@@ -90,6 +92,7 @@ def sms_body(kind: SmsKind, transaction: Transaction, language: str) -> str:
 
 # --- the safety rule ---------------------------------------------------------------
 
+
 def is_real_twilio(base_url: str) -> bool:
     host = (urlsplit(base_url).hostname or "").lower()
     return host == "twilio.com" or host.endswith(".twilio.com")
@@ -98,9 +101,16 @@ def is_real_twilio(base_url: str) -> bool:
 def is_demo_letter(transaction_id: int | None) -> bool:
     if transaction_id is None:
         return False
-    return bool(db.session.scalar(select(exists().where(
-        TransactionEvent.transaction_id == transaction_id, TransactionEvent.source == DEMO_SOURCE,
-    ))))
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    TransactionEvent.transaction_id == transaction_id,
+                    TransactionEvent.source == DEMO_SOURCE,
+                )
+            )
+        )
+    )
 
 
 def suppression_reason(message: SmsMessage, config) -> str | None:
@@ -121,8 +131,17 @@ def suppression_reason(message: SmsMessage, config) -> str | None:
 
 # --- the outbox --------------------------------------------------------------------
 
-def queue_sms(*, to: str, kind: SmsKind, language: str, transaction: Transaction, key: str,
-              call_id: int | None = None, user_id: int | None = None) -> SmsMessage:
+
+def queue_sms(
+    *,
+    to: str,
+    kind: SmsKind,
+    language: str,
+    transaction: Transaction,
+    key: str,
+    call_id: int | None = None,
+    user_id: int | None = None,
+) -> SmsMessage:
     """The outbox row for one message, made once per idempotency key; the caller commits.
 
     After the commit, `dispatch_outbox()` enqueues the rows made in this session.
@@ -133,9 +152,15 @@ def queue_sms(*, to: str, kind: SmsKind, language: str, transaction: Transaction
         return found
     language = language_or_default(language)
     message = SmsMessage(
-        idempotency_key=key, to_phone=to, body=sms_body(kind, transaction, language),
-        language=language, kind=kind, status=SmsStatus.pending,
-        transaction_id=transaction.id, call_id=call_id, user_id=user_id,
+        idempotency_key=key,
+        to_phone=to,
+        body=sms_body(kind, transaction, language),
+        language=language,
+        kind=kind,
+        status=SmsStatus.pending,
+        transaction_id=transaction.id,
+        call_id=call_id,
+        user_id=user_id,
     )
     try:
         with db.session.begin_nested():
@@ -198,8 +223,7 @@ def claim_for_sending(message_id: int) -> int | None:
     result = db.session.execute(
         update(table)
         .where(table.c.id == message_id, table.c.status.in_(CLAIMABLE), table.c.twilio_sid.is_(None))
-        .values(status=SmsStatus.sending, claimed_at=moment, status_at=moment,
-                attempts=table.c.attempts + 1)
+        .values(status=SmsStatus.sending, claimed_at=moment, status_at=moment, attempts=table.c.attempts + 1)
     )
     db.session.commit()
     if rows_changed(result) != 1:
@@ -217,8 +241,9 @@ def _ours(message_id: int, attempt: int):
     )
 
 
-def finish_sending(message_id: int, attempt: int, status: SmsStatus, *, sid: str | None = None,
-                   error: str | None = None) -> None:
+def finish_sending(
+    message_id: int, attempt: int, status: SmsStatus, *, sid: str | None = None, error: str | None = None
+) -> None:
     moment = utcnow()
     values = {"status": status, "status_at": moment, "error": error}
     if sid:
@@ -257,11 +282,18 @@ def is_earlier_send(message: SmsMessage, body: str, created: datetime | None) ->
 # Twilio's MessageStatus values that we keep, and how far along each is: a late "sent"
 # must not overwrite an earlier "delivered" (Twilio does not promise the order).
 RANK = {
-    SmsStatus.sending: 1, SmsStatus.sent: 2,
-    SmsStatus.delivered: 3, SmsStatus.undelivered: 3, SmsStatus.failed: 3,
+    SmsStatus.sending: 1,
+    SmsStatus.sent: 2,
+    SmsStatus.delivered: 3,
+    SmsStatus.undelivered: 3,
+    SmsStatus.failed: 3,
 }
-TWILIO_STATUS = {"sent": SmsStatus.sent, "delivered": SmsStatus.delivered,
-                 "undelivered": SmsStatus.undelivered, "failed": SmsStatus.failed}
+TWILIO_STATUS = {
+    "sent": SmsStatus.sent,
+    "delivered": SmsStatus.delivered,
+    "undelivered": SmsStatus.undelivered,
+    "failed": SmsStatus.failed,
+}
 
 
 def message_for(sid: str, row_id: str) -> SmsMessage | None:
@@ -297,8 +329,17 @@ def record_delivery_status(*, sid: str, row_id: str, twilio_status: str, error_c
 
 # --- what the IVR and the console ask for --------------------------------------------
 
-def send_status_sms(*, transaction: Transaction, phone: str | None, language: str, kind: SmsKind,
-                    key: str, call_id: int | None = None, user_id: int | None = None) -> SmsMessage | None:
+
+def send_status_sms(
+    *,
+    transaction: Transaction,
+    phone: str | None,
+    language: str,
+    kind: SmsKind,
+    key: str,
+    call_id: int | None = None,
+    user_id: int | None = None,
+) -> SmsMessage | None:
     """The status of a letter by SMS to a mobile number; None when the number is no mobile.
 
     The console's "send status by SMS" button calls this with kind=SmsKind.agent and a key
@@ -306,20 +347,19 @@ def send_status_sms(*, transaction: Transaction, phone: str | None, language: st
     """
     if phone is None or not is_mobile(phone):
         return None
-    return queue_sms(to=phone, kind=kind, language=language, transaction=transaction, key=key,
-                     call_id=call_id, user_id=user_id)
-
-
-def subscribe(*, phone: str, transaction: Transaction, language: str,
-              call_id: int | None = None) -> Subscription:
-    """One subscription per phone and letter; asking again re-activates it."""
-    query = select(Subscription).where(
-        Subscription.phone == phone, Subscription.transaction_id == transaction.id
+    return queue_sms(
+        to=phone, kind=kind, language=language, transaction=transaction, key=key, call_id=call_id, user_id=user_id
     )
+
+
+def subscribe(*, phone: str, transaction: Transaction, language: str, call_id: int | None = None) -> Subscription:
+    """One subscription per phone and letter; asking again re-activates it."""
+    query = select(Subscription).where(Subscription.phone == phone, Subscription.transaction_id == transaction.id)
     found = db.session.scalar(query)
     if found is None:
-        found = Subscription(phone=phone, transaction_id=transaction.id, language=language,
-                             call_id=call_id, active=True)
+        found = Subscription(
+            phone=phone, transaction_id=transaction.id, language=language, call_id=call_id, active=True
+        )
         try:
             with db.session.begin_nested():
                 db.session.add(found)
@@ -348,10 +388,17 @@ def notify_subscribers(transaction_ids) -> int:
     made = 0
     for subscription in subscriptions:
         latest = db.session.scalar(
-            select(TransactionEvent.id).where(TransactionEvent.transaction_id == subscription.transaction_id)
-            .order_by(TransactionEvent.id.desc()).limit(1)
+            select(TransactionEvent.id)
+            .where(TransactionEvent.transaction_id == subscription.transaction_id)
+            .order_by(TransactionEvent.id.desc())
+            .limit(1)
         )
-        queue_sms(to=subscription.phone, kind=SmsKind.notification, language=subscription.language,
-                  transaction=subscription.transaction, key=f"notify-{subscription.id}-{latest or 0}")
+        queue_sms(
+            to=subscription.phone,
+            kind=SmsKind.notification,
+            language=subscription.language,
+            transaction=subscription.transaction,
+            key=f"notify-{subscription.id}-{latest or 0}",
+        )
         made += 1
     return made

@@ -1,4 +1,5 @@
 """GET /: where a visitor starts: look up a letter, call 5599, or sign in to the console."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template

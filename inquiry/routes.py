@@ -5,6 +5,7 @@ per-number limit is the IVR's own (failures from every channel count together); 
 per-address limit counts this address's failed lookups in the last hour, as the IVR
 counts a caller number's.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,8 +37,9 @@ def chosen_language() -> str:
 def web_limits() -> Limits:
     """The IVR's per-number limit; no call to limit; the address's hourly limit as the caller's."""
     config = current_app.config
-    return dataclasses.replace(Limits.from_config(config), per_call=None,
-                               per_caller_hour=config["INQUIRY_LIMIT_PER_ADDRESS_HOUR"])
+    return dataclasses.replace(
+        Limits.from_config(config), per_call=None, per_caller_hour=config["INQUIRY_LIMIT_PER_ADDRESS_HOUR"]
+    )
 
 
 def result_view(letter, lang: str) -> dict:
@@ -53,10 +55,18 @@ def result_view(letter, lang: str) -> dict:
 
 def page(lang: str, status: int = 200, **context):
     today = local_today(current_app.config["TIMEZONE"])
-    response = make_response(render_template(
-        "inquiry/page.html", lang=lang, t=texts_of(lang), languages=LANGUAGES,
-        today=today.isoformat(), earliest=EARLIEST_DATE.isoformat(), **context,
-    ), status)
+    response = make_response(
+        render_template(
+            "inquiry/page.html",
+            lang=lang,
+            t=texts_of(lang),
+            languages=LANGUAGES,
+            today=today.isoformat(),
+            earliest=EARLIEST_DATE.isoformat(),
+            **context,
+        ),
+        status,
+    )
     response.headers["Cache-Control"] = "no-store"  # a result must not linger in a shared cache
     return response
 
@@ -79,8 +89,12 @@ def look_up():
     if not on.ok:
         return page(lang, 400, error="bad_date", entered=entered)
     lookup = look_up_letter(
-        number.value, on.value, who=f"web:{request.remote_addr or 'unknown'}", limits=web_limits(),
-        attempt_key=f"web-{secrets.token_hex(12)}", channel="web",
+        number.value,
+        on.value,
+        who=f"web:{request.remote_addr or 'unknown'}",
+        limits=web_limits(),
+        attempt_key=f"web-{secrets.token_hex(12)}",
+        channel="web",
     )
     if lookup.throttled is not None:
         key = "throttled_number" if lookup.throttled is Throttle.per_number else "throttled"

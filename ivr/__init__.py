@@ -1,4 +1,5 @@
 """The voice IVR: Twilio webhooks under /ivr/."""
+
 from flask import Blueprint
 
 from telephony.signature import limit_webhook_body

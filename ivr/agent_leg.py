@@ -4,6 +4,7 @@ and the callbacks an agent places (Twilio REST calls.create from the console).
 These webhooks come from Twilio's <Enqueue action>, a REST redirect or a <Dial action>,
 not from a menu key; the steps among them go through the same voice_step as the rest.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,6 +67,7 @@ def queue_left(turn: Turn, call):
 
 # --- an agent takes the call --------------------------------------------------------
 
+
 def back_to_queue(turn: Turn, call) -> VoiceResponse:
     """The caller waits again, and shows again on the consoles' queue."""
     turn.say("transfer")
@@ -98,8 +100,11 @@ def agent_connect(turn: Turn, call):
     g.agents_changed = True
     turn.say("agent_answering")  # "please hold" was said on entering the queue
     response = twiml.dial_agent(
-        turn.segments, kind=agent.endpoint_kind.value, endpoint=dialled_endpoint(agent),
-        action=url_for("ivr.agent_done", call=call.id, agent=agent.id), timeout=AGENT_RING_TIMEOUT_S,
+        turn.segments,
+        kind=agent.endpoint_kind.value,
+        endpoint=dialled_endpoint(agent),
+        action=url_for("ivr.agent_done", call=call.id, agent=agent.id),
+        timeout=AGENT_RING_TIMEOUT_S,
         context=ring_context(call.caller, current_app.config["DEFAULT_PHONE_REGION"], call=call),
     )
     return response, f"dial:{agent.endpoint_kind.value}"
@@ -122,8 +127,9 @@ def agent_done(turn: Turn, call):
             return back_to_queue(turn, call), f"missed:{dial_status}"
     if call.agent_id is not None and (agent is None or call.agent_id == agent.id):
         agent_leg_ended(call, agent)
-    if survey_wanted(call, enabled=current_app.config["SURVEY_ENABLED"], dial_status=dial_status,
-                     caller_on_line=caller_still_here):
+    if survey_wanted(
+        call, enabled=current_app.config["SURVEY_ENABLED"], dial_status=dial_status, caller_on_line=caller_still_here
+    ):
         turn.say("survey_ask")  # the key pressed goes to ivr/survey.py
         return turn.ask("ivr.survey"), "survey"
     turn.say("goodbye")
@@ -131,6 +137,7 @@ def agent_done(turn: Turn, call):
 
 
 # --- callbacks placed by an agent (Twilio REST calls.create from the console) -------
+
 
 def callback_arg() -> int | None:
     return row_id(request.args.get("callback"))
@@ -150,13 +157,18 @@ def callback_connect():
         if callback is None or callback.status != CallbackStatus.in_progress or agent is None or not agent.active:
             return xml(apology_and_goodbye(lang))
         segments = render("welcome", lang, voices()) + render("transfer", lang, voices())
-        return xml(twiml.dial_agent(
-            segments, kind=agent.endpoint_kind.value, endpoint=dialled_endpoint(agent),
-            action=url_for("ivr.callback_ended", callback=callback.id, lang=lang),
-            timeout=CALLBACK_DIAL_TIMEOUT_S,
-            context=ring_context(callback.phone, current_app.config["DEFAULT_PHONE_REGION"],
-                                 callback_id=callback.id),
-        ))
+        return xml(
+            twiml.dial_agent(
+                segments,
+                kind=agent.endpoint_kind.value,
+                endpoint=dialled_endpoint(agent),
+                action=url_for("ivr.callback_ended", callback=callback.id, lang=lang),
+                timeout=CALLBACK_DIAL_TIMEOUT_S,
+                context=ring_context(
+                    callback.phone, current_app.config["DEFAULT_PHONE_REGION"], callback_id=callback.id
+                ),
+            )
+        )
     except Exception:  # the citizen picked up: never silence, never Twilio's error message
         log.exception("callback connect failed for callback %s", request.args.get("callback", "?")[:20])
         db.session.rollback()

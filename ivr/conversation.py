@@ -3,6 +3,7 @@
 Each view is one step (see ivr/steps.py): it reads the keys pressed, changes the call and
 answers with what to say next and where the caller's next key goes.
 """
+
 from __future__ import annotations
 
 from flask import current_app, request
@@ -37,6 +38,7 @@ def limits() -> Limits:
 
 # --- hand-off ----------------------------------------------------------------------
 
+
 def hand_off(turn: Turn, call) -> tuple[VoiceResponse, str]:
     """To the agents' queue when an agent will answer it; otherwise a callback offer.
 
@@ -69,8 +71,16 @@ def offer_callback(turn: Turn, call, result: str) -> tuple[VoiceResponse, str]:
     return turn.ask("ivr.callback"), result
 
 
-def retry_or_hand_off(turn: Turn, call, reason_key: str, endpoint: str, again_key: str,
-                      num_digits: int | None = 1, finish_on_key: str | None = None, **params):
+def retry_or_hand_off(
+    turn: Turn,
+    call,
+    reason_key: str,
+    endpoint: str,
+    again_key: str,
+    num_digits: int | None = 1,
+    finish_on_key: str | None = None,
+    **params,
+):
     """Say why the entry failed and ask again; after the last try, offer an agent."""
     turn.say(reason_key)
     if turn.out_of_tries:
@@ -79,8 +89,7 @@ def retry_or_hand_off(turn: Turn, call, reason_key: str, endpoint: str, again_ke
         response, _ = hand_off(turn, call)
         return response, "out_of_tries"
     turn.say(again_key, **params.pop("say_values", {}))
-    return turn.ask(endpoint, num_digits=num_digits, finish_on_key=finish_on_key,
-                    t=turn.tries + 1, **params), "retry"
+    return turn.ask(endpoint, num_digits=num_digits, finish_on_key=finish_on_key, t=turn.tries + 1, **params), "retry"
 
 
 def choice_retry(turn: Turn, call, endpoint: str, again_key: str, **params):
@@ -104,6 +113,7 @@ def throttle_answer(turn: Turn, call, throttled: Throttle) -> tuple[VoiceRespons
 
 
 # --- the call ----------------------------------------------------------------------
+
 
 @bp.post("/voice")
 @voice_step("incoming")
@@ -154,8 +164,13 @@ def number(turn: Turn, call):
     checked = check_number(turn.digits)
     if not checked.ok:
         return retry_or_hand_off(
-            turn, call, f"invalid.number.{checked.error}", "ivr.number", "ask_number",
-            num_digits=None, finish_on_key="#",
+            turn,
+            call,
+            f"invalid.number.{checked.error}",
+            "ivr.number",
+            "ask_number",
+            num_digits=None,
+            finish_on_key="#",
         )
     turn.say("readback_number", number=Digits(checked.value))
     return turn.ask("ivr.number_confirm", n=checked.value), "read_back"
@@ -171,8 +186,14 @@ def number_confirm(turn: Turn, call):
         call.asked_number = checked.value
         turn.say("ask_date")
         return turn.ask("ivr.date", num_digits=8, n=checked.value), "confirmed"
-    return choice_retry(turn, call, "ivr.number_confirm", "readback_number",
-                        n=checked.value, say_values={"number": Digits(checked.value)})
+    return choice_retry(
+        turn,
+        call,
+        "ivr.number_confirm",
+        "readback_number",
+        n=checked.value,
+        say_values={"number": Digits(checked.value)},
+    )
 
 
 @bp.post("/date", endpoint="date")
@@ -184,8 +205,13 @@ def date_entry(turn: Turn, call):
     checked = check_date(turn.digits, local_today(current_app.config["TIMEZONE"]))
     if not checked.ok:
         return retry_or_hand_off(
-            turn, call, f"invalid.date.{checked.error}", "ivr.date", "ask_date",
-            num_digits=8, n=number_value.value,
+            turn,
+            call,
+            f"invalid.date.{checked.error}",
+            "ivr.date",
+            "ask_date",
+            num_digits=8,
+            n=number_value.value,
         )
     turn.say("readback_date", date=SpokenDate(checked.value))
     return turn.ask("ivr.date_confirm", n=number_value.value, d=checked.value.isoformat()), "read_back"
@@ -203,15 +229,29 @@ def date_confirm(turn: Turn, call):
         return turn.ask("ivr.date", num_digits=8, n=number_value.value), "re_enter"
     if turn.digits == "1":
         return look_up(turn, call, number_value.value, on)
-    return choice_retry(turn, call, "ivr.date_confirm", "readback_date",
-                        n=number_value.value, d=on.isoformat(), say_values={"date": SpokenDate(on)})
+    return choice_retry(
+        turn,
+        call,
+        "ivr.date_confirm",
+        "readback_date",
+        n=number_value.value,
+        d=on.isoformat(),
+        say_values={"date": SpokenDate(on)},
+    )
 
 
 def look_up(turn: Turn, call, number_text: str, on):
     """The lookup step: the same policy and find as the inquiry page, within this step's transaction."""
     call.asked_number, call.asked_date = number_text, on
-    lookup = look_up_letter(number_text, on, who=caller_key(call.caller), limits=limits(),
-                            attempt_key=turn.request_key, call_sid=call.sid, commit=False)
+    lookup = look_up_letter(
+        number_text,
+        on,
+        who=caller_key(call.caller),
+        limits=limits(),
+        attempt_key=turn.request_key,
+        call_sid=call.sid,
+        commit=False,
+    )
     if lookup.throttled is not None:
         return throttle_answer(turn, call, lookup.throttled)
     call.found = lookup.found
@@ -246,8 +286,7 @@ def direction(turn: Turn, call):
         return ask_number(turn, call)
     chosen = {"1": Direction.to_federal, "2": Direction.to_region}.get(turn.digits or "")
     if chosen is None:
-        return choice_retry(turn, call, "ivr.direction", "direction_question",
-                            n=number_value.value, d=on.isoformat())
+        return choice_retry(turn, call, "ivr.direction", "direction_question", n=number_value.value, d=on.isoformat())
     matches = [t for t in find_transactions(number_value.value, on) if t.direction == chosen]
     if not matches:  # changed since the question; treat as not found, disclosing nothing
         turn.say("not_found").say("not_found_menu")
@@ -280,8 +319,14 @@ def sms_choice(turn: Turn, call, transaction: Transaction):
         result = "sms_not_mobile"
     elif turn.digits == "2":
         # One message per call and letter, however often 2 is pressed or Twilio replays it.
-        send_status_sms(transaction=transaction, phone=call.caller, language=turn.lang,
-                        kind=SmsKind.status, key=f"ivr-{call.sid}-{transaction.id}", call_id=call.id)
+        send_status_sms(
+            transaction=transaction,
+            phone=call.caller,
+            language=turn.lang,
+            kind=SmsKind.status,
+            key=f"ivr-{call.sid}-{transaction.id}",
+            call_id=call.id,
+        )
         turn.say("sms_will_send")
         result = "sms_status"
     else:

@@ -1,4 +1,5 @@
 """What the IVR says about a letter: status, holder and date only (minimum disclosure)."""
+
 from __future__ import annotations
 
 from models import Transaction

@@ -1,4 +1,5 @@
 """The plumbing of every voice step: signature, one Turn, one transaction, one CallEvent, never a 500."""
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,10 @@ def apology(lang: str) -> VoiceResponse:
     if agents_open():
         segments += render("transfer", lang, voices())
         return twiml.enqueue(
-            segments, queue=current_app.config["AGENT_QUEUE_NAME"],
-            wait_url=f"/ivr/queue/wait?lang={lang}", action=f"/ivr/queue/left?lang={lang}",
+            segments,
+            queue=current_app.config["AGENT_QUEUE_NAME"],
+            wait_url=f"/ivr/queue/wait?lang={lang}",
+            action=f"/ivr/queue/left?lang={lang}",
         )
     return twiml.say_and_hang_up(segments + render("goodbye", lang, voices()))
 
@@ -115,8 +118,11 @@ def answer_step(step: str, view, kwargs) -> tuple[Turn, VoiceResponse]:
         if call.ended_at is not None:  # Twilio's final status came first: end it as in order
             close_queue_stay(call)
         written = record_event(
-            call, key=turn.request_key,
-            step=step, digits=(turn.digits or None) and turn.digits[:32], result=result,
+            call,
+            key=turn.request_key,
+            step=step,
+            digits=(turn.digits or None) and turn.digits[:32],
+            result=result,
             spoken=turn.spoken,
         )
     if written:

@@ -3,6 +3,7 @@
 The question itself is asked by the agent's <Dial action> (ivr.agent_leg.agent_done) when
 SURVEY_ENABLED is on and the caller is still on the line after the agent hung up.
 """
+
 from __future__ import annotations
 
 from domain.calls.survey import read_score, record_score

@@ -3,6 +3,7 @@
 Call state travels in the (signed) action URLs and on the Call row, never in a process,
 so any web node can answer any step of any call.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -69,8 +70,7 @@ class Turn:
         params = {k: v for k, v in params.items() if v is not None}
         return url_for(endpoint, lang=self.lang, s=self.seq + 1, **params)
 
-    def ask(self, endpoint: str, *, num_digits: int | None = 1,
-            finish_on_key: str | None = None, **params):
+    def ask(self, endpoint: str, *, num_digits: int | None = 1, finish_on_key: str | None = None, **params):
         if num_digits == 1 and finish_on_key is None:
             finish_on_key = ""  # on a one-key menu, # is a wrong key, not "end of input"
         return twiml.ask(

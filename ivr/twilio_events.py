@@ -1,6 +1,7 @@
 """Twilio's own requests, outside the conversation: hold while queued, the call's status,
 the fallback URL, and the recorded prompts that <Play> fetches.
 """
+
 from __future__ import annotations
 
 import logging
@@ -81,14 +82,14 @@ def status():
     try:
         call = get_call(sid)
         if call is not None and call_status in FINAL_CALL_STATUSES:
-            g.queue_changed = (call.queued_at is not None and call.queue_left_at is None
-                               and call.agent_id is None)  # it was on the consoles' queue
+            g.queue_changed = (
+                call.queued_at is not None and call.queue_left_at is None and call.agent_id is None
+            )  # it was on the consoles' queue
             finish_call(call, status=call_status, duration=duration)
             if call.answered_at is not None and call.agent_ended_at is None:
                 agent_leg_ended(call, call.agent)  # Twilio may not post the <Dial action>
                 g.agents_changed = True
-            record_event(call, key=request_key(sid, "status", call_status), step="status",
-                         result=call_status)
+            record_event(call, key=request_key(sid, "status", call_status), step="status", result=call_status)
             db.session.commit()
             announce_changes()
         elif call is not None and call.ended_at is None:

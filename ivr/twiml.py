@@ -1,4 +1,5 @@
 """Pure TwiML builders: speech segments and URLs in, a VoiceResponse out. No app, no database."""
+
 from __future__ import annotations
 
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
@@ -16,8 +17,9 @@ def add_speech(verb, segments) -> None:
             raise TypeError(f"cannot speak {segment!r}")
 
 
-def ask(segments, *, action: str, timeout: int, num_digits: int | None = None,
-        finish_on_key: str | None = None) -> VoiceResponse:
+def ask(
+    segments, *, action: str, timeout: int, num_digits: int | None = None, finish_on_key: str | None = None
+) -> VoiceResponse:
     """Speak inside <Gather> so that callers can key ahead; silence comes back to `action`."""
     response = VoiceResponse()
     options = {
@@ -68,8 +70,9 @@ def leave_queue(segments) -> VoiceResponse:
     return response
 
 
-def dial_agent(segments, *, kind: str, endpoint: str, action: str, timeout: int,
-               context: dict[str, str] | None = None) -> VoiceResponse:
+def dial_agent(
+    segments, *, kind: str, endpoint: str, action: str, timeout: int, context: dict[str, str] | None = None
+) -> VoiceResponse:
     """Ring the agent who took the call: a browser (Twilio Client), a SIP phone or a number.
 
     `answerOnBridge` keeps the caller hearing ringing, not silence, until the agent picks up;
@@ -94,4 +97,3 @@ def dial_agent(segments, *, kind: str, endpoint: str, action: str, timeout: int,
         raise ValueError(f"no way to dial an endpoint of kind {kind!r}")
     response.append(dial)
     return response
-

@@ -4,6 +4,7 @@ The web tier imports only this module, never the job functions themselves: it na
 ("jobs.sms.send_sms") and passes ids. With no REDIS_URL (the embedded default) the same
 job function runs inline, in the web process, right away.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,10 @@ SPECS = {
 def failure_ttl_s(config) -> int:
     """How long a failed job (ids and an error text) is kept: never past the data it names."""
     shortest = min(
-        config["JOB_FAILURE_TTL_DAYS"], config["SMS_RETENTION_DAYS"],
-        config["CALL_EVENT_RETENTION_DAYS"], config["LOOKUP_ATTEMPT_RETENTION_DAYS"],
+        config["JOB_FAILURE_TTL_DAYS"],
+        config["SMS_RETENTION_DAYS"],
+        config["CALL_EVENT_RETENTION_DAYS"],
+        config["LOOKUP_ATTEMPT_RETENTION_DAYS"],
     )
     return max(1, shortest) * DAY_S
 

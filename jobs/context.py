@@ -1,4 +1,5 @@
 """The app a job runs in: one per worker process, or the web app itself for inline jobs."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Each is idempotent (it works from what the database says now), so running one twice, or
 on two workers at once, does no harm. `jobs.schedule` keeps them scheduled.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,8 @@ PENDING_GRACE = timedelta(seconds=10)  # the request that made a row enqueues it
 SWEEP_LIMIT = 1000  # rows per run: a backlog drains over several runs, none of them long
 
 
-
 # --- the outbox sweep --------------------------------------------------------------
+
 
 @job
 def sweep_outbox() -> dict:
@@ -37,21 +38,23 @@ def sweep_outbox() -> dict:
     stuck_before = moment - timedelta(seconds=config["SMS_SENDING_TIMEOUT_S"])
     reset = db.session.execute(
         update(SmsMessage.__table__)
-        .where(SmsMessage.__table__.c.status == SmsStatus.sending,
-               SmsMessage.__table__.c.claimed_at < stuck_before)
+        .where(SmsMessage.__table__.c.status == SmsStatus.sending, SmsMessage.__table__.c.claimed_at < stuck_before)
         .values(status=SmsStatus.pending, status_at=moment, error="worker lost mid-send")
     ).rowcount
     exhausted = db.session.execute(
         update(SmsMessage.__table__)
-        .where(SmsMessage.__table__.c.status == SmsStatus.pending,
-               SmsMessage.__table__.c.attempts >= config["SMS_MAX_ATTEMPTS"])
+        .where(
+            SmsMessage.__table__.c.status == SmsStatus.pending,
+            SmsMessage.__table__.c.attempts >= config["SMS_MAX_ATTEMPTS"],
+        )
         .values(status=SmsStatus.failed, status_at=moment)
     ).rowcount
     db.session.commit()
     pending = db.session.scalars(
-        select(SmsMessage.id).where(SmsMessage.status == SmsStatus.pending,
-                                    SmsMessage.created_at < moment - PENDING_GRACE)
-        .order_by(SmsMessage.id).limit(SWEEP_LIMIT)
+        select(SmsMessage.id)
+        .where(SmsMessage.status == SmsStatus.pending, SmsMessage.created_at < moment - PENDING_GRACE)
+        .order_by(SmsMessage.id)
+        .limit(SWEEP_LIMIT)
     ).all()
     enqueued = sum(enqueue_sms(message_id) for message_id in pending)
     lost = requeue_lost(stuck_before)
@@ -74,15 +77,18 @@ def requeue_lost(before: datetime) -> int:
     if not current_app.config["REDIS_URL"]:
         return 0
     queued = db.session.scalars(
-        select(SmsMessage.id).where(SmsMessage.status == SmsStatus.queued, SmsMessage.status_at.is_(None)
-                                    | (SmsMessage.status_at < before))
-        .order_by(SmsMessage.id).limit(SWEEP_LIMIT)
+        select(SmsMessage.id)
+        .where(SmsMessage.status == SmsStatus.queued, SmsMessage.status_at.is_(None) | (SmsMessage.status_at < before))
+        .order_by(SmsMessage.id)
+        .limit(SWEEP_LIMIT)
     ).all()
     lost = [message_id for message_id in queued if not job_exists(sms_job_id(message_id))]
     for message_id in lost:
-        db.session.execute(update(SmsMessage).where(SmsMessage.id == message_id,
-                                                    SmsMessage.status == SmsStatus.queued)
-                           .values(status=SmsStatus.pending))
+        db.session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id == message_id, SmsMessage.status == SmsStatus.queued)
+            .values(status=SmsStatus.pending)
+        )
         db.session.commit()
         enqueue_sms(message_id)
     return len(lost)
@@ -93,8 +99,7 @@ def requeue_imports(moment: datetime) -> int:
     never got queued), or running with no job left in Redis (its worker died and Redis lost
     the job). Running one again is safe: the importer resumes after the last line it committed."""
     # A pending import's job is queued just after its row is committed: give it a minute.
-    orphaned = and_(ImportJob.state == ImportState.pending,
-                    ImportJob.created_at < moment - timedelta(minutes=1))
+    orphaned = and_(ImportJob.state == ImportState.pending, ImportJob.created_at < moment - timedelta(minutes=1))
     if current_app.config["REDIS_URL"]:  # inline (no Redis), a running import is in a live process
         orphaned = or_(orphaned, ImportJob.state == ImportState.running)
     # A command-line import has no job: it is resumed by running the command again. An upload
@@ -108,6 +113,7 @@ def requeue_imports(moment: datetime) -> int:
 
 # --- calls left in the queue -------------------------------------------------------
 
+
 @job
 def close_abandoned_calls() -> int:
     """Calls "in queue" for hours with no status callback: Twilio's callback was lost.
@@ -118,10 +124,13 @@ def close_abandoned_calls() -> int:
     cutoff = moment - timedelta(hours=current_app.config["ABANDONED_QUEUE_HOURS"])
     closed = db.session.execute(
         update(Call.__table__)
-        .where(Call.__table__.c.queued_at < cutoff, Call.__table__.c.queue_left_at.is_(None),
-               Call.__table__.c.ended_at.is_(None), Call.__table__.c.answered_at.is_(None))
-        .values(queue_left_at=moment, queue_result="abandoned", ended_at=moment,
-                outcome=Outcome.abandoned_in_queue)
+        .where(
+            Call.__table__.c.queued_at < cutoff,
+            Call.__table__.c.queue_left_at.is_(None),
+            Call.__table__.c.ended_at.is_(None),
+            Call.__table__.c.answered_at.is_(None),
+        )
+        .values(queue_left_at=moment, queue_result="abandoned", ended_at=moment, outcome=Outcome.abandoned_in_queue)
     ).rowcount
     db.session.commit()
     if closed:
@@ -134,6 +143,7 @@ def close_abandoned_calls() -> int:
 
 # --- retention ---------------------------------------------------------------------
 
+
 @job
 def purge_retention() -> dict:
     """Delete what is older than its configured retention: call steps, lookups, SMS, audio, and
@@ -142,10 +152,12 @@ def purge_retention() -> dict:
     moment = utcnow()
     counts = {
         "call_events": _purge(CallEvent, CallEvent.created_at, moment, config["CALL_EVENT_RETENTION_DAYS"]),
-        "lookup_attempts": _purge(LookupAttempt, LookupAttempt.created_at, moment,
-                                  config["LOOKUP_ATTEMPT_RETENTION_DAYS"]),
-        "sms_messages": _purge(SmsMessage, SmsMessage.created_at, moment, config["SMS_RETENTION_DAYS"],
-                               SmsMessage.status.in_(FINISHED_SMS)),
+        "lookup_attempts": _purge(
+            LookupAttempt, LookupAttempt.created_at, moment, config["LOOKUP_ATTEMPT_RETENTION_DAYS"]
+        ),
+        "sms_messages": _purge(
+            SmsMessage, SmsMessage.created_at, moment, config["SMS_RETENTION_DAYS"], SmsMessage.status.in_(FINISHED_SMS)
+        ),
         "recordings": purge_audio(config["RECORDINGS_DIR"], config["RECORDING_RETENTION_DAYS"]),
         "abandoned_uploads": purge_abandoned_uploads(moment, config["IMPORT_UPLOAD_ABANDONED_HOURS"]),
     }
@@ -153,15 +165,15 @@ def purge_retention() -> dict:
     return counts
 
 
-FINISHED_SMS = (SmsStatus.sent, SmsStatus.delivered, SmsStatus.undelivered, SmsStatus.failed,
-                SmsStatus.suppressed)
+FINISHED_SMS = (SmsStatus.sent, SmsStatus.delivered, SmsStatus.undelivered, SmsStatus.failed, SmsStatus.suppressed)
 
 
 def _purge(model, column, moment: datetime, days: int, *conditions) -> int:
     if days <= 0:  # 0 or less: keep for ever
         return 0
     deleted = db.session.execute(
-        delete(model).where(column < moment - timedelta(days=days), *conditions)
+        delete(model)
+        .where(column < moment - timedelta(days=days), *conditions)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()

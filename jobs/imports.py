@@ -1,4 +1,5 @@
 """The `imports` queue's job: load one ImportJob's CSV (its stored chunks), with progress on its row."""
+
 from __future__ import annotations
 
 import logging
@@ -27,9 +28,13 @@ def run_import(import_id: int) -> str:
     a complete upload is run: its SHA-256 is set with its last chunk."""
     table = ImportJob.__table__
     claimed = db.session.execute(
-        update(table).where(table.c.id == import_id, table.c.file_sha256.is_not(None),
-                            table.c.source != COMMAND_LINE,
-                            table.c.state.in_([ImportState.pending, ImportState.running]))
+        update(table)
+        .where(
+            table.c.id == import_id,
+            table.c.file_sha256.is_not(None),
+            table.c.source != COMMAND_LINE,
+            table.c.state.in_([ImportState.pending, ImportState.running]),
+        )
         .values(state=ImportState.running, started_at=now(), error=None)
     )
     db.session.commit()
@@ -39,8 +44,7 @@ def run_import(import_id: int) -> str:
     db.session.commit()
     try:
         with uploaded_file(import_id) as stream:
-            import_rows(read_csv(stream), batch_size=PROGRESS_BATCH, source="import",
-                        import_id=import_id, notify=True)
+            import_rows(read_csv(stream), batch_size=PROGRESS_BATCH, source="import", import_id=import_id, notify=True)
     except ImportFileError as exc:
         finish_import(import_id, ImportState.failed, error=str(exc))
         return ImportState.failed.value
@@ -58,8 +62,9 @@ def run_import(import_id: int) -> str:
 def note_stopped(import_id: int, message: str) -> None:
     """The reason on the row, for the console; the database may be what failed."""
     try:
-        db.session.execute(update(ImportJob.__table__).where(ImportJob.__table__.c.id == import_id)
-                           .values(error=message[:500]))
+        db.session.execute(
+            update(ImportJob.__table__).where(ImportJob.__table__.c.id == import_id).values(error=message[:500])
+        )
         db.session.commit()
     except Exception:  # noqa: BLE001  the job's own failure is what matters
         db.session.rollback()

@@ -7,6 +7,7 @@ A run that failed for good ends its repeats; `ensure_schedule` restores any miss
 one when a worker starts and at each worker maintenance (every few minutes), so several
 workers starting at once still make one schedule: the fixed ids make it idempotent.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,8 +46,13 @@ def ensure_schedule(connection=None) -> list[str]:
         if job_is_live(job_id, connection):
             continue
         queue = rq_queue(SPECS[name].queue, connection)
-        queue.enqueue_in(timedelta(seconds=interval), name, job_id=redis_job_id(job_id, config),
-                         repeat=Repeat(times=FOREVER, interval=interval), **job_options(name, config))
+        queue.enqueue_in(
+            timedelta(seconds=interval),
+            name,
+            job_id=redis_job_id(job_id, config),
+            repeat=Repeat(times=FOREVER, interval=interval),
+            **job_options(name, config),
+        )
         made.append(name)
     if made:
         log.info("scheduled periodic jobs: %s", ", ".join(made))
@@ -57,5 +63,8 @@ def run_all_now() -> dict:
     """Every housekeeping job, once, in this process (the embedded default has no worker)."""
     from jobs.housekeeping import close_abandoned_calls, purge_retention, sweep_outbox
 
-    return {"sweep_outbox": sweep_outbox(), "close_abandoned_calls": close_abandoned_calls(),
-            "purge_retention": purge_retention()}
+    return {
+        "sweep_outbox": sweep_outbox(),
+        "close_abandoned_calls": close_abandoned_calls(),
+        "purge_retention": purge_retention(),
+    }

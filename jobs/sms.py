@@ -10,6 +10,7 @@ Delivery is at-least-once with reconciliation, which in practice sends once:
   it instead of sending again. Only if Twilio's list does not show it yet is it sent again.
 Exactly-once cannot be promised: Twilio's Messages API takes no idempotency key.
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,14 +70,15 @@ def send_sms(message_id: int) -> str:
 
 
 def release(message_id: int, attempt: int, error: str) -> None:
-    release_after_failure(message_id, attempt, error, current_app.config,
-                          retried_by_rq=get_current_job() is not None)
+    release_after_failure(message_id, attempt, error, current_app.config, retried_by_rq=get_current_job() is not None)
 
 
 def create_message(message: SmsMessage) -> str:
     config = current_app.config
     created = twilio_client().messages.create(
-        to=message.to_phone, from_=config["SMS_FROM"] or None, body=message.body,
+        to=message.to_phone,
+        from_=config["SMS_FROM"] or None,
+        body=message.body,
         status_callback=public_url(f"/sms/status?m={message.id}"),
     )
     return created.sid

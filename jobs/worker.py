@@ -1,4 +1,5 @@
 """The RQ worker the hotline runs: RQ's own, plus keeping the housekeeping schedule alive."""
+
 from __future__ import annotations
 
 import logging

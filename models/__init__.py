@@ -1,4 +1,5 @@
 """The records of the hotline, one module per aggregate."""
+
 from models.audit import AuditEntry
 from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, Outcome
 from models.dev_twilio import DevTwilioCall, DevTwilioRequest

@@ -1,4 +1,5 @@
 """The audit trail: who viewed, searched or exported what, and when."""
+
 from __future__ import annotations
 
 from datetime import datetime

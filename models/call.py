@@ -1,4 +1,5 @@
 """Calls to 5599, every IVR step of each, and the callbacks callers asked for."""
+
 from __future__ import annotations
 
 import enum

@@ -4,6 +4,7 @@ Only the stand-in in `simulator/twilio_api.py` (development and testing) writes 
 rows; in production the tables stay empty. They live in the database rather than in a
 process so that every worker of `flask run` or gunicorn sees the same Twilio.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

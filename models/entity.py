@@ -1,4 +1,5 @@
 """Entities: the ministries and offices that send, receive and hold letters."""
+
 from __future__ import annotations
 
 from sqlalchemy import String

@@ -1,5 +1,6 @@
 """One lookup of a letter by (number, date), from the IVR or the inquiry page: the rows the
 guessing limits count (domain/letters/throttle.py)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """What the records office uses to reach us: API tokens, and CSV imports run as jobs."""
+
 from __future__ import annotations
 
 import enum
@@ -41,9 +42,7 @@ class ImportJob(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(200), default="")
-    state: Mapped[ImportState] = mapped_column(
-        enum_column(ImportState, "import_state"), default=ImportState.pending
-    )
+    state: Mapped[ImportState] = mapped_column(enum_column(ImportState, "import_state"), default=ImportState.pending)
     source: Mapped[str] = mapped_column(String(32), default="api")  # api | console
     requested_by: Mapped[str] = mapped_column(String(64), default="")  # token or user name
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

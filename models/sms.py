@@ -2,6 +2,7 @@
 
 The columns only: the rules of a row's life are in domain/sms.py.
 """
+
 from __future__ import annotations
 
 import enum
@@ -16,28 +17,25 @@ from models.types import UTCDateTime, utcnow
 
 
 class SmsStatus(str, enum.Enum):
-    pending = "pending"        # a row, not yet handed to a queue (or Redis was down)
-    queued = "queued"          # a job for it is on the `sms` queue
-    sending = "sending"        # a worker claimed it and is talking to Twilio
-    sent = "sent"              # Twilio accepted it (we hold its sid)
-    delivered = "delivered"    # Twilio's status callback: the handset has it
+    pending = "pending"  # a row, not yet handed to a queue (or Redis was down)
+    queued = "queued"  # a job for it is on the `sms` queue
+    sending = "sending"  # a worker claimed it and is talking to Twilio
+    sent = "sent"  # Twilio accepted it (we hold its sid)
+    delivered = "delivered"  # Twilio's status callback: the handset has it
     undelivered = "undelivered"
     failed = "failed"
     suppressed = "suppressed"  # never sent on purpose: the SMS safety rule (demo data, development)
 
 
-
 class SmsKind(str, enum.Enum):
-    status = "status"              # the caller pressed 2 after hearing a status
+    status = "status"  # the caller pressed 2 after hearing a status
     notification = "notification"  # a subscribed letter changed
-    agent = "agent"                # an agent sent the status from the console
+    agent = "agent"  # an agent sent the status from the console
 
 
 class SmsMessage(Model):
     __tablename__ = "sms_message"
-    __table_args__ = (
-        Index("ix_sms_message_status_created", "status", "created_at"),
-    )
+    __table_args__ = (Index("ix_sms_message_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The same request (a replayed webhook, a double click) makes one row, never two.
@@ -46,12 +44,8 @@ class SmsMessage(Model):
     body: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
     kind: Mapped[SmsKind] = mapped_column(enum_column(SmsKind, "sms_kind"))
-    status: Mapped[SmsStatus] = mapped_column(
-        enum_column(SmsStatus, "sms_status"), default=SmsStatus.pending
-    )
-    transaction_id: Mapped[int | None] = mapped_column(
-        ForeignKey("transaction.id", ondelete="SET NULL"), index=True
-    )
+    status: Mapped[SmsStatus] = mapped_column(enum_column(SmsStatus, "sms_status"), default=SmsStatus.pending)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transaction.id", ondelete="SET NULL"), index=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id", ondelete="SET NULL"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -60,7 +54,7 @@ class SmsMessage(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when "sending" began
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # last status change
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last status change
 
     transaction: Mapped[Transaction | None] = relationship()
 
@@ -76,9 +70,7 @@ class Subscription(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(20))
-    transaction_id: Mapped[int] = mapped_column(
-        ForeignKey("transaction.id", ondelete="CASCADE"), index=True
-    )
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transaction.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(8))
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

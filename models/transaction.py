@@ -1,4 +1,5 @@
 """Transactions (official letters) and the history of their status and holder."""
+
 from __future__ import annotations
 
 import enum
@@ -14,6 +15,7 @@ from models.types import UTCDateTime, utcnow
 
 # A letter's fields named `date` hide the type inside their class: they are annotated with this.
 Day: TypeAlias = date
+
 
 class Direction(str, enum.Enum):
     to_federal = "to_federal"  # from the Region to Baghdad
@@ -82,9 +84,7 @@ class TransactionEvent(Model):
     __tablename__ = "transaction_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    transaction_id: Mapped[int] = mapped_column(
-        ForeignKey("transaction.id", ondelete="CASCADE"), index=True
-    )
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transaction.id", ondelete="CASCADE"), index=True)
     status: Mapped[Status] = mapped_column(enum_column(Status, "status"))
     holder_id: Mapped[int] = mapped_column(ForeignKey("entity.id"))
     status_date: Mapped[Day] = mapped_column(Date)

@@ -1,4 +1,5 @@
 """Users of the console: agents, supervisors and admins, and how their phone is reached."""
+
 from __future__ import annotations
 
 import enum

@@ -1,4 +1,5 @@
 """`flask ivr simulate`: a call to 5599 in the terminal, over signed webhooks."""
+
 from __future__ import annotations
 
 import sys
@@ -28,19 +29,37 @@ POLL_S = 1.0
 
 
 @ivr.command("simulate")
-@click.option("--from", "caller", default=DEFAULT_CALLER, show_default=True,
-              help='The caller\'s number; "anonymous" for a withheld number.')
-@click.option("--url", "base_url", default=None,
-              help="Post to a running server at this base URL instead of in-process. "
-                   "Requests are signed for PUBLIC_BASE_URL with TWILIO_AUTH_TOKEN, "
-                   "so both must match the server's.")
-@click.option("--keys", default=None,
-              help='Comma separated presses, e.g. "3,1,1234#,1,15032024,1"; an empty '
-                   'entry is silence, "h" hangs up. In the queue "w" waits for an agent to '
-                   'take the call; connected, "a" is the agent hanging up, "n" the agent not '
-                   'answering. Runs without prompting.')
-@click.option("--wait", "wait_s", default=120, show_default=True, type=click.IntRange(1, 3600),
-              help="How long w waits for an agent, in seconds.")
+@click.option(
+    "--from",
+    "caller",
+    default=DEFAULT_CALLER,
+    show_default=True,
+    help='The caller\'s number; "anonymous" for a withheld number.',
+)
+@click.option(
+    "--url",
+    "base_url",
+    default=None,
+    help="Post to a running server at this base URL instead of in-process. "
+    "Requests are signed for PUBLIC_BASE_URL with TWILIO_AUTH_TOKEN, "
+    "so both must match the server's.",
+)
+@click.option(
+    "--keys",
+    default=None,
+    help='Comma separated presses, e.g. "3,1,1234#,1,15032024,1"; an empty '
+    'entry is silence, "h" hangs up. In the queue "w" waits for an agent to '
+    'take the call; connected, "a" is the agent hanging up, "n" the agent not '
+    "answering. Runs without prompting.",
+)
+@click.option(
+    "--wait",
+    "wait_s",
+    default=120,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="How long w waits for an agent, in seconds.",
+)
 def simulate(caller: str, base_url: str | None, keys: str | None, wait_s: int) -> None:
     """Play a call to the IVR: print what it says and send the keys you press.
 
@@ -192,12 +211,17 @@ class AgentWatch:
             return update and {"id": update.id, "action": update.action, **(update.form or {})}
         import requests
 
-        answer = requests.get(f"{self.base_url}/dev/simulator/api/poll", timeout=10,
-                              params={"call_sid": sid, "after": self.last_update})
+        answer = requests.get(
+            f"{self.base_url}/dev/simulator/api/poll", timeout=10, params={"call_sid": sid, "after": self.last_update}
+        )
         answer.raise_for_status()
         update = answer.json()["update"]
-        return update and {"id": update["id"], "action": update["action"], "Url": update["url"],
-                           "Method": update["method"]}
+        return update and {
+            "id": update["id"],
+            "action": update["action"],
+            "Url": update["url"],
+            "Method": update["method"],
+        }
 
     def wait(self, call: SimulatedCall, turn: SimulatedTurn) -> SimulatedTurn | None:
         """The next turn once an agent took the call; the same turn after --wait seconds; None if hung up."""

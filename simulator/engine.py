@@ -3,6 +3,7 @@
 The engine prints nothing and keeps all state on the call object, so the terminal command,
 the development page and a load benchmark can all drive calls with it.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,7 @@ TWILIO_DEFAULT_FINISH_KEY = "#"  # Twilio's default when <Gather> names no finis
 MAX_REDIRECTS = 10  # a redirect loop in our TwiML must fail the simulation, not hang it
 INBOUND = "inbound"
 OUTBOUND_API = "outbound-api"  # a call placed with the REST API (calls.create)
-DIAL_NOUNS = {"Client": "client", "Sip": "sip", "Number": "number", "Queue": "queue",
-              "Conference": "conference"}
+DIAL_NOUNS = {"Client": "client", "Sip": "sip", "Number": "number", "Queue": "queue", "Conference": "conference"}
 HTTP_TIMEOUT_S = 15
 
 
@@ -48,6 +48,7 @@ def check_keys(keys: str) -> str:
 
 
 # --- what a turn of the call sounds like -------------------------------------------
+
 
 class Speech(NamedTuple):
     """One thing the caller hears: ("say", text, language), ("play", url, None) or a pause."""
@@ -162,6 +163,7 @@ class SimulatedTurn:
 
 # --- transports: how a signed webhook reaches the app ---------------------------------
 
+
 class Reply(NamedTuple):
     status: int
     body: str
@@ -190,16 +192,16 @@ class FlaskTransport:
 
     def __init__(self, app, auth_token: str | None = None, public_base_url: str | None = None):
         self.app = app
-        self.signer = Signer(auth_token or app.config["TWILIO_AUTH_TOKEN"],
-                             public_base_url or app.config["PUBLIC_BASE_URL"])
+        self.signer = Signer(
+            auth_token or app.config["TWILIO_AUTH_TOKEN"], public_base_url or app.config["PUBLIC_BASE_URL"]
+        )
         self.public_base_url = self.signer.public_base_url
 
     def post(self, path: str, form: dict) -> Reply:
         # A fresh app context per request, so that a simulated webhook made from inside
         # another request (the development page) gets its own database session.
         with self.app.app_context():
-            response = self.app.test_client().post(
-                path, data=form, headers=self.signer.headers(path, form))
+            response = self.app.test_client().post(path, data=form, headers=self.signer.headers(path, form))
             return Reply(response.status_code, response.get_data(as_text=True))
 
 
@@ -227,8 +229,12 @@ class HttpTransport:
     def post(self, path: str, form: dict) -> Reply:
         try:
             response = self.session().post(
-                self.base_url + path, data=form, headers=self.signer.headers(path, form),
-                timeout=HTTP_TIMEOUT_S, allow_redirects=False)
+                self.base_url + path,
+                data=form,
+                headers=self.signer.headers(path, form),
+                timeout=HTTP_TIMEOUT_S,
+                allow_redirects=False,
+            )
         except self._requests.RequestException as exc:
             raise SimulatorError(f"could not reach {self.base_url}: {exc}") from exc
         return Reply(response.status_code, response.text)
@@ -239,10 +245,11 @@ def public_path(base: str, current_path: str, url: str) -> str:
     absolute = urljoin(base + current_path, url)
     if urlsplit(absolute)[:2] != urlsplit(base)[:2] or not absolute.startswith(base):
         raise SimulatorError(f"{url} is outside PUBLIC_BASE_URL ({base}); not simulated")
-    return absolute[len(base):] or "/"
+    return absolute[len(base) :] or "/"
 
 
 # --- reading TwiML --------------------------------------------------------------------
+
 
 def parse_twiml(body: str, path: str) -> list[ElementTree.Element]:
     try:
@@ -284,13 +291,21 @@ def check_method(verb: ElementTree.Element, name: str = "method") -> None:
 
 # --- the call ---------------------------------------------------------------------------
 
+
 class SimulatedCall:
     """One inbound call to 5599, driven step by step; safe to use from several threads."""
 
-    def __init__(self, transport: Transport, caller: str | None = DEFAULT_CALLER, *,
-                 called: str = HOTLINE_NUMBER, sid: str | None = None,
-                 account_sid: str | None = None, direction: str = INBOUND,
-                 status_callback: str | None = STATUS_PATH):
+    def __init__(
+        self,
+        transport: Transport,
+        caller: str | None = DEFAULT_CALLER,
+        *,
+        called: str = HOTLINE_NUMBER,
+        sid: str | None = None,
+        account_sid: str | None = None,
+        direction: str = INBOUND,
+        status_callback: str | None = STATUS_PATH,
+    ):
         """`caller` and `called` are Twilio's From and To; for a call placed with the REST
         API (direction outbound-api) From is the hotline and To the person it rings.
         `status_callback` is the path the final status goes to (None: nowhere)."""
@@ -313,10 +328,18 @@ class SimulatedCall:
         self._lock = threading.Lock()
 
     @classmethod
-    def resume(cls, transport: Transport, *, sid: str, caller: str | None,
-               gather: Gather | None = None, queue: QueueEntry | None = None,
-               dial: Dial | None = None, started_at: float | None = None,
-               **options) -> "SimulatedCall":
+    def resume(
+        cls,
+        transport: Transport,
+        *,
+        sid: str,
+        caller: str | None,
+        gather: Gather | None = None,
+        queue: QueueEntry | None = None,
+        dial: Dial | None = None,
+        started_at: float | None = None,
+        **options,
+    ) -> "SimulatedCall":
         """A call some other process started, e.g. from the state a browser kept."""
         call = cls(transport, caller, sid=sid, **options)
         call.gather, call.queue, call.dial = gather, queue, dial
@@ -439,8 +462,13 @@ class SimulatedCall:
         if self.ended:
             raise SimulatorError("the call has ended")
         if self.gather is None:
-            what = ("is waiting in the queue" if self.queue else
-                    "is connected to an agent" if self.dial else "is not waiting for keys")
+            what = (
+                "is waiting in the queue"
+                if self.queue
+                else "is connected to an agent"
+                if self.dial
+                else "is not waiting for keys"
+            )
             raise SimulatorError(f"the call {what}")
         return self.gather
 
@@ -470,8 +498,12 @@ class SimulatedCall:
 
     def _form(self, extra: dict) -> dict:
         form = {
-            "CallSid": self.sid, "AccountSid": self.account_sid, "From": self.caller,
-            "To": self.called, "Direction": self.direction, "CallStatus": "in-progress",
+            "CallSid": self.sid,
+            "AccountSid": self.account_sid,
+            "From": self.caller,
+            "To": self.called,
+            "Direction": self.direction,
+            "CallStatus": "in-progress",
             "ApiVersion": "2010-04-01",
         }
         form.update(extra)
@@ -484,8 +516,9 @@ class SimulatedCall:
         exchanges.append(exchange)
         self.exchanges.append(exchange)
         if reply.status != 200:
-            raise SimulatorError(f"POST {path} answered HTTP {reply.status}; Twilio would "
-                                 "play its application-error message")
+            raise SimulatorError(
+                f"POST {path} answered HTTP {reply.status}; Twilio would play its application-error message"
+            )
         return reply.body
 
     def _request(self, path: str, extra: dict, turn: SimulatedTurn) -> SimulatedTurn:
@@ -505,11 +538,11 @@ class SimulatedCall:
             if speech is not None:
                 turn.spoken.append(speech)
             elif verb.tag == "Gather":
-                return self._gather(verb, verbs[index + 1:], path, turn)
+                return self._gather(verb, verbs[index + 1 :], path, turn)
             elif verb.tag == "Enqueue":
                 return self._enqueue(verb, path, turn)
             elif verb.tag == "Dial":
-                return self._dial(verb, verbs[index + 1:], path, turn)
+                return self._dial(verb, verbs[index + 1 :], path, turn)
             elif verb.tag == "Redirect":
                 return self._redirect(verb, path, turn, redirects)
             elif verb.tag in {"Hangup", "Reject"}:
@@ -572,12 +605,20 @@ class SimulatedCall:
 
     def _hold_music(self, entry: QueueEntry, exchanges: list) -> list[Speech]:
         """Fetch the wait URL once, as Twilio does when the caller joins the queue."""
-        form = {"QueueSid": self.queue_sid, "QueuePosition": "1", "QueueTime": "0",
-                "AvgQueueTime": "0", "CurrentQueueSize": "1", "MaxQueueSize": "100"}
+        form = {
+            "QueueSid": self.queue_sid,
+            "QueuePosition": "1",
+            "QueueTime": "0",
+            "AvgQueueTime": "0",
+            "CurrentQueueSize": "1",
+            "MaxQueueSize": "100",
+        }
         verbs = parse_twiml(self._post(entry.wait_url, form, exchanges), entry.wait_url)
         heard = [speech_of(verb) for verb in verbs]
-        return [s if s is not None else Speech("note", f"<{v.tag}> in the wait URL is not simulated")
-                for s, v in zip(heard, verbs, strict=True)]
+        return [
+            s if s is not None else Speech("note", f"<{v.tag}> in the wait URL is not simulated")
+            for s, v in zip(heard, verbs, strict=True)
+        ]
 
     def _redirect(self, verb, path: str, turn: SimulatedTurn, redirects: int) -> SimulatedTurn:
         check_method(verb)

@@ -5,6 +5,7 @@ action URL of the waiting <Gather> (or <Enqueue>, or <Dial>), and each request s
 forwards one webhook. What the app asked Twilio's REST API to do to a call (an agent took
 it, a callback was placed) is read from the development Twilio stand-in's records.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,9 @@ def exempt_from_csrf(state) -> None:
     # JSON-only endpoints: a cross-site form cannot send application/json without a CORS
     # preflight, and the blueprint only exists in development and testing. The shared
     # CSRFProtect is asked too, in case the factory binds it after the blueprints.
-    for csrf in {id(c): c for c in (state.app.extensions.get("csrf"),
-                                   getattr(extensions, "csrf", None)) if c is not None}.values():
+    for csrf in {
+        id(c): c for c in (state.app.extensions.get("csrf"), getattr(extensions, "csrf", None)) if c is not None
+    }.values():
         csrf.exempt(bp)
 
 
@@ -78,8 +80,7 @@ def ivr_failed(error: SimulatorError):
 
 @bp.get("/")
 def page():
-    return render_template("simulator/index.html", default_caller=DEFAULT_CALLER,
-                           console_url=url_for("console.home"))
+    return render_template("simulator/index.html", default_caller=DEFAULT_CALLER, console_url=url_for("console.home"))
 
 
 @bp.post("/api/start")
@@ -98,8 +99,7 @@ def press():
         finish_on_key=choice(body, "finish_on_key", FINISH_KEYS, default="#"),
     )
     digits = matching(body, "digits", KEYS, "only the digits 0-9, * and # (at most 64)")
-    call = SimulatedCall.resume(transport(), sid=call_sid(body), caller=caller_field(body),
-                                gather=gather)
+    call = SimulatedCall.resume(transport(), sid=call_sid(body), caller=caller_field(body), gather=gather)
     return turn_json(call, call.press(digits))
 
 
@@ -116,6 +116,7 @@ def hang_up():
 
 # --- what the REST API did to the call: an agent took it, the app hung up ----------------
 
+
 @bp.get("/api/poll")
 def poll():
     """Cheap, for the page to ask every second while it waits: has the app updated the call?"""
@@ -131,8 +132,13 @@ def follow():
     body = json_body()
     sid = call_sid(body)
     update = db.session.get(DevTwilioRequest, request_id(body.get("update_id"), "update_id"))
-    if update is None or update.call_sid != sid or update.operation != "calls.update" \
-            or update.status_code != 200 or update.action not in {"redirect", "twiml", "hangup"}:
+    if (
+        update is None
+        or update.call_sid != sid
+        or update.operation != "calls.update"
+        or update.status_code != 200
+        or update.action not in {"redirect", "twiml", "hangup"}
+    ):
         raise InvalidBody("update_id must be an update the app made to this call")
     queue_action = ivr_path(body, "queue_action_url", required=False)
     queue = QueueEntry(name="", wait_url=None, action_url=queue_action) if queue_action else None
@@ -162,11 +168,19 @@ def dial_ended():
 
 # --- calls the app placed (calls.create): they ring here ----------------------------------
 
+
 @bp.get("/api/incoming")
 def incoming():
     """Calls placed through the stand-in that are still ringing, for the page to offer."""
-    calls = [{"call_sid": placed.sid, "to": placed.to_phone, "from": placed.from_phone,
-              "placed_at": placed.created_at.isoformat()} for placed in twilio_api.ringing_calls()]
+    calls = [
+        {
+            "call_sid": placed.sid,
+            "to": placed.to_phone,
+            "from": placed.from_phone,
+            "placed_at": placed.created_at.isoformat(),
+        }
+        for placed in twilio_api.ringing_calls()
+    ]
     return jsonify(calls=calls)
 
 
@@ -210,15 +224,16 @@ def placed_options(placed: DevTwilioCall, public_base_url: str) -> dict:
     """The engine's view of a call the app placed: From the hotline, To the person rung."""
     callback = placed.status_callback
     return {
-        "called": placed.to_phone, "direction": OUTBOUND_API, "account_sid": account_sid(),
+        "called": placed.to_phone,
+        "direction": OUTBOUND_API,
+        "account_sid": account_sid(),
         "status_callback": public_path(public_base_url, "/", callback) if callback else None,
     }
 
 
 def placed_call(placed: DevTwilioCall) -> SimulatedCall:
     link = transport()
-    return SimulatedCall(link, placed.from_phone, sid=placed.sid,
-                         **placed_options(placed, link.public_base_url))
+    return SimulatedCall(link, placed.from_phone, sid=placed.sid, **placed_options(placed, link.public_base_url))
 
 
 def resume(body: dict, **state) -> SimulatedCall:
@@ -227,13 +242,14 @@ def resume(body: dict, **state) -> SimulatedCall:
     link = transport()
     placed = twilio_api.placed_call(sid)
     if placed is None:
-        return SimulatedCall.resume(link, sid=sid, caller=caller_field(body),
-                                    account_sid=account_sid(), **state)
-    return SimulatedCall.resume(link, sid=sid, caller=placed.from_phone,
-                                **placed_options(placed, link.public_base_url), **state)
+        return SimulatedCall.resume(link, sid=sid, caller=caller_field(body), account_sid=account_sid(), **state)
+    return SimulatedCall.resume(
+        link, sid=sid, caller=placed.from_phone, **placed_options(placed, link.public_base_url), **state
+    )
 
 
 # --- reading the request ----------------------------------------------------------------
+
 
 def json_body() -> dict:
     if not request.is_json:
@@ -315,14 +331,20 @@ def choice(body: dict, name: str, allowed: set, default: str) -> str:
 
 # --- answering --------------------------------------------------------------------------
 
+
 def speech_json(speech: Speech) -> dict:
     return {"kind": speech.kind, "text": speech.content, "language": speech.language}
 
 
 def update_json(update: DevTwilioRequest) -> dict:
     form = update.form or {}
-    return {"id": update.id, "action": update.action, "url": form.get("Url"),
-            "method": form.get("Method", "POST"), "at": update.received_at.isoformat()}
+    return {
+        "id": update.id,
+        "action": update.action,
+        "url": form.get("Url"),
+        "method": form.get("Method", "POST"),
+        "at": update.received_at.isoformat(),
+    }
 
 
 def turn_json(call: SimulatedCall, turn: SimulatedTurn, **extra):
@@ -337,16 +359,24 @@ def turn_json(call: SimulatedCall, turn: SimulatedTurn, **extra):
         state=turn.state,
         digits=turn.digits,
         spoken=[speech_json(s) for s in turn.spoken],
-        gather=gather and {
-            "action_url": gather.action_url, "num_digits": gather.num_digits,
-            "finish_on_key": gather.finish_on_key, "timeout": gather.timeout,
+        gather=gather
+        and {
+            "action_url": gather.action_url,
+            "num_digits": gather.num_digits,
+            "finish_on_key": gather.finish_on_key,
+            "timeout": gather.timeout,
         },
-        queue=queue and {
-            "name": queue.name, "action_url": queue.action_url, "wait_url": queue.wait_url,
+        queue=queue
+        and {
+            "name": queue.name,
+            "action_url": queue.action_url,
+            "wait_url": queue.wait_url,
         },
         hold=[speech_json(s) for s in turn.hold],
-        dial=dial and {
-            "action_url": dial.action_url, "timeout": dial.timeout,
+        dial=dial
+        and {
+            "action_url": dial.action_url,
+            "timeout": dial.timeout,
             "targets": [{"kind": t.kind, "address": t.address} for t in dial.targets],
         },
         **extra,

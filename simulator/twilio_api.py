@@ -12,6 +12,7 @@ Which calls exist is what the simulator made of them: an inbound call is the app
 Call row (ended once its status callback came), a placed call is a DevTwilioCall.
 The blueprint is registered only in development and testing; it answers 404 otherwise.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -58,7 +59,6 @@ def development_only():
     return None
 
 
-
 def answer(status: int, document: dict, headers: dict | None = None):
     response = jsonify(document)
     response.status_code = status
@@ -89,6 +89,7 @@ def form_values() -> dict[str, str]:
 
 
 # --- the one route: every request is recorded, then answered --------------------------
+
 
 @bp.route("/<path:path>", methods=["GET", "POST", "DELETE"])
 def api(path: str):
@@ -159,6 +160,7 @@ def dispatch(entry: DevTwilioRequest, path: str, form: dict) -> tuple[int, dict]
 
 # --- calls --------------------------------------------------------------------------------
 
+
 def call_status(sid: str) -> tuple[str, str] | None:
     """(status, direction) of a call as Twilio would see it now; None when it never existed."""
     placed = placed_call(sid)
@@ -168,10 +170,15 @@ def call_status(sid: str) -> tuple[str, str] | None:
     if inbound is None:
         return None
     hung_up = db.session.scalar(
-        select(DevTwilioRequest.id).where(
-            DevTwilioRequest.call_sid == sid, DevTwilioRequest.operation == "calls.update",
-            DevTwilioRequest.action == "hangup", DevTwilioRequest.status_code == 200,
-        ).limit(1))
+        select(DevTwilioRequest.id)
+        .where(
+            DevTwilioRequest.call_sid == sid,
+            DevTwilioRequest.operation == "calls.update",
+            DevTwilioRequest.action == "hangup",
+            DevTwilioRequest.status_code == 200,
+        )
+        .limit(1)
+    )
     if inbound.ended_at is not None or hung_up is not None:
         return "completed", "inbound"
     return "in-progress", "inbound"
@@ -237,8 +244,10 @@ def update_call(entry: DevTwilioRequest, sid: str, form: dict, path: str) -> tup
 
 def end_placed_call(sid: str, status: str) -> None:
     db.session.execute(
-        update(DevTwilioCall).where(DevTwilioCall.sid == sid, DevTwilioCall.ended_at.is_(None))
-        .values(status=status, ended_at=utcnow()))
+        update(DevTwilioCall)
+        .where(DevTwilioCall.sid == sid, DevTwilioCall.ended_at.is_(None))
+        .values(status=status, ended_at=utcnow())
+    )
 
 
 def check_url(value: str, name: str) -> None:
@@ -270,18 +279,26 @@ def create_call(entry: DevTwilioRequest, form: dict) -> tuple[int, dict]:
     except ValueError:
         raise TwilioError(400, 21207, "Timeout must be a whole number of seconds") from None
     placed = DevTwilioCall(
-        sid=shapes.new_sid("CA"), to_phone=form["To"][:32], from_phone=form["From"][:32],
-        url=form.get("Url"), method=form.get("Method", "POST").upper(), twiml=form.get("Twiml"),
-        status_callback=form.get("StatusCallback"), timeout_s=timeout, status=RINGING,
+        sid=shapes.new_sid("CA"),
+        to_phone=form["To"][:32],
+        from_phone=form["From"][:32],
+        url=form.get("Url"),
+        method=form.get("Method", "POST").upper(),
+        twiml=form.get("Twiml"),
+        status_callback=form.get("StatusCallback"),
+        timeout_s=timeout,
+        status=RINGING,
         created_at=utcnow(),
     )
     db.session.add(placed)
     entry.call_sid = entry.resource_sid = placed.sid
-    return 201, shapes.call_resource(account_sid(), placed.sid, form, status="queued",
-                                     direction="outbound-api", created=placed.created_at)
+    return 201, shapes.call_resource(
+        account_sid(), placed.sid, form, status="queued", direction="outbound-api", created=placed.created_at
+    )
 
 
 # --- messages -----------------------------------------------------------------------------
+
 
 def create_message(entry: DevTwilioRequest, form: dict) -> tuple[int, dict]:
     if not form.get("To"):
@@ -306,20 +323,28 @@ def list_messages(query: dict) -> dict:
         .order_by(DevTwilioRequest.id.desc())
     )
     to = query.get("To")
-    messages = [shapes.message_resource(account_sid(), row.resource_sid, row.form or {}, created=row.received_at)
-                for row in rows if to is None or (row.form or {}).get("To") == to]
+    messages = [
+        shapes.message_resource(account_sid(), row.resource_sid, row.form or {}, created=row.received_at)
+        for row in rows
+        if to is None or (row.form or {}).get("To") == to
+    ]
     return shapes.message_page(account_sid(), messages, size)
 
 
 # --- what the call simulator reads -------------------------------------------------------
 
+
 def pending_update(call_sid: str, after_id: int = 0) -> DevTwilioRequest | None:
     """The oldest accepted calls(sid).update after `after_id` that changes the call."""
     return db.session.scalar(
         select(DevTwilioRequest)
-        .where(DevTwilioRequest.call_sid == call_sid, DevTwilioRequest.id > after_id,
-               DevTwilioRequest.operation == "calls.update", DevTwilioRequest.status_code == 200,
-               DevTwilioRequest.action.in_(("redirect", "twiml", "hangup")))
+        .where(
+            DevTwilioRequest.call_sid == call_sid,
+            DevTwilioRequest.id > after_id,
+            DevTwilioRequest.operation == "calls.update",
+            DevTwilioRequest.status_code == 200,
+            DevTwilioRequest.action.in_(("redirect", "twiml", "hangup")),
+        )
         .order_by(DevTwilioRequest.id)
         .limit(1)
     )
@@ -330,9 +355,10 @@ def ringing_calls(limit: int = 5) -> list[DevTwilioCall]:
     moment = utcnow()
     rows = db.session.scalars(
         select(DevTwilioCall)
-        .where(DevTwilioCall.status == RINGING,
-               DevTwilioCall.created_at >= moment - timedelta(seconds=MAX_RING_S))
-        .order_by(DevTwilioCall.id).limit(50))
+        .where(DevTwilioCall.status == RINGING, DevTwilioCall.created_at >= moment - timedelta(seconds=MAX_RING_S))
+        .order_by(DevTwilioCall.id)
+        .limit(50)
+    )
     return [row for row in rows if placed_status(row, moment) == RINGING][:limit]
 
 
@@ -342,8 +368,11 @@ def pick_up(sid: str) -> DevTwilioCall | None:
     if placed is None or placed_status(placed) != RINGING:
         return None
     result = db.session.execute(
-        update(DevTwilioCall).where(DevTwilioCall.id == placed.id, DevTwilioCall.status == RINGING)
-        .values(status="in-progress", answered_at=utcnow()).execution_options(synchronize_session=False))
+        update(DevTwilioCall)
+        .where(DevTwilioCall.id == placed.id, DevTwilioCall.status == RINGING)
+        .values(status="in-progress", answered_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     if result.rowcount != 1:
         return None

@@ -3,6 +3,7 @@
 Pure functions (no app, no database), shared by the development stand-in served by the
 app (`simulator/twilio_api.py`) and the test stand-in (`tests/support/twilio_stand_in.py`).
 """
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,15 @@ def account_path(account_sid: str) -> str:
     return f"/{API_VERSION}/Accounts/{account_sid}"
 
 
-def call_resource(account_sid: str, sid: str, form: dict, *, status: str = "in-progress",
-                  direction: str = "inbound", created: datetime | None = None) -> dict:
+def call_resource(
+    account_sid: str,
+    sid: str,
+    form: dict,
+    *,
+    status: str = "in-progress",
+    direction: str = "inbound",
+    created: datetime | None = None,
+) -> dict:
     """A Call as Twilio returns it from create, fetch and update."""
     now = rfc2822()
     began = rfc2822(created) if created else now
@@ -46,30 +54,60 @@ def call_resource(account_sid: str, sid: str, form: dict, *, status: str = "in-p
     to = form.get("To", DEFAULT_TO)
     from_ = form.get("From", DEFAULT_FROM)
     return {
-        "sid": sid, "account_sid": account_sid, "parent_call_sid": None,
-        "date_created": began, "date_updated": now,
-        "start_time": None if status in {"queued", "ringing"} else began, "end_time": None,
-        "to": to, "to_formatted": to, "from": from_, "from_formatted": from_,
-        "phone_number_sid": None, "status": status, "duration": None, "price": None,
-        "price_unit": "USD", "direction": direction, "answered_by": None, "api_version": API_VERSION,
-        "forwarded_from": None, "group_sid": None, "caller_name": None, "queue_time": "0",
-        "trunk_sid": None, "uri": base + ".json",
-        "subresource_uris": {"notifications": base + "/Notifications.json",
-                             "recordings": base + "/Recordings.json"},
+        "sid": sid,
+        "account_sid": account_sid,
+        "parent_call_sid": None,
+        "date_created": began,
+        "date_updated": now,
+        "start_time": None if status in {"queued", "ringing"} else began,
+        "end_time": None,
+        "to": to,
+        "to_formatted": to,
+        "from": from_,
+        "from_formatted": from_,
+        "phone_number_sid": None,
+        "status": status,
+        "duration": None,
+        "price": None,
+        "price_unit": "USD",
+        "direction": direction,
+        "answered_by": None,
+        "api_version": API_VERSION,
+        "forwarded_from": None,
+        "group_sid": None,
+        "caller_name": None,
+        "queue_time": "0",
+        "trunk_sid": None,
+        "uri": base + ".json",
+        "subresource_uris": {"notifications": base + "/Notifications.json", "recordings": base + "/Recordings.json"},
     }
 
 
-def message_resource(account_sid: str, sid: str, form: dict, *, status: str = "queued",
-                     created: datetime | None = None) -> dict:
+def message_resource(
+    account_sid: str, sid: str, form: dict, *, status: str = "queued", created: datetime | None = None
+) -> dict:
     """A Message as Twilio returns it from create and list."""
     when = rfc2822(created)
     base = f"{account_path(account_sid)}/Messages/{sid}"
     return {
-        "sid": sid, "account_sid": account_sid, "messaging_service_sid": form.get("MessagingServiceSid"),
-        "to": form.get("To"), "from": form.get("From"), "body": form.get("Body", ""),
-        "status": status, "num_segments": "1", "num_media": "0", "direction": "outbound-api",
-        "api_version": API_VERSION, "price": None, "price_unit": "USD", "error_code": None,
-        "error_message": None, "date_created": when, "date_updated": when, "date_sent": None,
+        "sid": sid,
+        "account_sid": account_sid,
+        "messaging_service_sid": form.get("MessagingServiceSid"),
+        "to": form.get("To"),
+        "from": form.get("From"),
+        "body": form.get("Body", ""),
+        "status": status,
+        "num_segments": "1",
+        "num_media": "0",
+        "direction": "outbound-api",
+        "api_version": API_VERSION,
+        "price": None,
+        "price_unit": "USD",
+        "error_code": None,
+        "error_message": None,
+        "date_created": when,
+        "date_updated": when,
+        "date_sent": None,
         "uri": base + ".json",
         "subresource_uris": {"media": base + "/Media.json"},
     }
@@ -79,12 +117,24 @@ def message_page(account_sid: str, messages: list[dict], page_size: int) -> dict
     """GET .../Messages.json: one page of messages, newest first (the caller orders them)."""
     uri = f"{account_path(account_sid)}/Messages.json"
     shown = messages[:page_size]
-    return {"messages": shown, "end": len(shown) - 1, "start": 0, "page": 0,
-            "page_size": page_size, "first_page_uri": uri, "next_page_uri": None,
-            "previous_page_uri": None, "uri": uri}
+    return {
+        "messages": shown,
+        "end": len(shown) - 1,
+        "start": 0,
+        "page": 0,
+        "page_size": page_size,
+        "first_page_uri": uri,
+        "next_page_uri": None,
+        "previous_page_uri": None,
+        "uri": uri,
+    }
 
 
 def twilio_error(code: int, message: str, status: int) -> dict:
     """The body of every Twilio REST error; the twilio client raises TwilioRestException from it."""
-    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status}
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }

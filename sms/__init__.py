@@ -1,4 +1,5 @@
 """Twilio's callbacks about our text messages (delivery status)."""
+
 from flask import Blueprint
 
 from telephony.signature import limit_webhook_body

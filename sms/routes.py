@@ -1,4 +1,5 @@
 """POST /sms/status: Twilio tells us what became of a message; the outbox row follows."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,9 @@ def status():
     if (sid and not MESSAGE_SID.fullmatch(sid)) or (row and row_id(row) is None):
         abort(400)
     record_delivery_status(
-        sid=sid, row_id=row, twilio_status=request.form.get("MessageStatus", ""),
+        sid=sid,
+        row_id=row,
+        twilio_status=request.form.get("MessageStatus", ""),
         error_code=request.form.get("ErrorCode", "")[:10],
     )
     return Response(status=204)

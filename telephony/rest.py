@@ -1,4 +1,5 @@
 """The Twilio REST client, pointed at TWILIO_API_BASE_URL (a local stand-in in tests)."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -15,7 +16,8 @@ def twilio_client() -> Client:
     if client is None:
         config = app.config
         client = Client(
-            config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"],
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
             http_client=TwilioHttpClient(timeout=REST_TIMEOUT_S),
         )
         client.api.base_url = config["TWILIO_API_BASE_URL"].rstrip("/")

@@ -7,6 +7,7 @@ fields (413) and it is never parsed. Then one signature, computed once with the 
 library's RequestValidator over the request's own form (repeated fields included), against
 the URL Twilio requested (PUBLIC_BASE_URL + path + query).
 """
+
 from __future__ import annotations
 
 import hmac

@@ -5,6 +5,7 @@ The database comes from TEST_DATABASE_URL (a fresh SQLite file when unset); the 
 built by the Alembic migrations, so they are tested on every backend the suite runs on.
 Plain helpers live in `tests/support/`; fixtures of one folder in that folder's conftest.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,17 +52,19 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url):
-    app = create_app({
-        "APP_ENV": "testing",
-        "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "AGENT_HOURS": Hours.parse("00:00-24:00"),
-        "SELF_SERVICE_HOURS": Hours.parse("00:00-24:00"),
-        "LIVE_CHANNEL": f"hotline:live:{RUN_ID}",
-    })
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "AGENT_HOURS": Hours.parse("00:00-24:00"),
+            "SELF_SERVICE_HOURS": Hours.parse("00:00-24:00"),
+            "LIVE_CHANNEL": f"hotline:live:{RUN_ID}",
+        }
+    )
     with app.app_context():
         if database_url.startswith("postgresql"):
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

@@ -6,6 +6,7 @@ ASCII, 10 KB of `[`. The console is visited as a logged-in admin whose forms car
 token (so the views' own checks are what is tested), the API with a token, Twilio's routes
 with valid signatures.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,15 +27,73 @@ from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL, sign
 NOT_WALKED = {"console.stream", "console.wallboard_stream", "console.import_upload"}
 # Every name a view reads from a query string or a form, so that generated values reach them.
 NAMES = [
-    "n", "d", "tx", "lang", "s", "t", "next", "page", "after", "before", "q", "number", "date", "phone",
-    "status", "start", "end", "period", "filename", "m", "callback", "call", "agent", "by", "username",
-    "password", "display_name", "role", "language", "endpoint_kind", "endpoint", "notes", "note",
-    "disposition", "presence", "due_at", "active", "Digits", "CallSid", "From", "To", "CallStatus",
-    "CallDuration", "QueuePosition", "QueueResult", "DialCallStatus", "MessageSid", "MessageStatus",
-    "ErrorCode", "Body",
+    "n",
+    "d",
+    "tx",
+    "lang",
+    "s",
+    "t",
+    "next",
+    "page",
+    "after",
+    "before",
+    "q",
+    "number",
+    "date",
+    "phone",
+    "status",
+    "start",
+    "end",
+    "period",
+    "filename",
+    "m",
+    "callback",
+    "call",
+    "agent",
+    "by",
+    "username",
+    "password",
+    "display_name",
+    "role",
+    "language",
+    "endpoint_kind",
+    "endpoint",
+    "notes",
+    "note",
+    "disposition",
+    "presence",
+    "due_at",
+    "active",
+    "Digits",
+    "CallSid",
+    "From",
+    "To",
+    "CallStatus",
+    "CallDuration",
+    "QueuePosition",
+    "QueueResult",
+    "DialCallStatus",
+    "MessageSid",
+    "MessageStatus",
+    "ErrorCode",
+    "Body",
 ]
-ODD = ["\x00", "a\x00b", "²", "٣٤", "1" * 25, "-1", "2147483648", str(2**63), "/console/\r\nX-Injected: 1",
-       "[" * 1000, "", " ", "2024-02-30", "0" * 8]
+ODD = [
+    "\x00",
+    "a\x00b",
+    "²",
+    "٣٤",
+    "1" * 25,
+    "-1",
+    "2147483648",
+    str(2**63),
+    "/console/\r\nX-Injected: 1",
+    "[" * 1000,
+    "",
+    " ",
+    "2024-02-30",
+    "0" * 8,
+]
 values = st.one_of(st.text(max_size=30), st.sampled_from(ODD))
 fields = st.dictionaries(st.one_of(st.sampled_from(NAMES), st.text(min_size=1, max_size=6)), values, max_size=4)
 ids = st.one_of(st.integers(0, 2**70), st.sampled_from([0, 1, 2**31 - 1, 2**31, 2**63]))
@@ -45,8 +104,11 @@ ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 def every_rule():
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     rules = sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
-    return [pytest.param(rule.rule, sorted(rule.methods - {"HEAD", "OPTIONS"}), id=f"{rule.rule}")
-            for rule in rules if rule.endpoint not in NOT_WALKED]
+    return [
+        pytest.param(rule.rule, sorted(rule.methods - {"HEAD", "OPTIONS"}), id=f"{rule.rule}")
+        for rule in rules
+        if rule.endpoint not in NOT_WALKED
+    ]
 
 
 @st.composite
@@ -111,7 +173,11 @@ def test_no_input_gives_a_server_error(visitor, rule, methods, data):
         response = client.open(url, method=method, data=form, headers=headers, buffered=True)
     else:
         content_type = data.draw(st.sampled_from(["application/json", "text/csv", "application/octet-stream"]))
-        response = client.open(url, method=method, data=data.draw(raw_bodies),
-                               headers={**headers, "Content-Type": content_type}, buffered=True)
+        response = client.open(
+            url,
+            method=method,
+            data=data.draw(raw_bodies),
+            headers={**headers, "Content-Type": content_type},
+            buffered=True,
+        )
     assert response.status_code < 500, (method, url[:300], response.get_data(as_text=True)[:300])
-

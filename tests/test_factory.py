@@ -1,4 +1,5 @@
 """What the factory wires: proxies trusted only when told."""
+
 from __future__ import annotations
 
 from factory import create_app
@@ -6,8 +7,15 @@ from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL
 
 
 def make(**extra):
-    return create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                       "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, **extra})
+    return create_app(
+        {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            **extra,
+        }
+    )
 
 
 def remote_addr_seen(app) -> str:
@@ -20,8 +28,9 @@ def remote_addr_seen(app) -> str:
         seen["addr"] = request.remote_addr
         return "ok"
 
-    app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"},
-                          environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    app.test_client().get(
+        "/_addr", headers={"X-Forwarded-For": "203.0.113.7"}, environ_base={"REMOTE_ADDR": "10.0.0.2"}
+    )
     return seen["addr"]
 
 
@@ -56,8 +65,11 @@ def test_a_forwarded_host_is_not_believed_even_behind_a_proxy():
 
 def test_postgresql_connections_give_up_on_a_host_that_stops_acknowledging():
     """The timeouts that keep a vanished database host from silencing callers, per setting."""
-    app = make(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://hotline@db.invalid/hotline",
-               DB_TCP_USER_TIMEOUT_MS=1500, REPORTS_DATABASE_URL="postgresql+psycopg://hotline@replica.invalid/hotline")
+    app = make(
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://hotline@db.invalid/hotline",
+        DB_TCP_USER_TIMEOUT_MS=1500,
+        REPORTS_DATABASE_URL="postgresql+psycopg://hotline@replica.invalid/hotline",
+    )
     for options in (app.config["SQLALCHEMY_ENGINE_OPTIONS"], app.config["SQLALCHEMY_BINDS"]["reports"]):
         connect = options["connect_args"]
         assert connect["tcp_user_timeout"] == 1500 and connect["keepalives"] == 1
@@ -81,8 +93,9 @@ def test_an_unreachable_database_is_told_apart_from_a_refused_statement():
     from extensions import database_unreachable
 
     assert database_unreachable(OperationalError("SELECT 1", {}, psycopg.OperationalError("connection timed out")))
-    assert database_unreachable(OperationalError("SELECT 1", {}, psycopg.errors.QueryCanceled(),
-                                                 connection_invalidated=True))
+    assert database_unreachable(
+        OperationalError("SELECT 1", {}, psycopg.errors.QueryCanceled(), connection_invalidated=True)
+    )
     assert not database_unreachable(OperationalError("SELECT 1", {}, psycopg.errors.QueryCanceled()))  # a timeout
     assert not database_unreachable(IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation()))
     assert not database_unreachable(ValueError("not the database at all"))

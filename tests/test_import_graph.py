@@ -6,6 +6,7 @@ one import moves up. Two idioms are not loops: a blueprint package registering i
 importing its own modules at the bottom of `__init__.py` while they import its `bp`: a module
 importing its own package is not counted (Python imports the package first anyway).
 """
+
 from __future__ import annotations
 
 import ast
@@ -52,7 +53,8 @@ def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
             parts = name.split(".")
             targets.update(".".join(parts[:n]) for n in range(1, len(parts) + 1) if ".".join(parts[:n]) in modules)
         graph[module] = {
-            target for target in targets
+            target
+            for target in targets
             if target != module and not module.startswith(target + ".")  # not a module's own package
         }
     return graph
@@ -69,7 +71,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         on_path.add(module)
         for target in sorted(graph[module]):
             if target in on_path:
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in done:
                 found = visit(target)
                 if found:

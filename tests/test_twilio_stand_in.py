@@ -1,4 +1,5 @@
 """Does the Twilio REST stand-in answer the real `twilio` client as Twilio would?"""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,9 @@ def test_redirecting_a_call_that_ended_fails_like_twilio(app, twilio_api):
 
 def test_placing_a_call_and_sending_a_message(app, twilio_api):
     with app.app_context():
-        call = twilio_client().calls.create(to="+9647501234567", from_="+9645599",
-                                            url="https://hotline.example.test/ivr/callback/connect")
+        call = twilio_client().calls.create(
+            to="+9647501234567", from_="+9645599", url="https://hotline.example.test/ivr/callback/connect"
+        )
         message = twilio_client().messages.create(to="+9647501234567", from_="+9645599", body="hello")
     assert call.sid.startswith("CA") and call.status == "queued"
     assert message.sid.startswith("SM") and message.body == "hello" and message.status == "queued"

@@ -4,6 +4,7 @@ Arabic and English are spoken by Twilio <Say>. Kurdish has no Twilio voice, so a
 prompt is a sequence of recorded clips played with <Play>; a prompt whose clips are not
 all recorded yet is spoken from the Arabic catalog instead, and logged.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,6 +29,7 @@ _warned: set[tuple[str, str]] = set()
 
 
 # --- what a prompt renders to -------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Say:
@@ -63,6 +65,7 @@ class Voices:
 
 
 # --- placeholder values -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Digits:
@@ -100,6 +103,7 @@ class Hour:
 
 
 # --- catalogs -----------------------------------------------------------------------
+
 
 @lru_cache(maxsize=None)
 def catalog(language: str) -> dict[str, str]:
@@ -171,6 +175,7 @@ def all_clip_scripts(language: str = "ckb", entities: dict | None = None) -> dic
 
 
 # --- rendering ----------------------------------------------------------------------
+
 
 def render_text(key: str, language: str, **values) -> str:
     """A prompt as text in a language (what <Say> speaks, and what the simulator prints)."""

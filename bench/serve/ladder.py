@@ -22,6 +22,7 @@ the *behind* rung leaves out the writer's own work, so it is a lower bound for t
 gunicorn serves this module as `ladder:app` with the app's directory as its working directory;
 `wsgi:app` itself has none of these routes.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,9 @@ TABLE = "bench_ladder_row"
 READ = f"SELECT id FROM {TABLE} WHERE dedupe_key = %s"
 WRITE = f"INSERT INTO {TABLE} (dedupe_key, step) VALUES (%s, 'ladder') ON CONFLICT DO NOTHING RETURNING id"
 SESSION_READ = text(f"SELECT id FROM {TABLE} WHERE dedupe_key = :key")
-SESSION_WRITE = text(f"INSERT INTO {TABLE} (dedupe_key, step) VALUES (:key, 'ladder') "
-                     "ON CONFLICT DO NOTHING RETURNING id")
+SESSION_WRITE = text(
+    f"INSERT INTO {TABLE} (dedupe_key, step) VALUES (:key, 'ladder') ON CONFLICT DO NOTHING RETURNING id"
+)
 STREAM = "bench:ladder:steps"
 STREAM_MAX = 100_000  # trimmed as it grows: only the cost of adding matters
 

@@ -5,6 +5,7 @@ wins) and then redirecting the live call with Twilio's REST API to the IVR's
 agent-connect webhook, which dials the agent. Everything here is shared by the console
 (`agent_console/`) and the voice webhooks (`ivr/`); neither imports the other.
 """
+
 from __future__ import annotations
 
 import enum
@@ -53,6 +54,7 @@ class Take(str, enum.Enum):
 
 
 # --- taking a call ------------------------------------------------------------------
+
 
 def take_call(call_id: int, agent: User, *, address: str | None = None) -> Take:
     """An agent takes a waiting call: claim it (exactly one agent wins), then have Twilio move it.
@@ -141,8 +143,10 @@ def record_take(call: Call, agent: User, result: str) -> None:
     """A step in the call's timeline, so supervisors see who took it, when, and what came of it."""
     taken = call.taken_at.isoformat() if call.taken_at else ""
     record_event(
-        call, key=request_key(call.sid, "take", str(agent.id), taken),
-        step="agent_take", result=f"{result}:agent:{agent.id}"[:40],
+        call,
+        key=request_key(call.sid, "take", str(agent.id), taken),
+        step="agent_take",
+        result=f"{result}:agent:{agent.id}"[:40],
     )
 
 
@@ -154,8 +158,10 @@ def release(call_id: int, agent_id: int, *, caller_gone: bool, now: datetime | N
     """
     values = {"agent_id": None, "taken_at": None}
     db.session.execute(
-        update(Call).where(Call.id == call_id, Call.agent_id == agent_id)
-        .values(**values).execution_options(synchronize_session=False)
+        update(Call)
+        .where(Call.id == call_id, Call.agent_id == agent_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
     call = db.session.get(Call, call_id)
     if call is None:
@@ -169,8 +175,10 @@ def release(call_id: int, agent_id: int, *, caller_gone: bool, now: datetime | N
 
 # --- the agent's leg, as the voice webhooks see it ----------------------------------
 
-def ring_context(caller: str | None, region: str, *, call: Call | None = None,
-                 callback_id: int | None = None) -> dict[str, str]:
+
+def ring_context(
+    caller: str | None, region: str, *, call: Call | None = None, callback_id: int | None = None
+) -> dict[str, str]:
     """What the agent's browser phone shows while it rings: who is calling, and about what.
 
     Sent as <Parameter>s of <Client>; the number in national format, as the console shows it.
@@ -222,6 +230,7 @@ def requeue(call: Call, agent: User | None, now: datetime | None = None) -> None
 
 
 # --- after the call -------------------------------------------------------------------
+
 
 def save_notes(call: Call, notes: str, disposition: str | None, dispositions: tuple[str, ...]) -> None:
     notes = (notes or "").strip()

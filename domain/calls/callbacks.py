@@ -3,6 +3,7 @@
 Taking, placing, giving back and closing are use cases (each commits, audit entry
 included); the rest are helpers that leave the commit to their caller.
 """
+
 from __future__ import annotations
 
 import enum
@@ -35,8 +36,11 @@ def request_callback(call: Call) -> CallbackRequest:
     if existing is not None:
         return existing
     callback = CallbackRequest(
-        call_id=call.id, phone=call.caller, language=call.language or DEFAULT_LANGUAGE,
-        transaction_id=call.transaction_id, source="ivr",
+        call_id=call.id,
+        phone=call.caller,
+        language=call.language or DEFAULT_LANGUAGE,
+        transaction_id=call.transaction_id,
+        source="ivr",
     )
     try:
         with db.session.begin_nested():
@@ -66,11 +70,19 @@ class CallbackError(ValueError):
         self.field = field
 
 
-def schedule_callback(*, phone: str | None, language: str, note: str = "",
-                      due_at: datetime | None = None, requested_by: User | None = None,
-                      transaction_id: int | None = None, call_id: int | None = None,
-                      region: str = "IQ", source: str = "agent",
-                      now: datetime | None = None) -> CallbackRequest:
+def schedule_callback(
+    *,
+    phone: str | None,
+    language: str,
+    note: str = "",
+    due_at: datetime | None = None,
+    requested_by: User | None = None,
+    transaction_id: int | None = None,
+    call_id: int | None = None,
+    region: str = "IQ",
+    source: str = "agent",
+    now: datetime | None = None,
+) -> CallbackRequest:
     """A callback asked for by an agent (by hand, or from a call); checked, then added."""
     now = now or utcnow()
     e164 = normalize_phone(ascii_digits(phone or ""), region)
@@ -89,9 +101,16 @@ def schedule_callback(*, phone: str | None, language: str, note: str = "",
         if due_at > now + MAX_DUE_AHEAD:
             raise CallbackError("due_far", "due_at")
     callback = CallbackRequest(
-        phone=e164, language=language, note=note or None, due_at=due_at, source=source,
-        requested_by_id=getattr(requested_by, "id", None), transaction_id=transaction_id,
-        call_id=call_id, status=CallbackStatus.pending, created_at=now,
+        phone=e164,
+        language=language,
+        note=note or None,
+        due_at=due_at,
+        source=source,
+        requested_by_id=getattr(requested_by, "id", None),
+        transaction_id=transaction_id,
+        call_id=call_id,
+        status=CallbackStatus.pending,
+        created_at=now,
     )
     db.session.add(callback)
     return callback
@@ -112,9 +131,7 @@ def list_callbacks(status: CallbackStatus | None, *, limit: int = 50, offset: in
 
 
 def count_by_status() -> dict[CallbackStatus, int]:
-    rows = db.session.execute(
-        select(CallbackRequest.status, func.count()).group_by(CallbackRequest.status)
-    )
+    rows = db.session.execute(select(CallbackRequest.status, func.count()).group_by(CallbackRequest.status))
     counts = {status: 0 for status in CallbackStatus}
     counts.update({status: count for status, count in rows})
     return counts
@@ -125,8 +142,7 @@ def claim_callback(callback_id: int, agent: User, now: datetime | None = None) -
     result = db.session.execute(
         update(CallbackRequest)
         .where(CallbackRequest.id == callback_id, CallbackRequest.status == CallbackStatus.pending)
-        .values(status=CallbackStatus.in_progress, agent_id=agent.id,
-                taken_at=now or utcnow())
+        .values(status=CallbackStatus.in_progress, agent_id=agent.id, taken_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
     return rows_changed(result) == 1
@@ -171,8 +187,15 @@ def release_callback(callback_id: int, user: User, *, address: str | None = None
     return changed
 
 
-def close_callback(callback_id: int, user: User, status: CallbackStatus, note: str = "",
-                   now: datetime | None = None, *, address: str | None = None) -> bool:
+def close_callback(
+    callback_id: int,
+    user: User,
+    status: CallbackStatus,
+    note: str = "",
+    now: datetime | None = None,
+    *,
+    address: str | None = None,
+) -> bool:
     """Mark done or cancelled, once; the closing note is added under the request's own note."""
     if status not in (CallbackStatus.done, CallbackStatus.cancelled):
         raise ValueError(f"a callback is closed as done or cancelled, not {status}")
@@ -189,22 +212,38 @@ def close_callback(callback_id: int, user: User, status: CallbackStatus, note: s
     if callback.agent_id is None:
         values["agent_id"] = user.id
     # Guarded by the status read above: a concurrent close or release makes this a no-op.
-    changed = rows_changed(db.session.execute(
-        update(CallbackRequest)
-        .where(CallbackRequest.id == callback_id, CallbackRequest.status == callback.status,
-               CallbackRequest.agent_id.is_(None) if callback.agent_id is None
-               else CallbackRequest.agent_id == callback.agent_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )) == 1
+    changed = (
+        rows_changed(
+            db.session.execute(
+                update(CallbackRequest)
+                .where(
+                    CallbackRequest.id == callback_id,
+                    CallbackRequest.status == callback.status,
+                    CallbackRequest.agent_id.is_(None)
+                    if callback.agent_id is None
+                    else CallbackRequest.agent_id == callback.agent_id,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        == 1
+    )
     if changed:
-        audit(user, "callback_close", target_type="callback", target_id=callback_id,
-              detail={"status": status.value}, address=address)
+        audit(
+            user,
+            "callback_close",
+            target_type="callback",
+            target_id=callback_id,
+            detail={"status": status.value},
+            address=address,
+        )
     db.session.commit()
     return changed
 
 
 # --- placing the call -------------------------------------------------------------------
+
 
 class Placing(str, enum.Enum):
     placed = "placed"  # Twilio is ringing the citizen; the agent's phone rings when they answer
@@ -220,8 +259,7 @@ class Placed:
     reason: str | None = None  # why Twilio failed, without the request's content
 
 
-def place_callback(callback_id: int, agent: User, *, caller_id: str | None,
-                   address: str | None = None) -> Placed:
+def place_callback(callback_id: int, agent: User, *, caller_id: str | None, address: str | None = None) -> Placed:
     """Have Twilio ring the citizen of a request this agent has taken.
 
     When they answer, Twilio fetches /ivr/callback/connect, which dials the agent. If
@@ -236,7 +274,9 @@ def place_callback(callback_id: int, agent: User, *, caller_id: str | None,
         return Placed(Placing.no_caller_id)
     try:
         placed = twilio_client().calls.create(
-            to=callback.phone, from_=caller_id, method="POST",
+            to=callback.phone,
+            from_=caller_id,
+            method="POST",
             url=public_url(url_for("ivr.callback_connect", callback=callback.id)),
         )
     except (TwilioException, RequestException) as error:

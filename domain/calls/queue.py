@@ -4,6 +4,7 @@ One query feeds the agents' queue page, its JSON fallback, the live stream and (
 the supervisors' wallboard. The snapshot holds codes and numbers, not words: each
 console shows them in its own language.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,9 +35,7 @@ def waiting_condition():
 
 def waiting_calls() -> list[Call]:
     """The waiting calls, longest waiting first."""
-    return list(db.session.scalars(
-        select(Call).where(*waiting_condition()).order_by(Call.queued_at, Call.id)
-    ))
+    return list(db.session.scalars(select(Call).where(*waiting_condition()).order_by(Call.queued_at, Call.id)))
 
 
 def wait_seconds(call: Call, now: datetime) -> int:

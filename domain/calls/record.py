@@ -1,4 +1,5 @@
 """The call record: created on the first webhook, then one CallEvent per step."""
+
 from __future__ import annotations
 
 import hashlib
@@ -51,10 +52,19 @@ def record_event(
     spoken: list[str] | None = None,
 ) -> bool:
     """Write a step once; False when this request was seen before (a replayed webhook)."""
-    return insert_once(
-        CallEvent, unique="dedupe_key", call_id=call.id, dedupe_key=key, step=step,
-        digits=digits, result=result, spoken=spoken or None,
-    ) is not None
+    return (
+        insert_once(
+            CallEvent,
+            unique="dedupe_key",
+            call_id=call.id,
+            dedupe_key=key,
+            step=step,
+            digits=digits,
+            result=result,
+            spoken=spoken or None,
+        )
+        is not None
+    )
 
 
 def set_outcome(call: Call, outcome: Outcome) -> None:

@@ -1,4 +1,5 @@
 """The post-call satisfaction survey: whether to ask, and the caller's score kept once."""
+
 from __future__ import annotations
 
 from models import Call
@@ -10,8 +11,13 @@ ANSWERED_DIAL = {"completed", "answered"}
 
 def survey_wanted(call: Call, *, enabled: bool, dial_status: str, caller_on_line: bool) -> bool:
     """Ask only a caller who is still on the line after talking with an agent, once per call."""
-    return (enabled and caller_on_line and dial_status in ANSWERED_DIAL and call.answered_at is not None
-            and call.survey_score is None)
+    return (
+        enabled
+        and caller_on_line
+        and dial_status in ANSWERED_DIAL
+        and call.answered_at is not None
+        and call.survey_score is None
+    )
 
 
 def read_score(digits: str | None) -> int | None:

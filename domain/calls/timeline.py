@@ -6,6 +6,7 @@ agent's take, answer, hang-up and wrap-up, the end of the call). A new kind of e
 (for instance the SMS sent during the call) is one more function in SOURCES.
 Entries hold codes, not words: the console names them in the supervisor's language.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,8 +42,14 @@ def shown_digits(step: str, digits: str | None) -> str | None:
 
 def ivr_steps(call: Call) -> list[Entry]:
     return [
-        Entry(at=event.created_at, kind="step", step=event.step, digits=shown_digits(event.step, event.digits),
-              result=event.result or "", prompts=tuple(event.spoken or ()))
+        Entry(
+            at=event.created_at,
+            kind="step",
+            step=event.step,
+            digits=shown_digits(event.step, event.digits),
+            result=event.result or "",
+            prompts=tuple(event.spoken or ()),
+        )
         for event in call.events
     ]
 
@@ -66,14 +73,25 @@ def milestones(call: Call) -> list[Entry]:
 def sms_messages(call: Call) -> list[Entry]:
     """The SMS sent about this call: when it was queued, its kind, its delivery status."""
     rows = db.session.execute(
-        select(SmsMessage.created_at, SmsMessage.kind, SmsMessage.status, SmsMessage.to_phone,
-               User.display_name, User.username)
+        select(
+            SmsMessage.created_at,
+            SmsMessage.kind,
+            SmsMessage.status,
+            SmsMessage.to_phone,
+            User.display_name,
+            User.username,
+        )
         .outerjoin(User, User.id == SmsMessage.user_id)
-        .where(SmsMessage.call_id == call.id).order_by(SmsMessage.id)
+        .where(SmsMessage.call_id == call.id)
+        .order_by(SmsMessage.id)
     )
     return [
-        Entry(row.created_at, "sms", result=row.status.value,
-              detail={"sms_kind": row.kind.value, "to": row.to_phone, "agent": row.display_name or row.username})
+        Entry(
+            row.created_at,
+            "sms",
+            result=row.status.value,
+            detail={"sms_kind": row.kind.value, "to": row.to_phone, "agent": row.display_name or row.username},
+        )
         for row in rows
     ]
 
@@ -81,7 +99,8 @@ def sms_messages(call: Call) -> list[Entry]:
 def subscriptions(call: Call) -> list[Entry]:
     """The caller asked to be told by SMS when a letter changes."""
     rows = db.session.execute(
-        select(Subscription.created_at, Subscription.phone).where(Subscription.call_id == call.id)
+        select(Subscription.created_at, Subscription.phone)
+        .where(Subscription.call_id == call.id)
         .order_by(Subscription.id)
     )
     return [Entry(row.created_at, "subscribed", detail={"to": row.phone}) for row in rows]

@@ -3,6 +3,7 @@
 A number past it, in a URL or a form, names no row; asked of PostgreSQL it would be an
 error ("integer out of range"), so it is turned away before any query.
 """
+
 from __future__ import annotations
 
 MAX_ID = 2**31 - 1

@@ -4,6 +4,7 @@ A page is "the N rows before (or after) this row", found through an index on the
 column: a deep page costs what the first one does, and rows added meanwhile do not
 shift the pages a reader is walking.
 """
+
 from __future__ import annotations
 
 import enum
@@ -37,8 +38,9 @@ class Cursor:
         """ValueError for anything that is not a cursor this module wrote."""
         text = text or ""
         micros_text, _, id_text = text.partition("-")
-        if len(text) > 40 or not (micros_text.isascii() and micros_text.isdigit()
-                                  and id_text.isascii() and id_text.isdigit()):
+        if len(text) > 40 or not (
+            micros_text.isascii() and micros_text.isdigit() and id_text.isascii() and id_text.isdigit()
+        ):
             raise ValueError("not a page cursor")
         micros, row_id = int(micros_text), int(id_text)
         if row_id > MAX_ID:
@@ -67,9 +69,18 @@ def newer_than(cursor: Cursor, at_column, id_column):
     return and_(at_column >= cursor.at, or_(at_column > cursor.at, id_column > cursor.id))
 
 
-def keyset_page(query: Select, at_column, id_column, *, size: int, cursor: Cursor | None = None,
-                direction: Direction = Direction.older, at_name: str | None = None,
-                id_name: str = "id", read=None) -> Page:
+def keyset_page(
+    query: Select,
+    at_column,
+    id_column,
+    *,
+    size: int,
+    cursor: Cursor | None = None,
+    direction: Direction = Direction.older,
+    at_name: str | None = None,
+    id_name: str = "id",
+    read=None,
+) -> Page:
     """One page of `query`'s rows, newest first: the `size` rows past `cursor` in `direction`.
 
     The rows must carry the time and the id under `at_name` and `id_name`. `read` executes
@@ -82,17 +93,21 @@ def keyset_page(query: Select, at_column, id_column, *, size: int, cursor: Curso
         return Cursor(getattr(row, at_name), getattr(row, id_name))
 
     if cursor is not None and direction is Direction.newer:
-        rows = list(read(
-            query.where(newer_than(cursor, at_column, id_column)).order_by(at_column, id_column).limit(size + 1)
-        ))
+        rows = list(
+            read(query.where(newer_than(cursor, at_column, id_column)).order_by(at_column, id_column).limit(size + 1))
+        )
         more_newer = len(rows) > size
         rows = rows[:size][::-1]
-        return Page(rows, older=cursor_of(rows[-1]) if rows else None,
-                    newer=cursor_of(rows[0]) if rows and more_newer else None)
+        return Page(
+            rows, older=cursor_of(rows[-1]) if rows else None, newer=cursor_of(rows[0]) if rows and more_newer else None
+        )
     if cursor is not None:
         query = query.where(older_than(cursor, at_column, id_column))
     rows = list(read(query.order_by(at_column.desc(), id_column.desc()).limit(size + 1)))
     more_older = len(rows) > size
     rows = rows[:size]
-    return Page(rows, older=cursor_of(rows[-1]) if rows and more_older else None,
-                newer=cursor_of(rows[0]) if rows and cursor is not None else None)
+    return Page(
+        rows,
+        older=cursor_of(rows[-1]) if rows and more_older else None,
+        newer=cursor_of(rows[0]) if rows and cursor is not None else None,
+    )

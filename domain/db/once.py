@@ -5,6 +5,7 @@ dedupe key), and Twilio may deliver the same request twice, to two web nodes at 
 `INSERT … ON CONFLICT DO NOTHING RETURNING id` settles that in the database: one statement
 instead of a SELECT, a SAVEPOINT, the INSERT and a RELEASE.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,11 +41,7 @@ def insert_once(model, *, unique: str, **values) -> int | None:
 @lru_cache(maxsize=64)
 def _insert_statement(dialect: str, table, unique: str):
     """Built once per shape, so a webhook pays for no statement construction or cache key."""
-    return (
-        _dialect_insert(dialect, table)
-        .on_conflict_do_nothing(index_elements=[unique])
-        .returning(table.c.id)
-    )
+    return _dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=[unique]).returning(table.c.id)
 
 
 def lock_keys(*keys: str, sqlite_table) -> None:

@@ -5,6 +5,7 @@ run on that server (a streaming replica), so a month's report never competes wit
 webhooks on the primary. A replica lags by a moment: a call that ended a second ago may
 be missing from a report, never from a caller's own lookup, which always reads the primary.
 """
+
 from __future__ import annotations
 
 from extensions import db

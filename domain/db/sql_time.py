@@ -5,6 +5,7 @@ and day of a UTC timestamp, computed by the database so that a month of calls is
 grouped there and not in Python. Each construct below compiles to one expression per
 dialect; nothing else in the code base writes dialect-specific time SQL.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -2,6 +2,7 @@
 
 The lookup by (number, date) itself is `domain.letters.lookup.find_transactions`, shared with the IVR.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -32,30 +33,36 @@ def transactions_for_phone(e164: str) -> list[Transaction]:
 def recent_calls_from(e164: str, now: datetime | None = None) -> list[Call]:
     """This caller's calls of the last few months, newest first, with the letter each asked for."""
     since = (now or utcnow()) - timedelta(days=RECENT_CALL_DAYS)
-    return list(db.session.scalars(
-        select(Call)
-        .where(Call.caller == e164, Call.started_at >= since)
-        .options(selectinload(Call.transaction), selectinload(Call.agent))
-        .order_by(Call.started_at.desc())
-        .limit(RECENT_CALLS)
-    ))
+    return list(
+        db.session.scalars(
+            select(Call)
+            .where(Call.caller == e164, Call.started_at >= since)
+            .options(selectinload(Call.transaction), selectinload(Call.agent))
+            .order_by(Call.started_at.desc())
+            .limit(RECENT_CALLS)
+        )
+    )
 
 
 def recent_calls_about(transaction_id: int) -> list[Call]:
-    return list(db.session.scalars(
-        select(Call)
-        .where(Call.transaction_id == transaction_id)
-        .options(selectinload(Call.agent))
-        .order_by(Call.started_at.desc())
-        .limit(RECENT_CALLS)
-    ))
+    return list(
+        db.session.scalars(
+            select(Call)
+            .where(Call.transaction_id == transaction_id)
+            .options(selectinload(Call.agent))
+            .order_by(Call.started_at.desc())
+            .limit(RECENT_CALLS)
+        )
+    )
 
 
 def transaction_history(transaction_id: int) -> list[TransactionEvent]:
     """Status and holder changes, newest first, with the entities loaded for display."""
-    return list(db.session.scalars(
-        select(TransactionEvent)
-        .where(TransactionEvent.transaction_id == transaction_id)
-        .options(selectinload(TransactionEvent.holder), selectinload(TransactionEvent.previous_holder))
-        .order_by(TransactionEvent.status_date.desc(), TransactionEvent.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(TransactionEvent)
+            .where(TransactionEvent.transaction_id == transaction_id)
+            .options(selectinload(TransactionEvent.holder), selectinload(TransactionEvent.previous_holder))
+            .order_by(TransactionEvent.status_date.desc(), TransactionEvent.id.desc())
+        )
+    )

@@ -1,6 +1,7 @@
 """Imports with a record: the ImportJob row of an upload (stored in chunks as it arrives, then
 run as a job) or of a file loaded from the command line (resumed by running the command
 again); progress read from the row."""
+
 from __future__ import annotations
 
 import hashlib
@@ -74,8 +75,9 @@ def check_header(content: bytes) -> None:
     next(read_csv(io.BytesIO(content)), None)
 
 
-def start_import(upload: bytes | Iterable[bytes], *, filename: str, source: str, requested_by: str,
-                 user_id: int | None = None) -> ImportJob:
+def start_import(
+    upload: bytes | Iterable[bytes], *, filename: str, source: str, requested_by: str, user_id: int | None = None
+) -> ImportJob:
     """An upload (the file, or its pieces as they arrive) stored in IMPORT_CHUNK_BYTES chunks
     under a new ImportJob row, then its job enqueued (the sweep retries if Redis is down).
 
@@ -89,16 +91,21 @@ def start_import(upload: bytes | Iterable[bytes], *, filename: str, source: str,
     received = Fingerprint(limit=config["IMPORT_MAX_BYTES"])
     head = read_head(pieces, received)
     check_header(head)
-    job = ImportJob(filename=filename[:200], source=source, requested_by=requested_by[:64], user_id=user_id,
-                    state=ImportState.pending)
+    job = ImportJob(
+        filename=filename[:200],
+        source=source,
+        requested_by=requested_by[:64],
+        user_id=user_id,
+        state=ImportState.pending,
+    )
     db.session.add(job)
     db.session.commit()
     import_id = job.id
     try:
-        store_chunks(import_id, chain([head], (received.take(piece) for piece in pieces)),
-                     config["IMPORT_CHUNK_BYTES"])
-        db.session.execute(update(JOBS).where(JOBS.c.id == import_id).values(
-            file_sha256=received.sha256, total_lines=received.lines))
+        store_chunks(import_id, chain([head], (received.take(piece) for piece in pieces)), config["IMPORT_CHUNK_BYTES"])
+        db.session.execute(
+            update(JOBS).where(JOBS.c.id == import_id).values(file_sha256=received.sha256, total_lines=received.lines)
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -149,13 +156,20 @@ def delete_chunks(import_id: int) -> int:
     """The import's chunks, a slice per statement and commit; how many there were."""
     deleted = 0
     while True:
-        seqs = db.session.scalars(select(CHUNKS.c.seq).where(CHUNKS.c.import_id == import_id)
-                                  .order_by(CHUNKS.c.seq).limit(CHUNKS_DELETED_AT_ONCE)).all()
+        seqs = db.session.scalars(
+            select(CHUNKS.c.seq)
+            .where(CHUNKS.c.import_id == import_id)
+            .order_by(CHUNKS.c.seq)
+            .limit(CHUNKS_DELETED_AT_ONCE)
+        ).all()
         if not seqs:
             db.session.commit()
             return deleted
-        deleted += rows_changed(db.session.execute(delete(CHUNKS).where(
-            CHUNKS.c.import_id == import_id, CHUNKS.c.seq.between(seqs[0], seqs[-1]))))
+        deleted += rows_changed(
+            db.session.execute(
+                delete(CHUNKS).where(CHUNKS.c.import_id == import_id, CHUNKS.c.seq.between(seqs[0], seqs[-1]))
+            )
+        )
         db.session.commit()
 
 
@@ -182,8 +196,9 @@ class ChunkReader(io.RawIOBase):
     def readinto(self, buffer) -> int:
         while not self.pending:
             with self.engine.connect() as connection:
-                data = connection.execute(select(CHUNKS.c.data).where(
-                    CHUNKS.c.import_id == self.import_id, CHUNKS.c.seq == self.seq)).scalar()
+                data = connection.execute(
+                    select(CHUNKS.c.data).where(CHUNKS.c.import_id == self.import_id, CHUNKS.c.seq == self.seq)
+                ).scalar()
             if data is None:
                 return 0
             self.seq += 1
@@ -204,16 +219,23 @@ def purge_abandoned_uploads(moment: datetime, hours: int) -> int:
     """Chunks nobody will read: of an upload that never completed (its node died mid-request)
     for `hours`, marked failed, and of any import that ended. The imports whose chunks went."""
     unfinished = select(JOBS.c.id).where(
-        JOBS.c.file_sha256.is_(None), JOBS.c.source != COMMAND_LINE, JOBS.c.state == ImportState.pending,
-        JOBS.c.created_at < moment - timedelta(hours=hours))
-    ended = select(JOBS.c.id).where(JOBS.c.state.in_([ImportState.done, ImportState.failed]),
-                                    JOBS.c.id.in_(select(CHUNKS.c.import_id)))
+        JOBS.c.file_sha256.is_(None),
+        JOBS.c.source != COMMAND_LINE,
+        JOBS.c.state == ImportState.pending,
+        JOBS.c.created_at < moment - timedelta(hours=hours),
+    )
+    ended = select(JOBS.c.id).where(
+        JOBS.c.state.in_([ImportState.done, ImportState.failed]), JOBS.c.id.in_(select(CHUNKS.c.import_id))
+    )
     abandoned = db.session.scalars(unfinished.union(ended)).all()
     db.session.commit()
     for import_id in abandoned:
         delete_chunks(import_id)
-        db.session.execute(update(JOBS).where(JOBS.c.id == import_id, JOBS.c.state == ImportState.pending).values(
-            state=ImportState.failed, error="the upload was not completed", finished_at=now()))
+        db.session.execute(
+            update(JOBS)
+            .where(JOBS.c.id == import_id, JOBS.c.state == ImportState.pending)
+            .values(state=ImportState.failed, error="the upload was not completed", finished_at=now())
+        )
         db.session.commit()
     return len(abandoned)
 
@@ -241,12 +263,22 @@ def start_file_import(path: str | os.PathLike, *, requested_by: str = "") -> Imp
     same file left (resumed after its last committed line), or a new one."""
     digest, lines = file_fingerprint(path)
     unfinished = db.session.scalars(
-        select(ImportJob).where(ImportJob.source == COMMAND_LINE, ImportJob.file_sha256 == digest,
-                                ImportJob.state.in_([ImportState.running, ImportState.failed]))
-        .order_by(ImportJob.id.desc()).limit(1)
+        select(ImportJob)
+        .where(
+            ImportJob.source == COMMAND_LINE,
+            ImportJob.file_sha256 == digest,
+            ImportJob.state.in_([ImportState.running, ImportState.failed]),
+        )
+        .order_by(ImportJob.id.desc())
+        .limit(1)
     ).first()
-    job = unfinished or ImportJob(filename=os.path.basename(os.fspath(path))[:200], source=COMMAND_LINE,
-                                  requested_by=requested_by[:64], file_sha256=digest, total_lines=lines)
+    job = unfinished or ImportJob(
+        filename=os.path.basename(os.fspath(path))[:200],
+        source=COMMAND_LINE,
+        requested_by=requested_by[:64],
+        file_sha256=digest,
+        total_lines=lines,
+    )
     job.state, job.error, job.started_at = ImportState.running, None, now()
     db.session.add(job)
     db.session.commit()
@@ -266,15 +298,17 @@ def finish_import(import_id: int, state: ImportState, error: str | None = None) 
 
 def stopped_message(stopped: ImportStopped, *, resume: str) -> str:
     """One line: what failed, the line it reached, what is loaded and how to go on."""
-    loaded = (f"lines up to {stopped.committed_line} are loaded" if stopped.committed_line > 1
-              else "nothing was loaded")
+    loaded = f"lines up to {stopped.committed_line} are loaded" if stopped.committed_line > 1 else "nothing was loaded"
     return f"the import stopped at line {stopped.line}: {stopped.reason}; {loaded}; {resume}"
 
 
 def rejected_lines(import_id: int, limit: int | None = None):
     """The import's rejected (line, reason), in line order, read as they are needed."""
-    query = (select(ImportRejection.line, ImportRejection.reason)
-             .where(ImportRejection.import_id == import_id).order_by(ImportRejection.line))
+    query = (
+        select(ImportRejection.line, ImportRejection.reason)
+        .where(ImportRejection.import_id == import_id)
+        .order_by(ImportRejection.line)
+    )
     if limit is not None:
         return db.session.execute(query.limit(limit)).all()
     return db.session.execute(query.execution_options(yield_per=1000))
@@ -285,11 +319,16 @@ def import_progress(job: ImportJob) -> dict:
     lines_left = max(job.total_lines - max(job.committed_line - 1, 0), 0)
     rate = job.rows_per_second if job.state == ImportState.running else None
     return {
-        "id": job.id, "state": job.state.value, "filename": job.filename,
-        "total_lines": job.total_lines, "processed": job.processed, "added": job.added,
-        "updated": job.updated, "unchanged": job.unchanged, "rejected": job.rejected_count,
-        "rejected_lines": [{"line": line, "reason": reason}
-                           for line, reason in rejected_lines(job.id, REJECTED_SHOWN)],
+        "id": job.id,
+        "state": job.state.value,
+        "filename": job.filename,
+        "total_lines": job.total_lines,
+        "processed": job.processed,
+        "added": job.added,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "rejected": job.rejected_count,
+        "rejected_lines": [{"line": line, "reason": reason} for line, reason in rejected_lines(job.id, REJECTED_SHOWN)],
         "rows_per_second": round(rate) if rate else None,
         "seconds_left": round(lines_left / rate) if rate else None,
         "time_left": duration(lines_left / rate) if rate else None,

@@ -9,6 +9,7 @@ number of statements that find stored letters through the unique key's index, so
 statement grows with the file or with the table. An import with an ImportJob row commits
 each batch together with the last line it covers, and is resumed from there when run again.
 """
+
 from __future__ import annotations
 
 import csv
@@ -64,8 +65,16 @@ from models import (
 from models.types import UTCDateTime, utcnow
 
 HEADER = (
-    "number", "date", "direction", "subject", "sender", "recipient", "holder",
-    "status", "status_date", "phone",
+    "number",
+    "date",
+    "direction",
+    "subject",
+    "sender",
+    "recipient",
+    "holder",
+    "status",
+    "status_date",
+    "phone",
 )
 BATCH_SIZE = 5000  # rows per staged batch and commit: each statement of a batch stays in milliseconds
 MAX_SUBJECT = 500  # the column sizes of the models
@@ -94,6 +103,7 @@ class ImportFileError(ValueError):
 
 # A row's field named `date` hides the type inside the class: it is annotated with this.
 Day: TypeAlias = date
+
 
 @dataclass(frozen=True)
 class LetterRow:
@@ -145,10 +155,7 @@ class ImportReport:
     resumed_after: int = 0  # the line an earlier run had committed, when this run resumed it
 
     def summary(self) -> str:
-        return (
-            f"added {self.added}, updated {self.updated}, "
-            f"unchanged {self.unchanged}, rejected {self.rejected_count}"
-        )
+        return f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, rejected {self.rejected_count}"
 
 
 @dataclass(frozen=True)
@@ -166,11 +173,13 @@ class Progress:
 
 # --- one row: pure validation ------------------------------------------------------
 
+
 def validate_row(raw: Mapping, *, today: date, phone_region: str = "IQ") -> LetterRow | str:
     """A row of texts keyed by the header's names -> a LetterRow, or why it is refused."""
     values = {name: _text(raw.get(name)) for name in HEADER}
     errors = [
-        f"{name} {problem}" for name, value in values.items()
+        f"{name} {problem}"
+        for name, value in values.items()
         if (problem := _bad_characters(value, multiline=name == "subject"))
     ]
     if errors:  # nothing else is worth checking in text that was mangled on the way
@@ -199,8 +208,16 @@ def validate_row(raw: Mapping, *, today: date, phone_region: str = "IQ") -> Lett
     # Each check that found nothing wrong returned its value.
     assert number and on and sender and recipient and holder and status and status_date
     return LetterRow(
-        number=number, date=on, direction=direction, subject=subject, sender=sender,
-        recipient=recipient, holder=holder, status=status, status_date=status_date, phone=phone,
+        number=number,
+        date=on,
+        direction=direction,
+        subject=subject,
+        sender=sender,
+        recipient=recipient,
+        holder=holder,
+        status=status,
+        status_date=status_date,
+        phone=phone,
     )
 
 
@@ -281,6 +298,7 @@ def entity_code(name_ar: str) -> str:
 
 # --- reading CSV ---------------------------------------------------------------------
 
+
 def import_csv(source: str | os.PathLike | IO, **options) -> ImportReport:
     """Import a CSV file (a path, or a text or binary stream); see `import_rows` for options.
 
@@ -351,13 +369,12 @@ def _read_header(reader) -> list[str]:
     if doubled:
         problems.append("repeated " + ", ".join(doubled))
     if problems:
-        raise ImportFileError(
-            "wrong header (" + "; ".join(problems) + "); expected: " + ",".join(HEADER)
-        )
+        raise ImportFileError("wrong header (" + "; ".join(problems) + "); expected: " + ",".join(HEADER))
     return names
 
 
 # --- the database: a set-based merge per batch -----------------------------------------
+
 
 def import_rows(
     records: Iterable[tuple[int, Mapping | str]],
@@ -393,8 +410,14 @@ def import_rows(
         first_line = resume + 1
         # Reading and checking (pure Python) run one batch ahead in a thread of their own,
         # while this one waits on the database with the previous batch.
-        checked = _CheckedBatches(records, resume=resume, batch_size=batch_size, today=today,
-                                  phone_region=phone_region, whole_file_keys=import_id is None)
+        checked = _CheckedBatches(
+            records,
+            resume=resume,
+            batch_size=batch_size,
+            today=today,
+            phone_region=phone_region,
+            whole_file_keys=import_id is None,
+        )
         for batch in checked:
             first_line = batch.first_line
             importer.save(batch, batch.last_line)
@@ -421,8 +444,9 @@ class _CheckedBatches:
 
     AHEAD = 2
 
-    def __init__(self, records, *, resume: int, batch_size: int, today: date, phone_region: str,
-                 whole_file_keys: bool) -> None:
+    def __init__(
+        self, records, *, resume: int, batch_size: int, today: date, phone_region: str, whole_file_keys: bool
+    ) -> None:
         self.records, self.resume, self.batch_size = records, resume, batch_size
         self.today, self.phone_region, self.whole_file_keys = today, phone_region, whole_file_keys
         self.ready: queue.Queue = queue.Queue(maxsize=self.AHEAD)
@@ -512,32 +536,65 @@ KEYS_DELETED_AT_ONCE = 20_000
 # One batch of checked rows, with the entities as ids: a temporary table of each connection,
 # emptied at each commit on PostgreSQL (and by a DELETE on SQLite, which has no ON COMMIT).
 STAGE = Table(
-    "import_batch", MetaData(),
+    "import_batch",
+    MetaData(),
     Column("line", Integer),
-    Column("number", String(12)), Column("date", Date), Column("direction", String(32)),
-    Column("subject", String(500)), Column("sender_id", Integer), Column("recipient_id", Integer),
-    Column("holder_id", Integer), Column("status", String(32)), Column("status_date", Date),
+    Column("number", String(12)),
+    Column("date", Date),
+    Column("direction", String(32)),
+    Column("subject", String(500)),
+    Column("sender_id", Integer),
+    Column("recipient_id", Integer),
+    Column("holder_id", Integer),
+    Column("status", String(32)),
+    Column("status_date", Date),
     Column("citizen_phone", String(20)),
     # Filled by one probe of the unique key's index per row (`_look_up`):
     Column("found_id", Integer),  # the stored letter with this key, before the merge
-    Column("old_status", String(32)), Column("old_holder_id", Integer),  # its values, for an event
+    Column("old_status", String(32)),
+    Column("old_holder_id", Integer),  # its values, for an event
     Column("differs", Integer),  # 1 when a compared field differs from the stored letter
     Column("first_line", Integer),  # the line of this import that loaded the key before
     Column("new_id", Integer),  # the letter this batch added
-    prefixes=["TEMPORARY"], postgresql_on_commit="DELETE ROWS",
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
 )
-STAGED = ("line", "number", "date", "direction", "subject", "sender_id", "recipient_id", "holder_id",
-          "status", "status_date", "citizen_phone")
-EVENT_COLUMNS = ("transaction_id", "status", "holder_id", "status_date", "previous_status",
-                 "previous_holder_id", "source", "recorded_at")
+STAGED = (
+    "line",
+    "number",
+    "date",
+    "direction",
+    "subject",
+    "sender_id",
+    "recipient_id",
+    "holder_id",
+    "status",
+    "status_date",
+    "citizen_phone",
+)
+EVENT_COLUMNS = (
+    "transaction_id",
+    "status",
+    "holder_id",
+    "status_date",
+    "previous_status",
+    "previous_holder_id",
+    "source",
+    "recorded_at",
+)
 
 
 def _stored_id():
     """The id of the stored letter with the staged row's key: one probe of the unique index."""
-    return select(TRANSACTIONS.c.id).where(
-        TRANSACTIONS.c.number == STAGE.c.number, TRANSACTIONS.c.date == STAGE.c.date,
-        TRANSACTIONS.c.direction == STAGE.c.direction,
-    ).scalar_subquery()
+    return (
+        select(TRANSACTIONS.c.id)
+        .where(
+            TRANSACTIONS.c.number == STAGE.c.number,
+            TRANSACTIONS.c.date == STAGE.c.date,
+            TRANSACTIONS.c.direction == STAGE.c.direction,
+        )
+        .scalar_subquery()
+    )
 
 
 def _look_up_sql(dialect: str, with_keys: bool) -> str:
@@ -547,11 +604,16 @@ def _look_up_sql(dialect: str, with_keys: bool) -> str:
     the batch, never the size of the letters table (a join may be planned as a scan of it)."""
     distinct = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
     differs = " OR ".join(f"t.{name} {distinct} import_batch.{name}" for name in COMPARED)
-    same_key = ("t.number = import_batch.number AND t.date = import_batch.date"
-                " AND t.direction = import_batch.direction")
-    first_line = (", first_line = (SELECT k.line FROM import_key k WHERE k.import_id = :import_id"
-                  " AND k.number = import_batch.number AND k.date = import_batch.date"
-                  " AND k.direction = import_batch.direction)") if with_keys else ""
+    same_key = "t.number = import_batch.number AND t.date = import_batch.date AND t.direction = import_batch.direction"
+    first_line = (
+        (
+            ", first_line = (SELECT k.line FROM import_key k WHERE k.import_id = :import_id"
+            " AND k.number = import_batch.number AND k.date = import_batch.date"
+            " AND k.direction = import_batch.direction)"
+        )
+        if with_keys
+        else ""
+    )
     return (
         "UPDATE import_batch SET (found_id, old_status, old_holder_id, differs) = ("
         f'SELECT t.id, t.status, t.holder_id, CASE WHEN {differs} THEN 1 ELSE 0 END FROM "transaction" t'
@@ -571,8 +633,9 @@ class _Batch:
 class _Importer:
     """The state one import keeps between batches: the report, the entity ids seen, progress."""
 
-    def __init__(self, source: str, import_id: int | None, notify: bool,
-                 on_progress: Callable[[Progress], None] | None) -> None:
+    def __init__(
+        self, source: str, import_id: int | None, notify: bool, on_progress: Callable[[Progress], None] | None
+    ) -> None:
         self.source = source
         self.import_id = import_id
         self.notify = notify
@@ -586,8 +649,9 @@ class _Importer:
     def start(self) -> int:
         """The line an earlier run of this import committed (0 for a new one)."""
         if self.import_id is not None:
-            self.committed_line = db.session.scalar(
-                select(JOBS.c.committed_line).where(JOBS.c.id == self.import_id)) or 0
+            self.committed_line = (
+                db.session.scalar(select(JOBS.c.committed_line).where(JOBS.c.id == self.import_id)) or 0
+            )
             db.session.commit()
             self.report.resumed_after = self.committed_line
         return self.committed_line
@@ -655,8 +719,19 @@ class _Importer:
         """The batch into the connection's temporary table: COPY on PostgreSQL."""
         ids = self.entity_ids
         values = [
-            (line, row.number, row.date, row.direction.value, row.subject, ids[row.sender],
-             ids[row.recipient], ids[row.holder], row.status.value, row.status_date, row.phone)
+            (
+                line,
+                row.number,
+                row.date,
+                row.direction.value,
+                row.subject,
+                ids[row.sender],
+                ids[row.recipient],
+                ids[row.holder],
+                row.status.value,
+                row.status_date,
+                row.phone,
+            )
             for line, row in rows
         ]
         session = db.session
@@ -674,8 +749,10 @@ class _Importer:
 
     def _look_up(self) -> None:
         dialect = db.session.get_bind().dialect.name
-        db.session.execute(text(_look_up_sql(dialect, self.import_id is not None)),
-                           {"import_id": self.import_id} if self.import_id is not None else {})
+        db.session.execute(
+            text(_look_up_sql(dialect, self.import_id is not None)),
+            {"import_id": self.import_id} if self.import_id is not None else {},
+        )
 
     def _refuse_duplicates(self) -> list[tuple[int, str]]:
         """Staged rows whose key an earlier batch of this import loaded: refused, naming its line.
@@ -684,10 +761,12 @@ class _Importer:
         found = db.session.execute(select(STAGE.c.line, STAGE.c.first_line).where(repeated)).all()
         if found:
             db.session.execute(delete(STAGE).where(repeated))
-        db.session.execute(insert(KEYS).from_select(
-            ["import_id", "number", "date", "direction", "line"],
-            select(literal(self.import_id, Integer), STAGE.c.number, STAGE.c.date, STAGE.c.direction, STAGE.c.line),
-        ))
+        db.session.execute(
+            insert(KEYS).from_select(
+                ["import_id", "number", "date", "direction", "line"],
+                select(literal(self.import_id, Integer), STAGE.c.number, STAGE.c.date, STAGE.c.direction, STAGE.c.line),
+            )
+        )
         return [(line, f"same number, date and direction as line {first}") for line, first in found]
 
     def _merge(self) -> tuple[int, int, int, list[int]]:
@@ -699,11 +778,27 @@ class _Importer:
         source = literal(self.source, String(32))
         found = STAGE.c.found_id.is_not(None)
         staged, existing = session.execute(select(func.count(), func.count(STAGE.c.found_id))).one()
-        changed_ids = list(session.scalars(insert(EVENTS).from_select(EVENT_COLUMNS, select(
-            STAGE.c.found_id, STAGE.c.status, STAGE.c.holder_id, STAGE.c.status_date,
-            STAGE.c.old_status, STAGE.c.old_holder_id, source, now,
-        ).where(found, or_(STAGE.c.old_status != STAGE.c.status, STAGE.c.old_holder_id != STAGE.c.holder_id))
-        ).returning(EVENTS.c.transaction_id)))
+        changed_ids = list(
+            session.scalars(
+                insert(EVENTS)
+                .from_select(
+                    EVENT_COLUMNS,
+                    select(
+                        STAGE.c.found_id,
+                        STAGE.c.status,
+                        STAGE.c.holder_id,
+                        STAGE.c.status_date,
+                        STAGE.c.old_status,
+                        STAGE.c.old_holder_id,
+                        source,
+                        now,
+                    ).where(
+                        found, or_(STAGE.c.old_status != STAGE.c.status, STAGE.c.old_holder_id != STAGE.c.holder_id)
+                    ),
+                )
+                .returning(EVENTS.c.transaction_id)
+            )
+        )
         differing = list(session.scalars(select(STAGE.c.found_id).where(found, STAGE.c.differs == 1)))
         if differing:
             session.execute(
@@ -714,30 +809,53 @@ class _Importer:
         letter_columns = ("number", "date", "direction", *COMPARED)
         added = staged - existing
         if added:
-            session.execute(insert(TRANSACTIONS).from_select(
-                [*letter_columns, "created_at", "updated_at"],
-                select(*(STAGE.c[name] for name in letter_columns), now, now).where(STAGE.c.found_id.is_(None)),
-            ))
+            session.execute(
+                insert(TRANSACTIONS).from_select(
+                    [*letter_columns, "created_at", "updated_at"],
+                    select(*(STAGE.c[name] for name in letter_columns), now, now).where(STAGE.c.found_id.is_(None)),
+                )
+            )
             session.execute(update(STAGE).where(STAGE.c.found_id.is_(None)).values(new_id=_stored_id()))
-            session.execute(insert(EVENTS).from_select(EVENT_COLUMNS, select(
-                STAGE.c.new_id, STAGE.c.status, STAGE.c.holder_id, STAGE.c.status_date, null(), null(), source, now,
-            ).where(STAGE.c.new_id.is_not(None))))
+            session.execute(
+                insert(EVENTS).from_select(
+                    EVENT_COLUMNS,
+                    select(
+                        STAGE.c.new_id,
+                        STAGE.c.status,
+                        STAGE.c.holder_id,
+                        STAGE.c.status_date,
+                        null(),
+                        null(),
+                        source,
+                        now,
+                    ).where(STAGE.c.new_id.is_not(None)),
+                )
+            )
         return added, len(differing), existing - len(differing), changed_ids
 
     def _record(self, batch: _Batch, end_line: int, rejected: list[tuple[int, str]], counts) -> None:
         """The batch's progress on its ImportJob row, in the batch's own transaction."""
         added, updated, unchanged, notified = counts
         if rejected:
-            db.session.execute(insert(REJECTIONS), [
-                {"import_id": self.import_id, "line": line, "reason": reason} for line, reason in rejected])
+            db.session.execute(
+                insert(REJECTIONS),
+                [{"import_id": self.import_id, "line": line, "reason": reason} for line, reason in rejected],
+            )
         seconds = time.perf_counter() - self.started
-        db.session.execute(update(JOBS).where(JOBS.c.id == self.import_id).values(
-            committed_line=end_line, processed=JOBS.c.processed + batch.records,
-            added=JOBS.c.added + added, updated=JOBS.c.updated + updated,
-            unchanged=JOBS.c.unchanged + unchanged, rejected_count=JOBS.c.rejected_count + len(rejected),
-            notified=JOBS.c.notified + notified,
-            rows_per_second=(self.rows + batch.records) / seconds if seconds > 0 else None,
-        ))
+        db.session.execute(
+            update(JOBS)
+            .where(JOBS.c.id == self.import_id)
+            .values(
+                committed_line=end_line,
+                processed=JOBS.c.processed + batch.records,
+                added=JOBS.c.added + added,
+                updated=JOBS.c.updated + updated,
+                unchanged=JOBS.c.unchanged + unchanged,
+                rejected_count=JOBS.c.rejected_count + len(rejected),
+                notified=JOBS.c.notified + notified,
+                rows_per_second=(self.rows + batch.records) / seconds if seconds > 0 else None,
+            )
+        )
 
     def finish(self) -> None:
         """With an ImportJob row: its keys are let go (in slices, each its own statement) and
@@ -746,10 +864,14 @@ class _Importer:
             return
         key = tuple_(KEYS.c.number, KEYS.c.date, KEYS.c.direction)
         while True:
-            some = select(KEYS.c.number, KEYS.c.date, KEYS.c.direction).where(
-                KEYS.c.import_id == self.import_id).limit(KEYS_DELETED_AT_ONCE)
-            gone = rows_changed(db.session.execute(delete(KEYS).where(KEYS.c.import_id == self.import_id,
-                                                                      key.in_(some))))
+            some = (
+                select(KEYS.c.number, KEYS.c.date, KEYS.c.direction)
+                .where(KEYS.c.import_id == self.import_id)
+                .limit(KEYS_DELETED_AT_ONCE)
+            )
+            gone = rows_changed(
+                db.session.execute(delete(KEYS).where(KEYS.c.import_id == self.import_id, key.in_(some)))
+            )
             db.session.commit()
             if gone < KEYS_DELETED_AT_ONCE:
                 break

@@ -3,6 +3,7 @@
 `look_up_letter` is the citizen's lookup under the anti-guessing policy, for the IVR and
 the inquiry page alike; the agents' search (no limits) calls `find_transactions` directly.
 """
+
 from __future__ import annotations
 
 import re
@@ -149,8 +150,14 @@ def look_up_letter(
         outcome = LetterLookup(throttled=throttled)
     else:
         letters = tuple(find_transactions(number, on))
-        record_attempt(dedupe_key=attempt_key, caller_key=who, number=number, found=bool(letters),
-                       call_sid=call_sid, channel=channel)
+        record_attempt(
+            dedupe_key=attempt_key,
+            caller_key=who,
+            number=number,
+            found=bool(letters),
+            call_sid=call_sid,
+            channel=channel,
+        )
         outcome = LetterLookup(
             letters=letters,
             last_try=not letters and failed.plus_one().throttle(limits) in _LAST_TRY,

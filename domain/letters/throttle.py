@@ -3,6 +3,7 @@
 The counts live in the database (LookupAttempt rows), not in a process, so that every web
 node sees the same numbers and a replayed webhook is counted once.
 """
+
 from __future__ import annotations
 
 import enum
@@ -66,7 +67,8 @@ class FailedLookups:
 
 def _failed(*conditions):
     return (
-        select(func.count()).select_from(LookupAttempt)
+        select(func.count())
+        .select_from(LookupAttempt)
         .where(LookupAttempt.found.is_(False), LookupAttempt.dedupe_key != bindparam("exclude"), *conditions)
         .scalar_subquery()
     )
@@ -95,12 +97,17 @@ def failed_lookups(
     webhook is judged as the original was. Without a call or a number, those counts are 0.
     """
     now = now or utcnow()
-    counts = db.session.execute(_FAILED_LOOKUPS, {
-        "call_sid": call_sid or "", "caller_key": caller_key, "number": number or "",
-        "hour_ago": now - timedelta(hours=1),
-        "day_start": start_of_local_day(limits.timezone, now),
-        "exclude": exclude_key or "",
-    }).one()
+    counts = db.session.execute(
+        _FAILED_LOOKUPS,
+        {
+            "call_sid": call_sid or "",
+            "caller_key": caller_key,
+            "number": number or "",
+            "hour_ago": now - timedelta(hours=1),
+            "day_start": start_of_local_day(limits.timezone, now),
+            "exclude": exclude_key or "",
+        },
+    ).one()
     return FailedLookups(*(count or 0 for count in counts))
 
 
@@ -122,17 +129,31 @@ def caller_throttle(
     now: datetime | None = None,
 ) -> Throttle | None:
     """Whether this caller may try a lookup at all (before the number is known)."""
-    return failed_lookups(
-        limits, caller_key=caller_key, call_sid=call_sid, exclude_key=exclude_key, now=now
-    ).throttle(limits)
+    return failed_lookups(limits, caller_key=caller_key, call_sid=call_sid, exclude_key=exclude_key, now=now).throttle(
+        limits
+    )
 
 
 def record_attempt(
-    *, dedupe_key: str, caller_key: str, number: str, found: bool,
-    call_sid: str | None = None, channel: str = "ivr",
+    *,
+    dedupe_key: str,
+    caller_key: str,
+    number: str,
+    found: bool,
+    call_sid: str | None = None,
+    channel: str = "ivr",
 ) -> bool:
     """Write one attempt; False when this key was already written (a replay)."""
-    return insert_once(
-        LookupAttempt, unique="dedupe_key", dedupe_key=dedupe_key, caller_key=caller_key,
-        number=number, found=found, call_sid=call_sid, channel=channel,
-    ) is not None
+    return (
+        insert_once(
+            LookupAttempt,
+            unique="dedupe_key",
+            dedupe_key=dedupe_key,
+            caller_key=caller_key,
+            number=number,
+            found=found,
+            call_sid=call_sid,
+            channel=channel,
+        )
+        is not None
+    )

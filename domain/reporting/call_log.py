@@ -4,6 +4,7 @@ The same query feeds the call log page and its CSV export. It selects the column
 log shows, with the agent's name and the letter's number joined in, so a page of fifty
 calls is one query whatever the table holds. Pages are keyset pages on (started_at, id).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,8 +36,12 @@ class CallFilters:
     def audit_detail(self) -> dict:
         """The filters as an audit entry keeps them: the values asked for, nothing found."""
         values = {
-            "start": self.start, "end": self.end, "outcome": self.outcome and self.outcome.value,
-            "agent_id": self.agent_id, "language": self.language, "caller": self.caller,
+            "start": self.start,
+            "end": self.end,
+            "outcome": self.outcome and self.outcome.value,
+            "agent_id": self.agent_id,
+            "language": self.language,
+            "caller": self.caller,
             "number": self.number,
         }
         return {name: str(value) for name, value in values.items() if value is not None}
@@ -50,12 +55,31 @@ def columns():
     """What one line of the log needs; the names match Call's, so the domain's duration
     helpers (queue_seconds, handle_seconds) read a row as they read a Call."""
     return (
-        Call.id, Call.sid, Call.started_at, Call.ended_at, Call.caller, Call.language, Call.outcome,
-        Call.asked_number, Call.asked_date, Call.found, Call.transaction_id,
-        Transaction.number.label("transaction_number"), Transaction.date.label("transaction_date"),
-        Call.queued_at, Call.queue_left_at, Call.taken_at, Call.answered_at, Call.agent_ended_at,
-        Call.wrapped_up_at, Call.agent_id, User.display_name.label("agent_name"),
-        User.username.label("agent_username"), Call.disposition, Call.survey_score, Call.duration_s,
+        Call.id,
+        Call.sid,
+        Call.started_at,
+        Call.ended_at,
+        Call.caller,
+        Call.language,
+        Call.outcome,
+        Call.asked_number,
+        Call.asked_date,
+        Call.found,
+        Call.transaction_id,
+        Transaction.number.label("transaction_number"),
+        Transaction.date.label("transaction_date"),
+        Call.queued_at,
+        Call.queue_left_at,
+        Call.taken_at,
+        Call.answered_at,
+        Call.agent_ended_at,
+        Call.wrapped_up_at,
+        Call.agent_id,
+        User.display_name.label("agent_name"),
+        User.username.label("agent_username"),
+        Call.disposition,
+        Call.survey_score,
+        Call.duration_s,
     )
 
 
@@ -93,11 +117,24 @@ def conditions(filters: CallFilters, tz_name: str) -> list:
     return found
 
 
-def call_log_page(filters: CallFilters, *, tz_name: str, size: int = 50,
-                  cursor: Cursor | None = None, direction: Direction = Direction.older) -> Page:
+def call_log_page(
+    filters: CallFilters,
+    *,
+    tz_name: str,
+    size: int = 50,
+    cursor: Cursor | None = None,
+    direction: Direction = Direction.older,
+) -> Page:
     """One page: the `size` calls after `cursor` in `direction` (the newest without one)."""
-    return keyset_page(filtered(filters, tz_name), Call.started_at, Call.id, size=size, cursor=cursor,
-                       direction=direction, read=replica.read)
+    return keyset_page(
+        filtered(filters, tz_name),
+        Call.started_at,
+        Call.id,
+        size=size,
+        cursor=cursor,
+        direction=direction,
+        read=replica.read,
+    )
 
 
 def call_log_rows(filters: CallFilters, *, tz_name: str, batch: int = 1000) -> Iterator:

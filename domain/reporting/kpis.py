@@ -18,6 +18,7 @@ month of calls never travels to Python. The definitions (also in the README):
 A call belongs to the local hour and day in which it started, even when it ends after
 midnight. A rate whose denominator is zero is None, never a division by zero.
 """
+
 from __future__ import annotations
 
 import enum
@@ -117,6 +118,7 @@ def ratio(part: int, whole: int) -> float | None:
 
 # --- periods ------------------------------------------------------------------------
 
+
 def preset_period(name: str, today: date, first_week_day: int = 5) -> Period:
     """today, yesterday, week (from its first day to today) or month (from the 1st to today).
 
@@ -134,6 +136,7 @@ def preset_period(name: str, today: date, first_week_day: int = 5) -> Period:
 
 
 # --- the queries ----------------------------------------------------------------------
+
 
 def flag(condition):
     return case((condition, 1), else_=0)
@@ -166,8 +169,9 @@ def call_rows(key, begin: datetime, end: datetime, service_level_s: int):
         flag(Call.outcome == Outcome.abandoned_in_queue).label("abandoned"),
         flag(and_(answered, queued, wait <= service_level_s)).label("in_time"),
         case((and_(answered, queued), wait)).label("wait_s"),
-        case((and_(answered, handle_end.is_not(None)), seconds_between(handle_end, Call.answered_at)))
-        .label("handle_s"),
+        case((and_(answered, handle_end.is_not(None)), seconds_between(handle_end, Call.answered_at))).label(
+            "handle_s"
+        ),
         cast(Call.survey_score, Float).label("score"),
         zero().label("callbacks"),
     ).where(Call.started_at >= begin, Call.started_at < end)
@@ -176,8 +180,17 @@ def call_rows(key, begin: datetime, end: datetime, service_level_s: int):
 def callback_rows(key, begin: datetime, end: datetime):
     """One row per callback request made in [begin, end), shaped like call_rows."""
     return select(
-        key.label("key"), zero(), zero(), zero(), zero(), zero(), zero(),
-        no_seconds(), no_seconds(), no_seconds(), one(),
+        key.label("key"),
+        zero(),
+        zero(),
+        zero(),
+        zero(),
+        zero(),
+        zero(),
+        no_seconds(),
+        no_seconds(),
+        no_seconds(),
+        one(),
     ).where(CallbackRequest.created_at >= begin, CallbackRequest.created_at < end)
 
 
@@ -186,11 +199,15 @@ def group_keys(by: Breakdown | None, tz_name: str, at: datetime):
     if by is None:
         return zero(), zero()
     if by is Breakdown.hour:
-        return (local_clock(local_hour, Call.started_at, tz_name, at),
-                local_clock(local_hour, CallbackRequest.created_at, tz_name, at))
+        return (
+            local_clock(local_hour, Call.started_at, tz_name, at),
+            local_clock(local_hour, CallbackRequest.created_at, tz_name, at),
+        )
     if by is Breakdown.day:
-        return (local_clock(local_day, Call.started_at, tz_name, at),
-                local_clock(local_day, CallbackRequest.created_at, tz_name, at))
+        return (
+            local_clock(local_day, Call.started_at, tz_name, at),
+            local_clock(local_day, CallbackRequest.created_at, tz_name, at),
+        )
     if by is Breakdown.agent:
         return Call.agent_id, CallbackRequest.requested_by_id
     return Call.language, CallbackRequest.language
@@ -205,21 +222,36 @@ def grouped(period: Period, by: Breakdown | None, *, tz_name: str, service_level
     ).subquery("kpi_rows")
     c = rows.c
     query = select(
-        c.key, func.sum(c.offered), func.sum(c.self_served), func.sum(c.queued), func.sum(c.answered),
-        func.sum(c.abandoned), func.sum(c.in_time), func.avg(c.wait_s), func.avg(c.handle_s),
-        func.sum(c.callbacks), func.avg(c.score), func.count(c.score),
+        c.key,
+        func.sum(c.offered),
+        func.sum(c.self_served),
+        func.sum(c.queued),
+        func.sum(c.answered),
+        func.sum(c.abandoned),
+        func.sum(c.in_time),
+        func.avg(c.wait_s),
+        func.avg(c.handle_s),
+        func.sum(c.callbacks),
+        func.avg(c.score),
+        func.count(c.score),
     ).group_by(c.key)
     return {row[0]: kpis_of(row[1:]) for row in replica.read(query)}
 
 
 def kpis_of(values) -> Kpis:
-    (offered, self_served, queued, answered, abandoned, in_time, asa, aht, callbacks,
-     survey_avg, survey_count) = values
+    (offered, self_served, queued, answered, abandoned, in_time, asa, aht, callbacks, survey_avg, survey_count) = values
     return Kpis(
-        offered=whole(offered), self_served=whole(self_served), queued=whole(queued),
-        answered=whole(answered), abandoned=whole(abandoned), answered_in_time=whole(in_time),
-        asa_s=decimal_free(asa), aht_s=decimal_free(aht), callbacks=whole(callbacks),
-        survey_avg=decimal_free(survey_avg), survey_count=whole(survey_count),
+        offered=whole(offered),
+        self_served=whole(self_served),
+        queued=whole(queued),
+        answered=whole(answered),
+        abandoned=whole(abandoned),
+        answered_in_time=whole(in_time),
+        asa_s=decimal_free(asa),
+        aht_s=decimal_free(aht),
+        callbacks=whole(callbacks),
+        survey_avg=decimal_free(survey_avg),
+        survey_count=whole(survey_count),
     )
 
 
@@ -233,6 +265,7 @@ def decimal_free(value) -> float | None:
 
 
 # --- the report -----------------------------------------------------------------------
+
 
 def overall(period: Period, *, tz_name: str, service_level_s: int) -> Kpis:
     found = grouped(period, None, tz_name=tz_name, service_level_s=service_level_s)

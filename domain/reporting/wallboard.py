@@ -4,6 +4,7 @@ Waiting calls are those of the agents' queue exactly as `domain.calls.queue` def
 the wallboard and the agents' queue page never disagree. The snapshot holds numbers
 only (no caller, no letter): a wall screen is read by whoever walks past.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -19,14 +20,17 @@ from models import Call, Presence, User
 IVR_STALE_AFTER = timedelta(hours=2)
 
 
-
 def calls_in_ivr(now: datetime | None = None) -> int:
     """Calls that started recently, have not ended and have not asked for an agent."""
     since = (now or utcnow()) - IVR_STALE_AFTER
-    return db.session.scalar(
-        select(func.count(Call.id)).where(Call.started_at >= since, Call.ended_at.is_(None),
-                                          Call.queued_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count(Call.id)).where(
+                Call.started_at >= since, Call.ended_at.is_(None), Call.queued_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def calls_waiting() -> int:
@@ -39,9 +43,7 @@ def longest_waiting_since() -> datetime | None:
 
 
 def agents_with(presence: Presence) -> int:
-    return db.session.scalar(
-        select(func.count(User.id)).where(User.active.is_(True), User.presence == presence)
-    ) or 0
+    return db.session.scalar(select(func.count(User.id)).where(User.active.is_(True), User.presence == presence)) or 0
 
 
 def agents_available() -> int:

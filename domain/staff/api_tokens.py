@@ -1,4 +1,5 @@
 """Bearer tokens of the records-office API: random, shown once, kept only as a SHA-256."""
+
 from __future__ import annotations
 
 import hashlib

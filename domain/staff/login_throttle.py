@@ -15,6 +15,7 @@ The counts live in Redis (REDIS_URL), shared by every node. When Redis does not 
 count in this process takes over (fail closed-ish: each worker still limits, it does not
 let every attempt through), and Redis is left alone for REDIS_RETRY_S.
 """
+
 from __future__ import annotations
 
 import logging
@@ -101,8 +102,7 @@ class RedisCounts:
     """The same counts in Redis, atomic across every worker and node."""
 
     def __init__(self, url: str):
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_S,
-                                          socket_timeout=REDIS_TIMEOUT_S)
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
         self._unhit = self.redis.register_script(UNHIT)
 
     def hit(self, key: str, window_s: float, sliding: bool = False) -> tuple[int, float]:
@@ -156,8 +156,7 @@ class LoginThrottle:
         try:
             return getattr(counts, operation)(*args)
         except redis.RedisError:
-            log.warning("login limits: Redis does not answer; this process counts alone for %.0f s",
-                        REDIS_RETRY_S)
+            log.warning("login limits: Redis does not answer; this process counts alone for %.0f s", REDIS_RETRY_S)
             self._redis_down_until = now() + REDIS_RETRY_S
             return getattr(self.memory, operation)(*args)
 

@@ -1,4 +1,5 @@
 """Password hashing with Argon2id (argon2-cffi's defaults exceed OWASP's minimum)."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,4 +1,5 @@
 """Creating console users, checking how their phone is reached, and changing their presence."""
+
 from __future__ import annotations
 
 import re
@@ -50,18 +51,21 @@ def check_endpoint(kind: EndpointKind, endpoint: str, *, username: str = "") -> 
     if kind == EndpointKind.client:
         text = text or username  # an agent's browser identity defaults to the username
         if not CLIENT_IDENTITY.match(text):
-            raise UserError("bad_client", "a client identity is 1 to 120 letters, digits, dots, "
-                            "dashes or underscores", field="endpoint")
+            raise UserError(
+                "bad_client",
+                "a client identity is 1 to 120 letters, digits, dots, dashes or underscores",
+                field="endpoint",
+            )
         return text
     if kind == EndpointKind.sip:
         if len(text) > MAX_ENDPOINT or not SIP_URI.match(text):
-            raise UserError("bad_sip", "a SIP endpoint looks like sip:agent@pbx.example.org",
-                            field="endpoint")
+            raise UserError("bad_sip", "a SIP endpoint looks like sip:agent@pbx.example.org", field="endpoint")
         return text
     e164 = e164_number(text)
     if e164 is None:
-        raise UserError("bad_phone", "a phone endpoint is a valid number in E.164 form, "
-                        "e.g. +9647501234567", field="endpoint")
+        raise UserError(
+            "bad_phone", "a phone endpoint is a valid number in E.164 form, e.g. +9647501234567", field="endpoint"
+        )
     return e164
 
 
@@ -88,9 +92,16 @@ def e164_number(text: str) -> str | None:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 
-def create_user(username: str, password: str, role: Role, *, display_name: str = "",
-                language: str = "ar", endpoint_kind: EndpointKind = EndpointKind.client,
-                endpoint: str = "") -> User:
+def create_user(
+    username: str,
+    password: str,
+    role: Role,
+    *,
+    display_name: str = "",
+    language: str = "ar",
+    endpoint_kind: EndpointKind = EndpointKind.client,
+    endpoint: str = "",
+) -> User:
     """Check everything first, so that a refused user leaves nothing behind; then commit.
 
     Every problem is found at once (the first raised, the others in its `others`), so a
@@ -100,16 +111,21 @@ def create_user(username: str, password: str, role: Role, *, display_name: str =
     display_name = " ".join((display_name or "").split())
     problems: list[UserError] = []
     if not USERNAME.match(username):
-        problems.append(UserError("bad_username", "a username is 2 to 64 lower-case letters, digits, "
-                                  "dots, dashes or underscores", field="username"))
+        problems.append(
+            UserError(
+                "bad_username",
+                "a username is 2 to 64 lower-case letters, digits, dots, dashes or underscores",
+                field="username",
+            )
+        )
     elif db.session.scalar(select(User.id).where(User.username == username)):
         problems.append(UserError("username_taken", f"the user {username} exists already", field="username"))
     if len(display_name) > MAX_DISPLAY_NAME:
-        problems.append(UserError("long_name", f"a display name has at most {MAX_DISPLAY_NAME} characters",
-                                  field="display_name"))
+        problems.append(
+            UserError("long_name", f"a display name has at most {MAX_DISPLAY_NAME} characters", field="display_name")
+        )
     if not known_language(language):
-        problems.append(UserError("bad_language", "the language is one of " + ", ".join(LANGUAGES),
-                                  field="language"))
+        problems.append(UserError("bad_language", "the language is one of " + ", ".join(LANGUAGES), field="language"))
     problem = password_problem(password or "")
     if problem:
         problems.append(UserError("weak_password", f"the password needs {problem}", field="password"))
@@ -122,17 +138,20 @@ def create_user(username: str, password: str, role: Role, *, display_name: str =
         first.others = problems[1:]
         raise first
     user = User(
-        username=username, display_name=display_name or username, role=Role(role),
-        password_hash=hash_password(password), language=language,
-        endpoint_kind=EndpointKind(endpoint_kind), endpoint=endpoint,
+        username=username,
+        display_name=display_name or username,
+        role=Role(role),
+        password_hash=hash_password(password),
+        language=language,
+        endpoint_kind=EndpointKind(endpoint_kind),
+        endpoint=endpoint,
     )
     db.session.add(user)
     try:
         db.session.commit()
     except IntegrityError as error:  # another admin created the same username meanwhile
         db.session.rollback()
-        raise UserError("username_taken", f"the user {username} exists already",
-                        field="username") from error
+        raise UserError("username_taken", f"the user {username} exists already", field="username") from error
     return user
 
 
@@ -163,9 +182,7 @@ def end_sessions(user: User) -> None:
 
 def session_is_current(user_id: int, session_version: int) -> bool:
     """Whether a session opened as that version of that user is still good (active, not ended)."""
-    row = db.session.execute(
-        select(User.active, User.session_version).where(User.id == user_id)
-    ).first()
+    row = db.session.execute(select(User.active, User.session_version).where(User.id == user_id)).first()
     return row is not None and row.active and row.session_version == session_version
 
 
@@ -176,9 +193,7 @@ def set_presence(user: User, presence: Presence, now: datetime | None = None) ->
 
 
 def list_users() -> list[User]:
-    return list(db.session.scalars(
-        select(User).order_by(User.active.desc(), User.role, User.username)
-    ))
+    return list(db.session.scalars(select(User).order_by(User.active.desc(), User.role, User.username)))
 
 
 # An agent in any of these will answer the queue: free now, or once this call is wrapped up.
@@ -192,4 +207,3 @@ def someone_answering() -> bool:
     With every agent away or logged out, a queue is endless: callers are offered a callback.
     """
     return db.session.scalar(_SOMEONE_ANSWERING) is not None
-

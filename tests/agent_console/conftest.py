@@ -1,4 +1,5 @@
 """Fixtures for the console tests: fresh login limits, one user of each role, the phone's API key."""
+
 from __future__ import annotations
 
 import pytest

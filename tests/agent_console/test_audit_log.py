@@ -1,4 +1,5 @@
 """The audit log page: who viewed, searched or exported what, filtered and paged; never a 500."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,15 @@ def trail_rows(html: str, trail: dict) -> list[int]:
 
 
 def entry(user_id, action: str, when: str, target_type=None, target_id=None, detail=None) -> int:
-    row = AuditEntry(user_id=user_id, action=action, target_type=target_type, target_id=target_id,
-                     detail=detail, address="10.0.0.7", created_at=local(when))
+    row = AuditEntry(
+        user_id=user_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
+        address="10.0.0.7",
+        created_at=local(when),
+    )
     db.session.add(row)
     db.session.commit()
     return row.id
@@ -40,11 +48,17 @@ def trail(app, staff):
         dana = add_user("dana", Role.agent, display_name="Dana Karim").id
         return {
             "dana": dana,
-            "search": entry(dana, "search", "2025-03-10 09:00:00", "transaction",
-                            detail={"by": "phone", "phone": "+9647501112222", "matches": 1}),
+            "search": entry(
+                dana,
+                "search",
+                "2025-03-10 09:00:00",
+                "transaction",
+                detail={"by": "phone", "phone": "+9647501112222", "matches": 1},
+            ),
             "view": entry(dana, "view_transaction", "2025-03-10 09:01:00", "transaction", "42"),
-            "export": entry(staff["supervisor"], "export", "2025-03-11 23:30:00", "call",
-                            detail={"outcome": "abandoned_in_queue"}),
+            "export": entry(
+                staff["supervisor"], "export", "2025-03-11 23:30:00", "call", detail={"outcome": "abandoned_in_queue"}
+            ),
             "timeline": entry(staff["supervisor"], "view_call", "2025-03-12 00:10:00", "call", "7"),
         }
 
@@ -61,16 +75,19 @@ def test_the_log_names_who_did_what_to_which_record(app, trail):
     assert "Viewed a call&#39;s timeline" in timeline and 'href="/console/calls/7/timeline"' in timeline
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("action=export", ["export"]),
-    ("target_type=transaction", ["view", "search"]),
-    ("target_type=transaction&target_id=42", ["view"]),
-    ("target_type=call&target_id=٧", ["timeline"]),
-    ("start=2025-03-11&end=2025-03-11", ["export"]),  # 23:30 Baghdad on the 11th, not the 12th
-    ("start=12/03/2025", ["timeline"]),
-    ("end=2025-03-10", ["view", "search"]),
-    ("action=never_done", []),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("action=export", ["export"]),
+        ("target_type=transaction", ["view", "search"]),
+        ("target_type=transaction&target_id=42", ["view"]),
+        ("target_type=call&target_id=٧", ["timeline"]),
+        ("start=2025-03-11&end=2025-03-11", ["export"]),  # 23:30 Baghdad on the 11th, not the 12th
+        ("start=12/03/2025", ["timeline"]),
+        ("end=2025-03-10", ["view", "search"]),
+        ("action=never_done", []),
+    ],
+)
 def test_filters(app, trail, query, expected):
     page = logged_in_client(app, "sami").get(f"/console/audit?{query}")
     assert page.status_code == 200
@@ -82,14 +99,17 @@ def test_the_user_filter(app, trail):
     assert row_ids(html) == [trail["view"], trail["search"]]
 
 
-@pytest.mark.parametrize("query, message", [
-    ("user=abc", "Choose a user from the list."),
-    ("action=DROP%20TABLE", "Choose an action from the list."),
-    ("start=2025-13-01", "Write the day as DD/MM/YYYY"),
-    ("start=2025-03-12&end=2025-03-10", "The last day comes before the first day."),
-    ("target_type=secret", "Choose what was looked at from the list."),
-    ("target_id=%3Cscript%3E", "A record number has letters and digits only."),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("user=abc", "Choose a user from the list."),
+        ("action=DROP%20TABLE", "Choose an action from the list."),
+        ("start=2025-13-01", "Write the day as DD/MM/YYYY"),
+        ("start=2025-03-12&end=2025-03-10", "The last day comes before the first day."),
+        ("target_type=secret", "Choose what was looked at from the list."),
+        ("target_id=%3Cscript%3E", "A record number has letters and digits only."),
+    ],
+)
 def test_a_bad_filter_is_explained(app, trail, query, message):
     page = logged_in_client(app, "sami").get(f"/console/audit?{query}")
     assert page.status_code == 422 and message in page.get_data(as_text=True)
@@ -99,10 +119,20 @@ def test_a_bad_filter_is_explained(app, trail, query, message):
 def test_pages_keep_the_filters(app, staff):
     with app.app_context():
         start = local("2025-03-10 08:00:00")
-        db.session.add_all(AuditEntry(user_id=staff["agent"], action="view_transaction", target_type="transaction",
-                                      target_id=str(n), created_at=start + timedelta(minutes=n)) for n in range(70))
-        db.session.add_all(AuditEntry(user_id=staff["agent"], action="search", created_at=start + timedelta(minutes=n))
-                           for n in range(5))
+        db.session.add_all(
+            AuditEntry(
+                user_id=staff["agent"],
+                action="view_transaction",
+                target_type="transaction",
+                target_id=str(n),
+                created_at=start + timedelta(minutes=n),
+            )
+            for n in range(70)
+        )
+        db.session.add_all(
+            AuditEntry(user_id=staff["agent"], action="search", created_at=start + timedelta(minutes=n))
+            for n in range(5)
+        )
         db.session.commit()
     client = logged_in_client(app, "sami")
     first = client.get("/console/audit?action=view_transaction").get_data(as_text=True)
@@ -127,9 +157,15 @@ FILTER_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.fixed_dictionaries({}, optional={
-    name: FILTER_TEXT for name in ("user", "action", "start", "end", "target_type", "target_id", "older", "newer")
-}))
+@given(
+    values=st.fixed_dictionaries(
+        {},
+        optional={
+            name: FILTER_TEXT
+            for name in ("user", "action", "start", "end", "target_type", "target_id", "older", "newer")
+        },
+    )
+)
 def test_no_filter_text_makes_a_server_error(app, staff, values):
     response = logged_in_client(app, "sami").get("/console/audit", query_string=values)
     assert response.status_code in {200, 422}, (values, response.status_code)

@@ -1,4 +1,5 @@
 """The call log and one call's timeline: what a supervisor sees, filters, pages, bad input, audit."""
+
 from __future__ import annotations
 
 import re
@@ -45,16 +46,46 @@ def calls(app, staff):
         letter = add_letter("1234")
         dana = add_user("dana", Role.agent, display_name="Dana Karim")
         found = {
-            "answered": add_call("2025-03-10 09:20:00", language="ckb", caller="+9647501112222",
-                                 outcome=Outcome.agent_answered, queued_after=40, answered_after=20,
-                                 talk=150, wrap=30, agent=dana, survey=4, disposition="status_given",
-                                 asked_number="1234", transaction_id=letter.id, found=True).id,
-            "abandoned": add_call("2025-03-10 11:00:00", language="ar", caller="+9647503334444",
-                                  outcome=Outcome.abandoned_in_queue, queued_after=30, left_after=95).id,
-            "self_served": add_call("2025-03-11 08:00:00", language="en", caller="+9647501112222",
-                                    asked_number="1234", transaction_id=letter.id, found=True).id,
-            "withheld": add_call("2025-03-12 10:00:00", language=None, caller=None,
-                                 outcome=Outcome.hung_up_in_ivr, asked_number="999", found=False).id,
+            "answered": add_call(
+                "2025-03-10 09:20:00",
+                language="ckb",
+                caller="+9647501112222",
+                outcome=Outcome.agent_answered,
+                queued_after=40,
+                answered_after=20,
+                talk=150,
+                wrap=30,
+                agent=dana,
+                survey=4,
+                disposition="status_given",
+                asked_number="1234",
+                transaction_id=letter.id,
+                found=True,
+            ).id,
+            "abandoned": add_call(
+                "2025-03-10 11:00:00",
+                language="ar",
+                caller="+9647503334444",
+                outcome=Outcome.abandoned_in_queue,
+                queued_after=30,
+                left_after=95,
+            ).id,
+            "self_served": add_call(
+                "2025-03-11 08:00:00",
+                language="en",
+                caller="+9647501112222",
+                asked_number="1234",
+                transaction_id=letter.id,
+                found=True,
+            ).id,
+            "withheld": add_call(
+                "2025-03-12 10:00:00",
+                language=None,
+                caller=None,
+                outcome=Outcome.hung_up_in_ivr,
+                asked_number="999",
+                found=False,
+            ).id,
         }
         found["dana"] = dana.id
         return found
@@ -75,20 +106,23 @@ def test_the_log_shows_each_call_in_local_time_and_national_format(app, calls):
     assert "Withheld" in withheld and "not found" in withheld
 
 
-@pytest.mark.parametrize("filters, expected", [
-    ({"start": "2025-03-11"}, ["withheld", "self_served"]),
-    ({"end": "10/03/2025"}, ["abandoned", "answered"]),
-    ({"start": "2025-03-10", "end": "2025-03-11"}, ["self_served", "abandoned", "answered"]),
-    ({"outcome": "abandoned_in_queue"}, ["abandoned"]),
-    ({"language": "ckb"}, ["answered"]),
-    ({"language": "none"}, ["withheld"]),
-    ({"caller": "0750 111 2222"}, ["self_served", "answered"]),
-    ({"caller": "+964 750 111 2222"}, ["self_served", "answered"]),
-    ({"caller": "٠٧٥٠١١١٢٢٢٢"}, ["self_served", "answered"]),
-    ({"number": "1234"}, ["self_served", "answered"]),
-    ({"number": "1234", "language": "en"}, ["self_served"]),
-    ({"start": "2025-03-13"}, []),
-])
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        ({"start": "2025-03-11"}, ["withheld", "self_served"]),
+        ({"end": "10/03/2025"}, ["abandoned", "answered"]),
+        ({"start": "2025-03-10", "end": "2025-03-11"}, ["self_served", "abandoned", "answered"]),
+        ({"outcome": "abandoned_in_queue"}, ["abandoned"]),
+        ({"language": "ckb"}, ["answered"]),
+        ({"language": "none"}, ["withheld"]),
+        ({"caller": "0750 111 2222"}, ["self_served", "answered"]),
+        ({"caller": "+964 750 111 2222"}, ["self_served", "answered"]),
+        ({"caller": "٠٧٥٠١١١٢٢٢٢"}, ["self_served", "answered"]),
+        ({"number": "1234"}, ["self_served", "answered"]),
+        ({"number": "1234", "language": "en"}, ["self_served"]),
+        ({"start": "2025-03-13"}, []),
+    ],
+)
 def test_each_filter_narrows_the_log(app, calls, filters, expected):
     page = search(logged_in_client(app, "sami"), **filters)
     assert page.status_code == 200
@@ -120,18 +154,21 @@ def test_a_search_is_audited_with_its_filters(app, calls):
         assert entry.detail == {"caller": "+9647501112222", "outcome": "self_served"}
 
 
-@pytest.mark.parametrize("filters, field, message", [
-    ({"start": "31/02/2025"}, "start", "Write the day as DD/MM/YYYY"),
-    ({"start": "yesterday"}, "start", "Write the day as DD/MM/YYYY"),
-    ({"start": "2025-03-12", "end": "2025-03-10"}, "end", "The last day comes before the first day."),
-    ({"outcome": "nonsense"}, "outcome", "Choose an outcome from the list."),
-    ({"agent": "-3"}, "agent", "Choose an agent from the list."),
-    ({"agent": "99999999999999999999"}, "agent", "Choose an agent from the list."),
-    ({"language": "fr"}, "language", "Choose a language from the list."),
-    ({"caller": "not a phone"}, "caller", "This is not a phone number."),
-    ({"number": "12a4"}, "number", "A transaction number has digits only."),
-    ({"number": "1" * 13}, "number", "at most 12 digits"),
-])
+@pytest.mark.parametrize(
+    "filters, field, message",
+    [
+        ({"start": "31/02/2025"}, "start", "Write the day as DD/MM/YYYY"),
+        ({"start": "yesterday"}, "start", "Write the day as DD/MM/YYYY"),
+        ({"start": "2025-03-12", "end": "2025-03-10"}, "end", "The last day comes before the first day."),
+        ({"outcome": "nonsense"}, "outcome", "Choose an outcome from the list."),
+        ({"agent": "-3"}, "agent", "Choose an agent from the list."),
+        ({"agent": "99999999999999999999"}, "agent", "Choose an agent from the list."),
+        ({"language": "fr"}, "language", "Choose a language from the list."),
+        ({"caller": "not a phone"}, "caller", "This is not a phone number."),
+        ({"number": "12a4"}, "number", "A transaction number has digits only."),
+        ({"number": "1" * 13}, "number", "at most 12 digits"),
+    ],
+)
 def test_a_bad_filter_is_explained_by_its_field(app, calls, filters, field, message):
     page = search(logged_in_client(app, "sami"), **filters)
     html = page.get_data(as_text=True)
@@ -142,8 +179,13 @@ def test_a_bad_filter_is_explained_by_its_field(app, calls, filters, field, mess
 
 def test_an_unknown_search_or_page_link_shows_the_first_page(app, calls):
     client = logged_in_client(app, "sami")
-    for url in ["/console/calls?q=gone-away", "/console/calls?q=%00%ff", "/console/calls?older=abc",
-                "/console/calls?newer=1-2-3", "/console/calls?older=99999999999999999999999-1"]:
+    for url in [
+        "/console/calls?q=gone-away",
+        "/console/calls?q=%00%ff",
+        "/console/calls?older=abc",
+        "/console/calls?newer=1-2-3",
+        "/console/calls?older=99999999999999999999999-1",
+    ]:
         page = client.get(url)
         assert page.status_code == 200, url
         assert len(row_ids(page.get_data(as_text=True))) == 4, url
@@ -227,9 +269,12 @@ FILTER_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.fixed_dictionaries({}, optional={
-    name: FILTER_TEXT for name in ("start", "end", "outcome", "agent", "language", "caller", "number")
-}))
+@given(
+    values=st.fixed_dictionaries(
+        {},
+        optional={name: FILTER_TEXT for name in ("start", "end", "outcome", "agent", "language", "caller", "number")},
+    )
+)
 def test_no_filter_text_makes_a_server_error(app, staff, values):
     client = logged_in_client(app, "sami")
     response = search(client, **values)
@@ -252,10 +297,21 @@ def test_no_page_link_makes_a_server_error(app, staff, q, older, newer):
 def walked_call(app, staff):
     with app.app_context():
         dana = add_user("dana", Role.agent, display_name="Dana Karim")
-        call = add_call("2025-03-10 09:20:00", language="en", outcome=Outcome.agent_answered,
-                        queued_after=40, answered_after=20, talk=150, wrap=30, agent=dana, survey=5,
-                        disposition="status_given", notes="Asked about the Finance reply.\nCall again Sunday.",
-                        queue_result="redirected", ended_after=240)
+        call = add_call(
+            "2025-03-10 09:20:00",
+            language="en",
+            outcome=Outcome.agent_answered,
+            queued_after=40,
+            answered_after=20,
+            talk=150,
+            wrap=30,
+            agent=dana,
+            survey=5,
+            disposition="status_given",
+            notes="Asked about the Finance reply.\nCall again Sunday.",
+            queue_result="redirected",
+            ended_after=240,
+        )
         add_step(call, "incoming", result="greeted", spoken=["welcome", "language_option.ar"])
         add_step(call, "language", digits="3", result="en", spoken=["main_menu"], after=5)
         add_step(call, "number", digits="1234", result="readback", spoken=["readback_number"], after=15)
@@ -267,9 +323,19 @@ def test_the_timeline_shows_every_step_prompt_and_milestone(app, walked_call):
     page = logged_in_client(app, "sami").get(f"/console/calls/{walked_call}/timeline")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    order = ["Call answered", "Language chosen", "Letter number keyed", "Main menu",
-             "Entered the agents&#39; queue", "Taken by an agent", "Left the queue", "Answered by the agent",
-             "Agent&#39;s leg ended", "Wrapped up", "Call ended"]
+    order = [
+        "Call answered",
+        "Language chosen",
+        "Letter number keyed",
+        "Main menu",
+        "Entered the agents&#39; queue",
+        "Taken by an agent",
+        "Left the queue",
+        "Answered by the agent",
+        "Agent&#39;s leg ended",
+        "Wrapped up",
+        "Call ended",
+    ]
     positions = [html.index(words) for words in order]
     assert positions == sorted(positions)
     assert "Welcome to 5599" in html and "For Arabic, press 1." in html  # the prompt as spoken
@@ -317,13 +383,27 @@ def test_the_timeline_shows_the_sms_sent_and_the_subscription(app, walked_call):
     with app.app_context():
         call = db.session.get(Call, walked_call)
         letter = add_letter("1234")
-        db.session.add_all([
-            SmsMessage(idempotency_key="k1", to_phone="+9647501234567", body="private words", language="en",
-                       kind=SmsKind.status, status=SmsStatus.delivered, call_id=call.id,
-                       created_at=call.started_at + timedelta(seconds=30)),
-            Subscription(phone="+9647501234567", transaction_id=letter.id, language="en", call_id=call.id,
-                         created_at=call.started_at + timedelta(seconds=31)),
-        ])
+        db.session.add_all(
+            [
+                SmsMessage(
+                    idempotency_key="k1",
+                    to_phone="+9647501234567",
+                    body="private words",
+                    language="en",
+                    kind=SmsKind.status,
+                    status=SmsStatus.delivered,
+                    call_id=call.id,
+                    created_at=call.started_at + timedelta(seconds=30),
+                ),
+                Subscription(
+                    phone="+9647501234567",
+                    transaction_id=letter.id,
+                    language="en",
+                    call_id=call.id,
+                    created_at=call.started_at + timedelta(seconds=31),
+                ),
+            ]
+        )
         db.session.commit()
     html = logged_in_client(app, "sami").get(f"/console/calls/{walked_call}/timeline").get_data(as_text=True)
     sms = html.split('data-kind="sms"')[1].split("</li>")[0]

@@ -1,5 +1,6 @@
 """The call screen: does the agent see the caller's letter, its history and the IVR steps,
 and can they note, dispose, promise a callback and wrap up, with every view audited?"""
+
 from __future__ import annotations
 
 import re
@@ -23,19 +24,39 @@ def fresh(model, id_):
 
 
 def views_of(transaction_id: int) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(
-        AuditEntry.action == "view_transaction", AuditEntry.target_id == str(transaction_id))))
+    return list(
+        db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "view_transaction", AuditEntry.target_id == str(transaction_id)
+            )
+        )
+    )
 
 
 @pytest.fixture
 def taken_call(app, app_context, client):
     """Letter 1234 looked up by an English caller who then asked for an agent; amira took it."""
     record = letter()
-    db.session.add(TransactionEvent(transaction_id=record.id, status=Status.received, holder_id=record.sender_id,
-                                    status_date=date(2024, 3, 16), source="import"))
-    db.session.add(TransactionEvent(transaction_id=record.id, status=Status.forwarded, holder_id=record.holder_id,
-                                    status_date=date(2024, 4, 2), previous_status=Status.received,
-                                    previous_holder_id=record.sender_id, source="import"))
+    db.session.add(
+        TransactionEvent(
+            transaction_id=record.id,
+            status=Status.received,
+            holder_id=record.sender_id,
+            status_date=date(2024, 3, 16),
+            source="import",
+        )
+    )
+    db.session.add(
+        TransactionEvent(
+            transaction_id=record.id,
+            status=Status.forwarded,
+            holder_id=record.holder_id,
+            status_date=date(2024, 4, 2),
+            previous_status=Status.received,
+            previous_holder_id=record.sender_id,
+            source="import",
+        )
+    )
     db.session.commit()
     call = enqueue_caller(client, 1, caller="+9647501234567")
     browser = agent_client(app, "amira")
@@ -66,8 +87,7 @@ def test_the_call_screen_shows_the_letter_the_ivr_read_and_its_history(taken_cal
 def test_the_call_screen_lists_the_ivr_steps_of_this_call(taken_call):
     browser, call, _ = taken_call
     html = text_of(browser.get(f"/console/calls/{call.id}"))
-    for step in ("Call answered", "Language chosen", "Letter number keyed", "Letter date keyed",
-                 "Ringing the agent"):
+    for step in ("Call answered", "Language chosen", "Letter number keyed", "Letter date keyed", "Ringing the agent"):
         assert step in html, step
     assert "15032024" in html  # the keys the caller pressed
     assert "status_found" in html and "found:forwarded" in html  # what was said, and the result
@@ -129,6 +149,7 @@ def test_a_caller_who_asked_for_nothing_gets_a_prompt_to_ask(app, app_context, c
 
 
 # --- notes, disposition, wrap-up ------------------------------------------------------------
+
 
 def post_notes(browser, call, **fields):
     token = csrf_token(browser, f"/console/calls/{call.id}")
@@ -197,6 +218,7 @@ def test_handle_time_falls_back_to_the_hang_up_before_wrap_up():
 
 # --- callbacks promised on the call ---------------------------------------------------------
 
+
 def post_callback(browser, call, **fields):
     token = csrf_token(browser, f"/console/calls/{call.id}")
     data = {"csrf_token": token, **{f"callback-{name}": value for name, value in fields.items()}}
@@ -206,8 +228,14 @@ def post_callback(browser, call, **fields):
 def test_scheduling_a_callback_creates_an_agent_request(app, taken_call):
     browser, call, record = taken_call
     baghdad = datetime.now(ZoneInfo("Asia/Baghdad")).replace(second=0, microsecond=0) + timedelta(days=1)
-    response = post_callback(browser, call, phone="0750 123 4567", language="en",
-                             due_at=baghdad.strftime("%Y-%m-%dT%H:%M"), note="After the ministry replies")
+    response = post_callback(
+        browser,
+        call,
+        phone="0750 123 4567",
+        language="en",
+        due_at=baghdad.strftime("%Y-%m-%dT%H:%M"),
+        note="After the ministry replies",
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
     callback = db.session.scalar(select(CallbackRequest))
     assert callback.source == "agent" and callback.phone == "+9647501234567"

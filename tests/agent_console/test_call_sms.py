@@ -1,4 +1,5 @@
 """From the call screen, can the agent send the caller the letter's status by SMS, once per call?"""
+
 from __future__ import annotations
 
 import pytest

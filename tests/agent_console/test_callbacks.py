@@ -1,4 +1,5 @@
 """Callbacks: the list, requests by hand, taking one (once), placing the call, closing it."""
+
 from __future__ import annotations
 
 import threading
@@ -54,6 +55,7 @@ def caller_id(app, monkeypatch):
 
 # --- the list ---------------------------------------------------------------------
 
+
 def test_the_list_shows_what_the_caller_asked_for(app, staff, ivr_callback):
     html = logged_in_client(app, "aya").get("/console/callbacks").get_data(as_text=True)
     assert "0750 123 4567" in html  # national format
@@ -77,12 +79,19 @@ def test_the_list_filters_by_status(app, staff):
 
 # --- a request made by hand -----------------------------------------------------------
 
+
 def test_an_agent_adds_a_request_by_hand(app, staff):
     due = (datetime.now(ZoneInfo("Asia/Baghdad")) + timedelta(hours=2)).replace(second=0, microsecond=0)
-    response = post_form(logged_in_client(app, "aya"), "/console/callbacks/new", {
-        "phone": "0770 123 4567", "language": "en", "note": "Wants the Finance reply",
-        "due_at": due.strftime("%Y-%m-%dT%H:%M"),
-    })
+    response = post_form(
+        logged_in_client(app, "aya"),
+        "/console/callbacks/new",
+        {
+            "phone": "0770 123 4567",
+            "language": "en",
+            "note": "Wants the Finance reply",
+            "due_at": due.strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         callback = db.session.scalar(select(CallbackRequest))
@@ -92,26 +101,30 @@ def test_an_agent_adds_a_request_by_hand(app, staff):
         assert callback.status == CallbackStatus.pending and callback.note == "Wants the Finance reply"
 
 
-@pytest.mark.parametrize("form, message", [
-    ({"phone": "12"}, "This is not a phone number that can be called."),
-    ({"phone": ""}, "This field is required."),
-    ({"language": "fr"}, "Not a valid choice."),
-    ({"due_at": "2020-01-01T10:00"}, "This time has already passed."),
-    ({"due_at": "tomorrow"}, "Not a valid datetime value."),
-    ({"note": "x" * 1001}, "Field cannot be longer than 1000 characters."),
-])
+@pytest.mark.parametrize(
+    "form, message",
+    [
+        ({"phone": "12"}, "This is not a phone number that can be called."),
+        ({"phone": ""}, "This field is required."),
+        ({"language": "fr"}, "Not a valid choice."),
+        ({"due_at": "2020-01-01T10:00"}, "This time has already passed."),
+        ({"due_at": "tomorrow"}, "Not a valid datetime value."),
+        ({"note": "x" * 1001}, "Field cannot be longer than 1000 characters."),
+    ],
+)
 def test_a_bad_request_by_hand_is_explained_and_not_saved(app, staff, form, message):
     data = {"phone": "0770 123 4567", "language": "ar", "note": "", "due_at": "", **form}
     response = post_form(logged_in_client(app, "aya"), "/console/callbacks/new", data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html
-    assert "<details class=\"card\" open" in html  # the form stays open with what was typed
+    assert '<details class="card" open' in html  # the form stays open with what was typed
     with app.app_context():
         assert db.session.scalar(select(CallbackRequest)) is None
 
 
 # --- taking ----------------------------------------------------------------------------
+
 
 def test_taking_a_request_makes_it_yours_and_a_second_agent_is_told(app, staff, ivr_callback):
     with app.app_context():
@@ -153,6 +166,7 @@ def test_only_one_of_many_agents_taking_at_once_wins(app, staff):
 
 
 # --- placing the call ---------------------------------------------------------------
+
 
 def test_placing_the_call_asks_twilio_to_ring_the_citizen(app, staff, ivr_callback, twilio_api, caller_id):
     client = logged_in_client(app, "aya")
@@ -212,6 +226,7 @@ def test_no_call_is_placed_without_a_caller_number(app, staff, ivr_callback, twi
 
 
 # --- placing the call, the use case itself: one outcome each ------------------------
+
 
 @pytest.fixture
 def taken_callback(app, staff, ivr_callback):
@@ -275,13 +290,15 @@ def test_only_the_agent_who_took_it_places_the_call(app, staff, ivr_callback, tw
 
 # --- closing and giving back ---------------------------------------------------------
 
+
 def test_marking_done_keeps_both_notes(app, staff):
     with app.app_context():
         callback_id = add_callback(note="Asked about the Finance reply")
     client = logged_in_client(app, "aya")
     post_form(client, f"/console/callbacks/{callback_id}/take")
-    response = post_form(client, f"/console/callbacks/{callback_id}/close",
-                         {"status": "done", "note": "Told her it was forwarded"})
+    response = post_form(
+        client, f"/console/callbacks/{callback_id}/close", {"status": "done", "note": "Told her it was forwarded"}
+    )
     assert response.status_code == 302
     callback = load(app, callback_id)
     assert callback.status == CallbackStatus.done and callback.done_at is not None
@@ -309,13 +326,20 @@ def test_another_agent_cannot_close_or_give_back_a_taken_request(app, staff):
 def test_a_pending_request_can_be_cancelled_with_a_reason(app, staff):
     with app.app_context():
         callback_id = add_callback()
-    response = post_form(logged_in_client(app, "aya"), f"/console/callbacks/{callback_id}/close",
-                         {"status": "cancelled", "note": "Duplicate of an earlier request"})
+    response = post_form(
+        logged_in_client(app, "aya"),
+        f"/console/callbacks/{callback_id}/close",
+        {"status": "cancelled", "note": "Duplicate of an earlier request"},
+    )
     assert response.status_code == 302
     callback = load(app, callback_id)
     assert callback.status == CallbackStatus.cancelled and callback.agent_id == staff["agent"]
-    assert post_form(logged_in_client(app, "aya"), f"/console/callbacks/{callback_id}/close",
-                     {"status": "reopened"}).status_code == 400
+    assert (
+        post_form(
+            logged_in_client(app, "aya"), f"/console/callbacks/{callback_id}/close", {"status": "reopened"}
+        ).status_code
+        == 400
+    )
 
 
 def test_callback_actions_are_audited(app, staff, ivr_callback, twilio_api, caller_id):
@@ -332,16 +356,20 @@ def test_callback_actions_are_audited(app, staff, ivr_callback, twilio_api, call
 
 # --- the IVR side: Twilio asks what to do when the citizen answers ----------------------
 
+
 def answer(response) -> ET.Element:
     assert response.status_code == 200 and response.mimetype == "text/xml"
     return ET.fromstring(response.data)
 
 
-@pytest.mark.parametrize("kind, endpoint, verb", [
-    (EndpointKind.client, "aya-browser", "Client"),
-    (EndpointKind.sip, "sip:aya@pbx.example.org", "Sip"),
-    (EndpointKind.phone, "+9647709876543", "Number"),
-])
+@pytest.mark.parametrize(
+    "kind, endpoint, verb",
+    [
+        (EndpointKind.client, "aya-browser", "Client"),
+        (EndpointKind.sip, "sip:aya@pbx.example.org", "Sip"),
+        (EndpointKind.phone, "+9647709876543", "Number"),
+    ],
+)
 def test_the_citizen_who_answers_is_put_through_to_the_agent(app, client, kind, endpoint, verb):
     with app.app_context():
         agent = add_user("aya", Role.agent, endpoint_kind=kind, endpoint=endpoint)
@@ -362,7 +390,10 @@ def test_a_browser_agents_phone_is_told_it_is_their_callback_ringing(app, client
     twiml = answer(Twilio(client, sid="CA" + "9" * 32).post(f"/ivr/callback/connect?callback={callback_id}"))
     browser = twiml.find("Dial/Client")
     assert {p.get("name"): p.get("value") for p in browser.findall("Parameter")} == {
-        "kind": "callback", "callbackId": str(callback_id), "caller": "0750 123 4567"}
+        "kind": "callback",
+        "callbackId": str(callback_id),
+        "caller": "0750 123 4567",
+    }
 
 
 def test_a_callback_no_longer_taken_ends_politely(app, client):

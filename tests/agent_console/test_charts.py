@@ -1,4 +1,5 @@
 """The server-drawn SVG charts: pure functions, no app, no browser."""
+
 from __future__ import annotations
 
 import re
@@ -52,8 +53,14 @@ def test_words_are_escaped():
 
 
 def test_a_line_has_gaps_where_nothing_was_measured():
-    chart = parsed(line_chart("Service level", ["1", "2", "3", "4", "5"], Series("SL", [0.5, 0.8, None, 0.9, 1.0]),
-                              fmt=lambda v: f"{v:.0%}"))
+    chart = parsed(
+        line_chart(
+            "Service level",
+            ["1", "2", "3", "4", "5"],
+            Series("SL", [0.5, 0.8, None, 0.9, 1.0]),
+            fmt=lambda v: f"{v:.0%}",
+        )
+    )
     lines = list(chart.iter(f"{SVG}polyline"))
     assert len(lines) == 2 and all(len(line.get("points").split()) == 2 for line in lines)
     assert len(list(chart.iter(f"{SVG}circle"))) == 4

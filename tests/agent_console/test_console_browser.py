@@ -1,5 +1,6 @@
 """In a real headless Chromium: a caller reaches the queue, the agent sees them appear without
 reloading, clicks Take, Twilio is told to move the call, and the caller's letter is on screen."""
+
 from __future__ import annotations
 
 import re
@@ -76,16 +77,25 @@ def words(app, language: str, kind: str, code: str) -> str:
 @pytest.fixture
 def the_letter(app_context):
     record = letter()
-    db.session.add(TransactionEvent(transaction_id=record.id, status=Status.forwarded, holder_id=record.holder_id,
-                                    status_date=date(2024, 4, 2), previous_status=Status.received,
-                                    previous_holder_id=record.sender_id, source="import"))
+    db.session.add(
+        TransactionEvent(
+            transaction_id=record.id,
+            status=Status.forwarded,
+            holder_id=record.holder_id,
+            status_date=date(2024, 4, 2),
+            previous_status=Status.received,
+            previous_holder_id=record.sender_id,
+            source="import",
+        )
+    )
     db.session.commit()
     return record
 
 
 @pytest.mark.parametrize("language, direction", [("ar", "rtl"), ("en", "ltr")])
 def test_an_agent_sees_the_caller_arrive_takes_the_call_and_gets_the_record(
-        app, app_context, client, twilio_api, console_server, page, the_letter, language, direction):
+    app, app_context, client, twilio_api, console_server, page, the_letter, language, direction
+):
     ARTIFACTS.mkdir(exist_ok=True)
     make_user(f"agent-{language}", language=language).presence = Presence.away
     db.session.commit()
@@ -133,7 +143,8 @@ def broker_down(app):
 
 
 def test_with_live_updates_down_the_page_says_so_and_still_shows_new_callers(
-        app, app_context, client, console_server, broker_down, page):
+    app, app_context, client, console_server, broker_down, page
+):
     app.extensions.pop("hotline.broker", None)  # the server fixture's in-process broker: not this time
     make_user("agent-en", language="en")
     log_in(page, console_server, "agent-en")

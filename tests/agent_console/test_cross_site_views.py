@@ -1,5 +1,6 @@
 """Pages whose every view is audited (a letter's record, a call screen, a call's timeline):
 opened from another site's link they show and audit nothing, and ask first."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,14 +19,18 @@ def pages(app, staff):
     with app.app_context():
         letter = add_letter(subject="طلب تعيين سري")
         call = add_call("2025-03-10 09:20:00", transaction_id=letter.id, found=True)
-        return {"record": f"/console/transactions/{letter.id}", "call": f"/console/calls/{call.id}",
-                "timeline": f"/console/calls/{call.id}/timeline"}
+        return {
+            "record": f"/console/transactions/{letter.id}",
+            "call": f"/console/calls/{call.id}",
+            "timeline": f"/console/calls/{call.id}/timeline",
+        }
 
 
 def audited(app) -> int:
     with app.app_context():
-        return len(db.session.scalars(select(AuditEntry).where(AuditEntry.action.in_(
-            ["view_transaction", "view_call"]))).all())
+        return len(
+            db.session.scalars(select(AuditEntry).where(AuditEntry.action.in_(["view_transaction", "view_call"]))).all()
+        )
 
 
 @pytest.mark.parametrize("page", ["record", "call", "timeline"])

@@ -6,6 +6,7 @@ socket to Twilio: refused here by the network, never by the policy), the wallboa
 the inquiry page and the simulator report none. A script injected inline is refused and
 reported, so the listener does hear violations.
 """
+
 from __future__ import annotations
 
 import re
@@ -85,8 +86,7 @@ def visit(page, url: str) -> list[str]:
     return violations(page)
 
 
-def test_the_agents_console_with_the_real_browser_phone_reports_no_violation(app, app_context, server, voice_key,
-                                                                           page):
+def test_the_agents_console_with_the_real_browser_phone_reports_no_violation(app, app_context, server, voice_key, page):
     make_user("amira", endpoint_kind="client")
     letter_id = add_letter().id
     db.session.remove()

@@ -1,4 +1,5 @@
 """The call log's CSV export: the filtered calls, Excel-friendly UTF-8, no formulas, audited."""
+
 from __future__ import annotations
 
 import csv
@@ -35,12 +36,32 @@ def calls(app, staff):
     with app.app_context():
         letter = add_letter("1234")
         rezan = add_user("rezan", Role.agent, display_name="ريزان كريم")
-        answered = add_call("2025-03-10 09:20:00", language="ar", caller="+9647501112222",
-                            outcome=Outcome.agent_answered, queued_after=40, answered_after=20, talk=150,
-                            wrap=30, agent=rezan, survey=4, disposition="status_given", asked_number="1234",
-                            transaction_id=letter.id, found=True, ended_after=400, duration_s=400)
-        abandoned = add_call("2025-03-11 00:30:00", language="en", caller="+442079460000",
-                             outcome=Outcome.abandoned_in_queue, queued_after=30, left_after=95)
+        answered = add_call(
+            "2025-03-10 09:20:00",
+            language="ar",
+            caller="+9647501112222",
+            outcome=Outcome.agent_answered,
+            queued_after=40,
+            answered_after=20,
+            talk=150,
+            wrap=30,
+            agent=rezan,
+            survey=4,
+            disposition="status_given",
+            asked_number="1234",
+            transaction_id=letter.id,
+            found=True,
+            ended_after=400,
+            duration_s=400,
+        )
+        abandoned = add_call(
+            "2025-03-11 00:30:00",
+            language="en",
+            caller="+442079460000",
+            outcome=Outcome.abandoned_in_queue,
+            queued_after=30,
+            left_after=95,
+        )
         return {"answered": answered.sid, "abandoned": abandoned.sid}
 
 
@@ -74,19 +95,33 @@ def test_the_export_is_streamed(app, calls):
 
 def test_cells_that_look_like_formulas_are_quoted(app, calls):
     with app.app_context():
-        add_call("2025-03-12 10:00:00", agent=add_user("evil", Role.agent, display_name="=HYPERLINK(\"x\")"),
-                 outcome=Outcome.agent_answered)
+        add_call(
+            "2025-03-12 10:00:00",
+            agent=add_user("evil", Role.agent, display_name='=HYPERLINK("x")'),
+            outcome=Outcome.agent_answered,
+        )
     rows = rows_of(export(logged_in_client(app, "sami")))
-    assert rows[0]["agent"] == "'=HYPERLINK(\"x\")"
+    assert rows[0]["agent"] == '\'=HYPERLINK("x")'
     # A foreign caller is written internationally, and a leading + could start a formula too.
     abandoned = next(row for row in rows if row["call_sid"] == calls["abandoned"])
     assert abandoned["caller"] == "'+44 20 7946 0000"
 
 
-@pytest.mark.parametrize("value, written", [
-    ("=1+1", "'=1+1"), ("+964", "'+964"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"),
-    ("\r=1", "'\r=1"), ("1=1", "1=1"), ("ريزان", "ريزان"), (None, ""), (42, "42"),
-])
+@pytest.mark.parametrize(
+    "value, written",
+    [
+        ("=1+1", "'=1+1"),
+        ("+964", "'+964"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("1=1", "1=1"),
+        ("ريزان", "ريزان"),
+        (None, ""),
+        (42, "42"),
+    ],
+)
 def test_safe_cell(value, written):
     assert safe_cell(value) == written
 

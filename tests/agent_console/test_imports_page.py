@@ -1,4 +1,5 @@
 """Can an admin upload a CSV in the console and watch it load, and nobody else?"""
+
 from __future__ import annotations
 
 import io
@@ -12,17 +13,24 @@ from models import ImportChunk, ImportJob, ImportState, Transaction
 from tests.support.records import csrf_token, logged_in_client
 from tests.support.uploads import CHUNK, RecordingStream, assert_straddles, letters_and_rejections, straddling_csv
 
-CSV = ("number,date,direction,subject,sender,recipient,holder,status,status_date,phone\n"
-       "9001,2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"
-       "وزارة المالية الاتحادية,forwarded,2024-04-02,\n"
-       "9002,2024-03-15,sideways,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"
-       "وزارة المالية الاتحادية,forwarded,2024-04-02,\n").encode()
+CSV = (
+    "number,date,direction,subject,sender,recipient,holder,status,status_date,phone\n"
+    "9001,2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"
+    "وزارة المالية الاتحادية,forwarded,2024-04-02,\n"
+    "9002,2024-03-15,sideways,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"
+    "وزارة المالية الاتحادية,forwarded,2024-04-02,\n"
+).encode()
 
 
 def upload(client, content: bytes, name="june.csv"):
-    return client.post("/console/imports", data={
-        "csrf_token": csrf_token(client, "/console/imports"), "file": (io.BytesIO(content), name),
-    }, content_type="multipart/form-data")
+    return client.post(
+        "/console/imports",
+        data={
+            "csrf_token": csrf_token(client, "/console/imports"),
+            "file": (io.BytesIO(content), name),
+        },
+        content_type="multipart/form-data",
+    )
 
 
 def test_an_admin_uploads_a_csv_and_sees_its_progress(app, staff):
@@ -72,8 +80,12 @@ def test_a_body_larger_than_the_import_limit_is_refused_before_it_is_read(app, s
     monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 1000)
     client = logged_in_client(app, "adam")
     body = RecordingStream(b"9" * 200_000)
-    answer = client.post("/console/imports", input_stream=body, content_length=len(body.data),
-                         content_type="multipart/form-data; boundary=x")
+    answer = client.post(
+        "/console/imports",
+        input_stream=body,
+        content_length=len(body.data),
+        content_type="multipart/form-data; boundary=x",
+    )
     assert answer.status_code == 413 and "The file is too large." in answer.get_data(as_text=True)
     assert body.largest_read == 0
     with app.app_context():
@@ -88,8 +100,9 @@ def test_other_pages_keep_a_small_request_limit(app, staff):
     assert "larger than this site accepts" in answer.get_data(as_text=True)
 
 
-def test_a_multi_chunk_upload_loads_exactly_as_the_command_line_loads_the_file(app, staff, runner, monkeypatch,
-                                                                               tmp_path):
+def test_a_multi_chunk_upload_loads_exactly_as_the_command_line_loads_the_file(
+    app, staff, runner, monkeypatch, tmp_path
+):
     content = straddling_csv()
     assert_straddles(content, CHUNK)
     monkeypatch.setitem(app.config, "IMPORT_CHUNK_BYTES", CHUNK)
@@ -115,12 +128,20 @@ def test_the_upload_is_read_a_chunk_at_a_time(app, staff, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_CHUNK_BYTES", 1024)
     client = logged_in_client(app, "adam")
     content = straddling_csv(rows=60)
-    boundary, body = encode_multipart({"csrf_token": csrf_token(client, "/console/imports"),
-                                       "file": FileStorage(io.BytesIO(content), filename="big.csv")})
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": csrf_token(client, "/console/imports"),
+            "file": FileStorage(io.BytesIO(content), filename="big.csv"),
+        }
+    )
     stream = RecordingStream(body)
     assert len(body) > 8 * 1024
-    answer = client.post("/console/imports", input_stream=stream, content_length=len(body),
-                         content_type=f"multipart/form-data; boundary={boundary}")
+    answer = client.post(
+        "/console/imports",
+        input_stream=stream,
+        content_length=len(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
     assert answer.status_code == 302
     assert 0 < stream.largest_read <= 1024 and stream.total_read == len(body)
     with app.app_context():
@@ -133,9 +154,17 @@ def test_a_running_import_shows_its_rows_per_second_and_time_left(app, staff):
 
     client = logged_in_client(app, "adam")
     with app.app_context():
-        job = ImportJob(filename="big.csv", source="console", requested_by="adam", state=ImportState.running,
-                        total_lines=100_000, processed=40_000, committed_line=40_001, rows_per_second=8000.0,
-                        started_at=datetime.now(timezone.utc))
+        job = ImportJob(
+            filename="big.csv",
+            source="console",
+            requested_by="adam",
+            state=ImportState.running,
+            total_lines=100_000,
+            processed=40_000,
+            committed_line=40_001,
+            rows_per_second=8000.0,
+            started_at=datetime.now(timezone.utc),
+        )
         db.session.add(job)
         db.session.commit()
         job_id = job.id

@@ -4,6 +4,7 @@ One local day (Monday 10 March 2025, Baghdad) holds seven calls and two callback
 with neighbours just outside it on both sides; every figure below was worked out on paper
 from the times in `the_day`.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -38,16 +39,43 @@ def the_day(app_context):
         "early_self_served": add_call("2025-03-10 00:10:00", language="ar"),
         "self_served": add_call("2025-03-10 09:05:00", language="en"),
         # Queued 40 s in, answered 20 s later (inside 30 s), 180 s talk + 30 s wrap-up.
-        "quick": add_call("2025-03-10 09:20:00", language="ar", queued_after=40, answered_after=20,
-                          talk=180, wrap=30, agent=aya, survey=5, **answered),
+        "quick": add_call(
+            "2025-03-10 09:20:00",
+            language="ar",
+            queued_after=40,
+            answered_after=20,
+            talk=180,
+            wrap=30,
+            agent=aya,
+            survey=5,
+            **answered,
+        ),
         # Answered 45 s after queueing (outside the service level), hung up with no wrap-up yet.
-        "slow": add_call("2025-03-10 09:40:00", language="ckb", queued_after=50, answered_after=45,
-                         talk=100, agent=bashir, survey=3, **answered),
-        "abandoned": add_call("2025-03-10 14:00:00", language="ar", queued_after=30, left_after=70,
-                              outcome=Outcome.abandoned_in_queue),
+        "slow": add_call(
+            "2025-03-10 09:40:00",
+            language="ckb",
+            queued_after=50,
+            answered_after=45,
+            talk=100,
+            agent=bashir,
+            survey=3,
+            **answered,
+        ),
+        "abandoned": add_call(
+            "2025-03-10 14:00:00", language="ar", queued_after=30, left_after=70, outcome=Outcome.abandoned_in_queue
+        ),
         # Starts at 23:59:30, answered at 00:00:20 the next day, exactly 30 s after queueing.
-        "midnight": add_call("2025-03-10 23:59:30", language="en", queued_after=20, answered_after=30,
-                             talk=60, wrap=15, agent=aya, ended_after=200, **answered),
+        "midnight": add_call(
+            "2025-03-10 23:59:30",
+            language="en",
+            queued_after=20,
+            answered_after=30,
+            talk=60,
+            wrap=15,
+            agent=aya,
+            ended_after=200,
+            **answered,
+        ),
         "hung_up": add_call("2025-03-10 10:00:00", language=None, outcome=Outcome.hung_up_in_ivr),
         "day_before": add_call("2025-03-09 23:59:59", language="ar"),
         "day_after": add_call("2025-03-11 00:00:00", language="ar"),
@@ -146,12 +174,15 @@ def test_the_report_holds_every_breakdown(the_day):
     assert sum(k.callbacks for _, k in report.by_language) == 2
 
 
-@pytest.mark.parametrize("name, start, end", [
-    ("today", date(2025, 3, 10), date(2025, 3, 10)),
-    ("yesterday", date(2025, 3, 9), date(2025, 3, 9)),
-    ("week", date(2025, 3, 8), date(2025, 3, 10)),  # Iraq's week starts on Saturday
-    ("month", date(2025, 3, 1), date(2025, 3, 10)),
-])
+@pytest.mark.parametrize(
+    "name, start, end",
+    [
+        ("today", date(2025, 3, 10), date(2025, 3, 10)),
+        ("yesterday", date(2025, 3, 9), date(2025, 3, 9)),
+        ("week", date(2025, 3, 8), date(2025, 3, 10)),  # Iraq's week starts on Saturday
+        ("month", date(2025, 3, 1), date(2025, 3, 10)),
+    ],
+)
 def test_preset_periods(name, start, end):
     assert preset_period(name, date(2025, 3, 10)) == Period(start, end)
 
@@ -167,6 +198,7 @@ def test_a_period_cannot_end_before_it_starts():
 
 
 # --- the KPI page ---------------------------------------------------------------------------
+
 
 def kpi_page(app, query: str, username: str = "sami"):
     from tests.support.records import logged_in_client
@@ -212,12 +244,15 @@ def test_every_preset_period_opens(app, supervisors, preset):
     assert tile(page.get_data(as_text=True), "offered") == "0"
 
 
-@pytest.mark.parametrize("query, message", [
-    ("period=custom&start=&end=2025-03-10", "Write the day as DD/MM/YYYY"),
-    ("period=custom&start=2025-02-30&end=2025-03-10", "Write the day as DD/MM/YYYY"),
-    ("period=custom&start=2025-03-10&end=2025-03-01", "The last day comes before the first day."),
-    ("period=custom&start=2020-01-01&end=2025-03-10", "Choose at most 366 days."),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("period=custom&start=&end=2025-03-10", "Write the day as DD/MM/YYYY"),
+        ("period=custom&start=2025-02-30&end=2025-03-10", "Write the day as DD/MM/YYYY"),
+        ("period=custom&start=2025-03-10&end=2025-03-01", "The last day comes before the first day."),
+        ("period=custom&start=2020-01-01&end=2025-03-10", "Choose at most 366 days."),
+    ],
+)
 def test_a_bad_custom_period_is_explained(app, supervisors, query, message):
     page = kpi_page(app, query)
     html = page.get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Logging in: wrong and right passwords, throttling, cookies, redirects, and the users CLI."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -107,8 +108,11 @@ def test_next_only_leads_inside_the_console(app, staff):
     ]:
         client = app.test_client()
         token = csrf_token(client)
-        response = client.post("/console/login", query_string={"next": target},
-                               data={"username": "aya", "password": PASSWORD, "csrf_token": token})
+        response = client.post(
+            "/console/login",
+            query_string={"next": target},
+            data={"username": "aya", "password": PASSWORD, "csrf_token": token},
+        )
         assert response.status_code == 302
         assert response.headers["Location"] == expected, target
 
@@ -133,10 +137,24 @@ def test_logging_out_ends_the_session(app, staff):
 
 # --- the users CLI -----------------------------------------------------------------
 
+
 def test_the_cli_creates_a_user_with_the_password_from_stdin(app, runner):
-    result = runner.invoke(args=["users", "create", "Nora", "--role", "supervisor", "--name", "Nora K.",
-                                 "--endpoint-kind", "phone", "--endpoint", "+9647701234567"],
-                           input="a long enough secret\n")
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Nora",
+            "--role",
+            "supervisor",
+            "--name",
+            "Nora K.",
+            "--endpoint-kind",
+            "phone",
+            "--endpoint",
+            "+9647701234567",
+        ],
+        input="a long enough secret\n",
+    )
     assert result.exit_code == 0, result.output
     assert "created supervisor nora" in result.output
     with app.app_context():
@@ -150,8 +168,10 @@ def test_the_cli_creates_a_user_with_the_password_from_stdin(app, runner):
 def test_the_cli_refuses_a_short_password_and_a_bad_endpoint(app, runner):
     short = runner.invoke(args=["users", "create", "omar", "--role", "agent"], input="short\n")
     assert short.exit_code != 0 and "password" in short.output
-    bad_sip = runner.invoke(args=["users", "create", "omar", "--role", "agent", "--endpoint-kind", "sip",
-                                  "--endpoint", "agent@pbx"], input="a long enough secret\n")
+    bad_sip = runner.invoke(
+        args=["users", "create", "omar", "--role", "agent", "--endpoint-kind", "sip", "--endpoint", "agent@pbx"],
+        input="a long enough secret\n",
+    )
     assert bad_sip.exit_code != 0 and "sip:" in bad_sip.output
     with app.app_context():
         assert db.session.scalar(select(User).where(User.username == "omar")) is None

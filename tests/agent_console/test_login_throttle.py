@@ -1,5 +1,6 @@
 """Login throttling: counted before the password is verified, never open when Redis is away,
 a growing delay per account instead of a lockout, and one verification per attempt."""
+
 from __future__ import annotations
 
 import threading
@@ -72,8 +73,11 @@ def burst(app, n: int) -> list[int]:
 
     def one(client, token):
         start.wait()
-        response = client.post("/console/login", data={"username": "aya", "password": "guess", "csrf_token": token},
-                               environ_base={"REMOTE_ADDR": "203.0.113.5"})
+        response = client.post(
+            "/console/login",
+            data={"username": "aya", "password": "guess", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": "203.0.113.5"},
+        )
         codes.append(response.status_code)
 
     threads = [threading.Thread(target=one, args=pair) for pair in zip(clients, tokens, strict=True)]

@@ -1,4 +1,5 @@
 """The browser phone on the console's pages, and the vendored Twilio Voice SDK it runs on."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,6 +19,7 @@ SDK_FILE = VENDOR / f"twilio-voice-{VOICE_SDK_VERSION}.min.js"
 
 
 # --- the phone on the pages ------------------------------------------------------------------
+
 
 def page_of(client, path: str = "/console/") -> str:
     response = client.get(path)
@@ -64,6 +66,7 @@ def test_the_phones_words_reach_the_script_in_the_agents_language(app, app_conte
 
 
 # --- the vendored SDK ------------------------------------------------------------------------------
+
 
 def test_the_voice_sdk_is_vendored_with_its_licence_and_where_it_came_from():
     assert SDK_FILE.is_file(), f"missing {SDK_FILE.name}: run scripts/update-voice-sdk {VOICE_SDK_VERSION}"

@@ -6,6 +6,7 @@ Twilio.Device (served instead of the SDK file): ringing, Answer, Mute, Hang up, 
 taken answered by itself, token renewal, and notes saved during a call without ending it.
 Screenshots go to test-artifacts/.
 """
+
 from __future__ import annotations
 
 import re
@@ -103,8 +104,9 @@ def page(browser):
 
 @pytest.fixture
 def fake_sdk(page):
-    page.route(SDK_PATTERN, lambda route: route.fulfill(
-        status=200, content_type="application/javascript", body=FAKE_SDK))
+    page.route(
+        SDK_PATTERN, lambda route: route.fulfill(status=200, content_type="application/javascript", body=FAKE_SDK)
+    )
 
 
 def log_in(page, base: str, username: str) -> None:
@@ -121,9 +123,11 @@ def phone_state(page) -> str:
 
 # --- the real SDK ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("language, direction", [("en", "ltr"), ("ar", "rtl")])
 def test_the_real_sdk_loads_from_the_app_and_the_phone_says_it_cannot_reach_twilio(
-        app, app_context, server, voice_key, page, language, direction):
+    app, app_context, server, voice_key, page, language, direction
+):
     make_user(f"amira-{language}", language=language, endpoint_kind=EndpointKind.client)
     scripts = []
     page.on("request", lambda request: scripts.append(request.url) if request.resource_type == "script" else None)
@@ -170,13 +174,15 @@ def test_without_the_key_the_phone_says_it_is_not_configured(app, app_context, s
 
 # --- the calls, with a stand-in for Twilio.Device ------------------------------------------------
 
+
 def wait_ready(page) -> None:
     page.wait_for_function("() => document.getElementById('phone').dataset.state === 'ready'")
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_a_call_rings_until_answered_then_mute_and_hang_up(
-        app, app_context, server, voice_key, fake_sdk, page, language):
+    app, app_context, server, voice_key, fake_sdk, page, language
+):
     make_user(f"amira-{language}", language=language)
     log_in(page, server, f"amira-{language}")
     wait_ready(page)
@@ -225,7 +231,8 @@ def test_a_declined_or_missed_call_leaves_the_phone_ready(app, app_context, serv
 
 
 def test_the_call_just_taken_is_answered_by_itself_and_notes_save_without_ending_it(
-        app, app_context, client, twilio_api, server, voice_key, fake_sdk, page):
+    app, app_context, client, twilio_api, server, voice_key, fake_sdk, page
+):
     make_user("amira").presence = Presence.available
     db.session.commit()
     log_in(page, server, "amira")
@@ -269,12 +276,11 @@ def test_the_token_is_renewed_before_it_expires(app, app_context, server, voice_
 def pretend_microphone_permission(page, state: str) -> None:
     """Chromium's fake media UI grants the microphone; the page is told `state` instead."""
     page.add_init_script(
-        "navigator.permissions.query = () => Promise.resolve("
-        f"Object.assign(new EventTarget(), {{state: '{state}'}}));")
+        f"navigator.permissions.query = () => Promise.resolve(Object.assign(new EventTarget(), {{state: '{state}'}}));"
+    )
 
 
-def test_the_phone_asks_for_the_microphone_before_a_call_needs_it(
-        app, app_context, server, voice_key, fake_sdk, page):
+def test_the_phone_asks_for_the_microphone_before_a_call_needs_it(app, app_context, server, voice_key, fake_sdk, page):
     pretend_microphone_permission(page, "prompt")
     make_user("amira")
     log_in(page, server, "amira")

@@ -1,4 +1,5 @@
 """The browser phone's access token: who gets one, for which identity, with which grant."""
+
 from __future__ import annotations
 
 import logging
@@ -52,10 +53,13 @@ def test_supervisors_and_admins_who_take_calls_in_the_browser_get_one_too(app, a
     assert claims_of(client.get("/console/phone/token"))["grants"]["identity"] == "lead"
 
 
-@pytest.mark.parametrize("kind, endpoint", [
-    (EndpointKind.sip, "sip:amira@pbx.hotline.example.test"),
-    (EndpointKind.phone, "+9647507654321"),
-])
+@pytest.mark.parametrize(
+    "kind, endpoint",
+    [
+        (EndpointKind.sip, "sip:amira@pbx.hotline.example.test"),
+        (EndpointKind.phone, "+9647507654321"),
+    ],
+)
 def test_an_agent_whose_calls_ring_elsewhere_gets_409_and_why(app, app_context, voice_key, kind, endpoint):
     client = agent_client(app, "amira", endpoint_kind=kind, endpoint=endpoint)
     response = client.get("/console/phone/token")

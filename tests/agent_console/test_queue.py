@@ -1,4 +1,5 @@
 """Do agents see the waiting callers, live, with what the IVR learnt about each?"""
+
 from __future__ import annotations
 
 import json
@@ -30,6 +31,7 @@ def a_call(n: int, **fields) -> Call:
 
 # --- the snapshot -----------------------------------------------------------------------
 
+
 def test_only_callers_still_waiting_and_not_taken_are_in_the_queue(app_context):
     now = datetime.now(timezone.utc)
     taker = make_user("taker")
@@ -49,9 +51,15 @@ def test_the_snapshot_says_who_waits_how_long_and_for_which_letter(app_context, 
     assert data["waiting"] == 1 and data["longest_wait_s"] == 42
     row = data["calls"][0]
     assert row == {
-        "id": call.id, "caller": "0750 123 4567", "withheld": False, "language": "en",
-        "asked_number": "1234", "asked_date": "2024-03-15", "found": True,
-        "queued_at": call.queued_at.isoformat(), "wait_s": 42,
+        "id": call.id,
+        "caller": "0750 123 4567",
+        "withheld": False,
+        "language": "en",
+        "asked_number": "1234",
+        "asked_date": "2024-03-15",
+        "found": True,
+        "queued_at": call.queued_at.isoformat(),
+        "wait_s": 42,
     }
     json.dumps(data)  # published as JSON as it is
 
@@ -76,6 +84,7 @@ def test_a_caller_who_hangs_up_in_the_queue_leaves_it(app_context, client):
 
 # --- the page and its JSON fallback ------------------------------------------------------
 
+
 def test_the_queue_page_holds_the_snapshot_the_script_and_the_presence_form(app, app_context, client):
     letter()
     call = enqueue_caller(client, 1)
@@ -97,6 +106,7 @@ def test_queue_json_is_for_agents_only(app, app_context, client):
 
 
 # --- the live stream --------------------------------------------------------------------
+
 
 @pytest.fixture
 def fast_keepalive(app):
@@ -120,8 +130,7 @@ def redis_broker(app):
     try:
         connection.ping()
     except redis.ConnectionError:
-        pytest.fail(f"Redis is not answering at {REDIS_URL} (the suite needs a real Redis; "
-                    "./scripts/test starts one)")
+        pytest.fail(f"Redis is not answering at {REDIS_URL} (the suite needs a real Redis; ./scripts/test starts one)")
     previous = app.config["REDIS_URL"]
     app.config["REDIS_URL"] = REDIS_URL
     app.extensions.pop("hotline.broker", None)
@@ -150,7 +159,8 @@ def test_the_stream_sends_the_queue_then_each_caller_enqueued(app, app_context, 
 
 
 def test_the_stream_keeps_the_connection_alive_and_ends_when_the_client_goes(
-        app, app_context, in_process_broker, fast_keepalive):
+    app, app_context, in_process_broker, fast_keepalive
+):
     agent = agent_client(app, "amira")
     stream = Stream(agent)
     stream.next_event()
@@ -174,8 +184,7 @@ def test_the_stream_works_through_redis(app, app_context, client, redis_broker):
     call = enqueue_caller(client, 1)
     assert [row["id"] for row in stream.next_event()["calls"]] == [call.id]
 
-    Twilio(client, sid=call.sid).post(
-        "/ivr/queue/left?lang=en&s=99", QueueResult="hangup", QueueTime="12")
+    Twilio(client, sid=call.sid).post("/ivr/queue/left?lang=en&s=99", QueueResult="hangup", QueueTime="12")
     assert stream.next_event()["calls"] == []
     # A second console in the same process shares the process's one Redis subscription.
     second = Stream(agent_client(app, "bakhtiyar"))

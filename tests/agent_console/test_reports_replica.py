@@ -3,6 +3,7 @@
 The "replica" here is the suite's own database under a second URL: what matters is which
 engine each query goes through.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -22,9 +23,19 @@ DAY = Period(date(2025, 3, 10), date(2025, 3, 10))
 
 @pytest.fixture
 def replica_app(app, database_url):
-    settings = {key: app.config[key] for key in (
-        "APP_ENV", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "PUBLIC_BASE_URL", "TWILIO_AUTH_TOKEN",
-        "TWILIO_ACCOUNT_SID", "AGENT_HOURS", "SELF_SERVICE_HOURS")}
+    settings = {
+        key: app.config[key]
+        for key in (
+            "APP_ENV",
+            "SECRET_KEY",
+            "SQLALCHEMY_DATABASE_URI",
+            "PUBLIC_BASE_URL",
+            "TWILIO_AUTH_TOKEN",
+            "TWILIO_ACCOUNT_SID",
+            "AGENT_HOURS",
+            "SELF_SERVICE_HOURS",
+        )
+    }
     replica = create_app({**settings, "REPORTS_DATABASE_URL": database_url})
     with replica.app_context():
         yield replica

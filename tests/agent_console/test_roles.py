@@ -3,6 +3,7 @@
 The routes are read from the app's URL map, so a route added later is checked too: one
 without `role_required` fails here unless it is one of the few pages for everybody.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,11 @@ from tests.support.records import csrf_token, logged_in_client
 
 # Pages that must work before login or for any logged-in user, whatever their role.
 OPEN_ENDPOINTS = {
-    "console.login", "console.logout", "console.static", "console.language", "console.login_language",
+    "console.login",
+    "console.logout",
+    "console.static",
+    "console.language",
+    "console.login_language",
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -28,8 +33,7 @@ def console_routes(app) -> list[tuple[str, str, str]]:
             if not rule.endpoint.startswith("console."):
                 continue
             values = {
-                name: 1 if isinstance(rule._converters.get(name), IntegerConverter) else "x"
-                for name in rule.arguments
+                name: 1 if isinstance(rule._converters.get(name), IntegerConverter) else "x" for name in rule.arguments
             }
             url = url_for(rule.endpoint, **values)
             routes.extend((rule.endpoint, method, url) for method in METHODS if method in rule.methods)
@@ -53,8 +57,13 @@ def send(client, method: str, url: str, token: str | None = None):
 
 def test_the_matrix_sees_the_console(app):
     endpoints = {endpoint for endpoint, _, _ in console_routes(app)}
-    assert {"console.search", "console.transaction", "console.callbacks", "console.agents",
-            "console.agent_create"} <= endpoints
+    assert {
+        "console.search",
+        "console.transaction",
+        "console.callbacks",
+        "console.agents",
+        "console.agent_create",
+    } <= endpoints
 
 
 def test_every_route_declares_a_role_unless_it_is_open_to_all(app):

@@ -1,4 +1,5 @@
 """Searching letters and opening a record: what the agent sees, what is audited, what is refused."""
+
 from __future__ import annotations
 
 import logging
@@ -74,8 +75,10 @@ def test_bad_number_and_date_are_explained_on_the_form(app, staff):
         ({"number": "1234", "date": "31/02/2024"}, "This day does not exist in the calendar."),
         ({"number": "1234", "date": "march"}, "Write the date as DD/MM/YYYY"),
         ({"number": "1234", "date": "01/01/1999"}, "Letters dated before 2000 are not kept here."),
-        ({"number": "1234", "date": (date.today() + timedelta(days=3)).strftime("%d/%m/%Y")},
-         "This date is in the future."),
+        (
+            {"number": "1234", "date": (date.today() + timedelta(days=3)).strftime("%d/%m/%Y")},
+            "This date is in the future.",
+        ),
     ]
     for terms, message in cases:
         response = search(client, **terms)
@@ -92,14 +95,34 @@ def test_a_phone_search_finds_letters_and_recent_calls(app, staff):
     with app.app_context():
         letter = add_letter(phone="+9647501234567")
         add_letter(number="999", phone="+9647709999999")
-        db.session.add_all([
-            Call(sid="CA" + "1" * 32, caller="+9647501234567", language="ckb", transaction_id=letter.id,
-                 asked_number="1234", asked_date=date(2024, 3, 15), found=True, outcome=Outcome.self_served),
-            Call(sid="CA" + "2" * 32, caller="+9647501234567", language="ar", asked_number="5555",
-                 found=False, outcome=Outcome.failed_input),
-            Call(sid="CA" + "3" * 32, caller="+9647501234567", language="en",
-                 started_at=datetime.now(timezone.utc) - timedelta(days=200)),
-        ])
+        db.session.add_all(
+            [
+                Call(
+                    sid="CA" + "1" * 32,
+                    caller="+9647501234567",
+                    language="ckb",
+                    transaction_id=letter.id,
+                    asked_number="1234",
+                    asked_date=date(2024, 3, 15),
+                    found=True,
+                    outcome=Outcome.self_served,
+                ),
+                Call(
+                    sid="CA" + "2" * 32,
+                    caller="+9647501234567",
+                    language="ar",
+                    asked_number="5555",
+                    found=False,
+                    outcome=Outcome.failed_input,
+                ),
+                Call(
+                    sid="CA" + "3" * 32,
+                    caller="+9647501234567",
+                    language="en",
+                    started_at=datetime.now(timezone.utc) - timedelta(days=200),
+                ),
+            ]
+        )
         db.session.commit()
     response = search(logged_in_client(app, "aya"), phone="0750 123 4567")
     html = response.get_data(as_text=True)
@@ -121,15 +144,35 @@ def test_a_phone_that_is_not_one_is_explained(app, staff):
 def test_the_record_page_shows_the_letter_in_the_agents_language(app, staff):
     with app.app_context():
         letter_id = add_letter(subject="Appointment request").id
-        db.session.add(Call(sid="CA" + "4" * 32, caller="+9647501234567", language="ar",
-                            transaction_id=letter_id, outcome=Outcome.agent_answered,
-                            agent_id=staff["agent"], disposition="status_given"))
+        db.session.add(
+            Call(
+                sid="CA" + "4" * 32,
+                caller="+9647501234567",
+                language="ar",
+                transaction_id=letter_id,
+                outcome=Outcome.agent_answered,
+                agent_id=staff["agent"],
+                disposition="status_given",
+            )
+        )
         db.session.commit()
     client = logged_in_client(app, "aya")
     html = client.get(f"/console/transactions/{letter_id}").get_data(as_text=True)
-    for shown in ["1234", "15/03/2024", "Region → Federal", "Appointment request",
-                  "KRG Ministry of Interior", "Federal Ministry of Finance", "Federal Ministry of Planning",
-                  "Forwarded", "02/04/2024", "0750 123 4567", "Received", "status_given", "Aya"]:
+    for shown in [
+        "1234",
+        "15/03/2024",
+        "Region → Federal",
+        "Appointment request",
+        "KRG Ministry of Interior",
+        "Federal Ministry of Finance",
+        "Federal Ministry of Planning",
+        "Forwarded",
+        "02/04/2024",
+        "0750 123 4567",
+        "Received",
+        "status_given",
+        "Aya",
+    ]:
         assert shown in html, shown
     with app.app_context():
         db.session.get(User, staff["agent"]).language = "ckb"
@@ -146,9 +189,13 @@ def test_every_record_view_is_audited(app, staff):
     client = logged_in_client(app, "aya")
     client.get(f"/console/transactions/{letter_id}")
     client.get(f"/console/transactions/{letter_id}")
-    assert audit_rows(app, "view_transaction") == [
-        (staff["agent"], "transaction", str(letter_id), None),
-    ] * 2
+    assert (
+        audit_rows(app, "view_transaction")
+        == [
+            (staff["agent"], "transaction", str(letter_id), None),
+        ]
+        * 2
+    )
     assert client.get("/console/transactions/999999").status_code == 404
     assert len(audit_rows(app, "view_transaction")) == 2
 

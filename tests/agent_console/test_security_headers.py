@@ -1,5 +1,6 @@
 """Which headers every answer carries: CSP, no framing, no sniffing, no referrer to other
 sites, HSTS in production over HTTPS, and no caching of anything that shows a letter or a call."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,8 +33,10 @@ def assert_hardened(response):
     assert policy.get("object-src") == "'none'"
 
 
-@pytest.mark.parametrize("path", ["/console/login", "/inquiry?lang=en", "/", "/api/v1/openapi.json",
-                                  "/console/static/console.css", "/no-such-page"])
+@pytest.mark.parametrize(
+    "path",
+    ["/console/login", "/inquiry?lang=en", "/", "/api/v1/openapi.json", "/console/static/console.css", "/no-such-page"],
+)
 def test_every_answer_forbids_framing_sniffing_and_inline_scripts(client, path):
     assert_hardened(client.get(path))
 
@@ -50,15 +53,24 @@ def test_only_the_console_may_reach_twilio_for_the_browser_phone(client):
 
 
 def production_app(**settings):
-    return create_app({"APP_ENV": "production", "SECRET_KEY": "s" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                       "SQLALCHEMY_DATABASE_URI": "sqlite://", "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-                       **settings})
+    return create_app(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "s" * 32,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            **settings,
+        }
+    )
 
 
 def test_hsts_in_production_over_https_only():
     client = production_app().test_client()
-    assert client.get("/inquiry", base_url="https://hotline.example.test").headers[
-        "Strict-Transport-Security"] == "max-age=31536000"
+    assert (
+        client.get("/inquiry", base_url="https://hotline.example.test").headers["Strict-Transport-Security"]
+        == "max-age=31536000"
+    )
     assert "Strict-Transport-Security" not in client.get("/inquiry", base_url="http://hotline.example.test").headers
     off = production_app(HSTS_SECONDS=0).test_client()
     assert "Strict-Transport-Security" not in off.get("/inquiry", base_url="https://hotline.example.test").headers
@@ -79,14 +91,18 @@ def test_pages_that_show_a_letter_a_call_or_a_search_are_never_stored(app, staff
     answers = {
         "record": agent.get(f"/console/transactions/{letter_id}"),
         "call": supervisor.get(f"/console/calls/{call_id}"),
-        "search": post_form(agent, "/console/search", {"by": "transaction", "number": "1234",
-                                                       "date": "15/03/2024"},
-                            follow_redirects=True),
+        "search": post_form(
+            agent,
+            "/console/search",
+            {"by": "transaction", "number": "1234", "date": "15/03/2024"},
+            follow_redirects=True,
+        ),
         "call log": supervisor.get("/console/calls"),
         "audit log": logged_in_client(app, "adam").get("/console/audit"),
         "queue": agent.get("/console/queue.json"),
-        "api letter": app.test_client().get("/api/v1/transactions?number=1234&date=2024-03-15",
-                                            headers={"Authorization": f"Bearer {token}"}),
+        "api letter": app.test_client().get(
+            "/api/v1/transactions?number=1234&date=2024-03-15", headers={"Authorization": f"Bearer {token}"}
+        ),
         "inquiry": app.test_client().get("/inquiry"),
     }
     for name, response in answers.items():

@@ -1,5 +1,6 @@
 """Do logout, deactivation and a new password end every session of the user, everywhere,
 including a copied cookie and an open live stream?"""
+
 from __future__ import annotations
 
 import pytest

@@ -4,6 +4,7 @@ The production command serves the app with `-k gevent`: each open stream is a gr
 a worker, so a shift of agents with the queue open does not starve Twilio's webhooks. The
 event reaches streams held by every worker through Redis.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,12 +31,21 @@ def gevent_server(database_url, gunicorn):
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.ConnectionError:
         pytest.fail(f"Redis is not answering at {REDIS_URL}; the suite needs a real Redis")
-    server = gunicorn({"DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_HOURS": "00:00-24:00",
-                       "REDIS_URL": REDIS_URL, "SESSION_COOKIE_SECURE": "0", "SSE_KEEPALIVE_S": "1",
-                       # this test's own channel and limits on the shared Redis
-                       "LIVE_CHANNEL": f"hotline:live:{RUN_PREFIX}{uuid.uuid4().hex}",
-                       "RATELIMIT_KEY_PREFIX": f"{RUN_PREFIX}{uuid.uuid4().hex}"},
-                      worker_class="gevent", worker_connections=500)
+    server = gunicorn(
+        {
+            "DATABASE_URL": database_url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "AGENT_HOURS": "00:00-24:00",
+            "REDIS_URL": REDIS_URL,
+            "SESSION_COOKIE_SECURE": "0",
+            "SSE_KEEPALIVE_S": "1",
+            # this test's own channel and limits on the shared Redis
+            "LIVE_CHANNEL": f"hotline:live:{RUN_PREFIX}{uuid.uuid4().hex}",
+            "RATELIMIT_KEY_PREFIX": f"{RUN_PREFIX}{uuid.uuid4().hex}",
+        },
+        worker_class="gevent",
+        worker_connections=500,
+    )
     return server.base
 
 
@@ -43,8 +53,12 @@ def logged_in(base: str, username: str) -> requests.Session:
     session = requests.Session()
     page = session.get(base + "/console/login", timeout=5).text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    answer = session.post(base + "/console/login", data={"username": username, "password": PASSWORD,
-                                                         "csrf_token": token}, timeout=10, allow_redirects=False)
+    answer = session.post(
+        base + "/console/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        timeout=10,
+        allow_redirects=False,
+    )
     assert answer.status_code == 302, answer.text[:300]
     return session
 

@@ -1,5 +1,6 @@
 """The supervisors' pages in a real headless Chromium: the KPI dashboard (English and Arabic),
 the call log and the wallboard updating live, with screenshots under test-artifacts/ to look at."""
+
 from __future__ import annotations
 
 import random
@@ -54,14 +55,17 @@ def log_in(page, base: str, username: str) -> None:
 def a_month_of_calls(app_context):
     """Two weeks of a plausible centre: busy mornings, quiet nights, three agents."""
     chance = random.Random(5599)
-    agents = [add_user(name, Role.agent, display_name=shown) for name, shown in
-              [("aya", "Aya Hassan"), ("bashir", "Bashir Omar"), ("rezan", "Rezan Ali")]]
+    agents = [
+        add_user(name, Role.agent, display_name=shown)
+        for name, shown in [("aya", "Aya Hassan"), ("bashir", "Bashir Omar"), ("rezan", "Rezan Ali")]
+    ]
     add_user("sami", Role.supervisor, display_name="Sami Aziz", language="en")
     add_user("salma", Role.supervisor, display_name="سلمى", language="ar")
     for day in range(14):
         for _ in range(chance.randint(14, 26)):
-            hour = chance.choices(range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 9, 12, 12, 11, 9, 8, 9, 8, 6,
-                                                      4, 3, 2, 2, 2, 1, 1])[0]
+            hour = chance.choices(
+                range(24), weights=[1, 1, 1, 1, 1, 1, 2, 4, 9, 12, 12, 11, 9, 8, 9, 8, 6, 4, 3, 2, 2, 2, 1, 1]
+            )[0]
             minute, second = chance.randint(0, 59), chance.randint(0, 59)
             start = f"{MONTH_START + timedelta(days=day)} {hour:02d}:{minute:02d}:{second:02d}"
             language = chance.choices(["ar", "ckb", "en", None], weights=[60, 30, 6, 4])[0]
@@ -69,13 +73,28 @@ def a_month_of_calls(app_context):
             if roll < 0.45:
                 add_call(start, language=language, commit=False)
             elif roll < 0.85:
-                add_call(start, language=language, outcome=Outcome.agent_answered, queued_after=50,
-                         answered_after=chance.choice([5, 12, 20, 25, 28, 35, 48, 70]), talk=chance.randint(60, 400),
-                         wrap=chance.randint(10, 60), agent=chance.choice(agents), commit=False,
-                         survey=chance.choice([None, 3, 4, 5, 5]), ended_after=800)
+                add_call(
+                    start,
+                    language=language,
+                    outcome=Outcome.agent_answered,
+                    queued_after=50,
+                    answered_after=chance.choice([5, 12, 20, 25, 28, 35, 48, 70]),
+                    talk=chance.randint(60, 400),
+                    wrap=chance.randint(10, 60),
+                    agent=chance.choice(agents),
+                    commit=False,
+                    survey=chance.choice([None, 3, 4, 5, 5]),
+                    ended_after=800,
+                )
             elif roll < 0.95:
-                add_call(start, language=language, outcome=Outcome.abandoned_in_queue, queued_after=40,
-                         left_after=chance.randint(10, 180), commit=False)
+                add_call(
+                    start,
+                    language=language,
+                    outcome=Outcome.abandoned_in_queue,
+                    queued_after=40,
+                    left_after=chance.randint(10, 180),
+                    commit=False,
+                )
             else:
                 add_call(start, language=language, outcome=Outcome.hung_up_in_ivr, commit=False)
         db.session.commit()
@@ -86,11 +105,26 @@ def a_month_of_calls(app_context):
 
 def walked_call(agent) -> int:
     """One call with every IVR step, as the timeline shows it."""
-    call = add_call("2025-03-14 10:02:00", language="en", caller="+9647701234567", outcome=Outcome.agent_answered,
-                    queued_after=62, answered_after=18, talk=210, wrap=45, agent=agent, survey=5,
-                    disposition="status_explained", notes="Asked when Finance will reply; explained the usual delay.",
-                    asked_number="1234", found=False, queue_result="redirected", ended_after=400,
-                    twilio_status="completed", duration_s=400)
+    call = add_call(
+        "2025-03-14 10:02:00",
+        language="en",
+        caller="+9647701234567",
+        outcome=Outcome.agent_answered,
+        queued_after=62,
+        answered_after=18,
+        talk=210,
+        wrap=45,
+        agent=agent,
+        survey=5,
+        disposition="status_explained",
+        notes="Asked when Finance will reply; explained the usual delay.",
+        asked_number="1234",
+        found=False,
+        queue_result="redirected",
+        ended_after=400,
+        twilio_status="completed",
+        duration_s=400,
+    )
     steps = [
         ("incoming", None, "greeted", ["welcome", "language_option.ar", "language_option.ckb", "language_option.en"]),
         ("language", "3", "en", ["main_menu"]),
@@ -107,8 +141,7 @@ def walked_call(agent) -> int:
 
 
 @pytest.mark.parametrize("language, direction", [("en", "ltr"), ("ar", "rtl")])
-def test_the_kpi_dashboard_draws_tiles_tables_and_charts(app, server, browser, a_month_of_calls, language,
-                                                          direction):
+def test_the_kpi_dashboard_draws_tiles_tables_and_charts(app, server, browser, a_month_of_calls, language, direction):
     ARTIFACTS.mkdir(exist_ok=True)
     page = new_page(browser)
     log_in(page, server, "sami" if language == "en" else "salma")
@@ -160,14 +193,21 @@ def test_the_call_log_and_a_timeline(app, server, browser, a_month_of_calls):
 def a_staffed_centre(app_context):
     add_user("sami", Role.supervisor, display_name="Sami Aziz", language="en")
     add_user("salma", Role.supervisor, display_name="سلمى", language="ar", presence=Presence.offline)
-    for name, presence in [("aya", Presence.available), ("bashir", Presence.available), ("rezan", Presence.on_call),
-                           ("dilan", Presence.on_call), ("evin", Presence.wrap_up), ("faris", Presence.away)]:
+    for name, presence in [
+        ("aya", Presence.available),
+        ("bashir", Presence.available),
+        ("rezan", Presence.on_call),
+        ("dilan", Presence.on_call),
+        ("evin", Presence.wrap_up),
+        ("faris", Presence.away),
+    ]:
         add_user(name, Role.agent, presence=presence)
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_the_wallboard_shows_a_caller_join_the_queue_without_a_reload(app, app_context, client, server, browser,
-                                                                      a_staffed_centre, language):
+def test_the_wallboard_shows_a_caller_join_the_queue_without_a_reload(
+    app, app_context, client, server, browser, a_staffed_centre, language
+):
     ARTIFACTS.mkdir(exist_ok=True)
     page = new_page(browser, 1600, 900)
     log_in(page, server, "sami" if language == "en" else "salma")
@@ -188,8 +228,9 @@ def test_the_wallboard_shows_a_caller_join_the_queue_without_a_reload(app, app_c
     page.context.close()
 
 
-def test_with_live_updates_down_the_wallboard_says_so_and_keeps_counting(app, app_context, client, server, browser,
-                                                                         a_staffed_centre, monkeypatch):
+def test_with_live_updates_down_the_wallboard_says_so_and_keeps_counting(
+    app, app_context, client, server, browser, a_staffed_centre, monkeypatch
+):
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     app.extensions.pop("hotline.broker", None)  # the server fixture's in-process broker: not this time
     page = new_page(browser, 1600, 900)

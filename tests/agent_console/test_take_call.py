@@ -1,4 +1,5 @@
 """Taking a waiting call: one agent wins, Twilio moves the call, and the agent's phone rings."""
+
 from __future__ import annotations
 
 import threading
@@ -34,6 +35,7 @@ def user(username: str) -> User:
 
 
 # --- winning -------------------------------------------------------------------------------
+
 
 def test_taking_a_call_redirects_it_to_the_agent_and_opens_the_call_screen(app, app_context, client, twilio_api):
     letter()
@@ -72,6 +74,7 @@ def test_a_second_click_by_the_same_agent_is_harmless(app, app_context, client, 
 
 
 # --- two agents, one call -----------------------------------------------------------------
+
 
 def test_when_two_agents_click_at_once_exactly_one_wins(app, app_context, client, twilio_api):
     call = enqueue_caller(client, 1)
@@ -145,6 +148,7 @@ def test_an_agent_with_a_call_in_hand_cannot_take_another(app, app_context, clie
 
 # --- the caller is gone --------------------------------------------------------------------
 
+
 def test_a_caller_who_hung_up_before_the_click_cannot_be_taken(app, app_context, client, twilio_api):
     call = enqueue_caller(client, 1)
     Twilio(client, sid=call.sid).post("/ivr/status", CallStatus="completed", CallDuration="20")
@@ -212,6 +216,7 @@ def test_a_call_that_never_queued_cannot_be_taken(app, app_context, client, twil
 
 # --- the use case itself: one outcome each ---------------------------------------------------
 
+
 @pytest.fixture
 def request_context(app):
     with app.test_request_context():  # url_for() of the agent-connect URL
@@ -277,6 +282,7 @@ def test_take_call_failed_puts_the_call_back(app_context, client, twilio_api, re
 
 # --- the voice side: ringing the agent -------------------------------------------------------
 
+
 def twiml(response) -> ET.Element:
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/xml"
@@ -291,11 +297,14 @@ def taken_by(client, username: str, **user_options) -> Call:
     return fresh(Call, call.id)
 
 
-@pytest.mark.parametrize("kind, endpoint, tag", [
-    (EndpointKind.client, "amira-browser", "Client"),
-    (EndpointKind.sip, "sip:amira@pbx.hotline.example.test", "Sip"),
-    (EndpointKind.phone, "+9647507654321", "Number"),
-])
+@pytest.mark.parametrize(
+    "kind, endpoint, tag",
+    [
+        (EndpointKind.client, "amira-browser", "Client"),
+        (EndpointKind.sip, "sip:amira@pbx.hotline.example.test", "Sip"),
+        (EndpointKind.phone, "+9647507654321", "Number"),
+    ],
+)
 def test_the_connect_webhook_dials_the_agent_by_endpoint_kind(app_context, client, kind, endpoint, tag):
     call = taken_by(client, "amira", endpoint_kind=kind, endpoint=endpoint)
     root = twiml(Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}"))
@@ -322,7 +331,10 @@ def test_a_browser_agents_phone_is_told_which_call_rings_and_who_is_calling(app_
     browser = root.find("Dial/Client")
     assert browser.findtext("Identity") == "amira-browser"
     assert {p.get("name"): p.get("value") for p in browser.findall("Parameter")} == {
-        "kind": "queue", "callId": str(call.id), "caller": "0750 123 4567"}
+        "kind": "queue",
+        "callId": str(call.id),
+        "caller": "0750 123 4567",
+    }
 
 
 def test_the_connect_webhook_needs_twilios_signature(app_context, client):

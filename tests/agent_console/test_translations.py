@@ -1,4 +1,5 @@
 """Is every console string translated into Arabic and Kurdish, with its placeholders intact?"""
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,25 @@ def source_messages(tmp_path_factory) -> set[str]:
     """The strings the code asks for today, extracted as `pybabel extract` does."""
     pot = tmp_path_factory.mktemp("babel") / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-         "-k", "lazy_gettext", "--no-location", "-o", str(pot), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as handle:
         return {message.id for message in read_po(handle) if message.id}

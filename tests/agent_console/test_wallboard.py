@@ -1,4 +1,5 @@
 """The wallboard: each number counted as a supervisor would, and kept live from the queue's broker."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,13 @@ NOW = datetime(2025, 3, 10, 9, 0, tzinfo=timezone.utc)
 
 
 def a_call(n: int, started_min_ago: float, **fields) -> Call:
-    call = Call(sid=call_sid(900 + n), caller="+9647501234567", language="ar",
-                started_at=NOW - timedelta(minutes=started_min_ago), **fields)
+    call = Call(
+        sid=call_sid(900 + n),
+        caller="+9647501234567",
+        language="ar",
+        started_at=NOW - timedelta(minutes=started_min_ago),
+        **fields,
+    )
     db.session.add(call)
     db.session.commit()
     return call
@@ -38,8 +44,14 @@ def test_each_number_counts_what_it_says(app_context):
     a_call(7, 6, queued_at=minutes_ago(5), queue_left_at=minutes_ago(1))  # left the queue
     agent = make_user("dana")
     a_call(8, 6, queued_at=minutes_ago(4), agent_id=agent.id, taken_at=minutes_ago(1))  # taken
-    for name, presence in [("aya", Presence.available), ("bashir", Presence.on_call), ("chiman", Presence.on_call),
-                           ("dilan", Presence.wrap_up), ("evin", Presence.away), ("faris", Presence.offline)]:
+    for name, presence in [
+        ("aya", Presence.available),
+        ("bashir", Presence.on_call),
+        ("chiman", Presence.on_call),
+        ("dilan", Presence.wrap_up),
+        ("evin", Presence.away),
+        ("faris", Presence.offline),
+    ]:
         make_user(name).presence = presence
     gone = make_user("gona")
     gone.active = False  # a deactivated account counts nowhere
@@ -72,6 +84,7 @@ def test_the_page_and_its_json(app, app_context):
 
 
 # --- live ----------------------------------------------------------------------------------
+
 
 class Stream:
     """Reads the wallboard's streamed response one SSE event at a time."""

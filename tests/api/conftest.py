@@ -1,4 +1,5 @@
 """Fixtures for the records-office API tests: a live token, its header, SMS to the Twilio stand-in."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Does the records office's API accept good letters once, refuse bad ones clearly, and guard its door?"""
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ def count(model) -> int:
 
 
 # --- the door ------------------------------------------------------------------------
+
 
 def test_no_token_bad_token_and_revoked_token_get_401(client, runner, app_context):
     assert client.get("/api/v1/transactions?number=1&date=2024-01-01").status_code == 401
@@ -54,6 +56,7 @@ def test_tokens_are_stored_hashed_and_names_are_unique(runner, app_context):
 
 # --- letters in ----------------------------------------------------------------------
 
+
 def test_one_letter_is_created_then_unchanged_then_updated(client, auth):
     first = post(client, letter(), auth)
     assert first.status_code == 200 and first.json == {"added": 1, "updated": 0, "unchanged": 0, "notifications": 0}
@@ -77,9 +80,14 @@ def test_a_batch_is_all_or_nothing_and_names_index_and_field(client, auth):
 
 
 def test_errors_name_the_field_of_a_single_letter(client, auth):
-    for bad, field in [({"holder": "Ministry of Finance"}, "holder"), ({"number": "12a"}, "number"),
-                       ({"status_date": "2024-01-01"}, "status_date"), ({"phone": "call me"}, "phone"),
-                       ({"colour": "red"}, "colour"), ({"subject": ["a"]}, "subject")]:
+    for bad, field in [
+        ({"holder": "Ministry of Finance"}, "holder"),
+        ({"number": "12a"}, "number"),
+        ({"status_date": "2024-01-01"}, "status_date"),
+        ({"phone": "call me"}, "phone"),
+        ({"colour": "red"}, "colour"),
+        ({"subject": ["a"]}, "subject"),
+    ]:
         answer = post(client, letter(**bad), auth)
         assert answer.status_code == 422, bad
         assert answer.json["field"] == field and "index" not in answer.json
@@ -108,13 +116,29 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
     max_leaves=12,
 )
-fields = st.sampled_from(["number", "date", "direction", "subject", "sender", "recipient", "holder",
-                          "status", "status_date", "phone", "other"])
+fields = st.sampled_from(
+    [
+        "number",
+        "date",
+        "direction",
+        "subject",
+        "sender",
+        "recipient",
+        "holder",
+        "status",
+        "status_date",
+        "phone",
+        "other",
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=json_values | st.dictionaries(fields, json_values | st.text(), max_size=10)
-       | st.builds(lambda changes: letter(**changes), st.dictionaries(fields, st.text(max_size=40), max_size=3)))
+@given(
+    body=json_values
+    | st.dictionaries(fields, json_values | st.text(), max_size=10)
+    | st.builds(lambda changes: letter(**changes), st.dictionaries(fields, st.text(max_size=40), max_size=3))
+)
 def test_no_body_gets_a_500(client, auth, body):
     answer = post(client, body, auth)
     assert answer.status_code in {200, 400, 413, 422}, answer.data
@@ -123,6 +147,7 @@ def test_no_body_gets_a_500(client, auth, body):
 
 
 # --- one letter out ------------------------------------------------------------------
+
 
 def test_get_reads_one_letter_or_both_directions(client, auth):
     post(client, [letter(), letter(direction="to_region", status="received")], auth)
@@ -138,6 +163,7 @@ def test_get_reads_one_letter_or_both_directions(client, auth):
 
 
 # --- subscribers hear of changes -----------------------------------------------------
+
 
 def subscribed(phone="+9647501234567", language="ar") -> Subscription:
     found = db.session.scalars(select(Transaction)).one()

@@ -2,6 +2,7 @@
 
 Schemathesis generates requests from /api/v1/openapi.json and runs them against the app.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,13 @@ from api.openapi import openapi_document
 from domain.staff.api_tokens import create_token
 from extensions import db
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 # The description as the app serves it (it is built from code, without an app).

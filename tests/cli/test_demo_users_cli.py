@@ -1,4 +1,5 @@
 """Can someone trying the hotline log in and find letters right away, and never in production?"""
+
 from __future__ import annotations
 
 from sqlalchemy import select

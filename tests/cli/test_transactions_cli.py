@@ -1,4 +1,5 @@
 """`flask transactions import FILE`: what it prints and the exit status it ends with."""
+
 from __future__ import annotations
 
 import pytest
@@ -95,13 +96,16 @@ def counts() -> tuple[int, int]:
     from extensions import db
     from models import Transaction, TransactionEvent
 
-    return (db.session.scalar(select(func.count()).select_from(Transaction)),
-            db.session.scalar(select(func.count()).select_from(TransactionEvent)))
+    return (
+        db.session.scalar(select(func.count()).select_from(Transaction)),
+        db.session.scalar(select(func.count()).select_from(TransactionEvent)),
+    )
 
 
 def test_progress_is_a_line_at_each_tenth_with_rows_per_second_and_time_left(runner, tmp_path):
-    result = runner.invoke(args=["transactions", "import", "--batch-size", "100",
-                                 write(tmp_path, HEADER_LINE, *letters(1000))])
+    result = runner.invoke(
+        args=["transactions", "import", "--batch-size", "100", write(tmp_path, HEADER_LINE, *letters(1000))]
+    )
 
     assert result.exit_code == 0, result.output
     progress = [line for line in result.stderr.splitlines() if line.startswith("importing:")]
@@ -119,8 +123,9 @@ def test_on_a_terminal_progress_is_clicks_bar_with_rows_per_second(runner, tmp_p
 
     monkeypatch.setattr(cli.transactions, "is_terminal", lambda stream: True)
     monkeypatch.setattr(click._termui_impl, "isatty", lambda stream: True)
-    result = runner.invoke(args=["transactions", "import", "--batch-size", "100",
-                                 write(tmp_path, HEADER_LINE, *letters(300))])
+    result = runner.invoke(
+        args=["transactions", "import", "--batch-size", "100", write(tmp_path, HEADER_LINE, *letters(300))]
+    )
 
     assert result.exit_code == 0, result.output
     bar = result.stderr.split("\r")[-1]
@@ -148,7 +153,8 @@ def test_a_failure_is_one_line_saying_where_it_stopped_and_how_to_resume(runner,
     [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert error == (
         "Error: the import stopped at line 202: Exception: canceling statement due to statement timeout; "
-        f"lines up to 201 are loaded; run `flask transactions import {path}` again to resume from line 202")
+        f"lines up to 201 are loaded; run `flask transactions import {path}` again to resume from line 202"
+    )
     assert "Traceback" not in result.output
     assert counts()[0] == 200
 
@@ -185,8 +191,10 @@ def test_bad_rows_of_both_runs_are_listed_by_line_after_a_resumed_load(runner, t
     assert result.exit_code == 1
     assert "added 298, updated 0, unchanged 0, rejected 2" in result.stdout
     listed = [line for line in result.stdout.splitlines() if line.startswith("line ")]
-    assert listed == ["line 12: date '2024-02-30' is not a real calendar date",
-                      "line 252: same number, date and direction as line 7"]
+    assert listed == [
+        "line 12: date '2024-02-30' is not a real calendar date",
+        "line 252: same number, date and direction as line 7",
+    ]
     assert counts() == (298, 298)
 
 
@@ -204,9 +212,13 @@ def test_a_load_killed_half_way_is_run_again_and_loads_each_row_once(app, runner
     rows = 6000
     path = write(tmp_path, HEADER_LINE, *letters(rows))
     env = {**os.environ, "APP_ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": database_url}
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "transactions", "import",
-                                "--batch-size", "200", path], cwd=Path(__file__).resolve().parents[2], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "transactions", "import", "--batch-size", "200", path],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
     def committed() -> int:
         db.session.rollback()
@@ -248,7 +260,8 @@ def test_the_same_large_file_twice_changes_nothing(runner, tmp_path, app_context
 
 
 def test_a_hundred_thousand_letters_load_on_postgresql_within_the_statement_timeout(
-        runner, tmp_path, app, database_url, app_context):
+    runner, tmp_path, app, database_url, app_context
+):
     """The records office's first day (issue 17): on PostgreSQL with the production statement
     timeout, a 100,000-row file stopped at 60,000 rows; it must load whole, at the default batch."""
     if not database_url.startswith("postgresql"):

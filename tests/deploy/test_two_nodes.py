@@ -10,6 +10,7 @@ X-Forwarded-For that nginx appends to, read with PROXY_FIX_HOPS=1. Forwarding an
 are set as in deploy/nginx/hotline.conf, which passes the public Host on instead: rewriting
 it here is the harder case for the signature check.
 """
+
 from __future__ import annotations
 
 import os
@@ -55,8 +56,10 @@ pytestmark = pytest.mark.gunicorn
 def nginx_binary() -> str:
     found = os.environ.get("NGINX_PATH") or shutil.which("nginx") or "/usr/sbin/nginx"
     if not os.access(found, os.X_OK):
-        pytest.fail(f"nginx is not installed (looked for {found}): ./scripts/test installs Debian's "
-                    "nginx package, or set NGINX_PATH to an nginx binary")
+        pytest.fail(
+            f"nginx is not installed (looked for {found}): ./scripts/test installs Debian's "
+            "nginx package, or set NGINX_PATH to an nginx binary"
+        )
     return found
 
 
@@ -96,9 +99,19 @@ class Node(Gunicorn):
 
     def __init__(self, name: str, folder: Path, env: dict):
         access_log = folder / f"{name}-access.log"
-        super().__init__(env, log_dir=folder, name=f"node-{name}", workers=1, worker_class="gevent", options=(
-            "--access-logfile", str(access_log),
-            "--access-logformat", f"%({{{TAG_HEADER}}}i)s %(r)s %(s)s host=%({{host}}i)s"))
+        super().__init__(
+            env,
+            log_dir=folder,
+            name=f"node-{name}",
+            workers=1,
+            worker_class="gevent",
+            options=(
+                "--access-logfile",
+                str(access_log),
+                "--access-logformat",
+                f"%({{{TAG_HEADER}}}i)s %(r)s %(s)s host=%({{host}}i)s",
+            ),
+        )
         self.access_log = access_log
 
     def stop(self) -> None:
@@ -171,16 +184,22 @@ class Cluster:
 
     def served(self, tag: str, count: int) -> list[Served]:
         """The `count` requests tagged `tag`, as nginx logged them, once each node logged its own."""
-        lines = wait_for(lambda: len(tagged(self.access_log, tag)) >= count and tagged(self.access_log, tag),
-                         5, f"timed out waiting for {count} requests tagged {tag} in nginx's access log")
+        lines = wait_for(
+            lambda: len(tagged(self.access_log, tag)) >= count and tagged(self.access_log, tag),
+            5,
+            f"timed out waiting for {count} requests tagged {tag} in nginx's access log",
+        )
         served = []
         for line in lines:
             method, uri, status, upstream = line.split(" ", 3)
             served.append(Served(method, uri, int(status), upstream))
         for node in self.nodes:
             expected = sum(s.node == node.address for s in served)
-            wait_for(lambda log=node.access_log, expected=expected: len(tagged(log, tag)) >= expected,
-                     5, f"timed out waiting for {expected} requests tagged {tag} in the access log of node {node.name}")
+            wait_for(
+                lambda log=node.access_log, expected=expected: len(tagged(log, tag)) >= expected,
+                5,
+                f"timed out waiting for {expected} requests tagged {tag} in the access log of node {node.name}",
+            )
         return served
 
 
@@ -192,13 +211,23 @@ def tagged(log: Path, tag: str) -> list[str]:
 def start_nginx(binary: str, folder: Path, port: int, nodes: list[Node]) -> subprocess.Popen:
     user = "user root;" if os.geteuid() == 0 else ""  # as root, workers would run as nobody
     conf = folder / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(folder=folder, user=user, upstream=UPSTREAM, port=port,
-                                      tag_variable=TAG_HEADER.lower().replace("-", "_"),
-                                      a=nodes[0].address, b=nodes[1].address, proxy_address=PROXY_ADDRESS))
+    conf.write_text(
+        NGINX_CONF.format(
+            folder=folder,
+            user=user,
+            upstream=UPSTREAM,
+            port=port,
+            tag_variable=TAG_HEADER.lower().replace("-", "_"),
+            a=nodes[0].address,
+            b=nodes[1].address,
+            proxy_address=PROXY_ADDRESS,
+        )
+    )
     error_log = folder / "nginx-error.log"
     with (folder / "nginx-output.log").open("ab") as output:
-        process = subprocess.Popen([binary, "-p", f"{folder}/", "-c", str(conf), "-e", str(error_log)],
-                                   stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [binary, "-p", f"{folder}/", "-c", str(conf), "-e", str(error_log)], stdout=output, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline and process.poll() is None:
         try:
@@ -207,8 +236,11 @@ def start_nginx(binary: str, folder: Path, port: int, nodes: list[Node]) -> subp
         except OSError:
             time.sleep(0.05)
     stop((process, SIGTERM))
-    pytest.fail("nginx did not start:\n" + (folder / "nginx-output.log").read_text(errors="replace")
-                + "\n".join(log_lines(error_log)))
+    pytest.fail(
+        "nginx did not start:\n"
+        + (folder / "nginx-output.log").read_text(errors="replace")
+        + "\n".join(log_lines(error_log))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -223,12 +255,20 @@ def cluster(app, database_url, tmp_path_factory):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     run = secrets.token_hex(4)  # keeps this run's live events and jobs apart in the shared Redis
-    env = dict(DATABASE_URL=database_url, TWILIO_AUTH_TOKEN=TOKEN,
-               SECRET_KEY="two-nodes-test", PUBLIC_BASE_URL=url, PROXY_FIX_HOPS="1",
-               REDIS_URL=REDIS_URL, LIVE_CHANNEL=f"hotline:live:two-nodes-{run}",
-               JOB_QUEUE_PREFIX=f"two-nodes-{run}:", AGENT_HOURS="00:00-24:00",
-               SESSION_COOKIE_SECURE="0", LOGIN_LIMIT_PER_ACCOUNT_ADDRESS=f"{LOGIN_TRIES} per minute",
-               LOGIN_LIMIT_PER_ADDRESS="1000 per minute")
+    env = dict(
+        DATABASE_URL=database_url,
+        TWILIO_AUTH_TOKEN=TOKEN,
+        SECRET_KEY="two-nodes-test",
+        PUBLIC_BASE_URL=url,
+        PROXY_FIX_HOPS="1",
+        REDIS_URL=REDIS_URL,
+        LIVE_CHANNEL=f"hotline:live:two-nodes-{run}",
+        JOB_QUEUE_PREFIX=f"two-nodes-{run}:",
+        AGENT_HOURS="00:00-24:00",
+        SESSION_COOKIE_SECURE="0",
+        LOGIN_LIMIT_PER_ACCOUNT_ADDRESS=f"{LOGIN_TRIES} per minute",
+        LOGIN_LIMIT_PER_ADDRESS="1000 per minute",
+    )
     nodes = [Node("a", folder, env), Node("b", folder, env)]
     nginx = None
     try:
@@ -252,11 +292,16 @@ def new_tag() -> str:
     return secrets.token_hex(6)
 
 
-@pytest.mark.parametrize("language_key, language, status_words", [
-    ("1", "ar", "محال"), ("3", "en", "This letter has been forwarded."),
-])
-def test_a_call_alternates_between_the_nodes_and_ends_normally(cluster, app_context, language_key,
-                                                                language, status_words):
+@pytest.mark.parametrize(
+    "language_key, language, status_words",
+    [
+        ("1", "ar", "محال"),
+        ("3", "en", "This letter has been forwarded."),
+    ],
+)
+def test_a_call_alternates_between_the_nodes_and_ends_normally(
+    cluster, app_context, language_key, language, status_words
+):
     letter = add_letter()
     presses = [language_key, "1", "1234", "1", "15032024", "1"]
     tag = new_tag()
@@ -286,11 +331,16 @@ def test_a_call_alternates_between_the_nodes_and_ends_normally(cluster, app_cont
     assert saved.outcome == Outcome.self_served
     assert (saved.twilio_status, saved.duration_s) == ("completed", 42)
     assert saved.ended_at is not None
-    events = db.session.scalars(select(CallEvent).where(CallEvent.call_id == saved.id)
-                                .order_by(CallEvent.id)).all()
+    events = db.session.scalars(select(CallEvent).where(CallEvent.call_id == saved.id).order_by(CallEvent.id)).all()
     assert [(e.step, e.digits) for e in events] == [
-        ("incoming", None), ("language", language_key), ("menu", "1"), ("number", "1234"),
-        ("number_confirm", "1"), ("date", "15032024"), ("date_confirm", "1"), ("status", None),
+        ("incoming", None),
+        ("language", language_key),
+        ("menu", "1"),
+        ("number", "1234"),
+        ("number_confirm", "1"),
+        ("date", "15032024"),
+        ("date_confirm", "1"),
+        ("status", None),
     ]
     assert len({e.dedupe_key for e in events}) == len(events)
     assert events[-2].result == f"found:{letter.status.value}"
@@ -319,8 +369,7 @@ def test_a_forged_signature_through_nginx_is_refused_and_writes_nothing(cluster,
     assert db.session.scalar(select(func.count()).select_from(CallEvent)) == 0
 
     # The same request, signed for the public URL, is a call.
-    answer = forger.post(voice, data=form, headers={"X-Twilio-Signature": sign(voice, form, TOKEN)},
-                         timeout=10)
+    answer = forger.post(voice, data=form, headers={"X-Twilio-Signature": sign(voice, form, TOKEN)}, timeout=10)
     assert answer.status_code == 200
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Call)) == 1
@@ -338,9 +387,13 @@ def test_the_app_sees_the_client_address_not_nginx_nor_a_spoofed_one(cluster, ap
     tag = new_tag()
     browser = cluster.browser(tag)
     token = csrf_token(browser, cluster.url)
-    answer = browser.post(cluster.url + "/console/login", timeout=10, allow_redirects=False,
-                          data={"username": "noor", "password": PASSWORD, "csrf_token": token},
-                          headers={"X-Forwarded-For": SPOOFED_ADDRESS})
+    answer = browser.post(
+        cluster.url + "/console/login",
+        timeout=10,
+        allow_redirects=False,
+        data={"username": "noor", "password": PASSWORD, "csrf_token": token},
+        headers={"X-Forwarded-For": SPOOFED_ADDRESS},
+    )
     assert answer.status_code == 302, answer.text[:300]
     # The form came from one node and was posted to the other: the session is in the cookie.
     assert {s.node for s in cluster.served(tag, 2)} == cluster.addresses
@@ -360,11 +413,15 @@ def test_failed_logins_count_by_the_real_address_across_nodes(cluster, app_conte
     token = csrf_token(browser, cluster.url)
     codes = []
     for attempt in range(LOGIN_TRIES + 1):  # each from "another address", each on the next node
-        codes.append(browser.post(
-            cluster.url + "/console/login", timeout=10, allow_redirects=False,
-            data={"username": username, "password": "wrong " + PASSWORD, "csrf_token": token},
-            headers={"X-Forwarded-For": f"203.0.113.{attempt + 1}"},
-        ).status_code)
+        codes.append(
+            browser.post(
+                cluster.url + "/console/login",
+                timeout=10,
+                allow_redirects=False,
+                data={"username": username, "password": "wrong " + PASSWORD, "csrf_token": token},
+                headers={"X-Forwarded-For": f"203.0.113.{attempt + 1}"},
+            ).status_code
+        )
     assert codes == [401] * LOGIN_TRIES + [429]
     posts = [s for s in cluster.served(tag, len(codes) + 1) if s.method == "POST"]
     assert {s.node for s in posts} == cluster.addresses  # one count for both nodes: in Redis

@@ -1,4 +1,5 @@
 """The demo data: both governments, every status and direction, shared numbers, no duplicates."""
+
 from __future__ import annotations
 
 import re
@@ -108,8 +109,7 @@ def test_reset_keeps_the_calls_that_looked_up_a_demo_letter(app_context):
     seed_demo(letters=50, seed=1, today=TODAY)
     letter = letters()[0]
     number = letter.number
-    db.session.add(Call(sid="CA" + "9" * 32, caller="+9647501234567",
-                        transaction_id=letter.id, asked_number=number))
+    db.session.add(Call(sid="CA" + "9" * 32, caller="+9647501234567", transaction_id=letter.id, asked_number=number))
     db.session.commit()
 
     assert reset_demo() == 50
@@ -122,11 +122,25 @@ def test_reset_keeps_the_calls_that_looked_up_a_demo_letter(app_context):
 def test_seeding_keeps_letters_that_are_not_demo_and_reuses_their_entities(runner, app_context):
     from domain.letters.importing import import_rows
 
-    import_rows([(2, {
-        "number": "42", "date": "2024-01-02", "direction": "to_federal", "subject": "",
-        "sender": ENTITIES[-1].name_ar, "recipient": ENTITIES[0].name_ar, "holder": ENTITIES[0].name_ar,
-        "status": "received", "status_date": "2024-01-02", "phone": "",
-    })])
+    import_rows(
+        [
+            (
+                2,
+                {
+                    "number": "42",
+                    "date": "2024-01-02",
+                    "direction": "to_federal",
+                    "subject": "",
+                    "sender": ENTITIES[-1].name_ar,
+                    "recipient": ENTITIES[0].name_ar,
+                    "holder": ENTITIES[0].name_ar,
+                    "status": "received",
+                    "status_date": "2024-01-02",
+                    "phone": "",
+                },
+            )
+        ]
+    )
 
     runner.invoke(args=["demo", "seed", "--letters", "50"])
     runner.invoke(args=["demo", "seed", "--letters", "50", "--reset"])
@@ -145,8 +159,10 @@ def test_the_command_prints_examples_to_try_on_the_phone(runner, app_context):
     assert {status for *_, status in rows} == {s.value for s in Status}
     number, keyed, direction, status = rows[0]
     on = date(int(keyed[4:]), int(keyed[2:4]), int(keyed[:2]))
-    letter = db.session.scalar(select(Transaction).where(
-        Transaction.number == number, Transaction.date == on, Transaction.direction == Direction(direction)
-    ))
+    letter = db.session.scalar(
+        select(Transaction).where(
+            Transaction.number == number, Transaction.date == on, Transaction.direction == Direction(direction)
+        )
+    )
     assert letter.status.value == status
     assert re.search(r"^  \d{4,8} +\d{8}  to_federal \(\w+\) / to_region \(\w+\)$", result.output, re.M)

@@ -1,4 +1,5 @@
 """Is an upload stored in chunks as it arrives, read back whole, and never left behind?"""
+
 from __future__ import annotations
 
 import io
@@ -31,7 +32,7 @@ def stored(content: bytes, chunk: int = CHUNK, **fields) -> int:
     job = ImportJob(filename="office.csv", source="api", requested_by="test", **fields)
     db.session.add(job)
     db.session.commit()
-    store_chunks(job.id, [content[i:i + 7] for i in range(0, len(content), 7)], chunk)
+    store_chunks(job.id, [content[i : i + 7] for i in range(0, len(content), 7)], chunk)
     return job.id
 
 
@@ -68,8 +69,12 @@ def test_an_upload_over_the_limit_leaves_nothing(app, app_context, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_CHUNK_BYTES", 50)
     content = straddling_csv()
     with pytest.raises(UploadTooLarge):
-        start_import((content[i:i + 50] for i in range(0, len(content), 50)), filename="x.csv", source="api",
-                     requested_by="test")
+        start_import(
+            (content[i : i + 50] for i in range(0, len(content), 50)),
+            filename="x.csv",
+            source="api",
+            requested_by="test",
+        )
     assert chunks() == 0 and db.session.scalar(select(func.count()).select_from(ImportJob)) == 0
 
 

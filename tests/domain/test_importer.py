@@ -1,4 +1,5 @@
 """The batch import of letters: what loads, what is refused and why, and that nothing is lost."""
+
 from __future__ import annotations
 
 import csv
@@ -22,9 +23,16 @@ HEADER_LINE = ",".join(HEADER)
 
 def row(**changes) -> dict:
     values = {
-        "number": "1234", "date": "2024-03-05", "direction": "to_federal",
-        "subject": "تمويل رواتب موظفي الإقليم", "sender": KRG_FINANCE, "recipient": FINANCE,
-        "holder": FINANCE, "status": "received", "status_date": "2024-03-06", "phone": "",
+        "number": "1234",
+        "date": "2024-03-05",
+        "direction": "to_federal",
+        "subject": "تمويل رواتب موظفي الإقليم",
+        "sender": KRG_FINANCE,
+        "recipient": FINANCE,
+        "holder": FINANCE,
+        "status": "received",
+        "status_date": "2024-03-06",
+        "phone": "",
     }
     values.update(changes)
     return values
@@ -51,10 +59,13 @@ def stored(number: str = "1234", direction: Direction = Direction.to_federal) ->
 
 
 def events_of(transaction: Transaction) -> list[TransactionEvent]:
-    return list(db.session.scalars(
-        select(TransactionEvent).where(TransactionEvent.transaction_id == transaction.id)
-        .order_by(TransactionEvent.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(TransactionEvent)
+            .where(TransactionEvent.transaction_id == transaction.id)
+            .order_by(TransactionEvent.id)
+        )
+    )
 
 
 def count(model) -> int:
@@ -63,11 +74,19 @@ def count(model) -> int:
 
 # --- a good file --------------------------------------------------------------------------
 
+
 def test_a_good_file_loads_every_letter_with_its_entities_and_first_event(app_context):
     report = load(
         row(phone="0750 123 4567"),
-        row(number="77", direction="to_region", sender=FINANCE, recipient=KRG_FINANCE,
-            holder=PLANNING, status="forwarded", status_date="2024-03-10"),
+        row(
+            number="77",
+            direction="to_region",
+            sender=FINANCE,
+            recipient=KRG_FINANCE,
+            holder=PLANNING,
+            status="forwarded",
+            status_date="2024-03-10",
+        ),
     )
 
     assert (report.added, report.updated, report.unchanged, report.rejected) == (2, 0, 0, [])
@@ -105,9 +124,16 @@ def test_validating_a_row_needs_no_app_and_no_database():
     checked = validate_row(row(number=" 0042 ", subject="  طلب \n تمويل ", phone="+964 770 123 4567"), today=TODAY)
 
     assert checked == LetterRow(
-        number="0042", date=date(2024, 3, 5), direction=Direction.to_federal, subject="طلب تمويل",
-        sender=KRG_FINANCE, recipient=FINANCE, holder=FINANCE, status=Status.received,
-        status_date=date(2024, 3, 6), phone="+9647701234567",
+        number="0042",
+        date=date(2024, 3, 5),
+        direction=Direction.to_federal,
+        subject="طلب تمويل",
+        sender=KRG_FINANCE,
+        recipient=FINANCE,
+        holder=FINANCE,
+        status=Status.received,
+        status_date=date(2024, 3, 6),
+        phone="+9647701234567",
     )
 
 
@@ -171,11 +197,14 @@ def test_every_problem_of_a_row_is_named(app_context):
         assert field in reason
 
 
-@pytest.mark.parametrize("fields, reason", [
-    (["1234", "2024-03-05", "to_federal"], "has 3 fields, the header has 10"),
-    (list(row().values()) + ["extra"], "has 11 fields, the header has 10"),
-    (["1234"], "has 1 field, the header has 10"),
-])
+@pytest.mark.parametrize(
+    "fields, reason",
+    [
+        (["1234", "2024-03-05", "to_federal"], "has 3 fields, the header has 10"),
+        (list(row().values()) + ["extra"], "has 11 fields, the header has 10"),
+        (["1234"], "has 1 field, the header has 10"),
+    ],
+)
 def test_a_row_with_the_wrong_number_of_fields_is_refused(app_context, fields, reason):
     report = load(row(number="1"), fields, row(number="3"))
 
@@ -229,16 +258,21 @@ def test_the_date_limit_is_today_in_baghdad(app_context, app):
 
     today = local_today(app.config["TIMEZONE"])
     tomorrow = (today + timedelta(days=1)).isoformat()
-    report = import_csv(io.StringIO(csv_text(
-        row(number="1", date=today.isoformat(), status_date=today.isoformat()),
-        row(number="2", date=tomorrow, status_date=tomorrow),
-    )))
+    report = import_csv(
+        io.StringIO(
+            csv_text(
+                row(number="1", date=today.isoformat(), status_date=today.isoformat()),
+                row(number="2", date=tomorrow, status_date=tomorrow),
+            )
+        )
+    )
 
     assert report.added == 1
     assert report.rejected == [(3, f"date {tomorrow} is in the future; status_date {tomorrow} is in the future")]
 
 
 # --- duplicates, updates, idempotence ------------------------------------------------------
+
 
 def test_a_later_duplicate_key_in_the_same_file_is_refused_naming_the_first_line(app_context):
     report = load(
@@ -284,7 +318,11 @@ def test_a_status_change_updates_the_letter_and_records_an_event(app_context):
     letter = stored()
     assert (letter.status, letter.holder.name_ar, letter.status_date) == (Status.forwarded, PLANNING, date(2024, 3, 9))
     first, second = events_of(letter)
-    assert (second.status, second.holder_id, second.status_date) == (Status.forwarded, letter.holder_id, date(2024, 3, 9))
+    assert (second.status, second.holder_id, second.status_date) == (
+        Status.forwarded,
+        letter.holder_id,
+        date(2024, 3, 9),
+    )
     assert (second.previous_status, second.previous_holder_id) == (Status.received, first_holder)
     assert second.source == "import"
 
@@ -340,13 +378,20 @@ def test_a_letter_inserted_meanwhile_by_another_import_is_found_on_a_second_try(
 
 # --- the file as a whole -------------------------------------------------------------------
 
-@pytest.mark.parametrize("header, message", [
-    ("number,date,direction,subject,sender,recipient,holder,status,status_date", "missing phone"),
-    ("number,date,direction,subject,sender,recipient,holder,state,status_date,phone", "missing status; unexpected 'state'"),
-    (HEADER_LINE + ",notes", "unexpected 'notes'"),
-    (HEADER_LINE + ",phone", "repeated phone"),
-    ("1234,2024-03-05,to_federal,x,a,b,c,received,2024-03-06,", "missing number, date"),
-])
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("number,date,direction,subject,sender,recipient,holder,status,status_date", "missing phone"),
+        (
+            "number,date,direction,subject,sender,recipient,holder,state,status_date,phone",
+            "missing status; unexpected 'state'",
+        ),
+        (HEADER_LINE + ",notes", "unexpected 'notes'"),
+        (HEADER_LINE + ",phone", "repeated phone"),
+        ("1234,2024-03-05,to_federal,x,a,b,c,received,2024-03-06,", "missing number, date"),
+    ],
+)
 def test_a_wrong_header_is_an_error_naming_the_columns(app_context, header, message):
     with pytest.raises(ImportFileError) as raised:
         import_csv(io.StringIO(header + "\n"), today=TODAY)
@@ -402,7 +447,8 @@ def good_rows(draw) -> dict:
     changed = draw(st.dates(min_value=on, max_value=TODAY))
     return row(
         number=draw(st.from_regex(r"[0-9]{1,12}", fullmatch=True)),
-        date=on.isoformat(), status_date=changed.isoformat(),
+        date=on.isoformat(),
+        status_date=changed.isoformat(),
         direction=draw(st.sampled_from([d.value for d in Direction])),
         status=draw(st.sampled_from([s.value for s in Status])),
         subject=draw(SAFE_TEXT),
@@ -470,9 +516,7 @@ def test_arbitrary_rows_never_raise_and_never_lose_a_valid_row(app_context, rows
         (t.number, t.date, t.direction): (t.status, t.status_date, t.holder.name_ar, t.citizen_phone, t.subject)
         for t in db.session.scalars(select(Transaction)).unique()
     }
-    assert loaded == {
-        key: (r.status, r.status_date, r.holder, r.phone, r.subject) for key, r in valid.items()
-    }
+    assert loaded == {key: (r.status, r.status_date, r.holder, r.phone, r.subject) for key, r in valid.items()}
 
 
 def empty_tables() -> None:

@@ -1,4 +1,5 @@
 """Does a dead Redis cost a caller's webhook at most once, and never an exception?"""
+
 from __future__ import annotations
 
 import threading

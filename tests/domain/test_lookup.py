@@ -1,4 +1,5 @@
 """Does one lookup use case judge the IVR's and the web's guesses by the same policy?"""
+
 from __future__ import annotations
 
 import dataclasses
@@ -79,8 +80,7 @@ def test_a_replayed_request_is_judged_as_the_original_and_counted_once():
 
 def test_the_web_has_no_call_limit_but_an_address_limit():
     for n in range(4):
-        lookup = look_up_letter(f"7{n}", ON, who="web:203.0.113.7", limits=WEB, attempt_key=f"w{n}",
-                                channel="web")
+        lookup = look_up_letter(f"7{n}", ON, who="web:203.0.113.7", limits=WEB, attempt_key=f"w{n}", channel="web")
         assert lookup.throttled is None and not lookup.last_try  # past 3 failures: no call to end
     look_up_letter("75", ON, who="web:203.0.113.7", limits=WEB, attempt_key="w5", channel="web")
     refused = look_up_letter("76", ON, who="web:203.0.113.7", limits=WEB, attempt_key="w6", channel="web")
@@ -90,8 +90,7 @@ def test_the_web_has_no_call_limit_but_an_address_limit():
 
 def test_the_use_case_commits_unless_a_voice_step_will():
     look_up_letter("1111", ON, who="web:a", limits=WEB, attempt_key="w1", channel="web")
-    look_up_letter("2222", ON, who="+9647501234567", limits=LIMITS, attempt_key="k1", call_sid="CA1",
-                   commit=False)
+    look_up_letter("2222", ON, who="+9647501234567", limits=LIMITS, attempt_key="k1", call_sid="CA1", commit=False)
     db.session.rollback()
     assert attempts(channel="web") == 1 and attempts(channel="ivr") == 0
 
@@ -101,14 +100,35 @@ def test_the_use_case_commits_unless_a_voice_step_will():
 TODAY = date(2025, 1, 1)
 
 
-@pytest.mark.parametrize("typed", ["2024-03-15", "2024-3-15", "15/03/2024", "15.3.2024", "15-03-2024",
-                                   "15 / 03 / 2024", " 15032024 ", "١٥/٠٣/٢٠٢٤", "۱۵/۰۳/۲۰۲۴"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "2024-03-15",
+        "2024-3-15",
+        "15/03/2024",
+        "15.3.2024",
+        "15-03-2024",
+        "15 / 03 / 2024",
+        " 15032024 ",
+        "١٥/٠٣/٢٠٢٤",
+        "۱۵/۰۳/۲۰۲۴",
+    ],
+)
 def test_the_usual_ways_of_typing_a_date_are_read(typed):
     assert check_typed_date(typed, TODAY).value == ON
 
 
-@pytest.mark.parametrize("typed, error", [("", "empty"), (None, "empty"), ("15/03/24", "wrong_length"),
-                                          ("March 15", "wrong_length"), ("31/02/2024", "not_a_date"),
-                                          ("2026-01-01", "in_future"), ("01/01/1999", "too_old")])
+@pytest.mark.parametrize(
+    "typed, error",
+    [
+        ("", "empty"),
+        (None, "empty"),
+        ("15/03/24", "wrong_length"),
+        ("March 15", "wrong_length"),
+        ("31/02/2024", "not_a_date"),
+        ("2026-01-01", "in_future"),
+        ("01/01/1999", "too_old"),
+    ],
+)
 def test_a_typed_date_is_judged_by_the_ivrs_rules(typed, error):
     assert check_typed_date(typed, TODAY).error == error

@@ -1,5 +1,6 @@
 """Fixtures for the failure drills: each private service started for the drill and always torn
 down afterwards, even when the drill fails (the services themselves: tests/support/drills.py)."""
+
 from __future__ import annotations
 
 import os
@@ -35,12 +36,16 @@ def network_namespace():
         pytest.fail("`ip` (Debian's iproute2 package) is needed to put a database behind a link that can be cut")
     tag = f"{os.getpid() % 100000}"
     subnet = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
-    network = NetworkNamespace(name=f"hotline-drill-{tag}", outside=f"{subnet}.1", inside=f"{subnet}.2",
-                               link=f"hld{tag}o", far_link=f"hld{tag}i")
+    network = NetworkNamespace(
+        name=f"hotline-drill-{tag}",
+        outside=f"{subnet}.1",
+        inside=f"{subnet}.2",
+        link=f"hld{tag}o",
+        far_link=f"hld{tag}i",
+    )
     try:
         network.ip("netns", "add", network.name)
-        network.ip("link", "add", network.link, "type", "veth", "peer", "name", network.far_link,
-                   "netns", network.name)
+        network.ip("link", "add", network.link, "type", "veth", "peer", "name", network.far_link, "netns", network.name)
         network.ip("addr", "add", f"{network.outside}/30", "dev", network.link)
         network.ip("link", "set", network.link, "up")
         network.ip("addr", "add", f"{network.inside}/30", "dev", network.far_link, inside=True)
@@ -49,8 +54,12 @@ def network_namespace():
         # The far end's hardware address, known for good: once the link is cut, what is sent
         # there is dropped on the wire, as past a router, rather than failing at once for
         # want of an ARP answer ("no route to host").
-        mac = subprocess.run(network.exec_prefix + ["cat", f"/sys/class/net/{network.far_link}/address"],
-                             capture_output=True, text=True, timeout=20).stdout.strip()
+        mac = subprocess.run(
+            network.exec_prefix + ["cat", f"/sys/class/net/{network.far_link}/address"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        ).stdout.strip()
         network.ip("neigh", "replace", network.inside, "lladdr", mac, "dev", network.link, "nud", "permanent")
         yield network
     finally:
@@ -62,8 +71,9 @@ def network_namespace():
 def redis_server():
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.fail("redis-server not found: install the Debian package `redis-server`; "
-                    "this drill kills a Redis of its own")
+        pytest.fail(
+            "redis-server not found: install the Debian package `redis-server`; this drill kills a Redis of its own"
+        )
     folder = Path(tempfile.mkdtemp(prefix="hotline-drill-redis-"))
     server = RedisServer(binary=binary, folder=folder, port=free_port())
     try:

@@ -9,6 +9,7 @@ the queue, on a real gevent gunicorn (as production runs it). Then:
 
 It prints what it measured. PostgreSQL pass only (a lock and a statement timeout).
 """
+
 from __future__ import annotations
 
 import time
@@ -36,8 +37,16 @@ def the_call(call_sid: str) -> Call | None:
 def test_a_stall_loses_no_caller(app_context, database_url, gunicorn):  # noqa: F811
     add_letter()
     make_user("amira")
-    server = gunicorn({"DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "AGENT_HOURS": "00:00-24:00",
-                       "DB_STATEMENT_TIMEOUT_MS": 3000}, workers=2, worker_class="gevent")
+    server = gunicorn(
+        {
+            "DATABASE_URL": database_url,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "AGENT_HOURS": "00:00-24:00",
+            "DB_STATEMENT_TIMEOUT_MS": 3000,
+        },
+        workers=2,
+        worker_class="gevent",
+    )
     mid_call = Caller(HttpTwilio(server.base, AUTH_TOKEN, sid(1)))
     mid_call.walk("3", "1", "1234", "1")
     waiting = Caller(HttpTwilio(server.base, AUTH_TOKEN, sid(2), caller="+9647501110002"))
@@ -53,8 +62,12 @@ def test_a_stall_loses_no_caller(app_context, database_url, gunicorn):  # noqa: 
         first = new_caller.post("/ivr/voice")
         hold = waiting.twilio.post(wait_url, QueuePosition="1")
         final = leaving.twilio.post("/ivr/status", CallStatus="completed", CallDuration="30")
-        measured = {"step": step.elapsed_s, "new call": first.elapsed_s, "wait URL": hold.elapsed_s,
-                    "status callback": final.elapsed_s}
+        measured = {
+            "step": step.elapsed_s,
+            "new call": first.elapsed_s,
+            "wait URL": hold.elapsed_s,
+            "status callback": final.elapsed_s,
+        }
         print("\nwith `call` locked: " + ", ".join(f"{k} {v:.2f} s" for k, v in measured.items()))
         for name, seconds in measured.items():
             assert seconds < BUDGET_S, f"{name} took {seconds:.2f} s during the stall"
@@ -65,8 +78,10 @@ def test_a_stall_loses_no_caller(app_context, database_url, gunicorn):  # noqa: 
 
     # The lock is gone: Twilio fetches the wait URLs again and retries the status callback.
     started = time.monotonic()
-    for caller, url in ((mid_call.twilio, Answer.of(step).enqueued.get("waitUrl")),
-                        (new_caller, Answer.of(first).enqueued.get("waitUrl"))):
+    for caller, url in (
+        (mid_call.twilio, Answer.of(step).enqueued.get("waitUrl")),
+        (new_caller, Answer.of(first).enqueued.get("waitUrl")),
+    ):
         assert Answer.of(caller.post(url, QueuePosition="2")).played
     assert leaving.twilio.post("/ivr/status", CallStatus="completed", CallDuration="30").status_code == 200
     print(f"after the stall: recorded in {time.monotonic() - started:.2f} s")

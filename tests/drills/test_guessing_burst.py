@@ -19,6 +19,7 @@ The limits are lowered for the drill. Asserted strictly, whatever the concurrenc
 - LookupAttempt holds exactly the lookups that the answers show were made.
 The same limits one request at a time: tests/ivr/test_throttling.py.
 """
+
 from __future__ import annotations
 
 import random
@@ -116,14 +117,21 @@ def over(counts: Counter, limit: int) -> dict:
 
 
 def test_five_hundred_concurrent_guessing_calls_hold_every_limit_and_disclose_nothing(
-        app, app_context, database_url, gunicorn):  # noqa: F811
+    app, app_context, database_url, gunicorn
+):  # noqa: F811
     for number in REAL_NUMBERS + [UNTOUCHED]:
         add_letter(number=number, on=LETTER_DATE)
-    server = gunicorn({
-        "DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_HOURS": "00:00-24:00",
-        "LIMIT_FAILED_LOOKUPS_PER_CALL": PER_CALL, "LIMIT_FAILED_LOOKUPS_PER_CALLER_HOUR": PER_CALLER_HOUR,
-        "LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY": PER_NUMBER_DAY,
-    }, workers=4)
+    server = gunicorn(
+        {
+            "DATABASE_URL": database_url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "AGENT_HOURS": "00:00-24:00",
+            "LIMIT_FAILED_LOOKUPS_PER_CALL": PER_CALL,
+            "LIMIT_FAILED_LOOKUPS_PER_CALLER_HOUR": PER_CALLER_HOUR,
+            "LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY": PER_NUMBER_DAY,
+        },
+        workers=4,
+    )
     sessions = threading.local()
     failures: list[str] = []
 
@@ -149,8 +157,10 @@ def test_five_hundred_concurrent_guessing_calls_hold_every_limit_and_disclose_no
     assert not failures, f"{len(failures)} calls got a non-TwiML answer, first: {failures[:3]}"
     guesses = [guess for _, _, call_guesses in calls for guess in call_guesses]
     kinds = Counter(guess.kind for guess in guesses)
-    print(f"\n{CALLS} calls, {len(guesses)} webhooks in {wall_s:.1f} s; answers: {dict(kinds)}; "
-          f"slowest {max(g.elapsed_s for g in guesses):.2f} s")
+    print(
+        f"\n{CALLS} calls, {len(guesses)} webhooks in {wall_s:.1f} s; answers: {dict(kinds)}; "
+        f"slowest {max(g.elapsed_s for g in guesses):.2f} s"
+    )
     assert kinds["other"] == 0, [g.text for g in guesses if g.kind == "other"][:3]
 
     # Nothing disclosed: a status only for a real (number, date), never for a wrong one.
@@ -158,8 +168,9 @@ def test_five_hundred_concurrent_guessing_calls_hold_every_limit_and_disclose_no
     leaks = [g for g in guesses if not g.real and any(word in g.text for word in STATUS_WORDS)]
     assert not leaks, f"a wrong guess was told something: {leaks[:2]}"
     # A wrong number and a wrong date are answered alike (apologies aside, which depend on load).
-    heard = {wrong: {g.kind for g in guesses if g.wrong == wrong and g.kind != "apology"}
-             for wrong in ("number", "date")}
+    heard = {
+        wrong: {g.kind for g in guesses if g.wrong == wrong and g.kind != "apology"} for wrong in ("number", "date")
+    }
     assert heard["number"] == heard["date"], heard
 
     # The limits held, counted where they are kept.
@@ -181,8 +192,10 @@ def test_five_hundred_concurrent_guessing_calls_hold_every_limit_and_disclose_no
     # LookupAttempt holds exactly the lookups the answers show were made.
     looked_up = Counter(g.call_sid for g in guesses if g.kind in {"found", "not_found", "not_found+throttled"})
     assert Counter(a.call_sid for a in attempts) == looked_up
-    assert db.session.scalar(select(func.count()).select_from(LookupAttempt).where(
-        LookupAttempt.found.is_(True))) == kinds["found"]
+    assert (
+        db.session.scalar(select(func.count()).select_from(LookupAttempt).where(LookupAttempt.found.is_(True)))
+        == kinds["found"]
+    )
 
     # After the burst, one careful caller each: a locked letter stays locked even with the
     # right date; an untouched one still answers; a wrong number and a wrong date sound alike.

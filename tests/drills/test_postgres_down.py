@@ -18,6 +18,7 @@ drilled by tests/ivr/test_robustness.py::test_a_stalled_database_is_cut_off_by_t
 an unreachable database URL by the tests beside it; the stall in the middle of a call,
 on the suite's own database, is the second drill here.
 """
+
 from __future__ import annotations
 
 import re
@@ -61,10 +62,13 @@ def answered_in_time(response) -> Answer:
     return answered_within(response, CONNECT_TIMEOUT_S, f"DB_CONNECT_TIMEOUT_S={CONNECT_TIMEOUT_S}")
 
 
-def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
-        postgres_cluster, private_app, gunicorn):  # noqa: F811
-    env = {"DATABASE_URL": postgres_cluster.url, "TWILIO_AUTH_TOKEN": TOKEN,
-           "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S, "AGENT_HOURS": "00:00-24:00"}
+def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(postgres_cluster, private_app, gunicorn):  # noqa: F811
+    env = {
+        "DATABASE_URL": postgres_cluster.url,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S,
+        "AGENT_HOURS": "00:00-24:00",
+    }
     in_hours = gunicorn(env, workers=2)
     after_hours = gunicorn({**env, "AGENT_HOURS": "00:00-00:00"}, workers=1)
 
@@ -108,19 +112,32 @@ def test_postgres_stopped_mid_call_means_apologies_in_time_and_nothing_lost(
     assert call_steps(private_app, sid(5)) == HALF_A_CALL + ["date", "date_confirm", "status"]
 
 
-def test_the_console_answers_its_first_request_after_postgres_restarts(
-        postgres_cluster, private_app, gunicorn):  # noqa: F811
+def test_the_console_answers_its_first_request_after_postgres_restarts(postgres_cluster, private_app, gunicorn):  # noqa: F811
     """An agent's queue page polls all shift: a database restart must not cost it an error page."""
     with private_app.app_context():
         make_user("amira")
         db.session.remove()
         db.engine.dispose()
-    server = gunicorn({"DATABASE_URL": postgres_cluster.url, "TWILIO_AUTH_TOKEN": TOKEN,
-                       "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S, "SESSION_COOKIE_SECURE": "0"}, workers=1)
+    server = gunicorn(
+        {
+            "DATABASE_URL": postgres_cluster.url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S,
+            "SESSION_COOKIE_SECURE": "0",
+        },
+        workers=1,
+    )
     agent = requests.Session()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', agent.get(server.base + "/console/login").text)
-    assert agent.post(server.base + "/console/login", allow_redirects=False, timeout=10, data={
-        "username": "amira", "password": PASSWORD, "csrf_token": token.group(1)}).status_code == 302
+    assert (
+        agent.post(
+            server.base + "/console/login",
+            allow_redirects=False,
+            timeout=10,
+            data={"username": "amira", "password": PASSWORD, "csrf_token": token.group(1)},
+        ).status_code
+        == 302
+    )
     assert agent.get(server.base + "/console/queue.json", timeout=10).status_code == 200
 
     postgres_cluster.stop("immediate")
@@ -129,14 +146,22 @@ def test_the_console_answers_its_first_request_after_postgres_restarts(
     first = agent.get(server.base + "/console/queue.json", timeout=10)
     assert first.status_code == 200, (
         f"the first console request after the restart answered {first.status_code} "
-        "(its pooled connection was dead and nothing tried again)")
+        "(its pooled connection was dead and nothing tried again)"
+    )
+
 
 def test_postgres_stalled_mid_call_means_an_apology_in_time_and_the_caller_on_the_consoles(database_url):
     """The steps' table locked past the statement timeout while a caller is half way through."""
-    app = create_app({
-        "APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "AGENT_HOURS": Hours.parse("00:00-24:00"), "DB_STATEMENT_TIMEOUT_MS": 500,
-    })
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "AGENT_HOURS": Hours.parse("00:00-24:00"),
+            "DB_STATEMENT_TIMEOUT_MS": 500,
+        }
+    )
     with app.app_context():
         add_letter()
         caller = Caller(Twilio(app.test_client(), sid=sid(7)))

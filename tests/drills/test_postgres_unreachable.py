@@ -15,6 +15,7 @@ through and what was written before the cut is all there, once.
 
 PostgreSQL pass only, for the reasons test_postgres_down.py gives.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -49,16 +50,25 @@ def remote_cluster(network_namespace):  # noqa: F811
 
 
 def answered_in_time(response) -> Answer:
-    return answered_within(response, BUDGET_S, f"DB_TCP_USER_TIMEOUT_MS={TCP_USER_TIMEOUT_MS}, "
-                                                f"DB_CONNECT_TIMEOUT_S={CONNECT_TIMEOUT_S}")
+    return answered_within(
+        response, BUDGET_S, f"DB_TCP_USER_TIMEOUT_MS={TCP_USER_TIMEOUT_MS}, DB_CONNECT_TIMEOUT_S={CONNECT_TIMEOUT_S}"
+    )
 
 
 def test_the_database_host_dropping_off_mid_call_means_apologies_in_time_and_nothing_lost(
-        network_namespace, remote_cluster, gunicorn):  # noqa: F811
+    network_namespace, remote_cluster, gunicorn
+):  # noqa: F811
     cluster, app = remote_cluster
-    server = gunicorn({"DATABASE_URL": cluster.url, "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_HOURS": "00:00-24:00",
-                       "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S, "DB_TCP_USER_TIMEOUT_MS": TCP_USER_TIMEOUT_MS},
-                      workers=1)  # one worker: its pooled connection is open when the link goes
+    server = gunicorn(
+        {
+            "DATABASE_URL": cluster.url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "AGENT_HOURS": "00:00-24:00",
+            "DB_CONNECT_TIMEOUT_S": CONNECT_TIMEOUT_S,
+            "DB_TCP_USER_TIMEOUT_MS": TCP_USER_TIMEOUT_MS,
+        },
+        workers=1,
+    )  # one worker: its pooled connection is open when the link goes
     caller = Caller(HttpTwilio(server.base, TOKEN, sid(1)))
     assert "Now key in the date" in caller.walk("3", "1", "1234", "1").text
     assert call_steps(app, sid(1)) == HALF_A_CALL

@@ -20,6 +20,7 @@ the second that `appendfsync everysec` may lose when the whole machine fails is 
 by the sweep re-enqueueing a `queued` row whose job is gone:
 tests/jobs/test_sms_delivery.py::test_a_queued_row_whose_job_redis_lost_is_enqueued_again.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,9 +62,12 @@ def logged_in(base: str, username: str) -> requests.Session:
     page = session.get(base + "/console/login", timeout=5).text
     match = LOGIN_CSRF.search(page)
     assert match, "no CSRF token on the login page"
-    answer = session.post(base + "/console/login", timeout=10, allow_redirects=False,
-                          data={"username": username, "password": PASSWORD,
-                                "csrf_token": match.group(1)})
+    answer = session.post(
+        base + "/console/login",
+        timeout=10,
+        allow_redirects=False,
+        data={"username": username, "password": PASSWORD, "csrf_token": match.group(1)},
+    )
     assert answer.status_code == 302, answer.text[:300]
     return session
 
@@ -87,9 +91,9 @@ class StreamReader(threading.Thread):
                 name = "message"
                 for line in response.iter_lines(chunk_size=64, decode_unicode=True):
                     if line.startswith("event: "):
-                        name = line[len("event: "):]
+                        name = line[len("event: ") :]
                     elif line.startswith("data: "):
-                        self.events.append((name, json.loads(line[len("data: "):])))
+                        self.events.append((name, json.loads(line[len("data: ") :])))
                         (self.went_down if name == "down" else self.opened).set()
         except requests.RequestException:
             pass
@@ -97,14 +101,16 @@ class StreamReader(threading.Thread):
             self.ended.set()
 
     def saw_waiting(self, call_id: int) -> bool:
-        return any(name == "queue" and call_id in [c["id"] for c in data.get("calls", [])]
-                   for name, data in self.events)
+        return any(
+            name == "queue" and call_id in [c["id"] for c in data.get("calls", [])] for name, data in self.events
+        )
 
 
 def in_time(response) -> Answer:
     answer = Answer.of(response)
     assert response.elapsed_s < WEBHOOK_BUDGET_S, (
-        f"a webhook took {response.elapsed_s:.2f} s with Redis down (budget {WEBHOOK_BUDGET_S} s)")
+        f"a webhook took {response.elapsed_s:.2f} s with Redis down (budget {WEBHOOK_BUDGET_S} s)"
+    )
     return answer
 
 
@@ -131,18 +137,29 @@ def app_on_private_redis(app, redis_server, monkeypatch):  # noqa: F811
 
 
 def test_redis_killed_mid_call_and_mid_console_loses_nothing(
-        app_on_private_redis, app_context, database_url, redis_server, twilio_api, gunicorn):  # noqa: F811
+    app_on_private_redis, app_context, database_url, redis_server, twilio_api, gunicorn
+):  # noqa: F811
     app = app_on_private_redis
     add_letter()
     make_user("amira")
     make_user("bilal")
     make_user("sara", Role.supervisor)
-    server = gunicorn({
-        "DATABASE_URL": database_url, "REDIS_URL": redis_server.url(), "JOB_QUEUE_PREFIX": PREFIX,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_ACCOUNT_SID": app.config["TWILIO_ACCOUNT_SID"],
-        "TWILIO_API_BASE_URL": twilio_api.url, "SMS_FROM": SMS_FROM, "AGENT_HOURS": "00:00-24:00",
-        "SESSION_COOKIE_SECURE": "0", "SSE_KEEPALIVE_S": "1",
-    }, workers=2, worker_class="gevent")
+    server = gunicorn(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_server.url(),
+            "JOB_QUEUE_PREFIX": PREFIX,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_ACCOUNT_SID": app.config["TWILIO_ACCOUNT_SID"],
+            "TWILIO_API_BASE_URL": twilio_api.url,
+            "SMS_FROM": SMS_FROM,
+            "AGENT_HOURS": "00:00-24:00",
+            "SESSION_COOKIE_SECURE": "0",
+            "SSE_KEEPALIVE_S": "1",
+        },
+        workers=2,
+        worker_class="gevent",
+    )
     agent = logged_in(server.base, "amira")
     before = StreamReader(server.base, agent.cookies)
     before.start()
@@ -195,11 +212,15 @@ def test_redis_killed_mid_call_and_mid_console_loses_nothing(
     # Console use goes on: another agent logs in (login limits live in Redis), one takes a call.
     second = logged_in(server.base, "bilal")
     token = CSRF_META.search(second.get(server.base + "/console/", timeout=5).text).group(1)
-    took = second.post(f"{server.base}/console/calls/{call_b.id}/take", timeout=10,
-                       headers={"X-CSRFToken": token, "Accept": "application/json"})
+    took = second.post(
+        f"{server.base}/console/calls/{call_b.id}/take",
+        timeout=10,
+        headers={"X-CSRFToken": token, "Accept": "application/json"},
+    )
     assert took.status_code == 200 and took.json()["ok"] is True, took.text[:300]
-    assert [row["id"] for row in agent.get(server.base + "/console/queue.json", timeout=5).json()["calls"]] \
-        == [call_a.id]
+    assert [row["id"] for row in agent.get(server.base + "/console/queue.json", timeout=5).json()["calls"]] == [
+        call_a.id
+    ]
     last_failed_publish = time.monotonic()
 
     redis_server.start()

@@ -13,6 +13,7 @@ One replayed webhook in the middle of a call:
 tests/ivr/test_call_flow.py::test_a_replayed_webhook_writes_nothing_twice.
 Every route refusing a missing or wrong signature: tests/ivr/test_signatures.py.
 """
+
 from __future__ import annotations
 
 import random
@@ -31,9 +32,27 @@ from tests.support.jobs import SMS_FROM
 from tests.support.webhooks import PUBLIC_BASE_URL, Twilio, sign
 
 ROWS = (Call, CallEvent, LookupAttempt, SmsMessage, Subscription, CallbackRequest)
-CALL_FIELDS = ("caller", "language", "outcome", "started_at", "ended_at", "twilio_status", "duration_s",
-               "asked_number", "asked_date", "found", "transaction_id", "queued_at", "queue_left_at",
-               "queue_result", "answered_at", "agent_id", "taken_at", "agent_ended_at", "wrapped_up_at")
+CALL_FIELDS = (
+    "caller",
+    "language",
+    "outcome",
+    "started_at",
+    "ended_at",
+    "twilio_status",
+    "duration_s",
+    "asked_number",
+    "asked_date",
+    "found",
+    "transaction_id",
+    "queued_at",
+    "queue_left_at",
+    "queue_result",
+    "answered_at",
+    "agent_id",
+    "taken_at",
+    "agent_ended_at",
+    "wrapped_up_at",
+)
 
 
 class Recorder:
@@ -53,8 +72,7 @@ def state() -> dict:
     """Everything a webhook may write: row counts, every call's fields, the agents' presence."""
     db.session.expire_all()
     counts = {model.__name__: db.session.scalar(select(func.count()).select_from(model)) for model in ROWS}
-    calls = {call.sid: {name: getattr(call, name) for name in CALL_FIELDS}
-             for call in db.session.scalars(select(Call))}
+    calls = {call.sid: {name: getattr(call, name) for name in CALL_FIELDS} for call in db.session.scalars(select(Call))}
     presence = {user.username: (user.presence, user.presence_since) for user in db.session.scalars(select(User))}
     return {"counts": counts, "calls": calls, "presence": presence}
 
@@ -105,8 +123,14 @@ def recorded(app, app_context, client, sms_on, monkeypatch) -> Recorder:
     night.twilio.post("/ivr/status", CallStatus="completed", CallDuration="30")
 
     played = state()
-    assert played["counts"] == {"Call": 3, "CallEvent": played["counts"]["CallEvent"], "LookupAttempt": 2,
-                                "SmsMessage": 1, "Subscription": 1, "CallbackRequest": 1}
+    assert played["counts"] == {
+        "Call": 3,
+        "CallEvent": played["counts"]["CallEvent"],
+        "LookupAttempt": 2,
+        "SmsMessage": 1,
+        "Subscription": 1,
+        "CallbackRequest": 1,
+    }
     assert len(sms_on.messages_sent()) == 1
     assert db.session.get(User, agent.id).presence == Presence.available
     return recorder
@@ -139,7 +163,8 @@ def test_a_replayed_agent_leg_leaves_the_wrapped_up_agent_available(app, client,
     after = state()["presence"]["amira"][0]
     assert after == Presence.available, (
         f"replaying the ended call's agent webhooks set the agent who had wrapped up to {after.value}: "
-        "she is no longer offered calls")
+        "she is no longer offered calls"
+    )
 
 
 def test_whole_calls_replayed_shuffled_write_nothing_twice(app, client, recorded, sms_on):
@@ -150,8 +175,17 @@ def test_whole_calls_replayed_shuffled_write_nothing_twice(app, client, recorded
     after = state()
     assert after["counts"] == before["counts"]
     for sid, fields in before["calls"].items():
-        for name in ("outcome", "ended_at", "duration_s", "queued_at", "queue_left_at", "answered_at",
-                     "agent_id", "agent_ended_at", "wrapped_up_at"):
+        for name in (
+            "outcome",
+            "ended_at",
+            "duration_s",
+            "queued_at",
+            "queue_left_at",
+            "answered_at",
+            "agent_id",
+            "agent_ended_at",
+            "wrapped_up_at",
+        ):
             assert after["calls"][sid][name] == fields[name], (sid, name)
     assert len(sms_on.messages_sent()) == 1
 
@@ -170,8 +204,12 @@ def forgeries(path: str, form: dict, headers: dict):
     if "Digits" in form:
         yield "other keys", path, {**form, "Digits": form["Digits"] + "0"}, {"X-Twilio-Signature": genuine}
     if "CallStatus" in form:
-        yield "other status", path, {**form, "CallStatus": "ringing", "CallDuration": "1"}, \
-            {"X-Twilio-Signature": genuine}
+        yield (
+            "other status",
+            path,
+            {**form, "CallStatus": "ringing", "CallDuration": "1"},
+            {"X-Twilio-Signature": genuine},
+        )
     yield "altered URL", altered_url(path), form, {"X-Twilio-Signature": genuine}
 
 

@@ -11,6 +11,7 @@ retries, a proxy's). Whatever the order, each call row must end the same, and th
 
 A single repeated `completed`: tests/ivr/test_call_flow.py::test_status_callback_records_the_end_once.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,20 @@ from tests.support.ivr import Answer, Caller, add_letter, agent_on_duty
 from tests.support.webhooks import Twilio
 
 LOOKUP = ("3", "1", "1234", "1", "15032024", "1")  # to the spoken status
-ROW_FIELDS = ("outcome", "twilio_status", "duration_s", "ended_at", "queued_at", "queue_left_at", "queue_result",
-              "answered_at", "agent_id", "agent_ended_at", "found", "transaction_id")
+ROW_FIELDS = (
+    "outcome",
+    "twilio_status",
+    "duration_s",
+    "ended_at",
+    "queued_at",
+    "queue_left_at",
+    "queue_result",
+    "answered_at",
+    "agent_id",
+    "agent_ended_at",
+    "found",
+    "transaction_id",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -55,18 +68,24 @@ def shape(call_sid: str) -> dict:
     """The row without its clock readings: what must not depend on the order of delivery."""
     call = the_call(call_sid)
     return {
-        "outcome": call.outcome, "twilio_status": call.twilio_status, "duration_s": call.duration_s,
-        "ended": call.ended_at is not None, "queued": call.queued_at is not None,
-        "left_queue": call.queue_left_at is not None, "queue_result": call.queue_result,
-        "answered": call.answered_at is not None, "agent_ended": call.agent_ended_at is not None,
+        "outcome": call.outcome,
+        "twilio_status": call.twilio_status,
+        "duration_s": call.duration_s,
+        "ended": call.ended_at is not None,
+        "queued": call.queued_at is not None,
+        "left_queue": call.queue_left_at is not None,
+        "queue_result": call.queue_result,
+        "answered": call.answered_at is not None,
+        "agent_ended": call.agent_ended_at is not None,
         "waiting": call.id in [c.id for c in waiting_calls()],
     }
 
 
 def kpis(app) -> Kpis:
     today = local_today(app.config["TIMEZONE"])
-    return overall(Period(today, today), tz_name=app.config["TIMEZONE"],
-                   service_level_s=app.config["SERVICE_LEVEL_SECONDS"])
+    return overall(
+        Period(today, today), tz_name=app.config["TIMEZONE"], service_level_s=app.config["SERVICE_LEVEL_SECONDS"]
+    )
 
 
 def logged_calls(app) -> int:
@@ -79,11 +98,13 @@ def status(client, call_sid: str, call_status: str, duration: str | None = None)
 
 
 def status_events(call_sid: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(CallEvent).join(Call)
-                             .where(Call.sid == call_sid, CallEvent.step == "status"))
+    return db.session.scalar(
+        select(func.count()).select_from(CallEvent).join(Call).where(Call.sid == call_sid, CallEvent.step == "status")
+    )
 
 
 # --- the call's own status callback ----------------------------------------------------------
+
 
 def test_completed_twice_then_stale_statuses_change_nothing(app, client):
     Caller(Twilio(client, sid=sid(1))).walk(*LOOKUP)
@@ -101,10 +122,13 @@ def test_completed_twice_then_stale_statuses_change_nothing(app, client):
     assert logged_calls(app) == 1
 
 
-@pytest.mark.parametrize("last_key, expected", [
-    ("1", {"outcome": Outcome.self_served, "queued": False}),  # hears the status again
-    ("0", {"outcome": Outcome.abandoned_in_queue, "queued": True}),  # asks for an agent, hangs up
-])
+@pytest.mark.parametrize(
+    "last_key, expected",
+    [
+        ("1", {"outcome": Outcome.self_served, "queued": False}),  # hears the status again
+        ("0", {"outcome": Outcome.abandoned_in_queue, "queued": True}),  # asks for an agent, hangs up
+    ],
+)
 def test_completed_before_the_last_gather_ends_the_call_as_in_order(app, client, last_key, expected):
     agent_on_duty()
     in_order, late = Caller(Twilio(client, sid=sid(1))), Caller(Twilio(client, sid=sid(2)))
@@ -129,6 +153,7 @@ def test_completed_before_the_last_gather_ends_the_call_as_in_order(app, client,
 
 # --- the agent's leg ---------------------------------------------------------------------------
 
+
 def taken_call(client, n: int, agent):
     """A caller in the queue, taken by the agent; Twilio has run the redirect to agent/connect."""
     caller = Caller(Twilio(client, sid=sid(n), caller=f"+96475000000{n:02d}"))
@@ -142,8 +167,9 @@ def taken_call(client, n: int, agent):
 
 
 def agent_done(caller, action: str, dial_status: str, call_status: str = "in-progress", duration: str = "60"):
-    return Answer.of(caller.twilio.post(action, DialCallStatus=dial_status, DialCallDuration=duration,
-                                        CallStatus=call_status))
+    return Answer.of(
+        caller.twilio.post(action, DialCallStatus=dial_status, DialCallDuration=duration, CallStatus=call_status)
+    )
 
 
 @pytest.mark.parametrize("order", ["dial_action_first", "completed_first"])
@@ -199,6 +225,5 @@ def test_a_repeated_no_answer_dial_action_keeps_the_caller_in_the_queue(client):
     first = agent_done(caller, action, "no-answer")
     again = agent_done(caller, action, "no-answer")
     assert first.enqueued is not None
-    assert again.enqueued is not None and not again.hung_up, (
-        "the repeated no-answer callback answered: " + again.text)
+    assert again.enqueued is not None and not again.hung_up, "the repeated no-answer callback answered: " + again.text
     assert [c.sid for c in waiting_calls()] == [sid(1)]

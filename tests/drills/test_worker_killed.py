@@ -12,6 +12,7 @@ upload is stored in many chunks, which the worker reads in order:
 - if Redis lost the job as well (restarted without its data), the housekeeping sweep
   must find the import left `running` and enqueue it again.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,8 +36,10 @@ HEADER = "number,date,direction,subject,sender,recipient,holder,status,status_da
 
 
 def letters_csv(rows: int = ROWS) -> bytes:
-    line = ("{n},2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"
-            "وزارة المالية الاتحادية,forwarded,2024-04-02,\n")
+    line = (
+        "{n},2024-03-15,to_federal,طلب,وزارة الداخلية في إقليم كوردستان,وزارة المالية الاتحادية,"
+        "وزارة المالية الاتحادية,forwarded,2024-04-02,\n"
+    )
     return (HEADER + "".join(line.format(n=100000 + n) for n in range(rows))).encode()
 
 
@@ -62,8 +65,9 @@ def the_import(import_id: int) -> ImportJob:
 def immediate_retry(monkeypatch):
     """The import's retries without their minute's wait, so the drill need not sleep."""
     spec = jobs.SPECS["jobs.imports.run_import"]
-    monkeypatch.setitem(jobs.SPECS, "jobs.imports.run_import",
-                        JobSpec(spec.queue, spec.timeout_s, retries=spec.retries, intervals=[0]))
+    monkeypatch.setitem(
+        jobs.SPECS, "jobs.imports.run_import", JobSpec(spec.queue, spec.timeout_s, retries=spec.retries, intervals=[0])
+    )
 
 
 def chunks() -> int:
@@ -74,7 +78,7 @@ def killed_mid_import(app, database_url, redis_url, monkeypatch) -> int:  # noqa
     """An import uploaded in chunks, its worker SIGKILLed once some batches are committed."""
     monkeypatch.setitem(app.config, "IMPORT_CHUNK_BYTES", 16 * 1024)
     content = letters_csv()
-    pieces = (content[start:start + 5000] for start in range(0, len(content), 5000))
+    pieces = (content[start : start + 5000] for start in range(0, len(content), 5000))
     import_id = start_import(pieces, filename="office.csv", source="api", requested_by="drill").id
     assert chunks() == -(-len(content) // (16 * 1024)) > 10
     worker = start_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
@@ -84,19 +88,20 @@ def killed_mid_import(app, database_url, redis_url, monkeypatch) -> int:  # noqa
         kill_worker_and_horse(worker)
     record = the_import(import_id)
     assert record.state == ImportState.running and record.processed < ROWS, (
-        f"the import was not caught mid-run ({record.state.value}, {record.processed} rows)")
+        f"the import was not caught mid-run ({record.state.value}, {record.processed} rows)"
+    )
     return import_id
 
 
 def test_an_import_whose_worker_was_killed_is_retried_and_loads_each_row_once(
-        app, app_context, database_url, redis_url, immediate_retry, monkeypatch):  # noqa: F811
+    app, app_context, database_url, redis_url, immediate_retry, monkeypatch
+):  # noqa: F811
     import_id = killed_mid_import(app, database_url, redis_url, monkeypatch)
     loaded_before = db.session.scalar(select(func.count()).select_from(Transaction))
     assert 0 < loaded_before < ROWS
 
     # A worker's maintenance, after the dead worker's heartbeat has lapsed.
-    StartedJobRegistry(queue_name("imports"), connection=redis_connection()).cleanup(
-        timestamp=time.time() + 24 * 3600)
+    StartedJobRegistry(queue_name("imports"), connection=redis_connection()).cleanup(timestamp=time.time() + 24 * 3600)
     run_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
 
     record = the_import(import_id)
@@ -111,13 +116,13 @@ def test_an_import_whose_worker_was_killed_is_retried_and_loads_each_row_once(
 
 
 def test_an_import_left_running_whose_job_redis_lost_is_swept_again(
-        app, app_context, database_url, redis_url, monkeypatch):  # noqa: F811
+    app, app_context, database_url, redis_url, monkeypatch
+):  # noqa: F811
     import_id = killed_mid_import(app, database_url, redis_url, monkeypatch)
     forget_jobs(redis_connection())  # Redis restarted without its data: no job, no registry
 
     counts = sweep_outbox()
-    assert counts["imports"] == 1, (
-        f"the sweep did not enqueue the import left running by the killed worker: {counts}")
+    assert counts["imports"] == 1, f"the sweep did not enqueue the import left running by the killed worker: {counts}"
     run_worker(worker_env(app, database_url, redis_url, "http://127.0.0.1:1"), "imports")
     assert the_import(import_id).state == ImportState.done
     assert db.session.scalar(select(func.count()).select_from(Transaction)) == ROWS

@@ -1,4 +1,5 @@
 """Does the public inquiry page answer like the IVR: same lookup, same disclosure, same limits?"""
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,11 @@ def letter(app_context):
 def ask(client, number="1234", on="2024-03-15", lang="en", address="203.0.113.7"):
     page = client.get(f"/inquiry?lang={lang}")
     token = CSRF.search(page.get_data(as_text=True)).group(1)
-    return client.post("/inquiry", data={"csrf_token": token, "number": number, "date": on, "lang": lang},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/inquiry",
+        data={"csrf_token": token, "number": number, "date": on, "lang": lang},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def text(response) -> str:
@@ -93,7 +97,9 @@ def test_lookups_are_recorded_on_the_web_channel(client, letter):
     ask(client, number="9999")
     attempts = db.session.scalars(select(LookupAttempt).order_by(LookupAttempt.id)).all()
     assert [(a.channel, a.found, a.caller_key) for a in attempts] == [
-        ("web", True, "web:203.0.113.7"), ("web", False, "web:203.0.113.7")]
+        ("web", True, "web:203.0.113.7"),
+        ("web", False, "web:203.0.113.7"),
+    ]
 
 
 def test_an_address_that_keeps_guessing_is_throttled(app, client, letter):

@@ -1,4 +1,5 @@
 """Can a citizen look a letter up on a phone-sized screen in a real headless Chromium?"""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

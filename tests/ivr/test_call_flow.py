@@ -1,4 +1,5 @@
 """Does a caller get from the greeting to the spoken status, in every language and branch?"""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -106,7 +107,7 @@ def test_kurdish_with_recordings_plays_the_clips(app, caller, letter, tmp_path, 
     assert played[:2] == ["status_found.1.mp3", "status.forwarded.mp3"]
     assert "entity.fed-finance.mp3" in played
     start = played.index("day.2.mp3")
-    assert played[start:start + 4] == ["day.2.mp3", "month.4.mp3", "year.2024.mp3", "status_found.4.mp3"]
+    assert played[start : start + 4] == ["day.2.mp3", "month.4.mp3", "year.2024.mp3", "status_found.4.mp3"]
     assert played[-1] == "result_menu.mp3"
     assert all(url.startswith("https://hotline.example.test/ivr/audio/ckb/") for url in answer.played)
 
@@ -121,11 +122,14 @@ def test_recorded_audio_is_served_publicly(app, client, tmp_path, monkeypatch):
     assert client.get("/ivr/audio/en/welcome.mp3").status_code == 404
 
 
-@pytest.mark.parametrize("digits, reason", [
-    ("", "We did not receive a number."),
-    ("1234567890123", "A letter number has at most twelve digits."),
-    ("12*4", "A letter number has digits only."),
-])
+@pytest.mark.parametrize(
+    "digits, reason",
+    [
+        ("", "We did not receive a number."),
+        ("1234567890123", "A letter number has at most twelve digits."),
+        ("12*4", "A letter number has digits only."),
+    ],
+)
 def test_bad_number_says_why_and_asks_again(caller, digits, reason):
     answer = caller.walk("3", "1", digits)
     assert answer.said[0] == reason
@@ -147,13 +151,16 @@ def test_read_back_2_asks_for_the_number_again(caller):
     assert answer.gather.get("finishOnKey") == "#"
 
 
-@pytest.mark.parametrize("digits, reason", [
-    ("", "We did not receive a date."),
-    ("1503202", "The date needs exactly eight digits."),
-    ("31022024", "That is not a date in the calendar."),
-    ("01011999", "We only hold letters dated from the year 2000 on."),
-    ((date.today() + timedelta(days=3)).strftime("%d%m%Y"), "That date is in the future."),
-])
+@pytest.mark.parametrize(
+    "digits, reason",
+    [
+        ("", "We did not receive a date."),
+        ("1503202", "The date needs exactly eight digits."),
+        ("31022024", "That is not a date in the calendar."),
+        ("01011999", "We only hold letters dated from the year 2000 on."),
+        ((date.today() + timedelta(days=3)).strftime("%d%m%Y"), "That date is in the future."),
+    ],
+)
 def test_bad_date_says_why_and_asks_again(caller, digits, reason):
     answer = caller.walk("3", "1", "1234", "1", digits)
     assert answer.said[0] == reason
@@ -184,8 +191,7 @@ def test_two_letters_share_number_and_date_ask_direction(app_context, caller):
     assert "Two letters share this number and date." in answer.text
     answer = caller.press("2")
     assert "This letter has been answered." in answer.text
-    answer = Caller(Twilio(caller.twilio.client, sid="CA" + "3" * 32)).walk(
-        "3", "1", NUMBER, "1", KEYED_DATE, "1", "1")
+    answer = Caller(Twilio(caller.twilio.client, sid="CA" + "3" * 32)).walk("3", "1", NUMBER, "1", KEYED_DATE, "1", "1")
     assert "This letter has been received." in answer.text
 
 
@@ -299,6 +305,7 @@ def test_a_replayed_webhook_writes_nothing_twice(twilio, caller, letter):
     assert first.data == second.data
     assert db.session.scalar(select(func.count()).select_from(CallEvent)) == 7
     from models import LookupAttempt
+
     assert db.session.scalar(select(func.count()).select_from(LookupAttempt)) == 1
 
 

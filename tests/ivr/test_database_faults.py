@@ -1,4 +1,5 @@
 """When the database fails a webhook: one timeout only, the caller recorded later, Twilio asked to retry."""
+
 from __future__ import annotations
 
 import pytest

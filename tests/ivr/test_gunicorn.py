@@ -1,4 +1,5 @@
 """Does a whole call work against a real gunicorn, as Twilio would reach it over HTTP?"""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -17,8 +18,10 @@ pytestmark = pytest.mark.gunicorn
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    server = Gunicorn({"DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_HOURS": "00:00-24:00"},
-                      log_dir=tmp_path_factory.mktemp("gunicorn"))
+    server = Gunicorn(
+        {"DATABASE_URL": database_url, "TWILIO_AUTH_TOKEN": TOKEN, "AGENT_HOURS": "00:00-24:00"},
+        log_dir=tmp_path_factory.mktemp("gunicorn"),
+    )
     try:
         yield server.start().base
     finally:
@@ -37,9 +40,14 @@ def said(root: ET.Element) -> str:
     return " ".join(el.text or "" for el in root.iter("Say"))
 
 
-@pytest.mark.parametrize("language_key, expected", [
-    ("1", "محال"), ("2", "محال"), ("3", "This letter has been forwarded."),
-])
+@pytest.mark.parametrize(
+    "language_key, expected",
+    [
+        ("1", "محال"),
+        ("2", "محال"),
+        ("3", "This letter has been forwarded."),
+    ],
+)
 def test_a_whole_call_through_gunicorn(server, app_context, language_key, expected):
     add_letter()
     sid = f"CA{int(language_key):032d}"

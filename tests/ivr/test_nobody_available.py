@@ -1,4 +1,5 @@
 """Within agent hours, with nobody to answer: a callback offer, never an endless queue."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,9 +29,15 @@ def set_duty(presence: Presence, active: bool = True) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize("presence, active", [
-    (None, True), (Presence.away, True), (Presence.offline, True), (Presence.available, False),
-])
+@pytest.mark.parametrize(
+    "presence, active",
+    [
+        (None, True),
+        (Presence.away, True),
+        (Presence.offline, True),
+        (Presence.available, False),
+    ],
+)
 def test_with_every_agent_away_or_logged_out_zero_offers_a_callback(caller, presence, active):
     if presence is not None:
         set_duty(presence, active)

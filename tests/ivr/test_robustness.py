@@ -1,4 +1,5 @@
 """Does a voice route always answer valid TwiML, whatever arrives and whatever breaks?"""
+
 from __future__ import annotations
 
 import logging
@@ -17,17 +18,31 @@ from tests.support.ivr import Answer, table_locked
 from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 
 ACTION_URLS = [
-    "/ivr/voice", "/ivr/language?lang=ar&s=1", "/ivr/menu?lang=en&s=2", "/ivr/number?lang=ckb&s=3&t=2",
-    "/ivr/number/confirm?lang=en&s=4&n=1234", "/ivr/date?lang=ar&s=5&n=1234",
-    "/ivr/date/confirm?lang=en&s=6&n=1234&d=2024-03-15", "/ivr/direction?lang=en&s=7&n=1234&d=2024-03-15",
-    "/ivr/result?lang=en&s=8&tx=1", "/ivr/not-found?lang=en&s=8", "/ivr/callback?lang=ar&s=9",
-    "/ivr/queue/left?lang=en&s=9", "/ivr/queue/wait?lang=en", "/ivr/status", "/ivr/fallback",
+    "/ivr/voice",
+    "/ivr/language?lang=ar&s=1",
+    "/ivr/menu?lang=en&s=2",
+    "/ivr/number?lang=ckb&s=3&t=2",
+    "/ivr/number/confirm?lang=en&s=4&n=1234",
+    "/ivr/date?lang=ar&s=5&n=1234",
+    "/ivr/date/confirm?lang=en&s=6&n=1234&d=2024-03-15",
+    "/ivr/direction?lang=en&s=7&n=1234&d=2024-03-15",
+    "/ivr/result?lang=en&s=8&tx=1",
+    "/ivr/not-found?lang=en&s=8",
+    "/ivr/callback?lang=ar&s=9",
+    "/ivr/queue/left?lang=en&s=9",
+    "/ivr/queue/wait?lang=en",
+    "/ivr/status",
+    "/ivr/fallback",
 ]
 # Query strings Twilio would never send but a broken proxy or a hand-made URL might.
 ODD_URLS = [
-    "/ivr/number/confirm?lang=xx&s=-4&n=abc", "/ivr/date?n=", "/ivr/date/confirm?n=1234&d=2024-02-30",
-    "/ivr/result?tx=99999999999999999999999", "/ivr/menu?t=9999999999&s=nan",
-    "/ivr/direction?n=1234&d=not-a-date", "/ivr/language?lang=%00",
+    "/ivr/number/confirm?lang=xx&s=-4&n=abc",
+    "/ivr/date?n=",
+    "/ivr/date/confirm?n=1234&d=2024-02-30",
+    "/ivr/result?tx=99999999999999999999999",
+    "/ivr/menu?t=9999999999&s=nan",
+    "/ivr/direction?n=1234&d=not-a-date",
+    "/ivr/language?lang=%00",
 ]
 digits = st.one_of(
     st.text(alphabet="0123456789*#", max_size=40),
@@ -43,9 +58,15 @@ def assert_valid_twiml(response):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(url=st.sampled_from(ACTION_URLS + ODD_URLS), keys=digits,
-       extra=st.dictionaries(st.sampled_from(["QueuePosition", "QueueResult", "CallDuration", "CallStatus"]),
-                             st.text(max_size=12), max_size=3))
+@given(
+    url=st.sampled_from(ACTION_URLS + ODD_URLS),
+    keys=digits,
+    extra=st.dictionaries(
+        st.sampled_from(["QueuePosition", "QueueResult", "CallDuration", "CallStatus"]),
+        st.text(max_size=12),
+        max_size=3,
+    ),
+)
 def test_any_digits_on_any_action_url_give_valid_twiml(client, url, keys, extra):
     response = Twilio(client).post(url, Digits=keys, **extra)
     assert_valid_twiml(response)
@@ -58,17 +79,25 @@ def test_any_caller_id_and_call_sid_give_valid_twiml(client, caller, sid):
 
 
 def broken_app(database_url: str, **extra):
-    return create_app({
-        "APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "AGENT_HOURS": Hours.parse("00:00-24:00"), **extra,
-    })
+    return create_app(
+        {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "AGENT_HOURS": Hours.parse("00:00-24:00"),
+            **extra,
+        }
+    )
 
 
-@pytest.mark.parametrize("broken_url", [
-    "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
-    "sqlite:////nonexistent-folder/hotline.sqlite3",
-])
+@pytest.mark.parametrize(
+    "broken_url",
+    [
+        "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+        "sqlite:////nonexistent-folder/hotline.sqlite3",
+    ],
+)
 def test_database_down_means_an_apology_and_an_agent(broken_url):
     app = broken_app(broken_url)
     started = time.monotonic()
@@ -102,7 +131,6 @@ def test_a_stalled_database_is_cut_off_by_the_statement_timeout(database_url):
         assert "نعتذر" in answer.text and answer.enqueued is not None
 
 
-
 @pytest.mark.parametrize("failing_sql", [r'FROM "?transaction"? ', r"INSERT INTO call "])
 def test_a_failed_statement_logs_no_caller_number_or_letter_number(app, client, caplog, monkeypatch, failing_sql):
     """A stall once logged the caller's number and the letter asked for: SQL errors hide their parameters."""
@@ -118,8 +146,11 @@ def test_a_failed_statement_logs_no_caller_number_or_letter_number(app, client, 
     event.listen(engine, "before_cursor_execute", stall)
     try:
         with caplog.at_level(logging.INFO):
-            answer = Answer.of(Twilio(client, caller="+9647701112233").post(
-                "/ivr/date/confirm?lang=en&s=6&n=86420&d=2024-03-15", Digits="1"))
+            answer = Answer.of(
+                Twilio(client, caller="+9647701112233").post(
+                    "/ivr/date/confirm?lang=en&s=6&n=86420&d=2024-03-15", Digits="1"
+                )
+            )
     finally:
         event.remove(engine, "before_cursor_execute", stall)
     assert "We are sorry" in answer.text

@@ -1,4 +1,5 @@
 """Does every Twilio route refuse a request that Twilio did not sign, writing nothing?"""
+
 from __future__ import annotations
 
 import pytest
@@ -9,11 +10,21 @@ from models import Call, CallEvent
 from tests.support.webhooks import PUBLIC_BASE_URL, sign
 
 TWILIO_ROUTES = [
-    "/ivr/voice", "/ivr/language?lang=ar&s=1", "/ivr/menu?lang=en&s=2", "/ivr/number?lang=en&s=3",
-    "/ivr/number/confirm?lang=en&s=4&n=12", "/ivr/date?lang=en&s=5&n=12",
-    "/ivr/date/confirm?lang=en&s=6&n=12&d=2024-01-01", "/ivr/direction?lang=en&s=7&n=12&d=2024-01-01",
-    "/ivr/result?lang=en&s=8&tx=1", "/ivr/not-found?lang=en&s=8", "/ivr/callback?lang=en&s=9",
-    "/ivr/queue/wait?lang=en", "/ivr/queue/left?lang=en&s=9", "/ivr/status", "/ivr/fallback",
+    "/ivr/voice",
+    "/ivr/language?lang=ar&s=1",
+    "/ivr/menu?lang=en&s=2",
+    "/ivr/number?lang=en&s=3",
+    "/ivr/number/confirm?lang=en&s=4&n=12",
+    "/ivr/date?lang=en&s=5&n=12",
+    "/ivr/date/confirm?lang=en&s=6&n=12&d=2024-01-01",
+    "/ivr/direction?lang=en&s=7&n=12&d=2024-01-01",
+    "/ivr/result?lang=en&s=8&tx=1",
+    "/ivr/not-found?lang=en&s=8",
+    "/ivr/callback?lang=en&s=9",
+    "/ivr/queue/wait?lang=en",
+    "/ivr/queue/left?lang=en&s=9",
+    "/ivr/status",
+    "/ivr/fallback",
 ]
 FORM = {"CallSid": "CA" + "5" * 32, "From": "+9647501234567", "Digits": "1"}
 
@@ -37,8 +48,7 @@ def test_forged_signature_is_403(client, app_context, path):
 
 def test_signature_covers_the_query_string(client, app_context):
     signature = sign(PUBLIC_BASE_URL + "/ivr/number/confirm?lang=en&s=4&n=12", FORM)
-    tampered = client.post("/ivr/number/confirm?lang=en&s=4&n=99", data=FORM,
-                           headers={"X-Twilio-Signature": signature})
+    tampered = client.post("/ivr/number/confirm?lang=en&s=4&n=99", data=FORM, headers={"X-Twilio-Signature": signature})
     assert tampered.status_code == 403
 
 

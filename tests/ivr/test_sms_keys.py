@@ -1,4 +1,5 @@
 """After the status, does key 2 send it by SMS and key 3 subscribe, for mobiles only, once?"""
+
 from __future__ import annotations
 
 import pytest
@@ -93,8 +94,7 @@ def test_key_3_subscribes_the_number_once(client, letter):
     assert subscription.language == "en" and subscription.active
 
 
-def test_key_2_with_redis_is_sent_by_a_real_worker_once(app, client, letter, database_url, redis_url,
-                                                        sms_ready):
+def test_key_2_with_redis_is_sent_by_a_real_worker_once(app, client, letter, database_url, redis_url, sms_ready):
     walker = at_the_status(client)
     walker.press("2")
     walker.press("2")

@@ -1,4 +1,5 @@
 """The post-call survey: after the agent hangs up, the caller keys a score from 1 to 5."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -52,8 +53,10 @@ def talked_to_an_agent(client, language: str = "en"):
 
 def survey_events(call_id: int) -> list[tuple[str, str | None, str]]:
     db.session.expire_all()
-    return [(e.step, e.digits, e.result) for e in
-            db.session.query(CallEvent).filter_by(call_id=call_id, step="survey").order_by(CallEvent.id)]
+    return [
+        (e.step, e.digits, e.result)
+        for e in db.session.query(CallEvent).filter_by(call_id=call_id, step="survey").order_by(CallEvent.id)
+    ]
 
 
 def test_without_the_setting_the_caller_hears_goodbye(app_context, client):

@@ -1,4 +1,5 @@
 """Can a caller guess letters by trying many numbers? Every limit, and the polite answer."""
+
 from __future__ import annotations
 
 import pytest
@@ -78,8 +79,7 @@ def test_a_number_guessed_too_often_is_for_agents_only_today(client):
     add_letter(number="4242")
     for n in range(20):
         guess(client, "4242", sid(n), caller=f"+96475000000{n:02d}")  # the wrong date each time
-    answer = Caller(Twilio(client, sid=sid(77), caller="+9647709999999")).walk(
-        "3", "1", "4242", "1", KEYED_DATE, "1")
+    answer = Caller(Twilio(client, sid=sid(77), caller="+9647709999999")).walk("3", "1", "4242", "1", KEYED_DATE, "1")
     assert "this letter can only be discussed with an agent today" in answer.text
     assert "forwarded" not in answer.text  # even with the right date: nothing disclosed
     assert answer.enqueued is not None

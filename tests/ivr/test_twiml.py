@@ -1,4 +1,5 @@
 """The TwiML builders are pure: segments and URLs in, a document out, no app needed."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -42,10 +43,16 @@ def test_say_and_hang_up_ends_with_hangup():
 
 
 def test_dial_agent_rings_a_browser_a_sip_phone_or_a_number():
-    for kind, endpoint, tag in (("client", "amira", "Client"), ("sip", "sip:amira@pbx.test", "Sip"),
-                                ("phone", "+9647501112222", "Number")):
-        root = parse(twiml.dial_agent(HELLO[:1], kind=kind, endpoint=endpoint,
-                                      action="/ivr/agent/done?call=1&agent=2", timeout=20))
+    for kind, endpoint, tag in (
+        ("client", "amira", "Client"),
+        ("sip", "sip:amira@pbx.test", "Sip"),
+        ("phone", "+9647501112222", "Number"),
+    ):
+        root = parse(
+            twiml.dial_agent(
+                HELLO[:1], kind=kind, endpoint=endpoint, action="/ivr/agent/done?call=1&agent=2", timeout=20
+            )
+        )
         assert [child.tag for child in root] == ["Say", "Dial"]
         dial = root.find("Dial")
         assert dial.get("action") == "/ivr/agent/done?call=1&agent=2" and dial.get("timeout") == "20"
@@ -61,16 +68,28 @@ def test_dial_agent_refuses_an_unknown_endpoint_kind():
 
 
 def test_a_browser_is_rung_with_the_context_its_phone_shows():
-    root = parse(twiml.dial_agent(HELLO[:1], kind="client", endpoint="amira", action="/a", timeout=20,
-                                  context={"kind": "queue", "callId": "7", "caller": "0750 123 4567"}))
+    root = parse(
+        twiml.dial_agent(
+            HELLO[:1],
+            kind="client",
+            endpoint="amira",
+            action="/a",
+            timeout=20,
+            context={"kind": "queue", "callId": "7", "caller": "0750 123 4567"},
+        )
+    )
     client = root.find("Dial/Client")
     assert client.findtext("Identity") == "amira"
     assert {p.get("name"): p.get("value") for p in client.findall("Parameter")} == {
-        "kind": "queue", "callId": "7", "caller": "0750 123 4567"}
+        "kind": "queue",
+        "callId": "7",
+        "caller": "0750 123 4567",
+    }
 
 
 def test_a_sip_phone_or_a_number_gets_no_parameters():
     for kind, endpoint, tag in (("sip", "sip:amira@pbx.test", "Sip"), ("phone", "+9647501112222", "Number")):
-        root = parse(twiml.dial_agent([], kind=kind, endpoint=endpoint, action="/a", timeout=20,
-                                      context={"callId": "7"}))
+        root = parse(
+            twiml.dial_agent([], kind=kind, endpoint=endpoint, action="/a", timeout=20, context={"callId": "7"})
+        )
         assert root.find(f"Dial/{tag}").text == endpoint and root.find(".//Parameter") is None

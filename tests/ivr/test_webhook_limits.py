@@ -1,5 +1,6 @@
 """Can a stranger make a webhook's signature check itself slow? Big bodies, many fields,
 malformed signatures: each refused before the body is parsed, and the signature computed once."""
+
 from __future__ import annotations
 
 import io
@@ -29,13 +30,18 @@ class UnreadableBody(io.RawIOBase):
 
 
 def post_unreadable(client, path: str, length: int, headers: dict):
-    return client.post(path, content_type="application/x-www-form-urlencoded", headers=headers,
-                       environ_overrides={"wsgi.input": UnreadableBody(), "CONTENT_LENGTH": str(length)})
+    return client.post(
+        path,
+        content_type="application/x-www-form-urlencoded",
+        headers=headers,
+        environ_overrides={"wsgi.input": UnreadableBody(), "CONTENT_LENGTH": str(length)},
+    )
 
 
 def post_raw(client, path: str, body: bytes, signature: str):
-    return client.post(path, data=body, content_type="application/x-www-form-urlencoded",
-                       headers={"X-Twilio-Signature": signature})
+    return client.post(
+        path, data=body, content_type="application/x-www-form-urlencoded", headers={"X-Twilio-Signature": signature}
+    )
 
 
 @pytest.mark.parametrize("path", ["/ivr/voice", "/ivr/status", "/sms/status?m=1"])

@@ -1,4 +1,5 @@
 """Do the housekeeping jobs close forgotten queue calls, purge by age, and stay scheduled once?"""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,13 @@ NOW = datetime.now(timezone.utc)
 
 
 def a_call(sid: str, queued_hours_ago: float, **fields) -> Call:
-    call = Call(sid=sid, caller="+9647501234567", started_at=NOW - timedelta(hours=queued_hours_ago + 0.1),
-                queued_at=NOW - timedelta(hours=queued_hours_ago), **fields)
+    call = Call(
+        sid=sid,
+        caller="+9647501234567",
+        started_at=NOW - timedelta(hours=queued_hours_ago + 0.1),
+        queued_at=NOW - timedelta(hours=queued_hours_ago),
+        **fields,
+    )
     db.session.add(call)
     db.session.commit()
     return call
@@ -41,16 +47,28 @@ def test_calls_left_in_the_queue_for_hours_are_closed_as_abandoned(app_context):
 def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context, tmp_path):
     call = a_call("CA" + "d" * 32, 1)
     old, recent = NOW - timedelta(days=400), NOW - timedelta(days=5)
-    db.session.add_all([
-        CallEvent(call_id=call.id, dedupe_key="old", step="menu", created_at=old),
-        CallEvent(call_id=call.id, dedupe_key="new", step="menu", created_at=recent),
-        LookupAttempt(dedupe_key="l-old", caller_key="x", number="1", found=False, created_at=old),
-        LookupAttempt(dedupe_key="l-new", caller_key="x", number="1", found=False, created_at=recent),
-    ])
+    db.session.add_all(
+        [
+            CallEvent(call_id=call.id, dedupe_key="old", step="menu", created_at=old),
+            CallEvent(call_id=call.id, dedupe_key="new", step="menu", created_at=recent),
+            LookupAttempt(dedupe_key="l-old", caller_key="x", number="1", found=False, created_at=old),
+            LookupAttempt(dedupe_key="l-new", caller_key="x", number="1", found=False, created_at=recent),
+        ]
+    )
     letter = add_letter()
     for key, status in (("s-sent", SmsStatus.delivered), ("s-pending", SmsStatus.pending)):
-        db.session.add(SmsMessage(idempotency_key=key, to_phone="+9647501234567", body="x", language="ar",
-                                  kind=SmsKind.status, status=status, transaction_id=letter.id, created_at=old))
+        db.session.add(
+            SmsMessage(
+                idempotency_key=key,
+                to_phone="+9647501234567",
+                body="x",
+                language="ar",
+                kind=SmsKind.status,
+                status=status,
+                transaction_id=letter.id,
+                created_at=old,
+            )
+        )
     db.session.commit()
     audio = tmp_path / "recordings"
     audio.mkdir()
@@ -63,8 +81,13 @@ def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context, tmp_p
         counts = purge_retention()
     finally:
         app.config["RECORDINGS_DIR"] = ""
-    assert counts == {"call_events": 1, "lookup_attempts": 1, "sms_messages": 1, "recordings": 1,
-                      "abandoned_uploads": 0}
+    assert counts == {
+        "call_events": 1,
+        "lookup_attempts": 1,
+        "sms_messages": 1,
+        "recordings": 1,
+        "abandoned_uploads": 0,
+    }
     assert db.session.scalar(select(func.count()).select_from(CallEvent)) == 1
     # A message not yet sent is never purged, however old: it is still owed to someone.
     assert db.session.scalars(select(SmsMessage.idempotency_key)).all() == ["s-pending"]
@@ -86,20 +109,25 @@ def test_periodic_jobs_are_scheduled_once_however_many_workers_start(app, app_co
     assert len(first) == 3
     assert ensure_schedule(connection) == []  # a second worker starting finds them scheduled
     scheduled = ScheduledJobRegistry(queue_name("housekeeping"), connection=connection).get_job_ids()
-    assert sorted(scheduled) == sorted(redis_job_id(periodic_job_id(name)) for name in (
-        "jobs.housekeeping.sweep_outbox", "jobs.housekeeping.close_abandoned_calls",
-        "jobs.housekeeping.purge_retention"))
+    assert sorted(scheduled) == sorted(
+        redis_job_id(periodic_job_id(name))
+        for name in (
+            "jobs.housekeeping.sweep_outbox",
+            "jobs.housekeeping.close_abandoned_calls",
+            "jobs.housekeeping.purge_retention",
+        )
+    )
     sweep = Job.fetch(redis_job_id(periodic_job_id("jobs.housekeeping.sweep_outbox")), connection=connection)
     assert sweep.repeats_left > 1000 and sweep.retries_left == 1 and sweep.timeout == 120
 
 
-def test_a_housekeeping_worker_runs_a_due_job_and_schedules_its_next_run(app, app_context, database_url,
-                                                                       redis_url):
+def test_a_housekeeping_worker_runs_a_due_job_and_schedules_its_next_run(app, app_context, database_url, redis_url):
     a_call("CA" + "e" * 32, 9)
     db.session.remove()
     # Every periodic job is due at once: the worker's scheduler enqueues them, the worker runs them.
-    env = worker_env(app, database_url, redis_url, "http://127.0.0.1:1",
-                     OUTBOX_SWEEP_INTERVAL_S=1, HOUSEKEEPING_INTERVAL_S=1)
+    env = worker_env(
+        app, database_url, redis_url, "http://127.0.0.1:1", OUTBOX_SWEEP_INTERVAL_S=1, HOUSEKEEPING_INTERVAL_S=1
+    )
     run_worker(env, "housekeeping")  # schedules them (1 s ahead) and stops: nothing is due yet
     time.sleep(1.5)
     run_worker(env, "housekeeping")  # its scheduler enqueues the due jobs; it runs them

@@ -1,4 +1,5 @@
 """Is every SMS sent once: through a real worker, with Redis down, and with a worker killed mid-send?"""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -73,7 +74,8 @@ def test_a_job_that_runs_twice_sends_once(app, app_context, database_url, redis_
 
 
 def test_redis_down_leaves_the_row_pending_and_the_sweep_sends_it_once(
-        app, app_context, database_url, redis_url, sms_ready, no_grace):
+    app, app_context, database_url, redis_url, sms_ready, no_grace
+):
     letter = add_letter()
     use_redis(app, CLOSED_PORT_URL)
     ids = [status_sms(letter, key=f"down-{n}", phone=f"+96475012345{n:02d}") for n in range(3)]
@@ -94,7 +96,8 @@ def test_redis_down_leaves_the_row_pending_and_the_sweep_sends_it_once(
 
 
 def test_a_worker_killed_mid_send_leads_to_a_retry_not_a_loss_nor_a_double(
-        app, app_context, database_url, redis_url, sms_ready, no_grace):
+    app, app_context, database_url, redis_url, sms_ready, no_grace
+):
     letter = add_letter()
     message_id = status_sms(letter)
     sms_ready.message_delay_s = 30  # Twilio takes the message, then is slow to answer
@@ -123,8 +126,9 @@ def test_a_worker_killed_mid_send_leads_to_a_retry_not_a_loss_nor_a_double(
     assert message.twilio_sid == sms_ready.messages[0]["sid"]
 
 
-def test_a_twilio_outage_is_retried_by_rq_and_the_row_waits_queued(app, app_context, database_url,
-                                                                    redis_url, sms_ready):
+def test_a_twilio_outage_is_retried_by_rq_and_the_row_waits_queued(
+    app, app_context, database_url, redis_url, sms_ready
+):
     letter = add_letter()
     message_id = status_sms(letter)
     sms_ready.fail_with = 503
@@ -192,6 +196,7 @@ def signed_headers(path: str, form: dict) -> dict:
 
 # --- the safety rule -----------------------------------------------------------------
 
+
 def test_demo_letters_never_get_an_sms(app, app_context, sms_ready):
     letter = add_letter(source="demo")
     message_id = status_sms(letter)
@@ -231,13 +236,13 @@ def test_landlines_get_no_sms_row(app, app_context, sms_ready):
     from models import SmsKind
 
     letter = add_letter()
-    assert send_status_sms(transaction=letter, phone="+96466222333", language="ar",
-                           kind=SmsKind.status, key="x") is None
+    assert (
+        send_status_sms(transaction=letter, phone="+96466222333", language="ar", kind=SmsKind.status, key="x") is None
+    )
     db.session.rollback()
 
 
-def test_a_queued_row_whose_job_redis_lost_is_enqueued_again(app, app_context, database_url, redis_url,
-                                                             sms_ready):
+def test_a_queued_row_whose_job_redis_lost_is_enqueued_again(app, app_context, database_url, redis_url, sms_ready):
     letter = add_letter()
     message_id = status_sms(letter)
     connection = app.extensions["hotline.redis"][redis_url]

@@ -1,4 +1,5 @@
 """Does a worker stop promptly? RQ's command-channel thread must not hold it for a minute."""
+
 from __future__ import annotations
 
 import time

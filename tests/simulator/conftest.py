@@ -1,4 +1,5 @@
 """Fixtures for the simulator tests: the engine on the test app, and the test app on a real port."""
+
 from __future__ import annotations
 
 import pytest

@@ -2,6 +2,7 @@
 for an agent; the agent on the console sees them arrive live and clicks Take; the simulator
 page follows the call to that agent. Twilio's REST API is the app's own development stand-in.
 And a callback the agent places from the console rings on the simulator page."""
+
 from __future__ import annotations
 
 import re
@@ -129,7 +130,8 @@ def test_the_agent_takes_the_simulated_call_and_the_simulator_is_connected_to_th
 
 
 def test_a_callback_placed_from_the_console_rings_on_the_simulator_and_reaches_the_agent(
-        app, app_context, server, browser):
+    app, app_context, server, browser
+):
     make_user("amira", language="en")
     callback = CallbackRequest(phone="+9647501234567", language="en", source="manual")
     db.session.add(callback)

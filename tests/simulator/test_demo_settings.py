@@ -2,6 +2,7 @@
 really uses? The app is built from what scripts/demo-settings.sh exports, served on the port
 those settings name, and a call goes from the IVR to an agent and back through the app's own
 Twilio stand-in."""
+
 from __future__ import annotations
 
 import re
@@ -23,15 +24,28 @@ from tests.support.console import console_client, csrf_token, log_in, make_user
 from tests.support.simulator_page import SimulatorPage
 
 SETTINGS = Path(__file__).resolve().parents[2] / "scripts" / "demo-settings.sh"
-SETTING_NAMES = ("APP_ENV", "PORT", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_API_BASE_URL",
-                 "TWILIO_AUTH_TOKEN", "HOTLINE_CALLER_ID", "SMS_FROM")
+SETTING_NAMES = (
+    "APP_ENV",
+    "PORT",
+    "PUBLIC_BASE_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_API_BASE_URL",
+    "TWILIO_AUTH_TOKEN",
+    "HOTLINE_CALLER_ID",
+    "SMS_FROM",
+)
 
 
 def demo_settings(tmp_path: Path, **environment: str) -> dict[str, str]:
     """What run-demo exports, given this environment (and no .env unless one is written)."""
     script = f'source "{SETTINGS}"; for name in {" ".join(SETTING_NAMES)}; do echo "$name=${{!name:-}}"; done'
-    output = subprocess.run(["bash", "-c", script], env={"PATH": "/usr/bin:/bin", "ROOT": str(tmp_path), **environment},
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        ["bash", "-c", script],
+        env={"PATH": "/usr/bin:/bin", "ROOT": str(tmp_path), **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return dict(line.split("=", 1) for line in output.splitlines())
 
 
@@ -99,8 +113,10 @@ def test_a_call_goes_from_the_ivr_to_an_agent_and_back_through_the_stand_in(demo
     log_in(agent, "dilan")
     queue = agent.get("/console/queue.json").get_json()
     [waiting] = queue["calls"]
-    response = agent.post(f"/console/calls/{waiting['id']}/take",
-                          headers={"Accept": "application/json", "X-CSRFToken": csrf_token(agent, "/console/")})
+    response = agent.post(
+        f"/console/calls/{waiting['id']}/take",
+        headers={"Accept": "application/json", "X-CSRFToken": csrf_token(agent, "/console/")},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json() == {"ok": True, "url": f"/console/calls/{waiting['id']}"}
 
@@ -121,9 +137,15 @@ def test_a_call_goes_from_the_ivr_to_an_agent_and_back_through_the_stand_in(demo
     page.hang_up(duration=60)
 
     # The agent wraps up in the console.
-    wrap = agent.post(f"/console/calls/{waiting['id']}/notes", data={
-        "csrf_token": csrf_token(agent, f"/console/calls/{waiting['id']}"), "notes": "Status explained.",
-        "disposition": demo_app.config["DISPOSITIONS"][0], "wrap_up": "Save and wrap up"})
+    wrap = agent.post(
+        f"/console/calls/{waiting['id']}/notes",
+        data={
+            "csrf_token": csrf_token(agent, f"/console/calls/{waiting['id']}"),
+            "notes": "Status explained.",
+            "disposition": demo_app.config["DISPOSITIONS"][0],
+            "wrap_up": "Save and wrap up",
+        },
+    )
     assert wrap.status_code == 303, wrap.get_data(as_text=True)[:500]
 
     with demo_app.app_context():
@@ -137,17 +159,31 @@ def test_a_call_goes_from_the_ivr_to_an_agent_and_back_through_the_stand_in(demo
 
 def write_dotenv(root: Path, **environment: str) -> subprocess.CompletedProcess:
     script = f'source "{SETTINGS}"; write_dotenv'
-    return subprocess.run(["bash", "-c", script], env={"PATH": "/usr/bin:/bin", "ROOT": str(root), **environment},
-                          capture_output=True, text=True, check=True)
+    return subprocess.run(
+        ["bash", "-c", script],
+        env={"PATH": "/usr/bin:/bin", "ROOT": str(root), **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
 
 def flask_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
     """`flask --app wsgi ARGS` as a new terminal runs it there: no APP_ENV, .env read."""
     root = Path(__file__).resolve().parents[2]
-    environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root),
-                   "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}"}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=folder, env=environment,
-                          capture_output=True, text=True, timeout=120)
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(root),
+        "DATABASE_URL": f"sqlite:///{folder / 'demo.sqlite3'}",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_flask_commands_in_a_new_terminal_use_the_settings_run_demo_wrote(tmp_path):

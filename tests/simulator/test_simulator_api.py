@@ -1,4 +1,5 @@
 """Does the development page's JSON API play a call, and refuse every bad body with a 400?"""
+
 from __future__ import annotations
 
 import pytest
@@ -19,11 +20,18 @@ def post(client, path: str, body):
 
 def press(client, turn: dict, digits: str):
     gather = turn["gather"]
-    response = post(client, "press", {
-        "call_sid": turn["call_sid"], "caller": turn["caller"], "digits": digits,
-        "action_url": gather["action_url"], "num_digits": gather["num_digits"],
-        "finish_on_key": gather["finish_on_key"],
-    })
+    response = post(
+        client,
+        "press",
+        {
+            "call_sid": turn["call_sid"],
+            "caller": turn["caller"],
+            "digits": digits,
+            "action_url": gather["action_url"],
+            "num_digits": gather["num_digits"],
+            "finish_on_key": gather["finish_on_key"],
+        },
+    )
     assert response.status_code == 200, response.json
     return response.json
 
@@ -66,8 +74,16 @@ def test_a_whole_call_through_the_api_to_the_queue_and_a_hang_up(app, client):
     assert turn["queue"]["action_url"].startswith("/ivr/queue/left?")
     assert "You are next in line. Thank you for waiting." in [s["text"] for s in turn["hold"]]
 
-    response = post(client, "hangup", {"call_sid": turn["call_sid"], "caller": turn["caller"],
-                                       "queue_action_url": turn["queue"]["action_url"], "duration": 37})
+    response = post(
+        client,
+        "hangup",
+        {
+            "call_sid": turn["call_sid"],
+            "caller": turn["caller"],
+            "queue_action_url": turn["queue"]["action_url"],
+            "duration": 37,
+        },
+    )
     assert response.status_code == 200 and response.json["state"] == "ended"
     record = stored_call(app, turn["call_sid"])
     assert record.outcome is Outcome.abandoned_in_queue and record.duration_s == 37
@@ -90,45 +106,69 @@ def test_a_withheld_caller(app, client):
 
 
 SID = "CA" + "ab" * 16
-GOOD_PRESS = {"call_sid": SID, "caller": "+9647501234567", "action_url": "/ivr/menu?lang=en&s=2",
-              "digits": "1", "num_digits": 1, "finish_on_key": "#"}
+GOOD_PRESS = {
+    "call_sid": SID,
+    "caller": "+9647501234567",
+    "action_url": "/ivr/menu?lang=en&s=2",
+    "digits": "1",
+    "num_digits": 1,
+    "finish_on_key": "#",
+}
 
 
-@pytest.mark.parametrize("path, body, message", [
-    ("start", {"caller": "not a number"}, "caller must be a phone number"),
-    ("start", {"caller": ""}, "caller must be a phone number"),
-    ("start", {"caller": 9647501234567}, "caller must be a phone number"),
-    ("start", {"withheld": "yes"}, "withheld must be true or false"),
-    ("start", [], "the body must be a JSON object"),
-    ("press", {**GOOD_PRESS, "call_sid": "CA123"}, "call_sid must be"),
-    ("press", {k: v for k, v in GOOD_PRESS.items() if k != "call_sid"}, "call_sid must be"),
-    ("press", {**GOOD_PRESS, "action_url": "https://evil.example/ivr/menu"}, "action_url must be a relative /ivr/ path"),
-    ("press", {**GOOD_PRESS, "action_url": "/dev/simulator/api/start"}, "action_url must be a relative /ivr/ path"),
-    ("press", {**GOOD_PRESS, "action_url": "/ivr/../dev/simulator/api/start"}, "action_url must be a relative /ivr/ path"),
-    ("press", {**GOOD_PRESS, "action_url": "//evil.example/ivr/"}, "action_url must be a relative /ivr/ path"),
-    ("press", {**GOOD_PRESS, "action_url": None}, "action_url must be a relative /ivr/ path"),
-    ("press", {**GOOD_PRESS, "digits": "12a"}, "digits must be only the digits 0-9, * and #"),
-    ("press", {**GOOD_PRESS, "digits": 12}, "digits must be only"),
-    ("press", {**GOOD_PRESS, "digits": "1" * 65}, "digits must be only"),
-    ("press", {**GOOD_PRESS, "num_digits": True}, "num_digits must be a whole number"),
-    ("press", {**GOOD_PRESS, "num_digits": 0}, "num_digits must be a whole number"),
-    ("press", {**GOOD_PRESS, "num_digits": "1"}, "num_digits must be a whole number"),
-    ("press", {**GOOD_PRESS, "finish_on_key": "##"}, "finish_on_key must be one key"),
-    ("hangup", {"call_sid": SID, "caller": "+9647501234567", "duration": -1}, "duration must be a whole number"),
-    ("hangup", {"call_sid": SID, "caller": "+9647501234567", "queue_action_url": "/elsewhere"}, "queue_action_url must be"),
-])
+@pytest.mark.parametrize(
+    "path, body, message",
+    [
+        ("start", {"caller": "not a number"}, "caller must be a phone number"),
+        ("start", {"caller": ""}, "caller must be a phone number"),
+        ("start", {"caller": 9647501234567}, "caller must be a phone number"),
+        ("start", {"withheld": "yes"}, "withheld must be true or false"),
+        ("start", [], "the body must be a JSON object"),
+        ("press", {**GOOD_PRESS, "call_sid": "CA123"}, "call_sid must be"),
+        ("press", {k: v for k, v in GOOD_PRESS.items() if k != "call_sid"}, "call_sid must be"),
+        (
+            "press",
+            {**GOOD_PRESS, "action_url": "https://evil.example/ivr/menu"},
+            "action_url must be a relative /ivr/ path",
+        ),
+        ("press", {**GOOD_PRESS, "action_url": "/dev/simulator/api/start"}, "action_url must be a relative /ivr/ path"),
+        (
+            "press",
+            {**GOOD_PRESS, "action_url": "/ivr/../dev/simulator/api/start"},
+            "action_url must be a relative /ivr/ path",
+        ),
+        ("press", {**GOOD_PRESS, "action_url": "//evil.example/ivr/"}, "action_url must be a relative /ivr/ path"),
+        ("press", {**GOOD_PRESS, "action_url": None}, "action_url must be a relative /ivr/ path"),
+        ("press", {**GOOD_PRESS, "digits": "12a"}, "digits must be only the digits 0-9, * and #"),
+        ("press", {**GOOD_PRESS, "digits": 12}, "digits must be only"),
+        ("press", {**GOOD_PRESS, "digits": "1" * 65}, "digits must be only"),
+        ("press", {**GOOD_PRESS, "num_digits": True}, "num_digits must be a whole number"),
+        ("press", {**GOOD_PRESS, "num_digits": 0}, "num_digits must be a whole number"),
+        ("press", {**GOOD_PRESS, "num_digits": "1"}, "num_digits must be a whole number"),
+        ("press", {**GOOD_PRESS, "finish_on_key": "##"}, "finish_on_key must be one key"),
+        ("hangup", {"call_sid": SID, "caller": "+9647501234567", "duration": -1}, "duration must be a whole number"),
+        (
+            "hangup",
+            {"call_sid": SID, "caller": "+9647501234567", "queue_action_url": "/elsewhere"},
+            "queue_action_url must be",
+        ),
+    ],
+)
 def test_a_bad_body_is_a_400_that_says_why(client, path, body, message):
     response = post(client, path, body)
     assert response.status_code == 400
     assert message in response.json["error"]
 
 
-@pytest.mark.parametrize("data, content_type", [
-    ("{not json", "application/json"),
-    ("call_sid=CA1", "application/x-www-form-urlencoded"),
-    ("", "application/json"),
-    ('"a string"', "application/json"),
-])
+@pytest.mark.parametrize(
+    "data, content_type",
+    [
+        ("{not json", "application/json"),
+        ("call_sid=CA1", "application/x-www-form-urlencoded"),
+        ("", "application/json"),
+        ('"a string"', "application/json"),
+    ],
+)
 def test_a_body_that_is_not_a_json_object_is_a_400(client, data, content_type):
     response = client.post(API + "press", data=data, content_type=content_type)
     assert response.status_code == 400
@@ -148,10 +188,14 @@ def test_the_api_only_answers_outside_production_even_if_registered(app, client,
 
 
 def test_a_production_app_has_no_simulator(database_url):
-    production = create_app({
-        "APP_ENV": "production", "SECRET_KEY": "s", "TWILIO_AUTH_TOKEN": "t",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-    })
+    production = create_app(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "s",
+            "TWILIO_AUTH_TOKEN": "t",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+        }
+    )
     client = production.test_client()
     assert client.get("/dev/simulator/").status_code == 404
     assert client.post(API + "start", json={}).status_code == 404

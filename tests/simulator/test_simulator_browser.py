@@ -1,4 +1,5 @@
 """Can a developer play a call on the simulator page in a real headless Chromium?"""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

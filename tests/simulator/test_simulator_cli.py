@@ -1,4 +1,5 @@
 """Does `flask ivr simulate` play a whole call in the terminal, with --keys or typed keys?"""
+
 from __future__ import annotations
 
 import re
@@ -113,8 +114,7 @@ def test_production_refuses_an_in_process_simulation(app, runner, monkeypatch):
     assert "in production, simulate against a server with --url" in result.output
 
 
-def test_w_waits_in_the_queue_until_an_agent_takes_the_call_then_a_is_the_agent_hanging_up(
-        app, runner, dev_twilio):
+def test_w_waits_in_the_queue_until_an_agent_takes_the_call_then_a_is_the_agent_hanging_up(app, runner, dev_twilio):
     """With the development Twilio stand-in, an agent's Take in the console moves the terminal's call."""
     import threading
 
@@ -133,8 +133,10 @@ def test_w_waits_in_the_queue_until_an_agent_takes_the_call_then_a_is_the_agent_
                 call_id = db.session.scalar(select(Call.id).where(Call.queued_at.is_not(None)))
                 db.session.remove()
             if call_id is not None:
-                agent.post(f"/console/calls/{call_id}/take", headers={
-                    "Accept": "application/json", "X-CSRFToken": csrf_token(agent, "/console/")})
+                agent.post(
+                    f"/console/calls/{call_id}/take",
+                    headers={"Accept": "application/json", "X-CSRFToken": csrf_token(agent, "/console/")},
+                )
                 return
             threading.Event().wait(0.1)
 

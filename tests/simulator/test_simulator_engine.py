@@ -1,4 +1,5 @@
 """Does the simulator play the IVR as Twilio would: signed requests, TwiML read in order?"""
+
 from __future__ import annotations
 
 import re
@@ -24,6 +25,7 @@ from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL
 pytestmark = pytest.mark.usefixtures("someone_on_duty")
 
 # --- against the app ------------------------------------------------------------------
+
 
 def test_every_call_sid_is_ca_and_32_random_hex_digits(transport):
     sids = {SimulatedCall(transport).sid for _ in range(20)}
@@ -171,14 +173,18 @@ def test_calls_on_several_threads_each_get_their_own_answer(app, transport):
 
 # --- keys as Twilio collects them -------------------------------------------------------
 
-@pytest.mark.parametrize("gather, keys, digits", [
-    (Gather("/ivr/number", finish_on_key="#"), "1234#", "1234"),
-    (Gather("/ivr/number", finish_on_key="#"), "12#34", "12"),
-    (Gather("/ivr/menu", num_digits=1), "19", "1"),
-    (Gather("/ivr/date", num_digits=8, finish_on_key=""), "150320241", "15032024"),
-    (Gather("/ivr/menu", num_digits=1), "", ""),
-    (Gather("/ivr/menu", num_digits=1), "*", "*"),
-])
+
+@pytest.mark.parametrize(
+    "gather, keys, digits",
+    [
+        (Gather("/ivr/number", finish_on_key="#"), "1234#", "1234"),
+        (Gather("/ivr/number", finish_on_key="#"), "12#34", "12"),
+        (Gather("/ivr/menu", num_digits=1), "19", "1"),
+        (Gather("/ivr/date", num_digits=8, finish_on_key=""), "150320241", "15032024"),
+        (Gather("/ivr/menu", num_digits=1), "", ""),
+        (Gather("/ivr/menu", num_digits=1), "*", "*"),
+    ],
+)
 def test_digits_stop_at_the_finish_key_or_num_digits(gather, keys, digits):
     assert gather.digits_for(keys) == digits
 
@@ -190,6 +196,7 @@ def test_only_keypad_keys_can_be_pressed(keys):
 
 
 # --- TwiML the IVR does not use yet, read from a stand-in server --------------------------
+
 
 class ScriptedTransport:
     """Answers each path with fixed TwiML and remembers what was posted."""
@@ -206,17 +213,21 @@ class ScriptedTransport:
 
 
 def test_relative_actions_resolve_against_the_current_url_and_redirects_are_followed():
-    transport = ScriptedTransport({
-        "/ivr/voice": '<Say language="en-US">Hello</Say><Pause length="2"/><Redirect>next?a=1</Redirect>',
-        "/ivr/next?a=1": '<Play>https://cdn.example.test/x.mp3</Play>'
-                         '<Gather action="step/two" numDigits="2" finishOnKey=""><Say>Two keys</Say></Gather>',
-        "/ivr/step/two": "<Say>Bye</Say><Hangup/><Say>never said</Say>",
-    })
+    transport = ScriptedTransport(
+        {
+            "/ivr/voice": '<Say language="en-US">Hello</Say><Pause length="2"/><Redirect>next?a=1</Redirect>',
+            "/ivr/next?a=1": "<Play>https://cdn.example.test/x.mp3</Play>"
+            '<Gather action="step/two" numDigits="2" finishOnKey=""><Say>Two keys</Say></Gather>',
+            "/ivr/step/two": "<Say>Bye</Say><Hangup/><Say>never said</Say>",
+        }
+    )
     call = SimulatedCall(transport)
     turn = call.start()
     assert turn.spoken == [
-        Speech("say", "Hello", "en-US"), Speech("pause", "2"),
-        Speech("play", "https://cdn.example.test/x.mp3"), Speech("say", "Two keys"),
+        Speech("say", "Hello", "en-US"),
+        Speech("pause", "2"),
+        Speech("play", "https://cdn.example.test/x.mp3"),
+        Speech("say", "Two keys"),
     ]
     assert turn.gather.action_url == "/ivr/step/two"
     turn = call.press("42")
@@ -226,11 +237,13 @@ def test_relative_actions_resolve_against_the_current_url_and_redirects_are_foll
 
 
 def test_silence_without_action_on_empty_result_goes_on_after_the_gather():
-    transport = ScriptedTransport({
-        "/ivr/voice": '<Gather action="/ivr/menu" numDigits="1"><Say>Choose</Say></Gather>'
-                      "<Say>We did not hear you</Say><Redirect>again</Redirect>",
-        "/ivr/again": "<Say>Goodbye</Say>",
-    })
+    transport = ScriptedTransport(
+        {
+            "/ivr/voice": '<Gather action="/ivr/menu" numDigits="1"><Say>Choose</Say></Gather>'
+            "<Say>We did not hear you</Say><Redirect>again</Redirect>",
+            "/ivr/again": "<Say>Goodbye</Say>",
+        }
+    )
     call = SimulatedCall(transport)
     call.start()
     turn = call.press("")
@@ -256,4 +269,5 @@ def test_an_answer_that_is_not_twiml_fails_the_step():
 def test_the_signature_covers_the_public_url_and_the_form(app):
     headers = FlaskTransport(app).signer.headers("/ivr/voice?x=1", {"CallSid": "CA1"})
     assert RequestValidator(AUTH_TOKEN).validate(
-        PUBLIC_BASE_URL + "/ivr/voice?x=1", {"CallSid": "CA1"}, headers["X-Twilio-Signature"])
+        PUBLIC_BASE_URL + "/ivr/voice?x=1", {"CallSid": "CA1"}, headers["X-Twilio-Signature"]
+    )

@@ -1,6 +1,7 @@
 """When the console moves a simulated call (Twilio REST through the app's development stand-in),
 does the simulator follow it to the agent, and play the agent's side: hang-up, no answer?
 And does a callback placed from the console ring on the simulator, and reach the agent?"""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,10 @@ def agent(app, app_context):
 def take(agent, sid: str):
     """The agent clicks Take on the call's row, as console.js does."""
     call_id = db.session.scalar(select(Call.id).where(Call.sid == sid))
-    response = agent.post(f"/console/calls/{call_id}/take",
-                          headers={"Accept": "application/json", "X-CSRFToken": csrf_token(agent, "/console/")})
+    response = agent.post(
+        f"/console/calls/{call_id}/take",
+        headers={"Accept": "application/json", "X-CSRFToken": csrf_token(agent, "/console/")},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     return call_id
 
@@ -58,6 +61,7 @@ def taken_and_followed(page: SimulatorPage, agent) -> int:
 
 
 # --- following the redirect ----------------------------------------------------------------
+
 
 def test_the_poll_is_empty_until_an_agent_takes_the_call(app, page, agent, dev_twilio):
     page.call_to_the_queue()
@@ -152,6 +156,7 @@ def test_a_bad_poll_is_a_400(client, query):
 
 # --- callbacks placed from the console --------------------------------------------------------
 
+
 @pytest.fixture
 def placed_callback(app, app_context, agent, dev_twilio, monkeypatch):
     """An agent took a callback request and clicked Place call: Twilio (the stand-in) rings."""
@@ -160,8 +165,9 @@ def placed_callback(app, app_context, agent, dev_twilio, monkeypatch):
     db.session.add(callback)
     db.session.commit()
     for action in ("take", "place"):
-        response = agent.post(f"/console/callbacks/{callback.id}/{action}",
-                              data={"csrf_token": csrf_token(agent, "/console/callbacks")})
+        response = agent.post(
+            f"/console/callbacks/{callback.id}/{action}", data={"csrf_token": csrf_token(agent, "/console/callbacks")}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
     return db.session.get(CallbackRequest, callback.id)

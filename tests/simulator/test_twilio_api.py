@@ -1,5 +1,6 @@
 """Does the app's development Twilio stand-in answer the app's real twilio client as Twilio would,
 record what it was asked in the database, and exist nowhere but in development and testing?"""
+
 from __future__ import annotations
 
 import pytest
@@ -42,11 +43,12 @@ def calls_url(base: str, sid: str | None = None) -> str:
 
 # --- authentication ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("auth", [None, (ACCOUNT, "wrong-token"), ("AC" + "1" * 32, "test-auth-token")])
-def test_a_request_without_the_account_sid_and_auth_token_is_refused_like_twilio(
-        app, app_context, dev_twilio, auth):
-    response = requests.post(calls_url(dev_twilio, "CA" + "1" * 32), data={"Url": "https://x.test/"},
-                             auth=auth, timeout=5)
+def test_a_request_without_the_account_sid_and_auth_token_is_refused_like_twilio(app, app_context, dev_twilio, auth):
+    response = requests.post(
+        calls_url(dev_twilio, "CA" + "1" * 32), data={"Url": "https://x.test/"}, auth=auth, timeout=5
+    )
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Basic")
     assert response.json()["code"] == 20003
@@ -57,13 +59,17 @@ def test_a_request_without_the_account_sid_and_auth_token_is_refused_like_twilio
 
 def test_the_twilio_client_with_the_apps_credentials_gets_in(app, app_context, dev_twilio):
     call = enqueued_call(app)
-    updated = twilio_client().calls(call.sid).update(url="https://hotline.example.test/ivr/agent/connect?call=1",
-                                                     method="POST")
+    updated = (
+        twilio_client()
+        .calls(call.sid)
+        .update(url="https://hotline.example.test/ivr/agent/connect?call=1", method="POST")
+    )
     assert updated.sid == call.sid and updated.status == "in-progress"
     assert updated.account_sid == ACCOUNT and updated.direction == "inbound"
 
 
 # --- calls(sid).update ---------------------------------------------------------------------
+
 
 def test_a_redirect_of_a_live_call_is_answered_and_recorded(app, app_context, dev_twilio):
     call = enqueued_call(app)
@@ -125,9 +131,14 @@ def test_a_call_can_be_fetched(app, app_context, dev_twilio):
 
 # --- calls.create ----------------------------------------------------------------------------
 
+
 def test_a_placed_call_is_queued_and_rings_until_answered(app, app_context, dev_twilio):
-    placed = twilio_client().calls.create(to="+9647701112233", from_="+9645599", method="POST",
-                                          url="https://hotline.example.test/ivr/callback/connect?callback=3")
+    placed = twilio_client().calls.create(
+        to="+9647701112233",
+        from_="+9645599",
+        method="POST",
+        url="https://hotline.example.test/ivr/callback/connect?callback=3",
+    )
     assert placed.status == "queued" and placed.direction == "outbound-api"
     assert placed.sid.startswith("CA") and len(placed.sid) == 34
 
@@ -150,9 +161,14 @@ def test_a_call_without_to_from_or_url_is_refused(app, app_context, dev_twilio, 
 
 # --- messages ----------------------------------------------------------------------------------
 
+
 def test_a_message_is_queued_recorded_and_listed(app, app_context, dev_twilio):
-    sent = twilio_client().messages.create(to="+9647701112233", from_="5599", body="Letter 1234: forwarded",
-                                           status_callback="https://hotline.example.test/sms/status?m=1")
+    sent = twilio_client().messages.create(
+        to="+9647701112233",
+        from_="5599",
+        body="Letter 1234: forwarded",
+        status_callback="https://hotline.example.test/sms/status?m=1",
+    )
     assert sent.sid.startswith("SM") and sent.status == "queued" and sent.body == "Letter 1234: forwarded"
     twilio_client().messages.create(to="+9647709998877", from_="5599", body="Another")
 
@@ -163,11 +179,14 @@ def test_a_message_is_queued_recorded_and_listed(app, app_context, dev_twilio):
     assert listed[0].body == "Letter 1234: forwarded" and listed[0].date_created is not None
 
 
-@pytest.mark.parametrize("options, code", [
-    ({"to": "", "from_": "5599", "body": "x"}, 21604),
-    ({"to": "+9647701112233", "body": "x"}, 21603),
-    ({"to": "+9647701112233", "from_": "5599", "body": ""}, 21602),
-])
+@pytest.mark.parametrize(
+    "options, code",
+    [
+        ({"to": "", "from_": "5599", "body": "x"}, 21604),
+        ({"to": "+9647701112233", "body": "x"}, 21603),
+        ({"to": "+9647701112233", "from_": "5599", "body": ""}, 21602),
+    ],
+)
 def test_a_message_without_to_from_or_body_is_refused(app, app_context, dev_twilio, options, code):
     with pytest.raises(TwilioRestException) as refused:
         twilio_client().messages.create(**options)
@@ -176,8 +195,12 @@ def test_a_message_without_to_from_or_body_is_refused(app, app_context, dev_twil
 
 def test_another_account_or_an_unknown_resource_is_not_found(app, app_context, dev_twilio):
     auth = (ACCOUNT, app.config["TWILIO_AUTH_TOKEN"])
-    other = requests.post(f"{dev_twilio}/2010-04-01/Accounts/AC{'1' * 32}/Calls.json", auth=auth, timeout=5,
-                          data={"To": "+1", "From": "+2", "Url": "https://x.test/"})
+    other = requests.post(
+        f"{dev_twilio}/2010-04-01/Accounts/AC{'1' * 32}/Calls.json",
+        auth=auth,
+        timeout=5,
+        data={"To": "+1", "From": "+2", "Url": "https://x.test/"},
+    )
     assert other.status_code == 404 and other.json()["code"] == 20404
     unknown = requests.get(f"{dev_twilio}/2010-04-01/Accounts/{ACCOUNT}/Recordings.json", auth=auth, timeout=5)
     assert unknown.status_code == 404 and unknown.json()["code"] == 20404
@@ -191,24 +214,33 @@ def test_the_records_are_in_the_database_for_every_worker(app, app_context, dev_
 
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     with engine.connect() as connection:
-        count = connection.execute(text("SELECT count(*) FROM dev_twilio_request WHERE call_sid = :sid"),
-                                   {"sid": call.sid}).scalar()
+        count = connection.execute(
+            text("SELECT count(*) FROM dev_twilio_request WHERE call_sid = :sid"), {"sid": call.sid}
+        ).scalar()
     engine.dispose()
     assert count == 1
 
 
 # --- production ---------------------------------------------------------------------------------
 
+
 def production_settings(**overrides) -> dict:
-    return {"APP_ENV": "production", "SECRET_KEY": "s" * 32, "TWILIO_AUTH_TOKEN": "t" * 32,
-            "TWILIO_ACCOUNT_SID": ACCOUNT, "SQLALCHEMY_DATABASE_URI": "sqlite://", **overrides}
+    return {
+        "APP_ENV": "production",
+        "SECRET_KEY": "s" * 32,
+        "TWILIO_AUTH_TOKEN": "t" * 32,
+        "TWILIO_ACCOUNT_SID": ACCOUNT,
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        **overrides,
+    }
 
 
 def test_production_has_no_twilio_stand_in():
     app = create_app(production_settings())
     assert not [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/dev/")]
-    response = app.test_client().post(f"/dev/twilio/2010-04-01/Accounts/{ACCOUNT}/Calls.json",
-                                      auth=(ACCOUNT, "t" * 32), data={"To": "+1"})
+    response = app.test_client().post(
+        f"/dev/twilio/2010-04-01/Accounts/{ACCOUNT}/Calls.json", auth=(ACCOUNT, "t" * 32), data={"To": "+1"}
+    )
     assert response.status_code == 404
 
 
@@ -229,8 +261,12 @@ def test_a_stand_in_left_registered_answers_404_outside_development(app, dev_twi
     """The second lock: even registered, the routes refuse when the app is not in development."""
     app.config["APP_ENV"] = "production"
     try:
-        response = requests.post(calls_url(dev_twilio), auth=(ACCOUNT, app.config["TWILIO_AUTH_TOKEN"]),
-                                 data={"To": "+1", "From": "+2", "Url": "https://x.test/"}, timeout=5)
+        response = requests.post(
+            calls_url(dev_twilio),
+            auth=(ACCOUNT, app.config["TWILIO_AUTH_TOKEN"]),
+            data={"To": "+1", "From": "+2", "Url": "https://x.test/"},
+            timeout=5,
+        )
     finally:
         app.config["APP_ENV"] = "testing"
     assert response.status_code == 404 and response.json()["code"] == 20404
@@ -243,8 +279,12 @@ def test_a_placed_call_nobody_answers_stops_ringing_after_its_timeout(app, app_c
 
     from simulator.twilio_api import ringing_calls
 
-    placed = twilio_client().calls.create(to="+9647701112233", from_="+9645599", timeout=5,
-                                          url="https://hotline.example.test/ivr/callback/connect?callback=3")
+    placed = twilio_client().calls.create(
+        to="+9647701112233",
+        from_="+9645599",
+        timeout=5,
+        url="https://hotline.example.test/ivr/callback/connect?callback=3",
+    )
     assert [row.sid for row in ringing_calls()] == [placed.sid]
     row = db.session.scalar(select(DevTwilioCall).where(DevTwilioCall.sid == placed.sid))
     row.created_at -= timedelta(seconds=6)
@@ -255,6 +295,7 @@ def test_a_placed_call_nobody_answers_stops_ringing_after_its_timeout(app, app_c
 
 def test_deleting_a_call_is_not_allowed(app, app_context, dev_twilio):
     call = enqueued_call(app)
-    response = requests.delete(calls_url(dev_twilio, call.sid), auth=(ACCOUNT, app.config["TWILIO_AUTH_TOKEN"]),
-                               timeout=5)
+    response = requests.delete(
+        calls_url(dev_twilio, call.sid), auth=(ACCOUNT, app.config["TWILIO_AUTH_TOKEN"]), timeout=5
+    )
     assert response.status_code == 405 and response.json()["code"] == 20004

@@ -1,5 +1,6 @@
 """What every browser test shares: Debian's Chromium, its flags, where screenshots go, and the
 app on a real server for the browser to load."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,10 @@ def chromium_path() -> str:
     """Debian's chromium by default; Playwright must not download a browser of its own."""
     path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     if not os.access(path, os.X_OK):
-        pytest.fail(f"No Chromium at {path}: install Debian's chromium or set CHROMIUM_PATH "
-                    "to a Chromium binary (the browser tests must run, not be skipped)")
+        pytest.fail(
+            f"No Chromium at {path}: install Debian's chromium or set CHROMIUM_PATH "
+            "to a Chromium binary (the browser tests must run, not be skipped)"
+        )
     return path
 
 

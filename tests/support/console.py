@@ -1,4 +1,5 @@
 """Helpers for the console tests: users, logging in, CSRF tokens, callers put in the queue."""
+
 from __future__ import annotations
 
 import contextvars
@@ -40,10 +41,23 @@ def console_client(app) -> ConsoleClient:
     return ConsoleClient(app, app.response_class, use_cookies=True)
 
 
-def make_user(username: str, role: Role = Role.agent, *, language: str = "en",
-              endpoint_kind: EndpointKind = EndpointKind.client, endpoint: str = "") -> User:
-    user = create_user(username, PASSWORD, role, display_name=username.title(), language=language,
-                       endpoint_kind=endpoint_kind, endpoint=endpoint)
+def make_user(
+    username: str,
+    role: Role = Role.agent,
+    *,
+    language: str = "en",
+    endpoint_kind: EndpointKind = EndpointKind.client,
+    endpoint: str = "",
+) -> User:
+    user = create_user(
+        username,
+        PASSWORD,
+        role,
+        display_name=username.title(),
+        language=language,
+        endpoint_kind=endpoint_kind,
+        endpoint=endpoint,
+    )
     user.presence = Presence.available
     db.session.commit()
     return user
@@ -58,8 +72,7 @@ def csrf_token(client, path: str = "/console/login") -> str:
 
 def log_in(client, username: str, password: str = PASSWORD) -> None:
     token = csrf_token(client)
-    response = client.post("/console/login", data={"username": username, "password": password,
-                                                   "csrf_token": token})
+    response = client.post("/console/login", data={"username": username, "password": password, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 

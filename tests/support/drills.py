@@ -7,6 +7,7 @@ tests/conftest.py's), even when the drill fails. A binary that
 is missing fails the drill with a message saying what to install: a drill never passes
 by skipping.
 """
+
 from __future__ import annotations
 
 import glob
@@ -70,14 +71,21 @@ class HttpTwilio:
     Same interface as `tests.support.webhooks.Twilio`, so `tests.support.ivr.Caller` walks a call with it.
     """
 
-    def __init__(self, base: str, token: str, sid: str, caller: str = "+9647501234567",
-                 session: requests.Session | None = None):
+    def __init__(
+        self, base: str, token: str, sid: str, caller: str = "+9647501234567", session: requests.Session | None = None
+    ):
         self.base, self.token, self.sid, self.caller = base, token, sid, caller
         self.session = session or requests.Session()
 
     def post(self, path: str, signed: bool = True, **params) -> HttpResponse:
-        form = {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "To": "+9645599",
-                "From": self.caller, "Direction": "inbound", "CallStatus": "in-progress"}
+        form = {
+            "CallSid": self.sid,
+            "AccountSid": "AC" + "0" * 32,
+            "To": "+9645599",
+            "From": self.caller,
+            "Direction": "inbound",
+            "CallStatus": "in-progress",
+        }
         form.update(params)
         form = {k: v for k, v in form.items() if v is not None}
         url = urljoin(self.base + "/", path)
@@ -90,18 +98,20 @@ class HttpTwilio:
 
 # --- a private PostgreSQL cluster -----------------------------------------------------
 
+
 def postgres_bindir() -> Path:
     """Where initdb and pg_ctl are: PG_BINDIR, else Debian's versioned folders, else PATH."""
     candidates = [os.environ.get("PG_BINDIR", "")]
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]),
-                         reverse=True)
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]), reverse=True)
     found = shutil.which("pg_ctl")
     candidates.append(str(Path(found).parent) if found else "")
     for folder in filter(None, candidates):
         if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
             return Path(folder)
-    pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: install the Debian package "
-                "`postgresql` or set PG_BINDIR to the folder that holds them")
+    pytest.fail(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found: install the Debian package "
+        "`postgresql` or set PG_BINDIR to the folder that holds them"
+    )
 
 
 @dataclass
@@ -133,22 +143,47 @@ class PostgresCluster:
             command = self.network.exec_prefix + command
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
-            pytest.fail(f"{' '.join(args[:2])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n"
-                        f"{tail(self.folder / 'server.log')}")
+            pytest.fail(
+                f"{' '.join(args[:2])} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}\n"
+                f"{tail(self.folder / 'server.log')}"
+            )
         return result
 
     def init(self) -> None:
-        self.run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                 "-E", "UTF8", "--no-sync", "--no-instructions")
+        self.run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
         if self.network is not None:  # the app connects from the other end of the link
             with open(self.data / "pg_hba.conf", "a") as hba:
                 hba.write(f"host all all {self.network.outside}/32 trust\n")
 
     def start(self) -> None:
-        options = (f"-p {self.port} -c listen_addresses={self.address} -k {self.folder} "
-                   "-c shared_buffers=16MB -c max_connections=50")
-        self.run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "server.log"),
-                 "-o", options, "-w", "-t", "60", "start")
+        options = (
+            f"-p {self.port} -c listen_addresses={self.address} -k {self.folder} "
+            "-c shared_buffers=16MB -c max_connections=50"
+        )
+        self.run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.folder / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         self.started = True
 
     def stop(self, mode: str = "immediate") -> None:
@@ -174,30 +209,45 @@ def private_cluster(network: "NetworkNamespace | None" = None):
     folder = Path(tempfile.mkdtemp(prefix="hotline-drill-pg-"))
     if os.geteuid() == 0:
         os.chown(folder, owner.pw_uid, owner.pw_gid)
-    cluster = PostgresCluster(bindir=bindir, folder=folder, port=free_port(), network=network,
-                              address=network.inside if network else "127.0.0.1")
+    cluster = PostgresCluster(
+        bindir=bindir,
+        folder=folder,
+        port=free_port(),
+        network=network,
+        address=network.inside if network else "127.0.0.1",
+    )
     try:
         cluster.init()
         cluster.start()
         import psycopg
 
-        with psycopg.connect(f"host={cluster.address} port={cluster.port} user=postgres dbname=postgres",
-                             autocommit=True) as connection:
+        with psycopg.connect(
+            f"host={cluster.address} port={cluster.port} user=postgres dbname=postgres", autocommit=True
+        ) as connection:
             connection.execute(f"CREATE DATABASE {cluster.database}")
         yield cluster
     finally:
         if cluster.running():
-            subprocess.run((["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else [])
-                           + [str(bindir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "-w",
-                              "stop"], capture_output=True, timeout=60)
+            subprocess.run(
+                (["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else [])
+                + [str(bindir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "-w", "stop"],
+                capture_output=True,
+                timeout=60,
+            )
         shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextmanager
 def migrated_app(database_url: str):
     """The app on a private cluster, migrated as the suite migrates its own, with letter 1234."""
-    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
-                      "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "AGENT_HOURS": Hours.parse("00:00-24:00")})
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "AGENT_HOURS": Hours.parse("00:00-24:00"),
+        }
+    )
     with app.app_context():
         upgrade()
         add_letter()
@@ -213,7 +263,8 @@ def call_steps(app, call_sid: str) -> list[str]:
     """The call's steps, read on a connection of its own (none is kept across the fault)."""
     with app.app_context():
         found = db.session.scalars(
-            select(CallEvent.step).join(Call).where(Call.sid == call_sid).order_by(CallEvent.id)).all()
+            select(CallEvent.step).join(Call).where(Call.sid == call_sid).order_by(CallEvent.id)
+        ).all()
         db.session.remove()
         db.engine.dispose()
         return list(found)
@@ -224,11 +275,13 @@ def answered_within(response: HttpResponse, seconds: float, settings: str) -> An
     answer = Answer.of(response)  # 200, text/xml, parsed
     assert answer.root.tag == "Response"
     assert response.elapsed_s < seconds, (
-        f"the webhook took {response.elapsed_s:.2f} s with the database out of reach ({settings})")
+        f"the webhook took {response.elapsed_s:.2f} s with the database out of reach ({settings})"
+    )
     return answer
 
 
 # --- a network namespace: a database host that can vanish from the network -------------
+
 
 @dataclass
 class NetworkNamespace:
@@ -253,8 +306,10 @@ class NetworkNamespace:
         command = (self.exec_prefix if inside else []) + ["ip", *args]
         result = subprocess.run(command, capture_output=True, text=True, timeout=20)
         if result.returncode != 0:
-            pytest.fail(f"`{' '.join(command)}` failed: {result.stderr.strip()} (the drill needs the "
-                        "iproute2 package and the CAP_NET_ADMIN and CAP_SYS_ADMIN capabilities)")
+            pytest.fail(
+                f"`{' '.join(command)}` failed: {result.stderr.strip()} (the drill needs the "
+                "iproute2 package and the CAP_NET_ADMIN and CAP_SYS_ADMIN capabilities)"
+            )
 
     def cut(self) -> None:
         self.ip("link", "set", self.far_link, "down", inside=True)
@@ -264,6 +319,7 @@ class NetworkNamespace:
 
 
 # --- a private Redis ------------------------------------------------------------------
+
 
 @dataclass
 class RedisServer:
@@ -279,9 +335,24 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--save", "", "--appendonly", "yes", "--maxmemory-policy", "noeviction"],
-            stdout=open(self.folder / "redis.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--maxmemory-policy",
+                "noeviction",
+            ],
+            stdout=open(self.folder / "redis.log", "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         import redis
 

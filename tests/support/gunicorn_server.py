@@ -6,6 +6,7 @@ or `Gunicorn` itself). The server runs as production does
 (`APP_ENV=production`) with only the settings a test gives it: the test run's own
 Twilio, Redis, database and limit settings are not inherited.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,19 +43,49 @@ def tail(path: Path, size: int = 3000) -> str:
 class Gunicorn:
     """`gunicorn wsgi:app` on a free port of 127.0.0.1 (kept across restarts)."""
 
-    def __init__(self, env: dict, *, log_dir: Path, name: str | None = None, workers: int = 2,
-                 worker_class: str = "sync", worker_connections: int = 200, options: tuple = ()):
+    def __init__(
+        self,
+        env: dict,
+        *,
+        log_dir: Path,
+        name: str | None = None,
+        workers: int = 2,
+        worker_class: str = "sync",
+        worker_connections: int = 200,
+        options: tuple = (),
+    ):
         self.port = free_port()
         self.name = name or f"gunicorn-{self.port}"
         self.base = f"http://{self.address}"
         self.log = log_dir / f"{self.name}.log"  # a file, not a pipe nobody reads: never blocks
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(NOT_INHERITED)}
-        self.env = {**inherited, "APP_ENV": "production", "SECRET_KEY": "test-server-secret",
-                    "PUBLIC_BASE_URL": self.base, "PYTHONUNBUFFERED": "1",
-                    **{k: str(v) for k, v in env.items()}}
-        self.command = [sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", str(workers),
-                        "--worker-connections", str(worker_connections), "--timeout", "60",
-                        "--graceful-timeout", "2", "-b", self.address, *options, "wsgi:app"]
+        self.env = {
+            **inherited,
+            "APP_ENV": "production",
+            "SECRET_KEY": "test-server-secret",
+            "PUBLIC_BASE_URL": self.base,
+            "PYTHONUNBUFFERED": "1",
+            **{k: str(v) for k, v in env.items()},
+        }
+        self.command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-k",
+            worker_class,
+            "-w",
+            str(workers),
+            "--worker-connections",
+            str(worker_connections),
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "2",
+            "-b",
+            self.address,
+            *options,
+            "wsgi:app",
+        ]
         self.process: subprocess.Popen | None = None
 
     @property
@@ -64,8 +95,9 @@ class Gunicorn:
     def start(self, wait: bool = True) -> "Gunicorn":
         with open(self.log, "ab") as log:
             # Its own process group: stop() reaches the master and every worker at once.
-            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         if wait:
             self.wait_until_answering()
         return self
@@ -79,8 +111,7 @@ class Gunicorn:
             except requests.RequestException:
                 return False
 
-        wait_for(answering, START_TIMEOUT_S, f"{self.name} did not answer on {self.base}:\n{tail(self.log)}",
-                 step=0.1)
+        wait_for(answering, START_TIMEOUT_S, f"{self.name} did not answer on {self.base}:\n{tail(self.log)}", step=0.1)
 
     def stop(self, how: int = signal.SIGTERM) -> None:
         """SIGTERM: graceful; SIGQUIT: gunicorn's quick shutdown. SIGKILL if it hangs."""
@@ -92,4 +123,3 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(5)
-

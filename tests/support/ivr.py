@@ -1,4 +1,5 @@
 """Reading TwiML the way Twilio does, for assertions on parsed documents."""
+
 from __future__ import annotations
 
 import threading
@@ -90,23 +91,46 @@ def table_locked(database_url: str, table: str, hold_s: float = 15):
         locker.dispose()
 
 
-def add_letter(number="1234", on=date(2024, 3, 15), direction=Direction.to_federal,
-               status=Status.forwarded, status_date=date(2024, 4, 2), subject="طلب تعيين",
-               holder_code="fed-finance") -> Transaction:
+def add_letter(
+    number="1234",
+    on=date(2024, 3, 15),
+    direction=Direction.to_federal,
+    status=Status.forwarded,
+    status_date=date(2024, 4, 2),
+    subject="طلب تعيين",
+    holder_code="fed-finance",
+) -> Transaction:
     holder = db.session.query(Entity).filter_by(code=holder_code).one_or_none()
     if holder is None:
-        holder = Entity(code=holder_code, name_ar="وزارة المالية الاتحادية",
-                        name_ckb="وەزارەتی دارایی فیدراڵ", name_en="Federal Ministry of Finance")
+        holder = Entity(
+            code=holder_code,
+            name_ar="وزارة المالية الاتحادية",
+            name_ckb="وەزارەتی دارایی فیدراڵ",
+            name_en="Federal Ministry of Finance",
+        )
         db.session.add(holder)
     sender = db.session.query(Entity).filter_by(code="krg-interior").one_or_none()
     if sender is None:
-        sender = Entity(code="krg-interior", name_ar="وزارة الداخلية في إقليم كوردستان",
-                        name_ckb="وەزارەتی ناوخۆی هەرێم", name_en="KRG Ministry of Interior")
+        sender = Entity(
+            code="krg-interior",
+            name_ar="وزارة الداخلية في إقليم كوردستان",
+            name_ckb="وەزارەتی ناوخۆی هەرێم",
+            name_en="KRG Ministry of Interior",
+        )
         db.session.add(sender)
     db.session.flush()
-    letter = Transaction(number=number, date=on, direction=direction, subject=subject,
-                         sender_id=sender.id, recipient_id=holder.id, holder_id=holder.id,
-                         status=status, status_date=status_date, citizen_phone="+9647701112233")
+    letter = Transaction(
+        number=number,
+        date=on,
+        direction=direction,
+        subject=subject,
+        sender_id=sender.id,
+        recipient_id=holder.id,
+        holder_id=holder.id,
+        status=status,
+        status_date=status_date,
+        citizen_phone="+9647701112233",
+    )
     db.session.add(letter)
     db.session.commit()
     return letter

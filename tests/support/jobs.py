@@ -3,6 +3,7 @@
 The fixtures that point the app at Redis (`redis_url`) and at the Twilio stand-in for SMS
 (`sms_ready`) are in tests/conftest.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,13 +37,21 @@ def forget_jobs(connection) -> None:
 def worker_env(app, database_url: str, redis_url: str, twilio_url: str, **extra) -> dict:
     """The environment a worker process reads its settings from, as the test app has them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "REDIS_"))}
-    env.update({
-        "APP_ENV": "testing", "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url, "TWILIO_API_BASE_URL": twilio_url,
-        "TWILIO_ACCOUNT_SID": app.config["TWILIO_ACCOUNT_SID"], "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "SMS_FROM": SMS_FROM, "PYTHONUNBUFFERED": "1",
-        "JOB_QUEUE_PREFIX": PREFIX,
-    })
+    env.update(
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "TWILIO_API_BASE_URL": twilio_url,
+            "TWILIO_ACCOUNT_SID": app.config["TWILIO_ACCOUNT_SID"],
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "SMS_FROM": SMS_FROM,
+            "PYTHONUNBUFFERED": "1",
+            "JOB_QUEUE_PREFIX": PREFIX,
+        }
+    )
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -53,17 +62,22 @@ def worker_command(*queues: str, burst: bool = True) -> list[str]:
 
 def run_worker(env: dict, *queues: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """A real worker process that works the queues empty and stops (`--burst`)."""
-    result = subprocess.run(worker_command(*queues), cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run(worker_command(*queues), cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
 
 def start_worker(env: dict, *queues: str) -> subprocess.Popen:
     """A worker in the background, in its own process group (so that it can be killed whole)."""
-    return subprocess.Popen(worker_command(*queues, burst=False), cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        worker_command(*queues, burst=False),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def children(pid: int) -> list[int]:
@@ -105,17 +119,36 @@ def add_letter(number="1234", on=None, holder_name_en="Federal Ministry of Finan
     on = on or date(2024, 3, 15)
     holder = db.session.query(Entity).filter_by(code="fed-finance").one_or_none()
     if holder is None:
-        holder = Entity(code="fed-finance", name_ar="وزارة المالية الاتحادية",
-                        name_ckb="وەزارەتی دارایی فیدراڵ", name_en=holder_name_en)
+        holder = Entity(
+            code="fed-finance",
+            name_ar="وزارة المالية الاتحادية",
+            name_ckb="وەزارەتی دارایی فیدراڵ",
+            name_en=holder_name_en,
+        )
         db.session.add(holder)
         db.session.flush()
-    letter = Transaction(number=number, date=on, direction=Direction.to_federal, subject="طلب",
-                         sender_id=holder.id, recipient_id=holder.id, holder_id=holder.id,
-                         status=Status.forwarded, status_date=date(2024, 4, 2))
+    letter = Transaction(
+        number=number,
+        date=on,
+        direction=Direction.to_federal,
+        subject="طلب",
+        sender_id=holder.id,
+        recipient_id=holder.id,
+        holder_id=holder.id,
+        status=Status.forwarded,
+        status_date=date(2024, 4, 2),
+    )
     db.session.add(letter)
     db.session.flush()
-    db.session.add(TransactionEvent(transaction_id=letter.id, status=letter.status, holder_id=holder.id,
-                                    status_date=letter.status_date, source=source))
+    db.session.add(
+        TransactionEvent(
+            transaction_id=letter.id,
+            status=letter.status,
+            holder_id=holder.id,
+            status_date=letter.status_date,
+            source=source,
+        )
+    )
     db.session.commit()
     return letter
 

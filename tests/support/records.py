@@ -1,4 +1,5 @@
 """Helpers for the search, records, callbacks, admin and access tests: quick users, CSRF, letters."""
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,9 @@ def csrf_token(client, path: str = "/console/login") -> str:
 
 def log_in(client, username: str, password: str = PASSWORD, **options):
     token = csrf_token(client)
-    return client.post("/console/login", data={"username": username, "password": password,
-                                              "csrf_token": token}, **options)
+    return client.post(
+        "/console/login", data={"username": username, "password": password, "csrf_token": token}, **options
+    )
 
 
 def logged_in_client(app, username: str):
@@ -58,9 +60,15 @@ def post_form(client, path: str, data: dict | None = None, **options):
     return client.post(path, data=form, **options)
 
 
-def add_letter(number: str = "1234", on: date = date(2024, 3, 15), *,
-               direction: Direction = Direction.to_federal, phone: str | None = "+9647501234567",
-               subject: str = "طلب تعيين", status: Status = Status.forwarded) -> Transaction:
+def add_letter(
+    number: str = "1234",
+    on: date = date(2024, 3, 15),
+    *,
+    direction: Direction = Direction.to_federal,
+    phone: str | None = "+9647501234567",
+    subject: str = "طلب تعيين",
+    status: Status = Status.forwarded,
+) -> Transaction:
     """A letter from the KRG Interior to Federal Finance, now held by Federal Planning, with history."""
     entities = {}
     for code, ar, ckb, en in [
@@ -74,19 +82,33 @@ def add_letter(number: str = "1234", on: date = date(2024, 3, 15), *,
             db.session.add(entity)
         entities[code] = entity
     letter = Transaction(
-        number=number, date=on, direction=direction, subject=subject,
-        sender=entities["krg-interior"], recipient=entities["fed-finance"],
-        holder=entities["fed-planning"], status=status, status_date=date(2024, 4, 2),
+        number=number,
+        date=on,
+        direction=direction,
+        subject=subject,
+        sender=entities["krg-interior"],
+        recipient=entities["fed-finance"],
+        holder=entities["fed-planning"],
+        status=status,
+        status_date=date(2024, 4, 2),
         citizen_phone=phone,
     )
     db.session.add(letter)
     db.session.flush()
-    db.session.add_all([
-        TransactionEvent(transaction_id=letter.id, status=Status.received,
-                         holder_id=entities["fed-finance"].id, status_date=on),
-        TransactionEvent(transaction_id=letter.id, status=status, holder_id=entities["fed-planning"].id,
-                         status_date=date(2024, 4, 2), previous_status=Status.received,
-                         previous_holder_id=entities["fed-finance"].id),
-    ])
+    db.session.add_all(
+        [
+            TransactionEvent(
+                transaction_id=letter.id, status=Status.received, holder_id=entities["fed-finance"].id, status_date=on
+            ),
+            TransactionEvent(
+                transaction_id=letter.id,
+                status=status,
+                holder_id=entities["fed-planning"].id,
+                status_date=date(2024, 4, 2),
+                previous_status=Status.received,
+                previous_holder_id=entities["fed-finance"].id,
+            ),
+        ]
+    )
     db.session.commit()
     return letter

@@ -3,6 +3,7 @@
 `scripts/test` gives every run its own PostgreSQL database and a TEST_RUN_ID; Redis is
 shared, so every queue, job id and channel a test makes carries the run's prefix.
 """
+
 from __future__ import annotations
 
 import os

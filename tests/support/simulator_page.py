@@ -1,5 +1,6 @@
 """The simulator page's part, for tests without a browser: it keeps what the page keeps
 (the call SID, the waiting <Gather>, <Enqueue> or <Dial>) and posts the same JSON."""
+
 from __future__ import annotations
 
 API = "/dev/simulator/api/"
@@ -36,11 +37,17 @@ class SimulatorPage:
 
     def press(self, digits: str) -> dict:
         gather = self.turn["gather"]
-        return self.played("press", {
-            "call_sid": self.sid, "caller": self.turn["caller"], "digits": digits,
-            "action_url": gather["action_url"], "num_digits": gather["num_digits"],
-            "finish_on_key": gather["finish_on_key"],
-        })
+        return self.played(
+            "press",
+            {
+                "call_sid": self.sid,
+                "caller": self.turn["caller"],
+                "digits": digits,
+                "action_url": gather["action_url"],
+                "num_digits": gather["num_digits"],
+                "finish_on_key": gather["finish_on_key"],
+            },
+        )
 
     def call_to_the_queue(self, *presses: str) -> dict:
         """English, then 0 for an agent (or the presses given)."""
@@ -58,7 +65,8 @@ class SimulatorPage:
     def state_kept(self) -> dict:
         turn = self.turn
         return {
-            "call_sid": self.sid, "caller": turn["caller"],
+            "call_sid": self.sid,
+            "caller": turn["caller"],
             "queue_action_url": turn["queue"]["action_url"] if turn.get("queue") else None,
             "dial": {"action_url": turn["dial"]["action_url"]} if turn.get("dial") else None,
         }

@@ -4,6 +4,7 @@ It answers the few resources the hotline uses the way Twilio does (JSON bodies, 
 codes, error documents), checks HTTP basic auth with the account SID and token, and
 records every request so that tests can ask what the app told Twilio to do.
 """
+
 from __future__ import annotations
 
 import base64
@@ -78,14 +79,20 @@ class TwilioStandIn:
 
     def calls_updated(self, sid: str | None = None) -> list[Recorded]:
         with self._lock:
-            return [r for r in self.requests if r.method == "POST" and CALL.search(r.path)
-                    and (sid is None or r.path.endswith(f"/Calls/{sid}.json"))]
+            return [
+                r
+                for r in self.requests
+                if r.method == "POST" and CALL.search(r.path) and (sid is None or r.path.endswith(f"/Calls/{sid}.json"))
+            ]
 
     def messages_sent(self, to: str | None = None) -> list[Recorded]:
         """The POSTs that created a message (to one number, if given)."""
         with self._lock:
-            return [r for r in self.requests if r.method == "POST" and MESSAGES.search(r.path)
-                    and (to is None or r.form.get("To") == to)]
+            return [
+                r
+                for r in self.requests
+                if r.method == "POST" and MESSAGES.search(r.path) and (to is None or r.form.get("To") == to)
+            ]
 
     def record(self, entry: Recorded) -> None:
         with self._lock:

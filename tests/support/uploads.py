@@ -1,5 +1,6 @@
 """A CSV whose lines and multi-byte characters straddle small chunks, and a request body that
 records how much the app reads from it at once: shared by the console's and the API's upload tests."""
+
 from __future__ import annotations
 
 import io
@@ -29,17 +30,26 @@ def straddling_csv(rows: int = 12) -> bytes:
 def assert_straddles(content: bytes, chunk: int) -> None:
     """Some chunk boundary cuts a line, and some cuts a UTF-8 character in two."""
     cuts = range(chunk, len(content), chunk)
-    assert any(content[cut - 1:cut] != b"\n" for cut in cuts)
+    assert any(content[cut - 1 : cut] != b"\n" for cut in cuts)
     assert any(0x80 <= content[cut] <= 0xBF for cut in cuts), "no boundary inside a multi-byte character"
 
 
 def letters_and_rejections(import_id: int) -> tuple[list, list]:
-    letters = db.session.execute(select(
-        Transaction.number, Transaction.date, Transaction.direction, Transaction.subject,
-        Transaction.status, Transaction.holder_id).order_by(Transaction.number)).all()
-    rejected = db.session.execute(select(ImportRejection.line, ImportRejection.reason)
-                                  .where(ImportRejection.import_id == import_id)
-                                  .order_by(ImportRejection.line)).all()
+    letters = db.session.execute(
+        select(
+            Transaction.number,
+            Transaction.date,
+            Transaction.direction,
+            Transaction.subject,
+            Transaction.status,
+            Transaction.holder_id,
+        ).order_by(Transaction.number)
+    ).all()
+    rejected = db.session.execute(
+        select(ImportRejection.line, ImportRejection.reason)
+        .where(ImportRejection.import_id == import_id)
+        .order_by(ImportRejection.line)
+    ).all()
     return [tuple(letter) for letter in letters], [tuple(row) for row in rejected]
 
 
@@ -74,9 +84,9 @@ class RecordingStream(io.RawIOBase):
 
     def _take(self, size: int, buffer=None):
         self.largest_read = max(self.largest_read, size)
-        piece = self.data[self.position:self.position + size]
+        piece = self.data[self.position : self.position + size]
         self.position += len(piece)
         self.total_read += len(piece)
         if buffer is not None:
-            buffer[:len(piece)] = piece
+            buffer[: len(piece)] = piece
         return piece

@@ -1,4 +1,5 @@
 """Waiting for something a real process, server or browser does, with a message on timeout."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Webhooks posted to the test app exactly as Twilio posts them: form body, signed full URL."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -25,8 +26,14 @@ class Twilio:
         self.caller = caller
 
     def post(self, path: str, signed: bool = True, **params):
-        form = {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "To": "+9645599",
-                "From": self.caller, "Direction": "inbound", "CallStatus": "in-progress"}
+        form = {
+            "CallSid": self.sid,
+            "AccountSid": "AC" + "0" * 32,
+            "To": "+9645599",
+            "From": self.caller,
+            "Direction": "inbound",
+            "CallStatus": "in-progress",
+        }
         form.update({k: v for k, v in params.items() if v is not None})
         form = {k: v for k, v in form.items() if v is not None}
         headers = {}

@@ -1,4 +1,5 @@
 """Access tokens for the browser phone, made without an app: the grant, the identity, the lifetime."""
+
 from __future__ import annotations
 
 import jwt
@@ -9,8 +10,13 @@ SECRET = "s" * 32
 
 
 def claims(**options) -> dict:
-    token = voice_access_token(account_sid="AC" + "1" * 32, api_key_sid="SK" + "2" * 32,
-                               api_key_secret=SECRET, identity=options.pop("identity", "amira"), **options)
+    token = voice_access_token(
+        account_sid="AC" + "1" * 32,
+        api_key_sid="SK" + "2" * 32,
+        api_key_secret=SECRET,
+        identity=options.pop("identity", "amira"),
+        **options,
+    )
     return jwt.decode(token, SECRET, algorithms=["HS256"])
 
 

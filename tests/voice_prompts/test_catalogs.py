@@ -1,4 +1,5 @@
 """Does every prompt the code speaks exist in every language, with the same placeholders?"""
+
 from __future__ import annotations
 
 import re

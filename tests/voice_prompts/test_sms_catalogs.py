@@ -1,4 +1,5 @@
 """Do the SMS texts exist in every language, say only status, holder and date, and fit two parts?"""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,9 +22,16 @@ def test_catalogs_have_the_same_keys_and_placeholders(language):
 
 
 def letter_held_by(entity: Entity, status: Status) -> Transaction:
-    return Transaction(number="123456789012", date=date(2024, 3, 15), direction=Direction.to_federal,
-                       holder=entity, status=status, status_date=date(2024, 12, 31), subject="سري",
-                       citizen_phone="+9647501234567")
+    return Transaction(
+        number="123456789012",
+        date=date(2024, 3, 15),
+        direction=Direction.to_federal,
+        holder=entity,
+        status=status,
+        status_date=date(2024, 12, 31),
+        subject="سري",
+        citizen_phone="+9647501234567",
+    )
 
 
 def longest_entities() -> list[Entity]:
