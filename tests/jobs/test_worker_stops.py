@@ -37,3 +37,21 @@ def test_the_command_channel_thread_notices_a_stop_within_seconds(app, redis_url
     worker.pubsub_thread.join(timeout=5)
     assert not worker.pubsub_thread.is_alive()
     worker.pubsub.close()
+
+
+def test_stopping_waits_for_the_channel_thread_before_closing(app, redis_url):
+    """The thread closes the subscription on its way out; closing it at the same moment from
+    the worker crashed the worker as it exited (seen as a failed burst run)."""
+    import redis
+    from rq import Queue
+
+    from jobs.worker import HotlineWorker
+
+    connection = redis.Redis.from_url(redis_url)
+    for _ in range(5):
+        worker = HotlineWorker([Queue("stop-test", connection=connection)], connection=connection)
+        worker.subscribe()
+        time.sleep(0.1)
+        worker.unsubscribe()
+        assert not worker.pubsub_thread.is_alive()
+        assert worker.pubsub.connection is None  # closed once, by one of them
