@@ -179,10 +179,19 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
+    from werkzeug.exceptions import HTTPException
+
     from agent_console.errors import render_error
+    from api.errors import http_problem, is_api_request
+
+    def answer(error):
+        """The API's JSON under /api/ (the path decides: a 404 there has no blueprint); pages elsewhere."""
+        return http_problem(error) if is_api_request() else render_error(error)
 
     for code in (400, 403, 404, 405, 413, 429, 500):
-        app.register_error_handler(code, render_error)
+        app.register_error_handler(code, answer)
+    # Any other HTTP error under /api/ (415, 401 from werkzeug, ...) is JSON too; elsewhere it stays werkzeug's.
+    app.register_error_handler(HTTPException, lambda error: http_problem(error) if is_api_request() else error)
 
 
 def register_commands(app: Flask) -> None:

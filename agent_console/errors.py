@@ -24,6 +24,6 @@ def render_error(error):
     if not isinstance(error, HTTPException):
         error = InternalServerError()
     title, message = messages().get(code, (str(code), error.description))
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+    if request.accept_mimetypes.best == "application/json":  # /api/ answers its own (api.errors)
         return jsonify(error=title, message=message), code
     return render_template("console/error.html", code=code, title=title, message=message), code

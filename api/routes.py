@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from functools import wraps
 
 from flask import current_app, g, jsonify, request, url_for
-from werkzeug.exceptions import HTTPException
 
 from api import bp
+from api.errors import ApiError, api_error
 from api.openapi import openapi_document
 from domain.clock import local_today, utcnow
 from domain.letters.import_jobs import EMPTY_FILE, UploadTooLarge, import_progress, start_import
@@ -27,22 +27,7 @@ SCALARS = (str, int, float, type(None))
 JSON_ROW_BYTES = 4096  # a generous size for one letter as JSON, to bound a batch's body
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str, **details):
-        super().__init__(message)
-        self.status, self.error, self.message, self.details = status, error, message, details
-
-
-@bp.errorhandler(ApiError)
-def api_error(exc: ApiError):
-    return jsonify(error=exc.error, message=exc.message, **exc.details), exc.status
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    # 413 from the body limit, 405, 400 from a broken request: JSON like every other answer.
-    name = (exc.name or "error").lower().replace(" ", "_")
-    return jsonify(error=name, message=exc.description or exc.name), exc.code
+bp.register_error_handler(ApiError, api_error)
 
 
 def unauthorised(message: str):
