@@ -10,22 +10,44 @@ def _string(description: str, **extra) -> dict:
     return {"type": "string", "description": description, **extra}
 
 
+# What the importer refuses in a field (domain.letters.importing.CONTROL, and U+FFFD from bytes
+# that were not UTF-8), as a JSON Schema character class; the subject may hold tab and line breaks.
+_CONTROL = "\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f\\ufffd"
+_CONTROL_MULTILINE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\ufffd"
+_ARABIC_LETTER = "[\\u0621-\\u064a\\u0671-\\u06d3\\u06fa-\\u06ff]"  # importing.ARABIC_LETTER
+_ENTITY = f"^[^{_CONTROL}]*{_ARABIC_LETTER}[^{_CONTROL}]*$"  # at least one Arabic letter, so never empty
+_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _entity(description: str, **extra) -> dict:
+    return _string(description + "; holds an Arabic letter", minLength=1, maxLength=200, pattern=_ENTITY, **extra)
+
+
 LETTER_FIELDS = {
     "number": _string("1 to 12 digits", pattern="^[0-9]{1,12}$", example="1234"),
     "date": _string(
-        "the letter's date, YYYY-MM-DD, from 2000 on, not in the future", format="date", example="2024-03-15"
+        "the letter's date, YYYY-MM-DD, from 2000-01-01 on, not after today (Baghdad)",
+        format="date",
+        pattern=_DATE,
+        example="2024-03-15",
     ),
     "direction": {
         "type": "string",
         "enum": [d.value for d in Direction],
         "description": "to_federal: from the Region to Baghdad; to_region: the other way",
     },
-    "subject": _string("at most 500 characters", maxLength=500),
-    "sender": _string("the sending entity's Arabic name", maxLength=200, example="وزارة المالية الاتحادية"),
-    "recipient": _string("the receiving entity's Arabic name", maxLength=200),
-    "holder": _string("the Arabic name of the entity holding the letter now", maxLength=200),
+    "subject": _string("at most 500 characters", maxLength=500, pattern=f"^[^{_CONTROL_MULTILINE}]*$"),
+    "sender": _entity("the sending entity's Arabic name", example="وزارة المالية الاتحادية"),
+    "recipient": _entity("the receiving entity's Arabic name"),
+    "holder": _entity("the Arabic name of the entity holding the letter now"),
     "status": {"type": "string", "enum": [s.value for s in Status]},
-    "status_date": _string("the date of the last change of status or holder, YYYY-MM-DD", format="date"),
+    "status_date": _string(
+        "the date of the last change of status or holder, YYYY-MM-DD, not after today (Baghdad) and "
+        "NOT BEFORE `date` (JSON Schema cannot compare two fields: the API answers 422 with "
+        "field `status_date`)",
+        format="date",
+        pattern=_DATE,
+    ),
     "phone": {"type": ["string", "null"], "description": "the citizen's phone (optional; E.164 or Iraqi national)"},
 }
 REQUIRED = [name for name in HEADER if name not in {"phone", "subject"}]
@@ -123,6 +145,9 @@ def openapi_document() -> dict:
                                         {
                                             "type": "array",
                                             "minItems": 1,
+                                            "maxItems": 500,
+                                            "description": "at most API_BATCH_MAX letters (500 unless set), "
+                                            "each number, date and direction once",
                                             "items": {"$ref": "#/components/schemas/Letter"},
                                         },
                                     ]
@@ -176,7 +201,19 @@ def openapi_document() -> dict:
                             "schema": {"type": "string", "maxLength": 200},
                         }
                     ],
-                    "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "text/csv": {
+                                "schema": {
+                                    "type": "string",
+                                    "minLength": 1,
+                                    "description": "the CSV file, UTF-8; its first line is the header "
+                                    + ",".join(HEADER),
+                                }
+                            }
+                        },
+                    },
                     "responses": {
                         "202": _json("accepted; poll the Location for progress", "Import"),
                         "400": _error("empty, or the header is wrong"),
