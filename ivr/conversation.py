@@ -355,9 +355,11 @@ def not_found(turn: Turn, call):
 @voice_step("callback")
 def callback(turn: Turn, call):
     if turn.digits == "1" and call.caller:
-        request_callback(call)
+        callback = request_callback(call)
         set_outcome(call, Outcome.callback_requested)
-        turn.say("callback_confirmed").say("goodbye")
+        # A request made on an earlier call still waits: say so, rather than promise a second call.
+        turn.say("callback_confirmed" if callback.call_id == call.id else "callback_already_registered")
+        turn.say("goodbye")
         return turn.hang_up(), "callback_requested"
     if turn.digits in {"2", "", None} or turn.out_of_tries:
         if not agents_open():  # in hours (nobody free), the final status says how it ended
