@@ -245,6 +245,13 @@ class Config:
         self.OUTBOX_SWEEP_INTERVAL_S = env_int("OUTBOX_SWEEP_INTERVAL_S", 60)
         # Off: nothing is sent to Twilio at all (rows are marked suppressed).
         self.SMS_ENABLED = env_bool("SMS_ENABLED", True)
+        # SMS only to mobiles with these country calling codes (comma-separated, "+" optional):
+        # a status SMS to any country's number invites SMS pumping. Default: Iraq.
+        self.SMS_ALLOWED_COUNTRY_CODES = frozenset(
+            code.strip().lstrip("+") for code in env_str("SMS_ALLOWED_COUNTRY_CODES", "964").split(",") if code.strip()
+        )
+        # At most this many SMS to one number in any 24 hours (counted in sms_message).
+        self.SMS_MAX_PER_DESTINATION_DAY = env_int("SMS_MAX_PER_DESTINATION_DAY", 5)
         self.API_BATCH_MAX = env_int("API_BATCH_MAX", 500)
         # The largest CSV an upload (console or API) may be: 256 MiB, about two million letters.
         # It is streamed into the database in IMPORT_CHUNK_BYTES chunks, never held whole.

@@ -15,7 +15,7 @@ from agent_console.access import agent_required, client_address, opened_from_thi
 from agent_console.forms import CallbackForm, CallNotesForm, options
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
-from domain.calls.callbacks import CallbackError, schedule_callback
+from domain.calls.callbacks import CallbackError, is_earlier_request, schedule_callback
 from domain.letters.lookup import find_transactions
 from domain.live import publish_agents_changed
 from domain.phones import national_format
@@ -208,7 +208,7 @@ def schedule_call_callback(call_id: int):
     if not form.validate():
         return render_call(call, callback=form, status=422)
     try:
-        schedule_callback(
+        callback = schedule_callback(
             phone=form.phone.data,
             language=form.language.data,
             note=form.note.data or "",
@@ -222,6 +222,9 @@ def schedule_call_callback(call_id: int):
         field = getattr(form, error.field or "phone", form.phone)
         field.errors = [str(CALLBACK_ERRORS.get(error.code, _("Please check this value.")))]
         return render_call(call, callback=form, status=422)
+    if is_earlier_request(callback):
+        flash(_("A callback for this number is already waiting; no second one was added."), "info")
+        return redirect(url_for("console.call", call_id=call.id), code=303)
     db.session.commit()
     flash(_("Callback scheduled."), "success")
     return redirect(url_for("console.call", call_id=call.id), code=303)

@@ -10,7 +10,7 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.call_screen import shown_transactions, visible_call
 from domain.audit import audit
-from domain.sms import OUTBOX_KEY, dispatch_outbox, send_status_sms
+from domain.sms import OUTBOX_KEY, dispatch_outbox, may_text, send_status_sms
 from extensions import db
 from models import SmsKind
 
@@ -32,6 +32,9 @@ def send_call_sms(call_id: int, transaction_id: int):
         call_id=call.id,
         user_id=current_user.id,
     )
+    if message is None and may_text(call.caller):
+        flash(_("The caller's number has had as many SMS today as may be sent to it; none was sent."), "error")
+        return redirect(url_for("console.call", call_id=call.id))
     if message is None:
         flash(_("The caller's number is not a mobile number; no SMS can be sent to it."), "error")
         return redirect(url_for("console.call", call_id=call.id))

@@ -22,6 +22,7 @@ from domain.calls.callbacks import (
     Placing,
     close_callback,
     count_by_status,
+    is_earlier_request,
     list_callbacks,
     may_handle,
     place_callback,
@@ -125,6 +126,9 @@ def callback_create():
     except CallbackError as error:
         form[error.field].errors = [*form[error.field].errors, callback_error(error.code)]
         return render_list(form, 422, open_form=True)
+    if is_earlier_request(callback):
+        flash(_("A callback for this number is already waiting; no second one was added."), "info")
+        return redirect(url_for("console.callbacks"))
     db.session.flush()
     audit(current_user, "callback_create", target_type="callback", target_id=callback.id, address=client_address())
     db.session.commit()

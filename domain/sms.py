@@ -19,7 +19,9 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import exists, or_, select, update
+import phonenumbers
+from flask import current_app
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.clock import utcnow
@@ -129,6 +131,40 @@ def suppression_reason(message: SmsMessage, config) -> str | None:
     return None
 
 
+# --- who may be sent a message: allowed countries, a daily cap per number -------------
+
+CAP_WINDOW = timedelta(hours=24)
+
+
+def country_code(e164: str) -> str | None:
+    try:
+        return str(phonenumbers.parse(e164, None).country_code)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def may_text(phone: str | None) -> bool:
+    """Whether a number may be sent SMS at all: a mobile in one of SMS_ALLOWED_COUNTRY_CODES.
+
+    Anything else (a landline, a withheld number, a mobile abroad: SMS pumping runs up the
+    bill on foreign premium ranges) gets no message, whoever asks.
+    """
+    if phone is None or not is_mobile(phone):
+        return False
+    return country_code(phone) in current_app.config["SMS_ALLOWED_COUNTRY_CODES"]
+
+
+def sent_today(phone: str, now: datetime | None = None) -> int:
+    """Rows to this number in the last 24 h, counted in the database so every node agrees."""
+    since = (now or utcnow()) - CAP_WINDOW
+    query = select(func.count()).where(SmsMessage.to_phone == phone, SmsMessage.created_at >= since)
+    return db.session.scalar(query) or 0
+
+
+def over_daily_cap(phone: str) -> bool:
+    return sent_today(phone) >= current_app.config["SMS_MAX_PER_DESTINATION_DAY"]
+
+
 # --- the outbox --------------------------------------------------------------------
 
 
@@ -141,15 +177,22 @@ def queue_sms(
     key: str,
     call_id: int | None = None,
     user_id: int | None = None,
-) -> SmsMessage:
+) -> SmsMessage | None:
     """The outbox row for one message, made once per idempotency key; the caller commits.
 
+    None, and no row, for a number that may not be sent SMS (`may_text`) or that had its
+    SMS_MAX_PER_DESTINATION_DAY already; a replay of an earlier request still finds its row.
     After the commit, `dispatch_outbox()` enqueues the rows made in this session.
     """
     key = key[:64]
     found = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
     if found is not None:
         return found
+    if not may_text(to):
+        return None
+    if over_daily_cap(to):
+        log.warning("sms to %s refused: daily cap reached", to[:-4] + "****")
+        return None
     language = language_or_default(language)
     message = SmsMessage(
         idempotency_key=key,
@@ -340,12 +383,14 @@ def send_status_sms(
     call_id: int | None = None,
     user_id: int | None = None,
 ) -> SmsMessage | None:
-    """The status of a letter by SMS to a mobile number; None when the number is no mobile.
+    """The status of a letter by SMS to a mobile number; None when none may be sent to it.
+
+    None: no mobile, a country outside SMS_ALLOWED_COUNTRY_CODES, or its daily cap reached.
 
     The console's "send status by SMS" button calls this with kind=SmsKind.agent and a key
     such as f"agent-{call_id}-{transaction.id}", then commits and calls dispatch_outbox().
     """
-    if phone is None or not is_mobile(phone):
+    if phone is None or not may_text(phone):
         return None
     return queue_sms(
         to=phone, kind=kind, language=language, transaction=transaction, key=key, call_id=call_id, user_id=user_id
@@ -393,12 +438,12 @@ def notify_subscribers(transaction_ids) -> int:
             .order_by(TransactionEvent.id.desc())
             .limit(1)
         )
-        queue_sms(
+        message = queue_sms(
             to=subscription.phone,
             kind=SmsKind.notification,
             language=subscription.language,
             transaction=subscription.transaction,
             key=f"notify-{subscription.id}-{latest or 0}",
         )
-        made += 1
+        made += message is not None
     return made

@@ -16,8 +16,8 @@ from domain.db.ids import MAX_ID
 from domain.languages import DEFAULT_LANGUAGE, LANGUAGES
 from domain.letters.lookup import check_date, check_number, find_transactions, look_up_letter
 from domain.letters.throttle import Limits, Throttle, caller_throttle
-from domain.phones import caller_key, is_mobile
-from domain.sms import send_status_sms, subscribe
+from domain.phones import caller_key
+from domain.sms import may_text, send_status_sms, subscribe
 from domain.staff.users import someone_answering
 from extensions import db
 from ivr import bp
@@ -313,13 +313,13 @@ def result(turn: Turn, call):
 
 
 def sms_choice(turn: Turn, call, transaction: Transaction):
-    """Key 2: this status by SMS now; key 3: an SMS when the letter changes. Mobiles only."""
-    if not is_mobile(call.caller):
+    """Key 2: this status by SMS now; key 3: an SMS when the letter changes. Mobiles we may text only."""
+    if not may_text(call.caller):  # a landline, withheld, or a country we do not text
         turn.say("sms_not_possible")
         result = "sms_not_mobile"
     elif turn.digits == "2":
         # One message per call and letter, however often 2 is pressed or Twilio replays it.
-        send_status_sms(
+        message = send_status_sms(
             transaction=transaction,
             phone=call.caller,
             language=turn.lang,
@@ -327,8 +327,12 @@ def sms_choice(turn: Turn, call, transaction: Transaction):
             key=f"ivr-{call.sid}-{transaction.id}",
             call_id=call.id,
         )
-        turn.say("sms_will_send")
-        result = "sms_status"
+        if message is None:  # the number had its SMS for today
+            turn.say("sms_limit_reached")
+            result = "sms_limit"
+        else:
+            turn.say("sms_will_send")
+            result = "sms_status"
     else:
         subscribe(phone=call.caller, transaction=transaction, language=turn.lang, call_id=call.id)
         turn.say("sms_subscribed")
@@ -351,9 +355,11 @@ def not_found(turn: Turn, call):
 @voice_step("callback")
 def callback(turn: Turn, call):
     if turn.digits == "1" and call.caller:
-        request_callback(call)
+        callback = request_callback(call)
         set_outcome(call, Outcome.callback_requested)
-        turn.say("callback_confirmed").say("goodbye")
+        # A request made on an earlier call still waits: say so, rather than promise a second call.
+        turn.say("callback_confirmed" if callback.call_id == call.id else "callback_already_registered")
+        turn.say("goodbye")
         return turn.hang_up(), "callback_requested"
     if turn.digits in {"2", "", None} or turn.out_of_tries:
         if not agents_open():  # in hours (nobody free), the final status says how it ended

@@ -35,7 +35,11 @@ class SmsKind(str, enum.Enum):
 
 class SmsMessage(Model):
     __tablename__ = "sms_message"
-    __table_args__ = (Index("ix_sms_message_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_sms_message_status_created", "status", "created_at"),
+        # The daily cap per number counts a number's rows of the last 24 hours.
+        Index("ix_sms_message_to_phone_created", "to_phone", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The same request (a replayed webhook, a double click) makes one row, never two.

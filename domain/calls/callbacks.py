@@ -30,11 +30,34 @@ from telephony.rest import public_url, twilio_client
 log = logging.getLogger(__name__)
 
 
+OPEN = (CallbackStatus.pending, CallbackStatus.in_progress)
+
+
+def open_callback_for(phone: str) -> CallbackRequest | None:
+    """The request still waiting (or being handled) for this number, if there is one."""
+    query = (
+        select(CallbackRequest)
+        .where(CallbackRequest.phone == phone, CallbackRequest.status.in_(OPEN))
+        .order_by(CallbackRequest.id)
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
+def is_earlier_request(callback: CallbackRequest) -> bool:
+    """Whether `schedule_callback` returned a request that was already there (ask before the flush)."""
+    return callback not in db.session.new
+
+
 def request_callback(call: Call) -> CallbackRequest:
-    """One request per call, however often the caller (or Twilio) presses the key."""
+    """One request per call, however often the caller (or Twilio) presses the key, and one
+    open request per number: calling again while one waits returns that one (its `call_id`
+    is another call's), so five calls never make five callbacks to place."""
     existing = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == call.id))
     if existing is not None:
         return existing
+    if call.caller and (waiting := open_callback_for(call.caller)) is not None:
+        return waiting
     callback = CallbackRequest(
         call_id=call.id,
         phone=call.caller,
@@ -55,7 +78,6 @@ def request_callback(call: Call) -> CallbackRequest:
 
 # --- the console's side: requests made by hand, taken, placed and closed -------------
 
-OPEN = (CallbackStatus.pending, CallbackStatus.in_progress)
 MAX_NOTE = 1000
 MAX_DUE_AHEAD = timedelta(days=90)
 DUE_GRACE = timedelta(minutes=5)  # a form left open a few minutes is not "in the past"
@@ -83,7 +105,11 @@ def schedule_callback(
     source: str = "agent",
     now: datetime | None = None,
 ) -> CallbackRequest:
-    """A callback asked for by an agent (by hand, or from a call); checked, then added."""
+    """A callback asked for by an agent (by hand, or from a call); checked, then added.
+
+    A number with a request still open gets no second one: that request is returned
+    (`is_earlier_request` tells the two apart), unchanged.
+    """
     now = now or utcnow()
     e164 = normalize_phone(ascii_digits(phone or ""), region)
     if e164 is None or not is_valid_number(e164):
@@ -100,6 +126,8 @@ def schedule_callback(
             raise CallbackError("due_past", "due_at")
         if due_at > now + MAX_DUE_AHEAD:
             raise CallbackError("due_far", "due_at")
+    if (waiting := open_callback_for(e164)) is not None:
+        return waiting
     callback = CallbackRequest(
         phone=e164,
         language=language,

@@ -244,6 +244,18 @@ def test_scheduling_a_callback_creates_an_agent_request(app, taken_call):
     assert callback.note == "After the ministry replies" and callback.requested_by_id == call.agent_id
 
 
+def test_a_number_with_a_callback_waiting_gets_no_second_one(app, taken_call):
+    browser, call, _ = taken_call
+    first = post_callback(browser, call, phone="0750 123 4567", language="en", due_at="", note="first")
+    assert first.status_code == 303
+    again = post_callback(browser, call, phone="0750 123 4567", language="en", due_at="", note="second")
+    assert again.status_code == 303
+    page = browser.get(again.headers["Location"]).get_data(as_text=True)
+    assert "A callback for this number is already waiting; no second one was added." in page
+    db.session.expire_all()
+    assert [c.note for c in db.session.scalars(select(CallbackRequest))] == ["first"]
+
+
 def test_a_callback_needs_a_number_that_can_be_called(taken_call):
     browser, call, _ = taken_call
     response = post_callback(browser, call, phone="12", language="ar", due_at="", note="")

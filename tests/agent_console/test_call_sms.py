@@ -60,3 +60,34 @@ def test_only_a_letter_on_this_calls_screen(app, app_context, client):
     browser, call, record = taken(app, client, "+9647501234567")
     token = csrf_token(browser, f"/console/calls/{call.id}")
     assert browser.post(f"/console/calls/{call.id}/sms/{record.id + 99}", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_number_that_had_its_sms_today_is_not_sent_another(app, app_context, client, sms_to_stand_in):
+    from datetime import timedelta
+
+    from domain.clock import utcnow
+
+    browser, call, record = taken(app, client, "+9647501234567")
+    for n in range(app.config["SMS_MAX_PER_DESTINATION_DAY"]):
+        db.session.add(
+            SmsMessage(
+                idempotency_key=f"earlier-{n}",
+                to_phone="+9647501234567",
+                body="earlier",
+                language="en",
+                kind=SmsKind.status,
+                transaction_id=record.id,
+                created_at=utcnow() - timedelta(hours=n + 1),
+            )
+        )
+    db.session.commit()
+    answer = send(browser, call, record)
+    assert "has had as many SMS today as may be sent to it" in answer.get_data(as_text=True)
+    assert sms_to_stand_in.messages_sent() == []
+
+
+def test_a_caller_abroad_is_not_sent_an_sms(app, app_context, client, sms_to_stand_in):
+    browser, call, record = taken(app, client, "+447911123456")
+    answer = send(browser, call, record)
+    assert "not a mobile number" in answer.get_data(as_text=True)
+    assert db.session.scalars(select(SmsMessage)).first() is None

@@ -101,6 +101,23 @@ def test_an_agent_adds_a_request_by_hand(app, staff):
         assert callback.status == CallbackStatus.pending and callback.note == "Wants the Finance reply"
 
 
+def test_a_request_by_hand_for_a_number_already_waiting_adds_none(app, staff, ivr_callback):
+    client = logged_in_client(app, "aya")
+    data = {"phone": "0750 123 4567", "language": "en", "note": "again", "due_at": ""}
+    response = post_form(client, "/console/callbacks/new", data)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "A callback for this number is already waiting; no second one was added." in page
+    with app.app_context():
+        assert db.session.scalars(select(CallbackRequest.id)).all() == [ivr_callback]
+        assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "callback_create")) is None
+    with app.app_context():  # taken, it is still open: still no second request
+        assert take_callback(ivr_callback, db.session.scalar(select(User).where(User.username == "aya")))
+    post_form(client, "/console/callbacks/new", data)
+    with app.app_context():
+        assert db.session.scalars(select(CallbackRequest.id)).all() == [ivr_callback]
+
+
 @pytest.mark.parametrize(
     "form, message",
     [

@@ -264,6 +264,39 @@ def test_outside_agent_hours_offers_a_callback(app, caller, monkeypatch):
     assert [(c.phone, c.language) for c in callbacks] == [("+9647501234567", "en")]
 
 
+def test_calling_again_while_a_callback_waits_makes_no_second_one(app, client, app_context, monkeypatch):
+    from config import Hours
+
+    monkeypatch.setitem(app.config, "AGENT_HOURS", Hours.parse("00:00-00:00"))
+    sids = [f"CA{n:032d}" for n in range(1, 6)]
+    answers = [Caller(Twilio(client, sid=sid)).walk("3", "0", "1") for sid in sids]  # five calls, one number
+    assert "An agent will call you back" in answers[0].text
+    for answer in answers[1:]:
+        assert "Your request for a call back is already registered." in answer.text and answer.hung_up
+    db.session.expire_all()
+    callbacks = db.session.scalars(select(CallbackRequest)).all()
+    assert [(c.phone, c.call_id) for c in callbacks] == [("+9647501234567", the_call(sids[0]).id)]
+    assert {the_call(sid).outcome for sid in sids} == {Outcome.callback_requested}
+
+
+def test_once_the_callback_is_closed_a_new_request_is_made(app, client, app_context, monkeypatch):
+    from config import Hours
+    from models import CallbackStatus
+
+    monkeypatch.setitem(app.config, "AGENT_HOURS", Hours.parse("00:00-00:00"))
+    Caller(Twilio(client, sid="CA" + "1" * 32)).walk("3", "0", "1")
+    db.session.scalars(select(CallbackRequest)).one().status = CallbackStatus.done
+    db.session.commit()
+    answer = Caller(Twilio(client, sid="CA" + "2" * 32)).walk("3", "0", "1")
+    assert "An agent will call you back" in answer.text
+    assert count_rows(CallbackRequest) == 2
+
+
+def count_rows(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
 def test_closed_dates_close_the_agents(app, caller, monkeypatch):
     from domain.clock import local_today
 

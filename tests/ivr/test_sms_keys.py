@@ -117,3 +117,87 @@ def test_redis_down_still_answers_the_caller(app, client, letter, sms_ready):
         use_redis(app, None)
     assert "We are sending you this status by text message." in answer.text
     assert db.session.scalars(select(SmsMessage)).one().status == SmsStatus.pending
+
+
+# --- abuse of third parties: only allowed countries, a daily cap per number ----------
+
+FOREIGN_MOBILE = "+447911123456"  # a UK mobile: SMS pumping's kind of destination
+
+
+def add_sent(phone: str, letter, *, hours_ago: float, n: int = 1) -> None:
+    from datetime import timedelta
+
+    from domain.clock import utcnow
+
+    for _ in range(n):
+        db.session.add(
+            SmsMessage(
+                idempotency_key=f"earlier-{count(SmsMessage)}-{hours_ago}",
+                to_phone=phone,
+                body="earlier",
+                language="en",
+                kind=SmsKind.status,
+                status=SmsStatus.sent,
+                transaction_id=letter.id,
+                created_at=utcnow() - timedelta(hours=hours_ago),
+            )
+        )
+        db.session.commit()
+
+
+def test_a_mobile_abroad_gets_no_sms_and_is_told_as_a_landline(client, letter, sms_ready):
+    walker = at_the_status(client, caller=FOREIGN_MOBILE)
+    assert "text messages go to mobile numbers only" in walker.press("2").text
+    assert "text messages go to mobile numbers only" in walker.press("3").text
+    assert count(SmsMessage) == 0 and count(Subscription) == 0 and sms_ready.requests == []
+
+
+def test_the_allowed_countries_are_a_setting(app, client, letter, sms_ready, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_ALLOWED_COUNTRY_CODES", frozenset({"964", "44"}))
+    answer = at_the_status(client, caller=FOREIGN_MOBILE).press("2")
+    assert "We are sending you this status by text message." in answer.text
+    assert len(sms_ready.messages_sent(to=FOREIGN_MOBILE)) == 1
+
+
+def test_a_number_that_had_its_sms_today_gets_no_more(app, client, letter, sms_ready):
+    cap = app.config["SMS_MAX_PER_DESTINATION_DAY"]
+    add_sent(MOBILE, letter, hours_ago=1, n=cap)
+    walker = at_the_status(client)
+    answer = walker.press("2")
+    assert "as many text messages today as we can send" in answer.text
+    assert answer.action_path == "/ivr/result"
+    assert count(SmsMessage) == cap and sms_ready.requests == []
+
+
+def test_messages_older_than_a_day_do_not_count(app, client, letter, sms_ready):
+    cap = app.config["SMS_MAX_PER_DESTINATION_DAY"]
+    add_sent(MOBILE, letter, hours_ago=25, n=cap)
+    add_sent(MOBILE, letter, hours_ago=2, n=cap - 1)
+    add_sent("+9647709999999", letter, hours_ago=1, n=cap)  # another number's count is its own
+    answer = at_the_status(client).press("2")
+    assert "We are sending you this status by text message." in answer.text
+    assert len(sms_ready.messages_sent(to=MOBILE)) == 1
+
+
+def test_a_replay_of_a_message_made_before_the_cap_still_finds_it(app, client, letter, sms_ready):
+    walker = at_the_status(client)
+    action = walker.answer.action
+    walker.press("2")
+    add_sent(MOBILE, letter, hours_ago=1, n=app.config["SMS_MAX_PER_DESTINATION_DAY"])
+    answer = walker.twilio.post(action, Digits="2")  # Twilio replays the webhook: same answer
+    assert "We are sending you this status by text message." in answer.get_data(as_text=True)
+
+
+def test_subscribers_abroad_or_over_the_cap_are_not_notified(app, app_context, letter):
+    from domain.sms import notify_subscribers
+
+    cap = app.config["SMS_MAX_PER_DESTINATION_DAY"]
+    capped = "+9647709999999"
+    add_sent(capped, letter, hours_ago=3, n=cap)
+    for phone in (MOBILE, FOREIGN_MOBILE, capped):  # the foreign one from before the setting
+        db.session.add(Subscription(phone=phone, transaction_id=letter.id, language="en", active=True))
+    db.session.commit()
+    assert notify_subscribers([letter.id]) == 1
+    db.session.commit()
+    made = db.session.scalars(select(SmsMessage).where(SmsMessage.kind == SmsKind.notification)).all()
+    assert [m.to_phone for m in made] == [MOBILE]
