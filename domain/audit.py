@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Select, select
 
 from domain.db.keyset import Cursor, Direction, Page, keyset_page
-from domain.reporting.kpis import Period
+from domain.reporting.kpis import within_local_days
 from extensions import db
 from models import AuditEntry, User
 
@@ -67,14 +67,7 @@ def entries(filters: AuditFilters, tz_name: str) -> Select:
         query = query.where(AuditEntry.user_id == filters.user_id)
     if filters.action is not None:
         query = query.where(AuditEntry.action == filters.action)
-    if filters.start is not None or filters.end is not None:
-        first = filters.start or filters.end
-        assert first is not None
-        begin, end = Period(first, filters.end or first).utc_bounds(tz_name)
-        if filters.start is not None:
-            query = query.where(AuditEntry.created_at >= begin)
-        if filters.end is not None:
-            query = query.where(AuditEntry.created_at < end)
+    query = query.where(*within_local_days(AuditEntry.created_at, filters.start, filters.end, tz_name))
     if filters.target_type is not None:
         query = query.where(AuditEntry.target_type == filters.target_type)
     if filters.target_id is not None:

@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 
 from domain.db import replica
 from domain.db.keyset import Cursor, Direction, Page, keyset_page
-from domain.reporting.kpis import Period
+from domain.reporting.kpis import within_local_days
 from models import Call, Outcome, Transaction, User
 
 NO_LANGUAGE = "none"  # the filter value for callers who hung up before choosing a language
@@ -93,15 +93,7 @@ def filtered(filters: CallFilters, tz_name: str) -> Select:
 
 
 def conditions(filters: CallFilters, tz_name: str) -> list:
-    found = []
-    if filters.start is not None or filters.end is not None:
-        first = filters.start or filters.end
-        assert first is not None
-        begin, end = Period(first, filters.end or first).utc_bounds(tz_name)
-        if filters.start is not None:
-            found.append(Call.started_at >= begin)
-        if filters.end is not None:
-            found.append(Call.started_at < end)
+    found = within_local_days(Call.started_at, filters.start, filters.end, tz_name)
     if filters.outcome is not None:
         found.append(Call.outcome == filters.outcome)
     if filters.agent_id is not None:

@@ -69,6 +69,22 @@ class Period:
         return begin.astimezone(timezone.utc), finish.astimezone(timezone.utc)
 
 
+def within_local_days(column, start: date | None, end: date | None, tz_name: str) -> list:
+    """The conditions that keep a UTC timestamp `column` within the local days from `start`
+    to `end`, both included; either end may be open (None), and then it sets no bound."""
+    if start is None and end is None:
+        return []
+    first = start or end
+    assert first is not None
+    begin, finish = Period(first, end or first).utc_bounds(tz_name)
+    found = []
+    if start is not None:
+        found.append(column >= begin)
+    if end is not None:
+        found.append(column < finish)
+    return found
+
+
 @dataclass
 class Kpis:
     offered: int = 0
