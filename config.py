@@ -79,6 +79,17 @@ class Hours:
         return f"{self.end_minutes // 60:02d}:{self.end_minutes % 60:02d}"
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
+
+
+def parse_days(text: str, name: str) -> frozenset[int]:
+    """"sun,mon,tue,wed,thu" -> date.weekday() numbers."""
+    days = [part.strip().lower()[:3] for part in text.split(",") if part.strip()]
+    if not days or any(day not in WEEKDAYS for day in days):
+        raise ValueError(f"{name} must list days like sun,mon,tue,wed,thu; got {text!r}")
+    return frozenset(WEEKDAYS.index(day) for day in days)
+
+
 def engine_options(settings) -> dict:
     """Fail fast when the database is down, slow or unreachable: a caller must not hear silence.
 
@@ -272,6 +283,44 @@ class Config:
         # Call audio kept on disk (recordings, voicemail), purged by age; unset: none kept.
         self.RECORDINGS_DIR = env_str("RECORDINGS_DIR", "")
         self.RECORDING_RETENTION_DAYS = env_int("RECORDING_RETENTION_DAYS", 90)
+
+        # Complaints. SLAs count working time: OFFICE_HOURS on OFFICE_DAYS, Baghdad time, less
+        # AGENT_CLOSED_DATES and OFFICE_CLOSED_DATES (public holidays close the centre and the offices).
+        self.OFFICE_HOURS = Hours.parse(env_str("OFFICE_HOURS", "08:00-15:00"), "OFFICE_HOURS")
+        if self.OFFICE_HOURS.start.hour * 60 + self.OFFICE_HOURS.start.minute >= self.OFFICE_HOURS.end_minutes:
+            raise ValueError("OFFICE_HOURS must start and end on the same day, like 08:00-15:00")
+        self.OFFICE_DAYS = parse_days(env_str("OFFICE_DAYS", "sun,mon,tue,wed,thu"), "OFFICE_DAYS")
+        self.OFFICE_CLOSED_DATES = frozenset(
+            d.strip() for d in env_str("OFFICE_CLOSED_DATES", "").split(",") if d.strip()
+        )
+        # A resolved complaint may be contested (reopened as an appeal) for this many days.
+        self.COMPLAINT_APPEAL_DAYS = env_int("COMPLAINT_APPEAL_DAYS", 30)
+        # A closed complaint's personal data (name, contact, national id, description,
+        # attachments) is purged this many days after it closed; the counts stay for reports.
+        self.COMPLAINT_RETENTION_DAYS = env_int("COMPLAINT_RETENTION_DAYS", 730)
+        self.COMPLAINT_DESCRIPTION_MAX = env_int("COMPLAINT_DESCRIPTION_MAX", 5000)
+        self.COMPLAINT_ATTACHMENTS_MAX = env_int("COMPLAINT_ATTACHMENTS_MAX", 5)
+        self.COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("COMPLAINT_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024)
+        # SMS about complaints (notices and one-time codes) to one number in any 24 hours:
+        # apart from the letters' SMS_MAX_PER_DESTINATION_DAY.
+        self.COMPLAINT_SMS_MAX_PER_DESTINATION_DAY = env_int("COMPLAINT_SMS_MAX_PER_DESTINATION_DAY", 10)
+        # One-time codes (verifying a mobile or an e-mail address, following a complaint).
+        self.OTP_TTL_MINUTES = env_int("OTP_TTL_MINUTES", 10)
+        self.OTP_MAX_TRIES = env_int("OTP_MAX_TRIES", 5)
+        self.OTP_MAX_PER_DESTINATION_HOUR = env_int("OTP_MAX_PER_DESTINATION_HOUR", 3)
+        self.OTP_MAX_PER_REQUESTER_HOUR = env_int("OTP_MAX_PER_REQUESTER_HOUR", 10)
+        self.OTP_MAX_PER_HOUR = env_int("OTP_MAX_PER_HOUR", 1000)  # all destinations together
+        # E-mail by SMTP; with no SMTP_HOST nothing is sent (rows are marked suppressed).
+        self.SMTP_HOST = env_str("SMTP_HOST", "")
+        self.SMTP_PORT = env_int("SMTP_PORT", 587)
+        self.SMTP_USERNAME = env_str("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = env_str("SMTP_PASSWORD", "")
+        self.SMTP_SECURITY = env_str("SMTP_SECURITY", "starttls")  # starttls | ssl | none
+        if self.SMTP_SECURITY not in {"starttls", "ssl", "none"}:
+            raise ValueError(f"SMTP_SECURITY must be starttls, ssl or none; got {self.SMTP_SECURITY!r}")
+        self.SMTP_TIMEOUT_S = env_int("SMTP_TIMEOUT_S", 10)
+        self.MAIL_FROM = env_str("MAIL_FROM", "5599 <no-reply@5599.invalid>")
+        self.EMAIL_MAX_PER_DESTINATION_DAY = env_int("EMAIL_MAX_PER_DESTINATION_DAY", 20)
 
         self.finish_environment()
 

@@ -2,6 +2,21 @@
 
 from models.audit import AuditEntry
 from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, Outcome
+from models.complaint import (
+    CodePurpose,
+    Complaint,
+    ComplaintAttachment,
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintEvent,
+    ComplaintEventKind,
+    ComplaintKind,
+    ComplaintStatus,
+    EmailMessage,
+    EmailStatus,
+    OneTimeCode,
+    Verification,
+)
 from models.dev_twilio import DevTwilioCall, DevTwilioRequest
 from models.entity import Entity
 from models.lookup_attempt import LookupAttempt
@@ -11,6 +26,19 @@ from models.transaction import Direction, Status, Transaction, TransactionEvent
 from models.user import EndpointKind, Presence, Role, User
 
 __all__ = [
+    "CodePurpose",
+    "Complaint",
+    "ComplaintAttachment",
+    "ComplaintCategory",
+    "ComplaintChannel",
+    "ComplaintEvent",
+    "ComplaintEventKind",
+    "ComplaintKind",
+    "ComplaintStatus",
+    "EmailMessage",
+    "EmailStatus",
+    "OneTimeCode",
+    "Verification",
     "ApiToken",
     "ImportChunk",
     "ImportJob",

@@ -31,6 +31,8 @@ class SmsKind(str, enum.Enum):
     status = "status"  # the caller pressed 2 after hearing a status
     notification = "notification"  # a subscribed letter changed
     agent = "agent"  # an agent sent the status from the console
+    complaint = "complaint"  # a notice about a complaint: its code, status and entity only
+    code = "code"  # a one-time code (verifying a mobile, following a complaint)
 
 
 class SmsMessage(Model):
@@ -51,6 +53,7 @@ class SmsMessage(Model):
     status: Mapped[SmsStatus] = mapped_column(enum_column(SmsStatus, "sms_status"), default=SmsStatus.pending)
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transaction.id", ondelete="SET NULL"), index=True)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("call.id", ondelete="SET NULL"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id", ondelete="SET NULL"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

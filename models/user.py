@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import Model
@@ -15,13 +15,15 @@ from models.types import UTCDateTime, utcnow
 
 
 class Role(str, enum.Enum):
+    officer = "officer"  # an entity's complaints officer: that entity's complaints and letters only
     agent = "agent"
     supervisor = "supervisor"
     admin = "admin"
 
 
 # Who may do what: a supervisor does everything an agent does, an admin everything.
-ROLE_RANK = {Role.agent: 1, Role.supervisor: 2, Role.admin: 3}
+# An entity officer is apart: none of the call centre's pages, only their entity's own.
+ROLE_RANK = {Role.officer: 0, Role.agent: 1, Role.supervisor: 2, Role.admin: 3}
 
 
 class Presence(str, enum.Enum):
@@ -57,6 +59,8 @@ class User(UserMixin, Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Raised by logout, deactivation and a new password: every session made before ends.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # An officer's entity (None for the call centre's staff).
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entity.id"))
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated user cannot log in
