@@ -154,15 +154,26 @@ def may_text(phone: str | None) -> bool:
     return country_code(phone) in current_app.config["SMS_ALLOWED_COUNTRY_CODES"]
 
 
-def sent_today(phone: str, now: datetime | None = None) -> int:
-    """Rows to this number in the last 24 h, counted in the database so every node agrees."""
+# Letters' SMS and complaints' SMS (notices, one-time codes) are capped apart: a citizen
+# following a complaint must not lose the letters' messages, nor the other way round.
+COMPLAINT_KINDS = (SmsKind.complaint, SmsKind.code)
+
+
+def sent_today(phone: str, kinds=None, now: datetime | None = None) -> int:
+    """Rows to this number in the last 24 h (of `kinds`), counted in the database so every node agrees."""
     since = (now or utcnow()) - CAP_WINDOW
     query = select(func.count()).where(SmsMessage.to_phone == phone, SmsMessage.created_at >= since)
+    if kinds is not None:
+        query = query.where(SmsMessage.kind.in_(kinds))
     return db.session.scalar(query) or 0
 
 
-def over_daily_cap(phone: str) -> bool:
-    return sent_today(phone) >= current_app.config["SMS_MAX_PER_DESTINATION_DAY"]
+def over_daily_cap(phone: str, kind: SmsKind = SmsKind.status) -> bool:
+    config = current_app.config
+    if kind in COMPLAINT_KINDS:
+        return sent_today(phone, COMPLAINT_KINDS) >= config["COMPLAINT_SMS_MAX_PER_DESTINATION_DAY"]
+    letter_kinds = [k for k in SmsKind if k not in COMPLAINT_KINDS]
+    return sent_today(phone, letter_kinds) >= config["SMS_MAX_PER_DESTINATION_DAY"]
 
 
 # --- the outbox --------------------------------------------------------------------
@@ -173,16 +184,19 @@ def queue_sms(
     to: str,
     kind: SmsKind,
     language: str,
-    transaction: Transaction,
     key: str,
+    transaction: Transaction | None = None,
+    body: str | None = None,
+    complaint_id: int | None = None,
     call_id: int | None = None,
     user_id: int | None = None,
 ) -> SmsMessage | None:
     """The outbox row for one message, made once per idempotency key; the caller commits.
 
-    None, and no row, for a number that may not be sent SMS (`may_text`) or that had its
-    SMS_MAX_PER_DESTINATION_DAY already; a replay of an earlier request still finds its row.
-    After the commit, `dispatch_outbox()` enqueues the rows made in this session.
+    The body is a letter's status (`transaction`) or given (`body`: a complaint's notice, a
+    one-time code). None, and no row, for a number that may not be sent SMS (`may_text`) or
+    that had its day's SMS of this family already; a replay of an earlier request still
+    finds its row. After the commit, `dispatch_outbox()` enqueues the rows made in this session.
     """
     key = key[:64]
     found = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
@@ -190,18 +204,23 @@ def queue_sms(
         return found
     if not may_text(to):
         return None
-    if over_daily_cap(to):
+    if over_daily_cap(to, kind):
         log.warning("sms to %s refused: daily cap reached", to[:-4] + "****")
         return None
     language = language_or_default(language)
+    if body is None:
+        if transaction is None:
+            raise ValueError("an SMS needs a letter or a body")
+        body = sms_body(kind, transaction, language)
     message = SmsMessage(
         idempotency_key=key,
         to_phone=to,
-        body=sms_body(kind, transaction, language),
+        body=body,
         language=language,
         kind=kind,
         status=SmsStatus.pending,
-        transaction_id=transaction.id,
+        transaction_id=transaction.id if transaction is not None else None,
+        complaint_id=complaint_id,
         call_id=call_id,
         user_id=user_id,
     )
