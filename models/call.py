@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import Model
@@ -107,6 +107,15 @@ class CallbackRequest(Model):
     __table_args__ = (
         Index("ix_callback_request_status_created", "status", "created_at"),
         Index("ix_callback_request_created_at", "created_at"),  # callbacks per period (KPIs)
+        # One open request per number, enforced by the database: two calls from one number
+        # at the same moment (or two agents' clicks) cannot both add one.
+        Index(
+            "uq_callback_request_open_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'in_progress')"),
+            postgresql_where=text("status IN ('pending', 'in_progress')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -44,9 +44,12 @@ def open_callback_for(phone: str) -> CallbackRequest | None:
     return db.session.scalar(query)
 
 
+ADDED_KEY = "hotline.callbacks_added"  # session.info: ids of the requests this session added
+
+
 def is_earlier_request(callback: CallbackRequest) -> bool:
-    """Whether `schedule_callback` returned a request that was already there (ask before the flush)."""
-    return callback not in db.session.new
+    """Whether `schedule_callback` returned a request that was already there, not a new one."""
+    return callback.id not in db.session.info.get(ADDED_KEY, set())
 
 
 def request_callback(call: Call) -> CallbackRequest:
@@ -65,14 +68,28 @@ def request_callback(call: Call) -> CallbackRequest:
         transaction_id=call.transaction_id,
         source="ivr",
     )
+    return _add_once(callback)
+
+
+def _add_once(callback: CallbackRequest) -> CallbackRequest:
+    """Add the request, or return the one that won a race for the same call or number.
+
+    The database decides (a unique call id; a partial unique index on the open requests'
+    numbers), so two nodes adding at the same moment end with one request, not two.
+    """
     try:
         with db.session.begin_nested():
             db.session.add(callback)
-    except IntegrityError:  # the same call's request, made at the same moment elsewhere
-        found = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == call.id))
+    except IntegrityError:
+        found = None
+        if callback.call_id is not None:
+            found = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == callback.call_id))
+        if found is None and callback.phone:
+            found = open_callback_for(callback.phone)
         if found is None:  # another constraint failed: not a duplicate
             raise
         return found
+    db.session.info.setdefault(ADDED_KEY, set()).add(callback.id)
     return callback
 
 
@@ -140,8 +157,7 @@ def schedule_callback(
         status=CallbackStatus.pending,
         created_at=now,
     )
-    db.session.add(callback)
-    return callback
+    return _add_once(callback)
 
 
 def list_callbacks(status: CallbackStatus | None, *, limit: int = 50, offset: int = 0) -> list[CallbackRequest]:
