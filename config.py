@@ -196,6 +196,13 @@ class Config:
         self.LIMIT_FAILED_LOOKUPS_PER_CALL = env_int("LIMIT_FAILED_LOOKUPS_PER_CALL", 3)
         self.LIMIT_FAILED_LOOKUPS_PER_CALLER_HOUR = env_int("LIMIT_FAILED_LOOKUPS_PER_CALLER_HOUR", 10)
         self.LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY = env_int("LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY", 20)
+        # The alarm over every caller and address: this many failed lookups (IVR and inquiry
+        # page together) within LOOKUP_ALARM_WINDOW_S seconds is logged and shown to
+        # supervisors, once a window. Set it well above a busy day's failures; 0: no alarm.
+        self.LOOKUP_ALARM_FAILURES = env_int("LOOKUP_ALARM_FAILURES", 100)
+        self.LOOKUP_ALARM_WINDOW_S = env_int("LOOKUP_ALARM_WINDOW_S", 600)
+        if self.LOOKUP_ALARM_WINDOW_S <= 0:
+            raise ValueError("LOOKUP_ALARM_WINDOW_S must be a number of seconds above 0")
 
         self.DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "IQ")
 
@@ -273,7 +280,12 @@ class Config:
         # No other request body may be larger (413, before any view reads it). The import
         # routes raise their own request's limit to IMPORT_MAX_BYTES (`request.max_content_length`).
         self.MAX_CONTENT_LENGTH = env_int("REQUEST_MAX_BYTES", 1024 * 1024)
+        # The inquiry page's failed lookups an hour per client: per IPv4 address, per IPv6
+        # network of INQUIRY_IPV6_PREFIX bits (a /64 is what one line or server is given).
         self.INQUIRY_LIMIT_PER_ADDRESS_HOUR = env_int("INQUIRY_LIMIT_PER_ADDRESS_HOUR", 30)
+        self.INQUIRY_IPV6_PREFIX = env_int("INQUIRY_IPV6_PREFIX", 64)
+        if not 1 <= self.INQUIRY_IPV6_PREFIX <= 128:
+            raise ValueError(f"INQUIRY_IPV6_PREFIX must be from 1 to 128, got {self.INQUIRY_IPV6_PREFIX}")
         # Housekeeping: calls still "in queue" this long without a status callback are closed.
         self.ABANDONED_QUEUE_HOURS = env_int("ABANDONED_QUEUE_HOURS", 4)
         self.HOUSEKEEPING_INTERVAL_S = env_int("HOUSEKEEPING_INTERVAL_S", 3600)

@@ -27,6 +27,7 @@ from agent_console import (  # noqa: E402, F401
     kpis,
     labels,
     menu,
+    notices,
     phone,
     records,
     routes,

@@ -37,6 +37,7 @@ ACTIONS = {
     "user_create": _l("Created a user"),
     "user_activate": _l("Reactivated a user"),
     "user_deactivate": _l("Deactivated a user"),
+    "lookup_alarm": _l("Alarm: failed letter lookups jumped"),
 }
 TARGETS = {
     "transaction": _l("Letter"),

@@ -3,7 +3,8 @@
 Throttling uses one mechanism for both limits: LookupAttempt rows (channel "web"). The
 per-number limit is the IVR's own (failures from every channel count together); the
 per-address limit counts this address's failed lookups in the last hour, as the IVR
-counts a caller number's.
+counts a caller number's. An IPv6 address is counted with its whole network
+(INQUIRY_IPV6_PREFIX bits, /64 by default): a client given a /64 has 2^64 addresses.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from flask import current_app, make_response, render_template, request
 from domain.clock import local_today
 from domain.languages import BABEL_LOCALES, LANGUAGES, language_or_default
 from domain.letters.lookup import EARLIEST_DATE, ascii_digits, check_number, check_typed_date, look_up_letter
-from domain.letters.throttle import Limits, Throttle
+from domain.letters.throttle import Limits, Throttle, web_caller_key
 from inquiry import bp
 
 
@@ -91,7 +92,7 @@ def look_up():
     lookup = look_up_letter(
         number.value,
         on.value,
-        who=f"web:{request.remote_addr or 'unknown'}",
+        who=web_caller_key(request.remote_addr, current_app.config["INQUIRY_IPV6_PREFIX"]),
         limits=web_limits(),
         attempt_key=f"web-{secrets.token_hex(12)}",
         channel="web",

@@ -20,6 +20,8 @@ class LookupAttempt(Model):
         Index("ix_lookup_attempt_caller_key_at", "caller_key", "found", "created_at"),
         Index("ix_lookup_attempt_number_at", "number", "found", "created_at"),
         Index("ix_lookup_attempt_call_sid", "call_sid"),
+        # The alarm counts every failure of the last minutes (domain/letters/alarm.py).
+        Index("ix_lookup_attempt_found_at", "found", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

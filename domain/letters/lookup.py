@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
+from domain.letters.alarm import check_failures
 from domain.letters.throttle import Limits, Throttle, failed_lookups, lock_lookups, record_attempt
 from extensions import db
 from models import Transaction
@@ -142,6 +143,7 @@ def look_up_letter(
     the request: a replayed webhook is judged as the original was and counted once. The
     channels differ only in their `limits` (the web has no call) and `channel`. A voice
     webhook passes commit=False: its step commits everything at once (see ivr/steps.py).
+    A failure may raise the alarm over every caller and address (domain/letters/alarm.py).
     """
     lock_lookups(caller_key=who, number=number)
     failed = failed_lookups(limits, caller_key=who, call_sid=call_sid, number=number, exclude_key=attempt_key)
@@ -162,6 +164,8 @@ def look_up_letter(
             letters=letters,
             last_try=not letters and failed.plus_one().throttle(limits) in _LAST_TRY,
         )
+        if not letters:
+            check_failures(limits.alarm_failures, limits.alarm_window_s)
     if commit:
         db.session.commit()
     return outcome

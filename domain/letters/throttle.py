@@ -1,12 +1,15 @@
-"""Limits on guessing letters: per call, per caller number, per transaction number.
+"""Limits on guessing letters: per call, per caller number or web address, per transaction number.
 
 The counts live in the database (LookupAttempt rows), not in a process, so that every web
-node sees the same numbers and a replayed webhook is counted once.
+node sees the same numbers and a replayed webhook is counted once. A web address is
+counted as its IPv4 address, or as its IPv6 network (/64 by default): whoever has one
+IPv6 address usually has the 2^64 around it too (`web_caller_key`).
 """
 
 from __future__ import annotations
 
 import enum
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +35,9 @@ class Limits:
     per_caller_hour: int
     per_number_day: int
     timezone: str
+    # The alarm over every caller and address (domain/letters/alarm.py); 0 failures: off.
+    alarm_failures: int = 0
+    alarm_window_s: int = 600
 
     @classmethod
     def from_config(cls, config) -> "Limits":
@@ -40,7 +46,27 @@ class Limits:
             per_caller_hour=config["LIMIT_FAILED_LOOKUPS_PER_CALLER_HOUR"],
             per_number_day=config["LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY"],
             timezone=config["TIMEZONE"],
+            alarm_failures=config["LOOKUP_ALARM_FAILURES"],
+            alarm_window_s=config["LOOKUP_ALARM_WINDOW_S"],
         )
+
+
+def web_caller_key(address: str | None, ipv6_prefix: int = 64) -> str:
+    """The caller key an inquiry-page client is counted under, as "web:<address or network>".
+
+    An IPv4 address is itself (also written as ::ffff:a.b.c.d). An IPv6 address stands for
+    its network of `ipv6_prefix` bits: a home line or a rented server is given a whole /64,
+    and each of its 2^64 addresses would otherwise have a limit of its own.
+    """
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return "web:unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"web:{ip.ipv4_mapped}"
+        return f"web:{ipaddress.IPv6Network((int(ip), ipv6_prefix), strict=False)}"
+    return f"web:{ip}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.letters.lookup import check_typed_date, look_up_letter
-from domain.letters.throttle import Limits, Throttle
+from domain.letters.throttle import Limits, Throttle, web_caller_key
 from extensions import db
 from models import Direction, LookupAttempt
 from tests.support.ivr import add_letter
@@ -132,3 +132,23 @@ def test_the_usual_ways_of_typing_a_date_are_read(typed):
 )
 def test_a_typed_date_is_judged_by_the_ivrs_rules(typed, error):
     assert check_typed_date(typed, TODAY).error == error
+
+
+@pytest.mark.parametrize(
+    "address, prefix, key",
+    [
+        ("203.0.113.7", 64, "web:203.0.113.7"),
+        ("::ffff:203.0.113.7", 64, "web:203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", 64, "web:2001:db8:1:2::/64"),
+        ("2001:0DB8:0001:0002::", 64, "web:2001:db8:1:2::/64"),
+        ("2001:db8:1:2:3:4:5:6", 48, "web:2001:db8:1::/48"),
+        ("2001:db8:1:2:3:4:5:6", 128, "web:2001:db8:1:2:3:4:5:6/128"),
+        ("fe80::1%eth0", 64, "web:fe80::/64"),
+        ("", 64, "web:unknown"),
+        (None, 64, "web:unknown"),
+        ("not an address", 64, "web:unknown"),
+    ],
+)
+def test_a_web_client_is_its_ipv4_address_or_its_ipv6_network(address, prefix, key):
+    assert web_caller_key(address, prefix) == key
+    assert len(key) <= LookupAttempt.caller_key.type.length

@@ -114,6 +114,39 @@ def test_an_address_that_keeps_guessing_is_throttled(app, client, letter):
         app.config["INQUIRY_LIMIT_PER_ADDRESS_HOUR"] = 30
 
 
+def test_addresses_of_one_ipv6_64_share_one_limit(app, client, letter, monkeypatch):
+    """20 addresses of one /64 could each guess 30 times an hour; now they guess 3 between them."""
+    monkeypatch.setitem(app.config, "INQUIRY_LIMIT_PER_ADDRESS_HOUR", 3)
+    for n in range(3):
+        assert ask(client, number=f"90{n}", address=f"2001:db8:1:2::{n + 1:x}").status_code == 200
+    for host in ("2001:db8:1:2::99", "2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:DB8:1:2:0:0:0:14"):
+        throttled = ask(client, address=host)
+        assert throttled.status_code == 429, host
+    assert "Forwarded" in text(ask(client, address="2001:db8:1:3::1"))  # the next /64 is someone else
+    keys = set(db.session.scalars(select(LookupAttempt.caller_key)))
+    assert keys == {"web:2001:db8:1:2::/64", "web:2001:db8:1:3::/64"}
+
+
+def test_the_ipv6_prefix_is_a_setting(app, client, letter, monkeypatch):
+    monkeypatch.setitem(app.config, "INQUIRY_LIMIT_PER_ADDRESS_HOUR", 2)
+    monkeypatch.setitem(app.config, "INQUIRY_IPV6_PREFIX", 48)
+    ask(client, number="901", address="2001:db8:1:2::1")
+    ask(client, number="902", address="2001:db8:1:3::1")
+    assert ask(client, address="2001:db8:1:ffff::1").status_code == 429  # one /48
+    assert ask(client, address="2001:db8:2::1").status_code == 200
+
+
+def test_ipv4_addresses_keep_a_limit_each(app, client, letter, monkeypatch):
+    monkeypatch.setitem(app.config, "INQUIRY_LIMIT_PER_ADDRESS_HOUR", 3)
+    for n in range(3):
+        ask(client, number=f"90{n}", address="203.0.113.7")
+    assert ask(client, address="203.0.113.7").status_code == 429
+    assert ask(client, address="::ffff:203.0.113.7").status_code == 429  # the same address, written as IPv6
+    assert "Forwarded" in text(ask(client, address="203.0.113.8"))  # its neighbour is not held back
+    keys = set(db.session.scalars(select(LookupAttempt.caller_key)))
+    assert keys == {"web:203.0.113.7", "web:203.0.113.8"}
+
+
 def test_a_number_locked_by_failures_on_any_channel_is_locked_here(app, client, letter):
     app.config["LIMIT_FAILED_LOOKUPS_PER_NUMBER_DAY"] = 2
     try:

@@ -1,0 +1,51 @@
+"""Notices for supervisors on every console page: today, the alarm over failed letter lookups.
+
+The alarm itself is raised by the lookups (domain/letters/alarm.py) as an audit entry; a
+supervisor, and only a supervisor (or an admin), sees a banner on each page for an hour
+after it, with a link to the audit log's alarm entries. Agents see nothing of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from flask_babel import format_datetime, gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from agent_console import bp
+from domain.letters.alarm import ALARM_ACTION, latest_alarm
+from models import Role
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    url: str
+    link: str
+
+
+def lookup_alarm_notice() -> Notice | None:
+    if not (current_user and current_user.is_authenticated and current_user.has_role(Role.supervisor)):
+        return None
+    try:
+        alarm = latest_alarm(current_app.config["LOOKUP_ALARM_WINDOW_S"])
+    except SQLAlchemyError:
+        return None  # a page about a database fault still renders, without the banner
+    if alarm is None:
+        return None
+    text = _(
+        "Failed letter lookups jumped: %(failed)s in %(minutes)s minutes from %(sources)s callers and "
+        "addresses, at %(time)s. Someone may be guessing letters.",
+        failed=alarm.failed,
+        minutes=max(1, round(alarm.window_s / 60)),
+        sources=alarm.sources,
+        time=format_datetime(alarm.at, "HH:mm"),
+    )
+    return Notice(text=text, url=url_for("console.audit_log", action=ALARM_ACTION), link=_("See the audit log"))
+
+
+@bp.app_context_processor
+def notice_helpers():
+    return {"lookup_alarm_notice": lookup_alarm_notice}
