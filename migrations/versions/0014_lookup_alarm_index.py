@@ -1,16 +1,16 @@
 """lookup_attempt(found, created_at): the alarm counts every recent failed lookup
 
-Revision ID: 0012_lookup_alarm_index
-Revises: 0011_sms_destination_index
-Create Date: 2026-12-07 09:00:00
+Revision ID: 0014_lookup_alarm_index
+Revises: 0013_one_open_callback
+Create Date: 2026-12-06 21:50:00
 
 """
 
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0012_lookup_alarm_index"
-down_revision = "0011_sms_destination_index"
+revision = "0014_lookup_alarm_index"
+down_revision = "0013_one_open_callback"
 branch_labels = None
 depends_on = None
 
