@@ -149,6 +149,10 @@ class Config:
         # Optional: a read replica for supervisors' reports (KPIs, call log, CSV export).
         self.REPORTS_DATABASE_URL = env_str("REPORTS_DATABASE_URL", "")
         self.REDIS_URL = env_str("REDIS_URL", "")
+        # Web requests wait this long for Redis (to connect, and for each answer); after a
+        # failure or a timeout each process skips Redis for REDIS_WEB_PAUSE_S (domain/redis_guard.py).
+        self.REDIS_WEB_TIMEOUT_MS = env_int("REDIS_WEB_TIMEOUT_MS", 500)
+        self.REDIS_WEB_PAUSE_S = env_int("REDIS_WEB_PAUSE_S", 5)
 
         self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
         self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
@@ -243,6 +247,9 @@ class Config:
         # Where the console's live events go: Redis pub/sub with REDIS_URL, else in-process.
         self.LIVE_CHANNEL = env_str("LIVE_CHANNEL", "hotline:live")
         self.SSE_KEEPALIVE_S = env_int("SSE_KEEPALIVE_S", 15)
+        # The process's live subscription PINGs Redis this often; unanswered for twice as long
+        # (a frozen Redis), the open streams end with "down" and the consoles poll.
+        self.LIVE_PING_S = env_int("LIVE_PING_S", 1)
         # Supervisors: a queued call answered within this many seconds meets the service level.
         self.SERVICE_LEVEL_SECONDS = env_int("SERVICE_LEVEL_SECONDS", 30)
         # The wallboard recounts at least this often, as calls enter and leave the IVR unannounced.

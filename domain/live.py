@@ -71,7 +71,7 @@ def _get(inbox: queue.Queue, timeout: float) -> str | None:
 
 
 class BrokerDown(RuntimeError):
-    """Redis failed a moment ago; publishing is skipped until the pause is over."""
+    """The live events' Redis subscription was lost, or could not be made."""
 
 
 class RedisBroker:
@@ -82,32 +82,28 @@ class RedisBroker:
     Redis a connection per worker process, not one per browser, and a message is read
     and decoded once per process. The listener starts with the first stream and stops
     after the last one closes.
+
+    Every use goes through the process's Redis breaker (domain.redis_guard): short
+    timeouts, and after a failure publishing and subscribing are skipped for a few
+    seconds, so a Redis that swallows connections costs a caller's webhook its timeout
+    at most once per pause. A frozen Redis sends nothing, which a listener cannot tell
+    from a quiet channel: so the listener PINGs every `ping_s`, and a PING unanswered
+    for twice that long counts as the subscription lost (the streams end with "down").
     """
 
-    # After a failure, skip publishing for a few seconds: a Redis that swallows
-    # connections must not add its connect timeout to every caller's webhook.
-    PAUSE_AFTER_FAILURE_S = 5.0
     POLL_S = 0.5  # how often the listener looks whether any stream is left
-    CONFIRM_S = 5.0  # how long Redis may take to confirm the subscription
 
-    def __init__(self, url: str, channel: str):
-        import redis
-
+    def __init__(self, client, guard, channel: str, ping_s: float = 1.0):
         self.channel = channel
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
-        self._down_until = 0.0
+        self.redis = client
+        self.guard = guard
+        self.ping_s = ping_s
         self._local = InProcessBroker()
         self._lock = threading.Lock()
         self._listener: threading.Thread | None = None
 
     def publish(self, message: str) -> None:
-        if time.monotonic() < self._down_until:
-            raise BrokerDown("live events paused after a Redis failure")
-        try:
-            self.redis.publish(self.channel, message)
-        except Exception:
-            self._down_until = time.monotonic() + self.PAUSE_AFTER_FAILURE_S
-            raise
+        self.guard.call("live event", self.redis.publish, self.channel, message)
 
     def listen(self, timeout: float) -> "Subscription":
         """A stream's subscription; raises when Redis cannot be subscribed to now.
@@ -127,33 +123,52 @@ class RedisBroker:
         with self._lock:
             if self._listener is not None:
                 return
-            pubsub = self.redis.pubsub()
-            try:
-                pubsub.subscribe(self.channel)
-                confirmed = pubsub.get_message(timeout=self.CONFIRM_S)
-                if not confirmed or confirmed.get("type") != "subscribe":
-                    raise BrokerDown("Redis did not confirm the subscription")
-            except Exception:
-                pubsub.close()
-                raise
+            pubsub = self.guard.call("live subscription", self._subscribe)
             self._listener = threading.Thread(target=self._relay, args=(pubsub,), daemon=True, name="live-events")
             self._listener.start()
 
+    def _subscribe(self):
+        import redis
+
+        pubsub = self.redis.pubsub()
+        try:
+            pubsub.subscribe(self.channel)
+            # Redis confirms at once; waiting as long as any other answer (the client's timeout).
+            timeout_s = self.redis.get_connection_kwargs().get("socket_timeout") or 1.0
+            confirmed = pubsub.get_message(timeout=timeout_s)
+            if not confirmed or confirmed.get("type") != "subscribe":
+                raise redis.exceptions.TimeoutError("Redis did not confirm the subscription")
+        except Exception:
+            pubsub.close()
+            raise
+        return pubsub
+
     def _relay(self, pubsub) -> None:
         """Hand every message to the local streams until none is left or Redis fails."""
+        pinged_at = time.monotonic()
+        unanswered_since: float | None = None
         try:
             while True:
                 item = pubsub.get_message(timeout=self.POLL_S)
-                if item is not None and item.get("type") == "message":
-                    data = item["data"]
-                    self._local.publish(data.decode() if isinstance(data, bytes) else data)
+                now = time.monotonic()
+                if item is not None:
+                    unanswered_since = None  # Redis is answering
+                    if item.get("type") == "message":
+                        data = item["data"]
+                        self._local.publish(data.decode() if isinstance(data, bytes) else data)
+                if unanswered_since is not None and now - unanswered_since > 2 * self.ping_s:
+                    raise BrokerDown(f"no answer to a PING in {now - unanswered_since:.1f} s")
+                if unanswered_since is None and now - pinged_at >= self.ping_s:
+                    pubsub.ping()
+                    pinged_at = unanswered_since = now
                 if not self._local.listeners:
                     with self._lock:  # a stream that starts now finds no listener and starts one
                         if not self._local.listeners:
                             self._listener = None
                             return
-        except Exception:
-            log.warning("live events: the Redis subscription was lost")
+        except Exception as error:
+            log.warning("live events: the Redis subscription was lost (%s)", error)
+            self.guard.failed("live subscription", error)  # webhooks skip Redis at once, too
             with self._lock:
                 self._local.publish(_BROKER_LOST)
                 self._listener = None
@@ -164,8 +179,9 @@ class RedisBroker:
                 pass
 
     def healthy(self) -> bool:
+        """Whether Redis answers now (at once False while the breaker skips it)."""
         try:
-            return bool(self.redis.ping())
+            return bool(self.guard.call("live health", self.redis.ping))
         except Exception:
             return False
 
@@ -200,7 +216,13 @@ def broker():
     found = app.extensions.get("hotline.broker")
     if found is None:
         url = app.config.get("REDIS_URL")
-        found = RedisBroker(url, app.config["LIVE_CHANNEL"]) if url else InProcessBroker()
+        if url:
+            from domain.redis_guard import web_redis
+
+            web = web_redis(url, app)
+            found = RedisBroker(web.client, web.guard, app.config["LIVE_CHANNEL"], app.config["LIVE_PING_S"])
+        else:
+            found = InProcessBroker()
         app.extensions["hotline.broker"] = found
     return found
 

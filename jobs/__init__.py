@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_request_context
 from werkzeug.utils import import_string
 
 log = logging.getLogger(__name__)
@@ -54,13 +54,14 @@ def failure_ttl_s(config) -> int:
 
 
 def redis_connection(url: str | None = None):
-    """One Redis client per app and URL, made on first use (never at import or in the factory)."""
+    """One Redis client per app and URL for work outside web requests (the sweep, the
+    scheduler), made on first use (never at import or in the factory). Web requests use
+    domain.redis_guard's client, whose timeouts are shorter."""
     import redis
 
     url = url or current_app.config["REDIS_URL"]
     cache = current_app.extensions.setdefault("hotline.redis", {})
     if url not in cache:
-        # Short timeouts: a web request that enqueues must not hang when Redis is down.
         cache[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
     return cache[url]
 
@@ -111,9 +112,11 @@ def job_options(name: str, config) -> dict:
 def enqueue(name: str, *args, job_id: str | None = None, delay_s: int = 0) -> bool:
     """Hand a job to its queue (or run it inline without Redis).
 
-    True when the job was queued or ran; False when Redis could not be reached. The caller
-    has already committed a row that says what is to be done, so a False loses nothing:
-    a housekeeping sweep enqueues that row again later.
+    True when the job was queued or ran; False when Redis could not be reached, or is
+    skipped for a few seconds after it did not answer (domain.redis_guard: in a web request
+    the wait is short and paid at most once per pause). The caller has already committed a
+    row that says what is to be done, so a False loses nothing: a housekeeping sweep
+    enqueues that row again later.
     """
     config = current_app.config
     if name not in SPECS:
@@ -122,14 +125,22 @@ def enqueue(name: str, *args, job_id: str | None = None, delay_s: int = 0) -> bo
         return run_inline(name, *args)
     from redis.exceptions import RedisError
 
-    try:
-        queue = rq_queue(SPECS[name].queue)
+    from domain.redis_guard import web_redis
+
+    web = web_redis()
+    connection = web.client if has_request_context() else redis_connection()
+    job_id = redis_job_id(job_id, config) if job_id else None
+
+    def put() -> None:
+        queue = rq_queue(SPECS[name].queue, connection)
         options = job_options(name, config)
-        job_id = redis_job_id(job_id, config) if job_id else None
         if delay_s:
             queue.enqueue_in(timedelta(seconds=delay_s), name, *args, job_id=job_id, **options)
         else:
             queue.enqueue(name, *args, job_id=job_id, **options)
+
+    try:
+        web.guard.call(f"job {name}", put)
         return True
     except RedisError:
         log.warning("job %s not enqueued: Redis unreachable; its row waits for the sweep", name)

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from config import Hours
 from extensions import db
 from factory import create_app
+from tests.support.frozen_redis import FreezableRedis
 from tests.support.gunicorn_server import Gunicorn
 from tests.support.jobs import PREFIX, SMS_FROM, forget_jobs, use_redis
 from tests.support.services import REDIS_URL, RUN_ID
@@ -136,6 +137,22 @@ def redis_url(app):
     use_redis(app, previous[0])
     app.config["JOB_QUEUE_PREFIX"] = previous[1]
     forget_jobs(connection)
+
+
+@pytest.fixture
+def frozen_redis(app, redis_url):
+    """Every Redis use of the app (jobs, live events, login limits) through a proxy to the test
+    Redis that the test can freeze (`.freeze()`: accepts, takes, never answers) and thaw."""
+    proxy = FreezableRedis(redis_url)
+    caches = ("hotline.broker", "hotline.login_throttle", "hotline.redis_web")
+    use_redis(app, proxy.url())
+    for name in caches:
+        app.extensions.pop(name, None)
+    yield proxy
+    proxy.close()
+    use_redis(app, redis_url)
+    for name in caches:
+        app.extensions.pop(name, None)
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ A successful login gives its own attempt back, so good logins never lock anyone 
 
 The counts live in Redis (REDIS_URL), shared by every node. When Redis does not answer, a
 count in this process takes over (fail closed-ish: each worker still limits, it does not
-let every attempt through), and Redis is left alone for REDIS_RETRY_S.
+let every attempt through), and the process's Redis breaker leaves Redis alone for a few
+seconds (domain.redis_guard: REDIS_WEB_TIMEOUT_MS, REDIS_WEB_PAUSE_S).
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from dataclasses import dataclass, field
 import redis
 from limits import parse
 
+from domain.redis_guard import RedisGuard, web_redis
+
 log = logging.getLogger(__name__)
 ACCOUNT_WINDOW_S = 3600  # the per-account count starts again an hour after its last attempt
-REDIS_TIMEOUT_S = 0.5
-REDIS_RETRY_S = 5.0
 MEMORY_MAX_KEYS = 50_000
 
 
@@ -101,8 +102,8 @@ return 0
 class RedisCounts:
     """The same counts in Redis, atomic across every worker and node."""
 
-    def __init__(self, url: str):
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
+    def __init__(self, client: redis.Redis):
+        self.redis = client
         self._unhit = self.redis.register_script(UNHIT)
 
     def hit(self, key: str, window_s: float, sliding: bool = False) -> tuple[int, float]:
@@ -136,29 +137,23 @@ class Verdict:
 
 
 class LoginThrottle:
-    def __init__(self, config):
+    def __init__(self, config, shared: RedisCounts | None = None, guard: RedisGuard | None = None):
         self.pair = parse(config["LOGIN_LIMIT_PER_ACCOUNT_ADDRESS"])
         self.address = parse(config["LOGIN_LIMIT_PER_ADDRESS"])
         self.free_failures = config["LOGIN_FREE_FAILURES_PER_ACCOUNT"]
         self.delay_max_s = config["LOGIN_DELAY_MAX_S"]
         self.prefix = f"{config['RATELIMIT_KEY_PREFIX']}login:"
         self.memory = MemoryCounts()
-        self.shared = RedisCounts(config["REDIS_URL"]) if config["REDIS_URL"] else None
-        self._redis_down_until = 0.0
-
-    def _counts(self):
-        if self.shared is not None and now() >= self._redis_down_until:
-            return self.shared
-        return self.memory
+        self.shared = shared
+        self.guard = guard
 
     def _run(self, operation: str, *args):
-        counts = self._counts()
-        try:
-            return getattr(counts, operation)(*args)
-        except redis.RedisError:
-            log.warning("login limits: Redis does not answer; this process counts alone for %.0f s", REDIS_RETRY_S)
-            self._redis_down_until = now() + REDIS_RETRY_S
-            return getattr(self.memory, operation)(*args)
+        if self.shared is not None and self.guard is not None:
+            try:
+                return self.guard.call("login limits", getattr(self.shared, operation), *args)
+            except redis.RedisError:  # not answering, or skipped for now: this process counts alone
+                pass
+        return getattr(self.memory, operation)(*args)
 
     def delay_after(self, attempts: int) -> float:
         """The wait after the `attempts`-th attempt on one account (0 while attempts are free)."""
@@ -199,5 +194,10 @@ class LoginThrottle:
 def login_throttle(app) -> LoginThrottle:
     throttle = app.extensions.get("hotline.login_throttle")
     if throttle is None:
-        throttle = app.extensions["hotline.login_throttle"] = LoginThrottle(app.config)
+        if app.config["REDIS_URL"]:
+            web = web_redis(app.config["REDIS_URL"], app)
+            throttle = LoginThrottle(app.config, RedisCounts(web.client), web.guard)
+        else:
+            throttle = LoginThrottle(app.config)
+        app.extensions["hotline.login_throttle"] = throttle
     return throttle

@@ -108,6 +108,18 @@ def test_with_redis_unreachable_this_process_still_counts(app, staff, verificati
     assert len(verifications) == 5
 
 
+def test_with_redis_frozen_logins_answer_at_once_and_still_count(app, staff, verifications, frozen_redis):
+    frozen_redis.freeze()
+    codes, took = [], []
+    for _ in range(8):
+        started = time.monotonic()
+        codes.append(attempt(app).status_code)
+        took.append(time.monotonic() - started)
+    print("login attempts with Redis frozen (s):", " ".join(f"{t:.2f}" for t in took))
+    assert codes == [401] * 5 + [429] * 3  # counted in the process meanwhile
+    assert max(took) < 2  # one short Redis timeout at most, not one per count
+
+
 def test_guesses_from_anywhere_slow_the_account_down_but_never_lock_it_for_long(app, staff, clock):
     waits = []
     for n in range(60):  # each guess from a new address, each as soon as allowed

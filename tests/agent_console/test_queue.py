@@ -11,6 +11,7 @@ import redis
 
 from domain.calls.queue import snapshot, waiting_calls
 from domain.live import InProcessBroker, RedisBroker
+from domain.redis_guard import redis_guard
 from extensions import db
 from models import Call, Role
 from tests.support.console import Stream, agent_client, call_sid, enqueue_caller, letter, make_user
@@ -218,6 +219,42 @@ def test_with_the_broker_down_the_stream_says_so_and_the_json_still_answers(app,
     assert refused.status_code == 503 and refused.get_json()["error"] == "live_down"
     data = agent.get("/console/queue.json").get_json()
     assert data["live"] is False and [row["id"] for row in data["calls"]] == [call.id]
+
+
+def test_with_redis_frozen_the_open_stream_is_told_and_nothing_waits_for_redis(
+    app, app_context, client, frozen_redis, fast_keepalive
+):
+    """Redis alive but silent (SIGSTOP): the open stream ends with "down" within seconds,
+    and the webhook, the JSON fallback and a new stream answer without waiting for Redis."""
+    app.config["LIVE_PING_S"] = 0.5
+    agent = agent_client(app, "amira")
+    stream = Stream(agent)
+    assert stream.next_event()["calls"] == []
+
+    frozen_redis.freeze()
+    frozen_at = time.monotonic()
+    stream.next_event("down")
+    noticed_s = time.monotonic() - frozen_at
+    started = time.monotonic()
+    call = enqueue_caller(client, 1)  # voice, language, menu 0: three webhooks
+    webhooks_s = time.monotonic() - started
+    started = time.monotonic()
+    data = agent.get("/console/queue.json").get_json()
+    refused = agent.get("/console/stream")
+    console_s = time.monotonic() - started
+    print(f"frozen Redis: down after {noticed_s:.2f} s; 3 webhooks {webhooks_s:.2f} s; json + stream {console_s:.2f} s")
+    assert noticed_s < 5
+    assert data["live"] is False and [row["id"] for row in data["calls"]] == [call.id]
+    assert refused.status_code == 503 and refused.get_json()["error"] == "live_down"
+    assert webhooks_s < 2 and console_s < 1
+
+    frozen_redis.thaw()  # Redis answers again: after the pause, live again
+    redis_guard(app=app)._paused_until = 0.0
+    assert agent.get("/console/queue.json").get_json()["live"] is True
+    again = Stream(agent)
+    assert [row["id"] for row in again.next_event()["calls"]] == [call.id]
+    again.close()
+    stream.close()
 
 
 def test_queue_changes_are_announced_after_the_commit(app, app_context, client, in_process_broker, monkeypatch):

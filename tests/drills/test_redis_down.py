@@ -23,14 +23,11 @@ tests/jobs/test_sms_delivery.py::test_a_queued_row_whose_job_redis_lost_is_enque
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 import time
 
 import pytest
 import redis
-import requests
 from rq.job import Job
 from sqlalchemy import select
 
@@ -39,8 +36,8 @@ from extensions import db
 from jobs import redis_job_id
 from jobs.housekeeping import sweep_outbox
 from models import Call, Role, SmsMessage, SmsStatus
-from tests.support.console import PASSWORD, make_user
-from tests.support.drills import HttpTwilio
+from tests.support.console import make_user
+from tests.support.drills import HttpTwilio, StreamReader, logged_in
 from tests.support.ivr import Answer, Caller, add_letter
 from tests.support.jobs import PREFIX, SMS_FROM, run_worker, use_redis, worker_env
 from tests.support.waiting import wait_for
@@ -49,61 +46,11 @@ from tests.support.webhooks import AUTH_TOKEN
 pytestmark = pytest.mark.gunicorn
 WEBHOOK_BUDGET_S = 2.0  # a caller must not wait on a dead Redis
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-LOGIN_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PHONE_A, PHONE_B = "+9647501110001", "+9647501110002"
 
 
 def sid(n: int) -> str:
     return f"CA{n:032d}"
-
-
-def logged_in(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    page = session.get(base + "/console/login", timeout=5).text
-    match = LOGIN_CSRF.search(page)
-    assert match, "no CSRF token on the login page"
-    answer = session.post(
-        base + "/console/login",
-        timeout=10,
-        allow_redirects=False,
-        data={"username": username, "password": PASSWORD, "csrf_token": match.group(1)},
-    )
-    assert answer.status_code == 302, answer.text[:300]
-    return session
-
-
-class StreamReader(threading.Thread):
-    """One agent's browser holding /console/stream open: every event it gets, in order."""
-
-    def __init__(self, base: str, cookies):
-        super().__init__(daemon=True)
-        self.session = requests.Session()
-        self.session.cookies.update(cookies)
-        self.base = base
-        self.events: list[tuple[str, dict]] = []
-        self.opened, self.went_down, self.ended = threading.Event(), threading.Event(), threading.Event()
-        self.status: int | None = None
-
-    def run(self) -> None:
-        try:
-            with self.session.get(self.base + "/console/stream", stream=True, timeout=(2, 30)) as response:
-                self.status = response.status_code
-                name = "message"
-                for line in response.iter_lines(chunk_size=64, decode_unicode=True):
-                    if line.startswith("event: "):
-                        name = line[len("event: ") :]
-                    elif line.startswith("data: "):
-                        self.events.append((name, json.loads(line[len("data: ") :])))
-                        (self.went_down if name == "down" else self.opened).set()
-        except requests.RequestException:
-            pass
-        finally:
-            self.ended.set()
-
-    def saw_waiting(self, call_id: int) -> bool:
-        return any(
-            name == "queue" and call_id in [c["id"] for c in data.get("calls", [])] for name, data in self.events
-        )
 
 
 def in_time(response) -> Answer:
@@ -240,7 +187,7 @@ def test_redis_killed_mid_call_and_mid_console_loses_nothing(
     after = StreamReader(server.base, agent.cookies)
     after.start()
     assert after.opened.wait(10) and after.status == 200
-    # Publishing pauses for a few seconds after a failure (domain.live.RedisBroker).
+    # Redis is skipped for REDIS_WEB_PAUSE_S after a failure (domain.redis_guard).
     time.sleep(max(0.0, 5.5 - (time.monotonic() - last_failed_publish)))
     caller_c = Caller(HttpTwilio(server.base, AUTH_TOKEN, sid(3), caller="+9647501110003"))
     assert caller_c.walk("3", "0").enqueued is not None

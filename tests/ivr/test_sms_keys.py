@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -117,6 +119,22 @@ def test_redis_down_still_answers_the_caller(app, client, letter, sms_ready):
         use_redis(app, None)
     assert "We are sending you this status by text message." in answer.text
     assert db.session.scalars(select(SmsMessage)).one().status == SmsStatus.pending
+
+
+def test_a_frozen_redis_still_answers_the_caller_in_time(app, client, letter, sms_ready, frozen_redis):
+    """Redis alive but silent (SIGSTOP): the SMS and the consoles' event wait; the caller does not."""
+    frozen_redis.freeze()
+    walker = at_the_status(client)
+    started = time.monotonic()
+    answer = walker.press("2")
+    first_s = time.monotonic() - started
+    started = time.monotonic()
+    walker.press("0")  # to the agents' queue: the consoles' event is skipped at once
+    second_s = time.monotonic() - started
+    print(f"webhooks with Redis frozen: key 2 (SMS) {first_s:.2f} s, then key 0 (queue) {second_s:.2f} s")
+    assert "We are sending you this status by text message." in answer.text
+    assert db.session.scalars(select(SmsMessage)).one().status == SmsStatus.pending
+    assert first_s < 2.0 and second_s < 1.0
 
 
 # --- abuse of third parties: only allowed countries, a daily cap per number ----------

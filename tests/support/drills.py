@@ -11,13 +11,16 @@ by skipping.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +36,7 @@ from config import Hours
 from extensions import db
 from factory import create_app
 from models import Call, CallEvent
+from tests.support.console import PASSWORD
 from tests.support.gunicorn_server import free_port, tail
 from tests.support.ivr import Answer, add_letter
 from tests.support.waiting import wait_for
@@ -47,6 +51,61 @@ HALF_A_CALL = ["incoming", "language", "menu", "number", "number_confirm"]
 
 def sid(n: int) -> str:
     return f"CA{n:032d}"
+
+
+LOGIN_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def logged_in(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(base + "/console/login", timeout=5).text
+    match = LOGIN_CSRF.search(page)
+    assert match, "no CSRF token on the login page"
+    answer = session.post(
+        base + "/console/login",
+        timeout=10,
+        allow_redirects=False,
+        data={"username": username, "password": PASSWORD, "csrf_token": match.group(1)},
+    )
+    assert answer.status_code == 302, answer.text[:300]
+    return session
+
+
+class StreamReader(threading.Thread):
+    """One agent's browser holding /console/stream open: every event it gets, in order."""
+
+    def __init__(self, base: str, cookies):
+        super().__init__(daemon=True)
+        self.session = requests.Session()
+        self.session.cookies.update(cookies)
+        self.base = base
+        self.events: list[tuple[str, dict]] = []
+        self.opened, self.went_down, self.ended = threading.Event(), threading.Event(), threading.Event()
+        self.status: int | None = None
+        self.down_at: float | None = None  # time.monotonic() of the "down" event
+
+    def run(self) -> None:
+        try:
+            with self.session.get(self.base + "/console/stream", stream=True, timeout=(2, 30)) as response:
+                self.status = response.status_code
+                name = "message"
+                for line in response.iter_lines(chunk_size=64, decode_unicode=True):
+                    if line.startswith("event: "):
+                        name = line[len("event: ") :]
+                    elif line.startswith("data: "):
+                        self.events.append((name, json.loads(line[len("data: ") :])))
+                        if name == "down" and self.down_at is None:
+                            self.down_at = time.monotonic()
+                        (self.went_down if name == "down" else self.opened).set()
+        except requests.RequestException:
+            pass
+        finally:
+            self.ended.set()
+
+    def saw_waiting(self, call_id: int) -> bool:
+        return any(
+            name == "queue" and call_id in [c["id"] for c in data.get("calls", [])] for name, data in self.events
+        )
 
 
 def port_open(port: int) -> bool:
@@ -375,11 +434,21 @@ class RedisServer:
         self.process.wait(10)
         wait_for(lambda: not port_open(self.port), 5, "the killed Redis still listens")
 
+    def freeze(self) -> None:
+        """SIGSTOP: alive but silent. Connections are still accepted (the kernel's backlog) and
+        what is sent is taken; nothing is answered until `thaw()`."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: the server goes on, first with everything sent to it meanwhile."""
+        self.process.send_signal(signal.SIGCONT)
+
     def aof_holds(self, text: str) -> bool:
         needle = text.encode()
         return any(needle in path.read_bytes() for path in self.folder.rglob("*.aof*") if path.is_file())
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen server is killed awake
             self.process.kill()
             self.process.wait(10)

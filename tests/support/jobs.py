@@ -25,6 +25,7 @@ PREFIX = RUN_PREFIX
 def use_redis(app, url: str | None) -> None:
     app.config["REDIS_URL"] = url or ""
     app.extensions.pop("hotline.redis", None)
+    app.extensions.pop("hotline.redis_web", None)  # clients and breakers, one per URL
 
 
 def forget_jobs(connection) -> None:
