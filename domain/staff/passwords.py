@@ -2,7 +2,8 @@
 
 One Argon2 computation takes a core for about a tenth of a second. Under gevent (production's
 gunicorn workers) it runs in a native thread of gevent's threadpool: argon2-cffi releases the
-GIL while it computes, so the worker's event loop keeps answering Twilio's webhooks meanwhile.
+GIL while it computes, so the worker's event loop keeps answering Twilio's webhooks meanwhile;
+the thread runs niced, so on busy cores the webhooks come first.
 Elsewhere (sync workers, the CLI, tests) it is a plain call.
 
 At most LOGIN_VERIFY_CONCURRENCY verifications run at once in a process (`VerifySlots`); an
@@ -12,6 +13,7 @@ login view answers "try again in a moment"), so a flood of logins queues no more
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ MIN_LENGTH = 10
 # they still match), never at run time: making it costs a hash, a second Argon2 computation.
 DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$G5BPR7EHYGxeSVDXGocKkg$l52VOhcoU/07qnzHuoSvTO95QpxtQ6b4OypXtxtdifk"
 
+ARGON2_NICE = 10  # the threadpool's threads, once they have run Argon2 (see `_yielding`)
 T = TypeVar("T")
 
 
@@ -38,13 +41,23 @@ def gevent_active() -> bool:
     return monkey is not None and monkey.is_module_patched("threading")
 
 
+def _yielding(function: Callable[..., T], *args) -> T:
+    """`function(*args)` at a lower CPU priority (Linux: nice is per thread, and the threads
+    Argon2 starts for its lanes inherit it), so that on busy cores webhooks come first."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, max(os.getpriority(os.PRIO_PROCESS, 0), ARGON2_NICE))
+    except (AttributeError, OSError):  # not Linux, or not allowed: at the usual priority
+        pass
+    return function(*args)
+
+
 def off_the_loop(function: Callable[..., T], *args) -> T:
-    """`function(*args)` in a native thread under gevent (this greenlet waits, the others run);
-    a plain call otherwise."""
+    """`function(*args)` in a native thread under gevent (this greenlet waits, the others run),
+    niced (`_yielding`); a plain call otherwise (never niced: that would slow the whole worker)."""
     if gevent_active():
         import gevent
 
-        return gevent.get_hub().threadpool.apply(function, args)
+        return gevent.get_hub().threadpool.apply(_yielding, (function, *args))
     return function(*args)
 
 

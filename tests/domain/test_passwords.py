@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -23,6 +24,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import json
+import os
 import time
 
 import gevent
@@ -138,3 +140,18 @@ def test_slots_refuse_once_full_and_come_free_again():
         assert time.monotonic() - started < 2  # waited its short while, then refused
     with slots.held(), slots.held():
         pass  # both came back
+
+
+def test_argon2_off_the_loop_runs_niced_and_a_plain_call_does_not():
+    """Under gevent the pool's thread gives way to the webhooks on busy cores; without gevent
+    the caller's thread is the worker itself, which must keep its priority."""
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    assert verify_password(None, "x") is False
+    assert os.getpriority(os.PRIO_PROCESS, 0) == here
+    seen = []
+    thread = threading.Thread(
+        target=lambda: seen.append(passwords._yielding(os.getpriority, os.PRIO_PROCESS, 0)), daemon=True
+    )
+    thread.start()
+    thread.join(10)
+    assert seen == [max(here, passwords.ARGON2_NICE)]
