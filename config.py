@@ -229,6 +229,12 @@ class Config:
         # LOGIN_DELAY_MAX_S between attempts (not a lockout; browsers it logged in from skip it).
         self.LOGIN_FREE_FAILURES_PER_ACCOUNT = env_int("LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)
         self.LOGIN_DELAY_MAX_S = env_int("LOGIN_DELAY_MAX_S", 300)
+        # Password verifications (Argon2, ~0.1 s of a core each) at once per worker process; an
+        # attempt that finds none free within LOGIN_VERIFY_WAIT_MS is answered 429 "try again in
+        # a moment". With 4 workers on 2 cores, 2 each keeps a flood of logins from crowding out
+        # Twilio's webhooks.
+        self.LOGIN_VERIFY_CONCURRENCY = max(1, env_int("LOGIN_VERIFY_CONCURRENCY", 2))
+        self.LOGIN_VERIFY_WAIT_MS = max(0, env_int("LOGIN_VERIFY_WAIT_MS", 2000))
         self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         # Put before every rate-limit key: lets two deployments (or test runs) share a Redis.

@@ -16,7 +16,7 @@ from agent_console.errors import messages as error_messages
 from agent_console.forms import LoginForm
 from domain.audit import audit
 from domain.staff.login_throttle import login_throttle
-from domain.staff.passwords import hash_password, needs_rehash, verify_password
+from domain.staff.passwords import VerifiersBusy, hash_password, needs_rehash, verify_password, verify_slots
 from domain.staff.users import end_sessions, set_presence
 from extensions import db, login_manager
 from models import Presence, User
@@ -76,11 +76,27 @@ def remember_browser(response, username: str):
     return response
 
 
-def too_many_attempts(retry_after_s: int):
+def too_many_attempts(retry_after_s: int, busy: bool = False):
     title, message = error_messages()[429]
+    if busy:
+        title, message = _("Too many logins right now"), _("Too many logins right now. Please try again in a moment.")
     response = make_response(render_template("console/error.html", code=429, title=title, message=message), 429)
     response.headers["Retry-After"] = str(retry_after_s)
     return response
+
+
+BUSY_RETRY_AFTER_S = 2
+
+
+def verified(password_hash: str | None, password: str) -> tuple[bool, str | None]:
+    """Whether `password` matches `password_hash` (None: no usable account), and a new hash
+    when the matched one needs it. Exactly one verification, against a stand-in hash when
+    there is no account: the same time whether the user exists or not.
+    Raises VerifiersBusy when no verification slot came free in time."""
+    with verify_slots(current_app).held():
+        good = verify_password(password_hash, password)
+        rehashed = hash_password(password) if good and password_hash and needs_rehash(password_hash) else None
+    return good, rehashed
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -95,13 +111,20 @@ def login():
         if not verdict.allowed:
             return too_many_attempts(verdict.retry_after_s)
         user = db.session.scalar(select(User).where(User.username == username))
-        usable = user is not None and user.active
-        # One verification per attempt, against a stand-in hash when there is no such user:
-        # the same time whether the user exists or not.
-        if verify_password(user.password_hash if usable else None, form.password.data or "") and usable:
+        user_id, checked_hash = (user.id, user.password_hash) if user is not None and user.active else (None, None)
+        db.session.close()  # a login waiting for a slot or for Argon2 holds no database connection
+        try:
+            good, rehashed = verified(checked_hash, form.password.data or "")
+        except VerifiersBusy:
+            throttle.succeeded(verdict)  # nothing was verified: the attempt is given back
+            return too_many_attempts(BUSY_RETRY_AFTER_S, busy=True)
+        # Read again after the verification: a password changed or an account deactivated
+        # meanwhile is not opened with what was true before.
+        user = db.session.get(User, user_id) if good and user_id is not None else None
+        if user is not None and user.active and user.password_hash == checked_hash:
             throttle.succeeded(verdict)
-            if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(form.password.data)
+            if rehashed:
+                user.password_hash = rehashed
             session.clear()  # a fresh session on login: no fixation
             login_user(user)
             session.permanent = True

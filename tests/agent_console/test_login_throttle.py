@@ -12,7 +12,7 @@ import redis
 
 import agent_console.auth
 import domain.staff.login_throttle
-from domain.staff.passwords import verify_password
+from domain.staff.passwords import verify_password, verify_slots
 from extensions import db
 from models import User
 from tests.support.records import PASSWORD, csrf_token, log_in
@@ -31,6 +31,16 @@ def verifications(monkeypatch):
 
     monkeypatch.setattr(agent_console.auth, "verify_password", counted)
     return made
+
+
+@pytest.fixture
+def plenty_of_slots(app, monkeypatch):
+    """A verification slot for every attempt of a burst: what is tested is the counting, not
+    the cap on verifications at once (on busy cores, 2 slots could turn some away as busy)."""
+    monkeypatch.setitem(app.config, "LOGIN_VERIFY_CONCURRENCY", 50)
+    app.extensions.pop("hotline.verify_slots", None)
+    yield
+    app.extensions.pop("hotline.verify_slots", None)
 
 
 @pytest.fixture
@@ -88,14 +98,14 @@ def burst(app, n: int) -> list[int]:
     return codes
 
 
-def test_concurrent_attempts_are_counted_before_any_is_verified(app, staff, verifications):
+def test_concurrent_attempts_are_counted_before_any_is_verified(app, staff, verifications, plenty_of_slots):
     codes = burst(app, 20)
     print(f"20 concurrent attempts, limit 5: {len(verifications)} verified, codes {sorted(codes)}")
     assert len(verifications) == 5
     assert sorted(codes) == [401] * 5 + [429] * 15
 
 
-def test_concurrent_attempts_are_counted_in_redis_too(app, staff, verifications, shared_redis):
+def test_concurrent_attempts_are_counted_in_redis_too(app, staff, verifications, shared_redis, plenty_of_slots):
     codes = burst(app, 20)
     assert len(verifications) == 5 and codes.count(429) == 15
 
@@ -162,3 +172,86 @@ def test_one_verification_per_attempt_whether_or_not_the_user_exists(app, staff,
         assert len(verifications) == 1, username
     verifications.clear()
     assert attempt(app, PASSWORD).status_code == 302 and verifications == [True]
+
+
+BUSY_AR = "عمليات تسجيل دخول كثيرة جداً الآن. يرجى المحاولة مرة أخرى بعد لحظات."  # "Too many logins right now..."
+
+
+@pytest.fixture
+def one_slot(app, monkeypatch):
+    """One verification at a time, and a short wait for it."""
+    monkeypatch.setitem(app.config, "LOGIN_VERIFY_CONCURRENCY", 1)
+    monkeypatch.setitem(app.config, "LOGIN_VERIFY_WAIT_MS", 50)
+    app.extensions.pop("hotline.verify_slots", None)
+    yield verify_slots(app)
+    app.extensions.pop("hotline.verify_slots", None)
+
+
+def test_with_every_slot_taken_a_login_is_told_to_try_again_in_a_moment(app, staff, verifications, one_slot):
+    with one_slot.held():  # another login being verified
+        started = time.monotonic()
+        busy = attempt(app, PASSWORD)
+        assert time.monotonic() - started < 2  # waited its short while only
+    assert busy.status_code == 429 and busy.headers["Retry-After"] == "2"
+    assert BUSY_AR in busy.get_data(as_text=True)
+    assert verifications == []  # refused before anything was verified
+    # The refused attempt was given back: the per-account-and-address limit (5) is all there.
+    codes = [attempt(app).status_code for _ in range(5)]
+    assert codes == [401] * 5
+    assert attempt(app).status_code == 429 and len(verifications) == 5
+
+
+def test_concurrent_logins_beyond_the_slots_wait_or_are_refused_never_fail(app, staff, monkeypatch, one_slot):
+    def slow(password_hash, password):
+        time.sleep(0.2)
+        return verify_password(password_hash, password)
+
+    monkeypatch.setattr(agent_console.auth, "verify_password", slow)
+    clients = [app.test_client() for _ in range(6)]
+    tokens = [csrf_token(client) for client in clients]
+    codes: list[int] = []
+    start = threading.Barrier(len(clients))
+
+    def one(n, client, token):
+        start.wait()
+        response = client.post(
+            "/console/login",
+            data={"username": f"user{n}", "password": "guess", "csrf_token": token},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{n}"},
+        )
+        codes.append(response.status_code)
+
+    threads = [
+        threading.Thread(target=one, args=(n, *pair)) for n, pair in enumerate(zip(clients, tokens, strict=True))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 401 in codes and 429 in codes and set(codes) <= {401, 429}, codes
+
+
+def test_a_login_holds_no_database_connection_while_it_is_verified(app, staff, monkeypatch):
+    held = []
+
+    def watched(password_hash, password):
+        held.append(db.session().in_transaction())
+        return verify_password(password_hash, password)
+
+    monkeypatch.setattr(agent_console.auth, "verify_password", watched)
+    assert attempt(app).status_code == 401
+    assert attempt(app, PASSWORD).status_code == 302
+    assert held == [False, False]
+
+
+def test_an_account_deactivated_while_its_password_is_verified_is_not_opened(app, staff, monkeypatch):
+    def meanwhile(password_hash, password):
+        good = verify_password(password_hash, password)
+        db.session.get(User, staff["agent"]).active = False  # an administrator, at that moment
+        db.session.commit()
+        return good
+
+    monkeypatch.setattr(agent_console.auth, "verify_password", meanwhile)
+    client = app.test_client()
+    assert attempt(app, PASSWORD, client=client).status_code == 401
+    assert client.get("/console/search").status_code == 302
