@@ -235,9 +235,7 @@ class Config:
         # Twilio's webhooks.
         self.LOGIN_VERIFY_CONCURRENCY = max(1, env_int("LOGIN_VERIFY_CONCURRENCY", 2))
         self.LOGIN_VERIFY_WAIT_MS = max(0, env_int("LOGIN_VERIFY_WAIT_MS", 2000))
-        self.RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
-        self.RATELIMIT_HEADERS_ENABLED = True
-        # Put before every rate-limit key: lets two deployments (or test runs) share a Redis.
+        # Put before every login-limit key: lets two deployments (or test runs) share a Redis.
         self.RATELIMIT_KEY_PREFIX = env_str("RATELIMIT_KEY_PREFIX", "")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,8 +3,6 @@
 from typing import TYPE_CHECKING, ClassVar
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -40,8 +38,6 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# Storage is set from REDIS_URL in the factory (memory:// in the embedded default).
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def again_if_connection_died(run):

@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from config import Config, engine_options
 from domain.db.ids import MAX_ID
-from extensions import again_if_connection_died, babel, csrf, db, limiter, login_manager, migrate
+from extensions import again_if_connection_died, babel, csrf, db, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -125,8 +125,6 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(BASE_DIR / "agent_console" / "translations"))
     babel.init_app(app, locale_selector=select_locale)
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # Redis down: no limits, not a 500
-    limiter.init_app(app)
 
 
 def _migrations_dir():

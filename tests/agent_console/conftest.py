@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from extensions import limiter
 from models import Role
 from tests.support.phone import API_KEY_SECRET, API_KEY_SID
 from tests.support.records import add_user
@@ -13,10 +12,8 @@ from tests.support.records import add_user
 @pytest.fixture(autouse=True)
 def fresh_login_limits(app):
     """The login counts live in memory for the whole session: each test starts at zero."""
-    limiter.reset()
     app.extensions.pop("hotline.login_throttle", None)
     yield
-    limiter.reset()
     app.extensions.pop("hotline.login_throttle", None)
 
 
