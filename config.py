@@ -344,6 +344,12 @@ class Config:
         self.SMTP_TIMEOUT_S = env_int("SMTP_TIMEOUT_S", 10)
         self.MAIL_FROM = env_str("MAIL_FROM", "5599 <no-reply@5599.invalid>")
         self.EMAIL_MAX_PER_DESTINATION_DAY = env_int("EMAIL_MAX_PER_DESTINATION_DAY", 20)
+        # The e-mail outbox as the SMS one: attempts before a message has failed; a message
+        # "sending" longer than the timeout (more than the email job's 60 s) was lost with its
+        # worker and is retried; finished messages are purged after EMAIL_RETENTION_DAYS.
+        self.EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 5)
+        self.EMAIL_SENDING_TIMEOUT_S = env_int("EMAIL_SENDING_TIMEOUT_S", 180)
+        self.EMAIL_RETENTION_DAYS = env_int("EMAIL_RETENTION_DAYS", 180)
 
         self.finish_environment()
 

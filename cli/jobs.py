@@ -18,7 +18,7 @@ housekeeping = AppGroup("housekeeping", help="Outbox sweep, abandoned queue call
 @click.option("--name", default=None, help="A name for this worker (default: host and pid).")
 @with_appcontext
 def worker_command(queues: tuple[str, ...], burst: bool, name: str | None) -> None:
-    """Run an RQ worker (with RQ's scheduler) on QUEUES: sms, imports, housekeeping (default: all)."""
+    """Run an RQ worker (with RQ's scheduler) on QUEUES: sms, email, imports, housekeeping (default: all)."""
     import redis
     from rq import Queue
 

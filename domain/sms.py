@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.clock import utcnow
 from domain.db.ids import row_id as parse_row_id
-from domain.db.once import rows_changed
 from domain.languages import language_or_default
+from domain.outbox import Outbox
 from domain.phones import is_mobile
 from extensions import db
 from models import (
@@ -259,59 +259,32 @@ def enqueue_sms(message_id: int) -> bool:
 
     if not enqueue(SEND_JOB, message_id, job_id=job_id(message_id)):
         return False
-    # Only a row still pending: a fast worker (or the inline run) may have claimed it already.
-    db.session.execute(
-        update(SmsMessage)
-        .where(SmsMessage.id == message_id, SmsMessage.status == SmsStatus.pending)
-        .values(status=SmsStatus.queued, status_at=utcnow())
-    )
-    db.session.commit()
+    OUTBOX.mark_queued(message_id)
     return True
 
 
 # --- sending: one attempt's claim, its end, a retry or giving up ---------------------
 
+# The rules every outbox shares (domain/outbox.py): the claim, the end of an attempt, a retry.
+OUTBOX = Outbox("sms", SmsMessage, SmsStatus, "SMS_MAX_ATTEMPTS", "SMS_SENDING_TIMEOUT_S")
 # Statuses a worker may claim; everything else is taken or finished.
-CLAIMABLE = (SmsStatus.pending, SmsStatus.queued)
+CLAIMABLE = OUTBOX.claimable()
 # Twilio errors that a retry cannot fix (bad number, unsubscribed, blocked region...).
 PERMANENT_HTTP = {400, 401, 403, 404}
 RECONCILE_SLACK = timedelta(minutes=2)  # clock skew between us and Twilio
 
 
 def claim_for_sending(message_id: int) -> int | None:
-    """pending/queued -> sending in one UPDATE; the attempt number, or None if not ours."""
-    table = SmsMessage.__table__
-    moment = utcnow()
-    result = db.session.execute(
-        update(table)
-        .where(table.c.id == message_id, table.c.status.in_(CLAIMABLE), table.c.twilio_sid.is_(None))
-        .values(status=SmsStatus.sending, claimed_at=moment, status_at=moment, attempts=table.c.attempts + 1)
-    )
-    db.session.commit()
-    if rows_changed(result) != 1:
-        return None
-    claimed = db.session.get(SmsMessage, message_id, populate_existing=True)
-    return claimed.attempts if claimed is not None else None
-
-
-def _ours(message_id: int, attempt: int):
-    # Only the claim that is still current may write: a row the sweep gave to another
-    # attempt (this worker was presumed dead) is no longer this attempt's to finish.
-    table = SmsMessage.__table__
-    return update(table).where(
-        table.c.id == message_id, table.c.status == SmsStatus.sending, table.c.attempts == attempt
-    )
+    """pending/queued -> sending in one UPDATE; the attempt number, or None if not ours.
+    A row that has a Twilio sid was sent: never claimed again."""
+    return OUTBOX.claim(message_id, SmsMessage.__table__.c.twilio_sid.is_(None))
 
 
 def finish_sending(
     message_id: int, attempt: int, status: SmsStatus, *, sid: str | None = None, error: str | None = None
 ) -> None:
-    moment = utcnow()
-    values = {"status": status, "status_at": moment, "error": error}
-    if sid:
-        values.update(twilio_sid=sid, sent_at=moment)
-    db.session.execute(_ours(message_id, attempt).values(**values))
-    db.session.commit()
+    values = {"twilio_sid": sid, "sent_at": utcnow()} if sid else {}
+    OUTBOX.finish(message_id, attempt, status, error=error, **values)
 
 
 def is_permanent(http_status: int | None) -> bool:
@@ -321,17 +294,7 @@ def is_permanent(http_status: int | None) -> bool:
 
 def release_after_failure(message_id: int, attempt: int, error: str, config, *, retried_by_rq: bool) -> bool:
     """Give the row back after a transient failure; out of attempts, it has failed (True)."""
-    out_of_attempts = attempt >= config["SMS_MAX_ATTEMPTS"]
-    if out_of_attempts:
-        status = SmsStatus.failed
-    else:
-        # Under RQ its Retry runs the job again; inline, the sweep picks a pending row up.
-        status = SmsStatus.queued if retried_by_rq else SmsStatus.pending
-    db.session.execute(_ours(message_id, attempt).values(status=status, status_at=utcnow(), error=error[:200]))
-    db.session.commit()
-    if out_of_attempts:
-        log.warning("sms %s failed after %s attempts", message_id, attempt)
-    return out_of_attempts
+    return OUTBOX.release_after_failure(message_id, attempt, error, config, retried_by_rq=retried_by_rq)
 
 
 def is_earlier_send(message: SmsMessage, body: str, created: datetime | None) -> bool:

@@ -17,7 +17,7 @@ from werkzeug.utils import import_string
 
 log = logging.getLogger(__name__)
 
-QUEUES = ("sms", "imports", "housekeeping")
+QUEUES = ("sms", "email", "imports", "housekeeping")
 DAY_S = 86400
 LIVE_JOB_STATES = {"queued", "scheduled", "started", "deferred"}
 
@@ -35,6 +35,8 @@ class JobSpec:
 SPECS = {
     # Twilio answers in well under a second; 30 s covers its 10 s REST timeout with room.
     "jobs.sms.send_sms": JobSpec("sms", 30, retries=4, intervals=[10, 60, 300, 900]),
+    # An SMTP session is a few round trips, each within SMTP_TIMEOUT_S (10 s by default).
+    "jobs.email.send_email": JobSpec("email", 60, retries=4, intervals=[10, 60, 300, 900]),
     "jobs.imports.run_import": JobSpec("imports", 3600, retries=2, intervals=[60, 600]),
     "jobs.housekeeping.sweep_outbox": JobSpec("housekeeping", 120, retries=1, intervals=[30]),
     "jobs.housekeeping.close_abandoned_calls": JobSpec("housekeeping", 300, retries=1, intervals=[60]),
@@ -47,6 +49,7 @@ def failure_ttl_s(config) -> int:
     shortest = min(
         config["JOB_FAILURE_TTL_DAYS"],
         config["SMS_RETENTION_DAYS"],
+        config["EMAIL_RETENTION_DAYS"],
         config["CALL_EVENT_RETENTION_DAYS"],
         config["LOOKUP_ATTEMPT_RETENTION_DAYS"],
     )

@@ -16,11 +16,24 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
 from domain.clock import utcnow
+from domain.email import OUTBOX as EMAIL_OUTBOX, enqueue_email, job_id as email_job_id
 from domain.letters.import_jobs import COMMAND_LINE, enqueue_import, purge_abandoned_uploads
-from domain.sms import enqueue_sms, job_id as sms_job_id
+from domain.outbox import Outbox
+from domain.sms import OUTBOX as SMS_OUTBOX, enqueue_sms, job_id as sms_job_id
 from extensions import db
 from jobs.context import job
-from models import Call, CallEvent, ImportJob, ImportState, LookupAttempt, Outcome, SmsMessage, SmsStatus
+from models import (
+    Call,
+    CallEvent,
+    EmailMessage,
+    EmailStatus,
+    ImportJob,
+    ImportState,
+    LookupAttempt,
+    Outcome,
+    SmsMessage,
+    SmsStatus,
+)
 
 log = logging.getLogger(__name__)
 PENDING_GRACE = timedelta(seconds=10)  # the request that made a row enqueues it itself
@@ -32,37 +45,29 @@ SWEEP_LIMIT = 1000  # rows per run: a backlog drains over several runs, none of 
 
 @job
 def sweep_outbox() -> dict:
-    """Rows that never reached a queue, or whose worker died, are enqueued (again)."""
+    """Rows that never reached a queue, or whose worker died, are enqueued (again): SMS and e-mail."""
     config = current_app.config
     moment = utcnow()
-    stuck_before = moment - timedelta(seconds=config["SMS_SENDING_TIMEOUT_S"])
-    reset = db.session.execute(
-        update(SmsMessage.__table__)
-        .where(SmsMessage.__table__.c.status == SmsStatus.sending, SmsMessage.__table__.c.claimed_at < stuck_before)
-        .values(status=SmsStatus.pending, status_at=moment, error="worker lost mid-send")
-    ).rowcount
-    exhausted = db.session.execute(
-        update(SmsMessage.__table__)
-        .where(
-            SmsMessage.__table__.c.status == SmsStatus.pending,
-            SmsMessage.__table__.c.attempts >= config["SMS_MAX_ATTEMPTS"],
-        )
-        .values(status=SmsStatus.failed, status_at=moment)
-    ).rowcount
-    db.session.commit()
-    pending = db.session.scalars(
-        select(SmsMessage.id)
-        .where(SmsMessage.status == SmsStatus.pending, SmsMessage.created_at < moment - PENDING_GRACE)
-        .order_by(SmsMessage.id)
-        .limit(SWEEP_LIMIT)
-    ).all()
-    enqueued = sum(enqueue_sms(message_id) for message_id in pending)
-    lost = requeue_lost(stuck_before)
-    imports = requeue_imports(moment)
-    counts = {"reset": reset, "failed": exhausted, "enqueued": enqueued, "lost": lost, "imports": imports}
+    counts = sweep_one(SMS_OUTBOX, enqueue_sms, sms_job_id, config, moment)
+    email = sweep_one(EMAIL_OUTBOX, enqueue_email, email_job_id, config, moment)
+    counts.update({f"email_{name}": count for name, count in email.items()})
+    counts["imports"] = requeue_imports(moment)
     if any(counts.values()):
         log.info("outbox sweep: %s", counts)
     return counts
+
+
+def sweep_one(outbox: Outbox, enqueue_row, job_id_of, config, moment: datetime) -> dict:
+    """One outbox: rows stuck "sending" back to pending, rows out of attempts failed, pending
+    rows enqueued, queued rows whose job Redis lost enqueued again."""
+    stuck_before = moment - timedelta(seconds=config[outbox.sending_timeout_setting])
+    reset = outbox.reset_stuck(stuck_before, moment)
+    exhausted = outbox.fail_exhausted(config, moment)
+    db.session.commit()
+    pending = outbox.pending_ids(moment - PENDING_GRACE, SWEEP_LIMIT)
+    enqueued = sum(enqueue_row(message_id) for message_id in pending)
+    lost = requeue_lost(stuck_before, outbox, enqueue_row, job_id_of)
+    return {"reset": reset, "failed": exhausted, "enqueued": enqueued, "lost": lost}
 
 
 def job_exists(job_id: str) -> bool:
@@ -71,26 +76,16 @@ def job_exists(job_id: str) -> bool:
     return job_is_live(job_id)
 
 
-def requeue_lost(before: datetime) -> int:
+def requeue_lost(before: datetime, outbox: Outbox, enqueue_row, job_id_of) -> int:
     """Rows marked queued whose job will not run: Redis restarted without its data, or RQ
-    gave up its retries while SMS_MAX_ATTEMPTS allows more."""
+    gave up its retries while the outbox's most attempts allow more."""
     if not current_app.config["REDIS_URL"]:
         return 0
-    queued = db.session.scalars(
-        select(SmsMessage.id)
-        .where(SmsMessage.status == SmsStatus.queued, SmsMessage.status_at.is_(None) | (SmsMessage.status_at < before))
-        .order_by(SmsMessage.id)
-        .limit(SWEEP_LIMIT)
-    ).all()
-    lost = [message_id for message_id in queued if not job_exists(sms_job_id(message_id))]
+    queued = outbox.queued_ids(before, SWEEP_LIMIT)
+    lost = [message_id for message_id in queued if not job_exists(job_id_of(message_id))]
     for message_id in lost:
-        db.session.execute(
-            update(SmsMessage)
-            .where(SmsMessage.id == message_id, SmsMessage.status == SmsStatus.queued)
-            .values(status=SmsStatus.pending)
-        )
-        db.session.commit()
-        enqueue_sms(message_id)
+        outbox.back_to_pending(message_id)
+        enqueue_row(message_id)
     return len(lost)
 
 
@@ -146,7 +141,7 @@ def close_abandoned_calls() -> int:
 
 @job
 def purge_retention() -> dict:
-    """Delete what is older than its configured retention: call steps, lookups, SMS, audio, and
+    """Delete what is older than its configured retention: call steps, lookups, SMS, e-mail, audio, and
     the chunks of uploads that never completed or whose import ended."""
     config = current_app.config
     moment = utcnow()
@@ -158,6 +153,13 @@ def purge_retention() -> dict:
         "sms_messages": _purge(
             SmsMessage, SmsMessage.created_at, moment, config["SMS_RETENTION_DAYS"], SmsMessage.status.in_(FINISHED_SMS)
         ),
+        "email_messages": _purge(
+            EmailMessage,
+            EmailMessage.created_at,
+            moment,
+            config["EMAIL_RETENTION_DAYS"],
+            EmailMessage.status.in_(FINISHED_EMAIL),
+        ),
         "recordings": purge_audio(config["RECORDINGS_DIR"], config["RECORDING_RETENTION_DAYS"]),
         "abandoned_uploads": purge_abandoned_uploads(moment, config["IMPORT_UPLOAD_ABANDONED_HOURS"]),
     }
@@ -166,6 +168,7 @@ def purge_retention() -> dict:
 
 
 FINISHED_SMS = (SmsStatus.sent, SmsStatus.delivered, SmsStatus.undelivered, SmsStatus.failed, SmsStatus.suppressed)
+FINISHED_EMAIL = (EmailStatus.sent, EmailStatus.failed, EmailStatus.suppressed)
 
 
 def _purge(model, column, moment: datetime, days: int, *conditions) -> int:

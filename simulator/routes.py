@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 
 from flask import abort, current_app, jsonify, render_template, request, url_for
+from sqlalchemy import select
 
 import extensions
 from extensions import db
-from models import DevTwilioCall, DevTwilioRequest
+from models import DevTwilioCall, DevTwilioRequest, EmailMessage
 from simulator import bp, twilio_api
 from simulator.engine import (
     DEFAULT_CALLER,
@@ -80,7 +81,12 @@ def ivr_failed(error: SimulatorError):
 
 @bp.get("/")
 def page():
-    return render_template("simulator/index.html", default_caller=DEFAULT_CALLER, console_url=url_for("console.home"))
+    return render_template(
+        "simulator/index.html",
+        default_caller=DEFAULT_CALLER,
+        console_url=url_for("console.home"),
+        mail_url=url_for("simulator.mail"),
+    )
 
 
 @bp.post("/api/start")
@@ -210,6 +216,44 @@ def decline():
     twilio_api.hang_up_placed(sid, "busy")
     placed_call(placed).decline("busy")
     return jsonify(call_sid=sid, state="ended")
+
+
+# --- e-mail the app sent (or would have): development has no SMTP server ---------------------
+
+MAIL_SHOWN = 50
+
+
+def mail_rows(after: int = 0) -> list[EmailMessage]:
+    """The latest e-mails of the outbox, newest first: sent, or kept `suppressed` (no SMTP_HOST)."""
+    query = select(EmailMessage).where(EmailMessage.id > after).order_by(EmailMessage.id.desc()).limit(MAIL_SHOWN)
+    return list(db.session.scalars(query))
+
+
+@bp.get("/mail")
+def mail():
+    """What a citizen would have received by e-mail: the demo has no SMTP server, so the rows
+    stay `suppressed` (with the reason) and are shown here instead."""
+    return render_template("simulator/mail.html", messages=mail_rows(), simulator_url=url_for("simulator.page"))
+
+
+@bp.get("/api/mail")
+def mail_json():
+    after = request_id(request.args.get("after", "0"), "after")
+    return jsonify(
+        messages=[
+            {
+                "id": message.id,
+                "to": message.to_address,
+                "subject": message.subject,
+                "body": message.body,
+                "language": message.language,
+                "status": message.status.value,
+                "reason": message.error,
+                "created_at": message.created_at.isoformat(),
+            }
+            for message in mail_rows(after)
+        ]
+    )
 
 
 def transport() -> FlaskTransport:

@@ -27,6 +27,7 @@ from tests.support.frozen_redis import FreezableRedis
 from tests.support.gunicorn_server import Gunicorn
 from tests.support.jobs import PREFIX, SMS_FROM, forget_jobs, use_redis
 from tests.support.services import REDIS_URL, RUN_ID
+from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_stand_in import TwilioStandIn
 from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL, Twilio
 
@@ -162,6 +163,18 @@ def sms_ready(app, twilio_api):
     app.config["SMS_FROM"] = SMS_FROM
     yield twilio_api
     app.config["SMS_FROM"] = previous
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real local SMTP server (aiosmtpd) that keeps what it received; the app sends e-mail to it."""
+    server = SmtpServer().start()
+    settings = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": server.port, "SMTP_SECURITY": "none", "SMTP_USERNAME": ""}
+    previous = {name: app.config[name] for name in settings}
+    app.config.update(settings)
+    yield server
+    app.config.update(previous)
+    server.stop()
 
 
 @pytest.fixture

@@ -85,6 +85,7 @@ def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context, tmp_p
         "call_events": 1,
         "lookup_attempts": 1,
         "sms_messages": 1,
+        "email_messages": 0,
         "recordings": 1,
         "abandoned_uploads": 0,
     }

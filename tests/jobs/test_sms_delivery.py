@@ -152,6 +152,17 @@ def test_a_number_twilio_refuses_fails_without_retries(app, app_context, redis_u
     assert message.status == SmsStatus.failed and message.attempts == 1
 
 
+def test_without_redis_a_twilio_outage_leaves_the_row_pending_for_the_sweep(app, app_context, sms_ready, no_grace):
+    letter = add_letter()
+    sms_ready.fail_with = 503
+    message_id = status_sms(letter)  # inline: the job ran, failed, and gave the row back
+    message = the_message(message_id)
+    assert message.status == SmsStatus.pending and message.attempts == 1  # not "queued" for a job that never runs
+    sms_ready.fail_with = None
+    assert sweep_outbox()["enqueued"] == 1
+    assert the_message(message_id).status == SmsStatus.sent
+
+
 def test_without_redis_the_job_runs_inline(app, app_context, sms_ready):
     letter = add_letter()
     message_id = status_sms(letter)
