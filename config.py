@@ -83,7 +83,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() o
 
 
 def parse_days(text: str, name: str) -> frozenset[int]:
-    """"sun,mon,tue,wed,thu" -> date.weekday() numbers."""
+    """ "sun,mon,tue,wed,thu" -> date.weekday() numbers."""
     days = [part.strip().lower()[:3] for part in text.split(",") if part.strip()]
     if not days or any(day not in WEEKDAYS for day in days):
         raise ValueError(f"{name} must list days like sun,mon,tue,wed,thu; got {text!r}")

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 
 from domain.clock import utcnow
 from domain.db.once import rows_changed
+from domain.email import queue_email
 from domain.languages import language_or_default
 from domain.sms import queue_sms, sms_catalog
 from extensions import db
@@ -114,13 +115,12 @@ def send_code(
     language = language_or_default(language)
     text = sms_catalog(language)["complaint"]["otp"].format(otp=code, minutes=config["OTP_TTL_MINUTES"])
     key = f"otp-{record.id}"
+    queued: object | None
     if channel == "sms":
         queued = queue_sms(
             to=destination, kind=SmsKind.code, language=language, key=key, body=text, complaint_id=complaint_id
         )
     else:
-        from domain.email import queue_email
-
         subject_line = text.split(".")[0]
         queued = queue_email(
             to=destination, subject=subject_line, body=text, language=language, key=key, complaint_id=complaint_id

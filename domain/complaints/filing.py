@@ -173,7 +173,7 @@ def file_complaint(
         taken_by_id=taken_by_id,
         name=draft.name,
         phone=normalize_phone(draft.phone) if draft.phone else None,
-        email=draft.email or None,
+        email=normal_email(draft.email) or None,
         national_id=draft.national_id or None,
         declared_adult=draft.declared_adult,
         declared_citizen=draft.declared_citizen,

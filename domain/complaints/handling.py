@@ -201,7 +201,10 @@ def assign(complaint_id: int, user: User, officer_id: int | None) -> Complaint:
         raise NotAllowed("only an open complaint is assigned")
     officer = db.session.get(User, officer_id) if officer_id else None
     if officer_id and (
-        officer is None or not officer.active or officer.role is not Role.officer or officer.entity_id != complaint.entity_id
+        officer is None
+        or not officer.active
+        or officer.role is not Role.officer
+        or officer.entity_id != complaint.entity_id
     ):
         db.session.rollback()
         raise NotAllowed("not an active officer of this entity")

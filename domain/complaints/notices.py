@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import current_app
 
 from domain.complaints.codes import spaced
+from domain.email import dispatch_email_outbox, queue_email
 from domain.languages import language_or_default
 from domain.sms import ELLIPSIS, MAX_SEGMENTS, dispatch_outbox, queue_sms, segments, sms_catalog
 from models import Complaint, ComplaintEvent, ComplaintEventKind, ComplaintStatus, SmsKind, Verification
@@ -71,8 +72,6 @@ def notify(complaint: Complaint, event: ComplaintEvent) -> None:
     key = f"complaint-event-{event.id}"
     if complaint.verification is Verification.email:
         if complaint.email:
-            from domain.email import queue_email
-
             subject = sms_catalog(language)["complaint"]["subject"].format(code=spaced(complaint.code))
             queue_email(
                 to=complaint.email,
@@ -96,6 +95,4 @@ def notify(complaint: Complaint, event: ComplaintEvent) -> None:
 def dispatch() -> None:
     """After the commit: hand the rows this request made to their queues (never raises)."""
     dispatch_outbox()
-    from domain.email import dispatch_email_outbox
-
     dispatch_email_outbox()

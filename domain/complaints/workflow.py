@@ -57,5 +57,5 @@ def may_handle(user: User, complaint: Complaint) -> bool:
 
 
 def shows_identity(user: User, complaint: Complaint) -> bool:
-    """"Hide my identity from the entity": its officers see neither name nor contact."""
+    """ "Hide my identity from the entity": its officers see neither name nor contact."""
     return not (complaint.hide_identity and user.role is Role.officer)

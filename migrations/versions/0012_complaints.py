@@ -105,9 +105,7 @@ def upgrade():
             ["category_id"], ["complaint_category.id"], name=op.f("fk_complaint_category_id_complaint_category")
         ),
         sa.ForeignKeyConstraint(["entity_id"], ["entity.id"], name=op.f("fk_complaint_entity_id_entity")),
-        sa.ForeignKeyConstraint(
-            ["call_id"], ["call.id"], name=op.f("fk_complaint_call_id_call"), ondelete="SET NULL"
-        ),
+        sa.ForeignKeyConstraint(["call_id"], ["call.id"], name=op.f("fk_complaint_call_id_call"), ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["taken_by_id"], ["user.id"], name=op.f("fk_complaint_taken_by_id_user")),
         sa.ForeignKeyConstraint(["assigned_to_id"], ["user.id"], name=op.f("fk_complaint_assigned_to_id_user")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_complaint")),

@@ -22,7 +22,9 @@ def send(**overrides):
 
 
 def last_code() -> str:
-    message = db.session.scalars(select(SmsMessage).where(SmsMessage.kind == SmsKind.code).order_by(SmsMessage.id.desc())).first()
+    message = db.session.scalars(
+        select(SmsMessage).where(SmsMessage.kind == SmsKind.code).order_by(SmsMessage.id.desc())
+    ).first()
     return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 

@@ -85,3 +85,14 @@ def test_the_sla_counts_the_categorys_working_hours(app_context, monkeypatch):
     complaint = add_complaint()
     # 35 working hours of 7 a day: five working days, Sunday 09:00 -> next Sunday 09:00.
     assert complaint.sla_due_at == datetime(2026, 12, 13, 6, 0, tzinfo=timezone.utc)
+
+
+def test_a_complaint_verified_by_email_is_told_by_email_with_the_code(app_context):
+    from models import EmailMessage, Verification
+
+    complaint = add_complaint(phone="", email="Citizen@Example.org", verification=Verification.email, language="ar")
+    message = db.session.scalar(select(EmailMessage).where(EmailMessage.complaint_id == complaint.id))
+    assert complaint.email == message.to_address == "citizen@example.org"
+    assert spaced(complaint.code) in message.subject and spaced(complaint.code) in message.body
+    assert "Hawre" not in message.body
+    assert db.session.scalar(select(SmsMessage.id).where(SmsMessage.complaint_id == complaint.id)) is None

@@ -4,8 +4,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from config import Hours, parse_days
 from domain.complaints.sla import WorkingTime, colour, due_at
