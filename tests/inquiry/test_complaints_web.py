@@ -432,6 +432,7 @@ def test_the_citizen_replies_to_a_request_for_information_with_a_file(client, fi
     handling.request_information(complaint_id, officer, "Which clinic was it, and on which day?")
     page = open_complaint(client, code)
     assert "Which clinic was it" in page and 'data-test="reply"' in page
+    assert '<p class="body" dir="auto">Which clinic' in page  # an English answer reads right on an Arabic page
     empty = post(client, {"body": "  ", "lang": "en"}, path="/complaints/track/reply")
     assert empty.status_code == 400 and words("en", "reply.empty") in text(empty)
     refused = post(
