@@ -137,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     from agent_console import bp as console_bp
     from api import bp as api_bp
     from inquiry import bp as inquiry_bp
+    from inquiry.complaints import bp as complaints_bp
     from inquiry.home import bp as home_bp
     from ivr import bp as ivr_bp
     from sms import bp as sms_bp
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(inquiry_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(complaints_bp)
     if app.config["APP_ENV"] in {"development", "testing"}:
         from simulator import bp as simulator_bp
         from simulator.twilio_api import bp as dev_twilio_bp

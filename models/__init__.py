@@ -17,6 +17,7 @@ from models.complaint import (
     OneTimeCode,
     Verification,
 )
+from models.complaint_pending import PendingAttachment, PendingComplaint, TrackRequest
 from models.dev_twilio import DevTwilioCall, DevTwilioRequest
 from models.entity import Entity
 from models.lookup_attempt import LookupAttempt
@@ -26,6 +27,9 @@ from models.transaction import Direction, Status, Transaction, TransactionEvent
 from models.user import EndpointKind, Presence, Role, User
 
 __all__ = [
+    "PendingAttachment",
+    "PendingComplaint",
+    "TrackRequest",
     "CodePurpose",
     "Complaint",
     "ComplaintAttachment",

@@ -77,6 +77,25 @@ NAMES = [
     "MessageStatus",
     "ErrorCode",
     "Body",
+    "code",
+    "contact",
+    "otp",
+    "body",
+    "reason",
+    "kind",
+    "category_id",
+    "entity_id",
+    "governorate",
+    "description",
+    "name",
+    "email",
+    "national_id",
+    "declared_adult",
+    "declared_citizen",
+    "contact_by",
+    "entity_filter",
+    "remove",
+    "action",
 ]
 ODD = [
     "\x00",
@@ -168,7 +187,7 @@ def test_no_input_gives_a_server_error(visitor, rule, methods, data):
         form = data.draw(fields)
         if twilio:
             headers["X-Twilio-Signature"] = sign(PUBLIC_BASE_URL + url, form, AUTH_TOKEN)
-        elif rule.startswith("/console/"):
+        elif rule.startswith(("/console/", "/complaints")):
             form["csrf_token"] = csrf
         response = client.open(url, method=method, data=form, headers=headers, buffered=True)
     else:
