@@ -10,7 +10,6 @@ with the citizen's reply or appeal when one is possible.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import secrets
 import tomllib
@@ -44,6 +43,7 @@ from domain.complaints.filing import (
 from domain.complaints.workflow import NotAllowed
 from domain.languages import BABEL_LOCALES, LANGUAGES, language_or_default
 from domain.letters.lookup import ascii_digits
+from domain.letters.throttle import web_caller_key
 from domain.one_time_codes import Check, CodeRefused, check_code, keyed, send_code
 from domain.phones import normalize_phone
 from extensions import csrf, db
@@ -86,17 +86,9 @@ def chosen_language() -> str:
 
 
 def requester() -> str:
-    """The keyed hash limits count a web client by: its address, an IPv6 one by its /64."""
-    address = request.remote_addr or "unknown"
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return keyed(f"web:{address}")
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return keyed(f"web:{ip.ipv4_mapped}")
-        return keyed(f"web:{ipaddress.ip_network(f'{ip}/64', strict=False)}")
-    return keyed(f"web:{ip}")
+    """The keyed hash limits count a web client by: its address, an IPv6 one by its network
+    (the letters' inquiry page counts the same way)."""
+    return keyed(web_caller_key(request.remote_addr, current_app.config["INQUIRY_IPV6_PREFIX"]))
 
 
 def answer(template: str, lang: str, status: int = 200, **context):

@@ -1,8 +1,8 @@
 """Complaints on the public web: a complaint being written (its fields and checked files,
 between the form, the code and the confirmation), and the web's requests for tracking codes
 
-Revision ID: 0013_complaints_intake
-Revises: 0012_complaints
+Revision ID: 0015_complaints_intake
+Revises: 0014_lookup_alarm_index
 Create Date: 2026-12-06 22:00:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0013_complaints_intake"
-down_revision = "0012_complaints"
+revision = "0015_complaints_intake"
+down_revision = "0014_lookup_alarm_index"
 branch_labels = None
 depends_on = None
 
