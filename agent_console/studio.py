@@ -95,7 +95,9 @@ def studio():
 
 def clip_or_404(language: str, name: str) -> str:
     try:
-        return check_clip(language, name[:MAX_ARG])
+        if len(name) > MAX_ARG:
+            raise UnknownClip(name)
+        return check_clip(language, name)
     except UnknownClip:
         abort(404)
 
@@ -136,7 +138,6 @@ def upload_answer(language: str, name: str, error: str | None, status: int):
 @csrf.exempt  # checked below, once the request's own size limit is set
 @admin_required
 def studio_upload(language: str, name: str):
-    clip_or_404(language, name)
     limit = current_app.config["PROMPT_UPLOAD_MAX_BYTES"] + FORM_OVERHEAD
     try:
         if (request.content_length or 0) > limit:
@@ -146,6 +147,7 @@ def studio_upload(language: str, name: str):
             validate_csrf(request.form.get("csrf_token") or request.headers.get("X-CSRFToken"))
         except Exception as exc:  # noqa: BLE001  flask_wtf's ValidationError, the message says why
             raise CSRFError(str(exc)) from None
+        clip_or_404(language, name)
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             return upload_answer(language, name, _("Choose a file or record a take."), 422)
@@ -173,9 +175,9 @@ def studio_upload(language: str, name: str):
 
 
 def take_action(language: str, name: str, take_id: int, action) -> PromptRecording:
-    clip_or_404(language, name)
     if not ActionForm().validate_on_submit():
         abort(400)
+    clip_or_404(language, name)
     try:
         return action(language, name, take_id)
     except UnknownClip:

@@ -77,6 +77,10 @@ NAMES = [
     "MessageStatus",
     "ErrorCode",
     "Body",
+    "prompt",
+    "state",
+    "v",
+    "file",
 ]
 ODD = [
     "\x00",

@@ -259,7 +259,7 @@ def approved_take(language: str, filename: str, version: str) -> PromptRecording
     still holding an older URL hears it), else the clip's live take."""
     if language not in STUDIO_LANGUAGES or not filename.endswith(".mp3"):
         return None
-    if version.isdigit() and len(version) < 10:
+    if version.isascii() and version.isdigit() and len(version) < 10:
         take = db.session.get(PromptRecording, int(version))
         if take is not None and take.language == language and take.approved_at is not None:
             if clip_file(take.name) == filename:
