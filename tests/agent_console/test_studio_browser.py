@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
 FAKE_MEDIA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+KEPT_OR_REFUSED = "() => document.querySelector('tr[data-take]') || document.querySelector('#record-status.error')"
 LISTEN = """
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", function (event) {
@@ -64,7 +65,7 @@ def test_an_admin_records_a_take_with_the_microphone_and_approves_it(app, app_co
         page.click("#record-stop")
         page.wait_for_selector("#record-keep:not([disabled])")
         page.click("#record-keep")
-        page.wait_for_function("() => document.querySelector('tr[data-take]') || document.querySelector('#record-status.error')")
+        page.wait_for_function(KEPT_OR_REFUSED)
         assert page.locator("#record-status.error").count() == 0, page.inner_text("#record-status")
         with page.expect_navigation():
             page.click("tr[data-take] button.approve")
