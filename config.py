@@ -260,7 +260,13 @@ class Config:
         self.WALLBOARD_REFRESH_S = env_int("WALLBOARD_REFRESH_S", 5)
         # After the agent hangs up, ask the caller for a score from 1 to 5.
         self.SURVEY_ENABLED = env_bool("SURVEY_ENABLED", False)
-        self.PROMPTS_AUDIO_DIR = Path(env_str("PROMPTS_AUDIO_DIR", str(BASE_DIR / "voice_prompts" / "audio")))
+        # Recorded prompts (the studio): kept in the database; each web process reads the set of
+        # approved clips again after this many seconds, so an approval is live on every node.
+        self.PROMPT_CLIPS_CACHE_SECONDS = env_int("PROMPT_CLIPS_CACHE_SECONDS", 5)
+        # A take longer than this (after trimming its silence) is refused; an upload larger
+        # than PROMPT_UPLOAD_MAX_BYTES too (the studio's routes raise their request limit to it).
+        self.PROMPT_CLIP_MAX_SECONDS = env_int("PROMPT_CLIP_MAX_SECONDS", 30)
+        self.PROMPT_UPLOAD_MAX_BYTES = env_int("PROMPT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 
         # Jobs (RQ on REDIS_URL; inline in the web process without it), SMS, the API, inquiry.
         self.JOB_FAILURE_TTL_DAYS = env_int("JOB_FAILURE_TTL_DAYS", 7)

@@ -13,7 +13,7 @@ bp = Blueprint(
 
 # Imported for their side effect, after `bp` exists: each module registers its views on it (the
 # console's pages, the agents' browser phone, the supervisors' pages, SMS from the call screen,
-# CSV imports as jobs).
+# CSV imports as jobs, the prompt studio).
 from agent_console import (  # noqa: E402, F401
     admin,
     audit_log,
@@ -31,5 +31,6 @@ from agent_console import (  # noqa: E402, F401
     phone,
     records,
     routes,
+    studio,
     wallboard,
 )

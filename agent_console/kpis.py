@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 from flask_babel import format_date, format_percent, get_locale, gettext as _, lazy_gettext as _l
+from flask_login import current_user
 
 from agent_console import bp
 from agent_console.access import supervisor_required
@@ -11,7 +12,9 @@ from agent_console.call_log import read_day
 from agent_console.call_screen import duration
 from agent_console.charts import Series, bar_chart, line_chart
 from domain.clock import local_today
+from domain.prompts.studio import coverage
 from domain.reporting.kpis import MAX_PERIOD_DAYS, KpiReport, Period, kpi_report, preset_period
+from models import Role
 
 PRESETS = [
     ("today", _l("Today")),
@@ -144,4 +147,6 @@ def kpis():
         seconds=seconds,
         score=score,
         threshold=current_app.config["SERVICE_LEVEL_SECONDS"],
+        voice_coverage=coverage("ckb"),
+        studio_link=current_user.has_role(Role.admin),
     ), 422 if errors else 200

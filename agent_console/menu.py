@@ -19,6 +19,7 @@ MENU = [
     ("console.agents", _l("Agents"), Role.supervisor),
     ("console.audit_log", _l("Audit log"), Role.supervisor),
     ("console.imports", _l("Imports"), Role.admin),
+    ("console.studio", _l("Prompt studio"), Role.admin),
 ]
 
 

@@ -1,28 +1,21 @@
-"""`flask prompts missing`: the Kurdish clips the voice talent still has to record."""
+"""`flask prompts missing`: the clips the voice talent still has to record (or have approved)."""
 
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from extensions import db
-from models import Entity
-from voice_prompts import all_clip_scripts, clip_file, recorded_clips
+from domain.prompts.studio import STUDIO_LANGUAGES, clip_rows
 
 prompts = AppGroup("prompts", help="Voice prompt catalogs and recorded audio.")
 
 
 @prompts.command("missing")
-@click.option("--language", default="ckb", show_default=True)
+@click.option("--language", default="ckb", show_default=True, type=click.Choice(STUDIO_LANGUAGES))
 def missing(language: str) -> None:
-    """List every clip without an audio file, with the script to record."""
-    entities = {code: name for code, name in db.session.execute(select(Entity.code, Entity.name_ckb))}
-    scripts = all_clip_scripts(language, entities)
-    have = recorded_clips(current_app.config["PROMPTS_AUDIO_DIR"], language)
-    todo = {name: text for name, text in scripts.items() if name not in have}
-    folder = current_app.config["PROMPTS_AUDIO_DIR"] / language
-    for name, text in sorted(todo.items()):
-        click.echo(f"{folder / clip_file(name)}\t{text}")
-    click.echo(f"{len(todo)} of {len(scripts)} {language} clips missing", err=True)
+    """List every clip without an approved take, with its state and the script to record."""
+    rows = clip_rows(language)
+    todo = [row for row in rows if row.state != "approved"]
+    for row in sorted(todo, key=lambda row: row.name):
+        click.echo(f"{row.name}\t{row.state}\t{row.script}")
+    click.echo(f"{len(todo)} of {len(rows)} {language} clips not approved", err=True)

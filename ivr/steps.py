@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import wraps
 
 from flask import Response, current_app, g, request
@@ -15,6 +16,7 @@ from domain.clock import is_open, utcnow
 from domain.languages import language_or_default
 from domain.live import publish_agents_changed
 from domain.phones import normalize_phone
+from domain.prompts.studio import approved_clips
 from domain.sms import dispatch_outbox
 from extensions import again_if_connection_died, db
 from ivr import twiml
@@ -26,11 +28,19 @@ from voice_prompts import Voices, render
 log = logging.getLogger(__name__)
 
 
-def voices() -> Voices:
-    """The voice settings and the list of recorded clips, read once per app."""
+def voices(refresh: bool = True) -> Voices:
+    """The voice settings (read once per app) with the approved recorded clips, which come
+    from the database and are read again every few seconds (`approved_clips`): a clip approved
+    in the studio is played by every node without a restart.
+
+    `refresh=False` where the database may be what failed: the clips this process last read.
+    """
     cached = current_app.extensions.get("hotline.voices")
     if cached is None:
         cached = current_app.extensions["hotline.voices"] = Voices.from_config(current_app.config)
+    clips = approved_clips(refresh)
+    if cached.recorded is not clips:
+        cached = current_app.extensions["hotline.voices"] = replace(cached, recorded=clips)
     return cached
 
 
@@ -48,21 +58,22 @@ def apology(lang: str) -> VoiceResponse:
 
     It touches no database, so it still works when the database is what broke.
     """
-    segments = render("apology", lang, voices())
+    segments = render("apology", lang, voices(refresh=False))
     if agents_open():
-        segments += render("transfer", lang, voices())
+        segments += render("transfer", lang, voices(refresh=False))
         return twiml.enqueue(
             segments,
             queue=current_app.config["AGENT_QUEUE_NAME"],
             wait_url=f"/ivr/queue/wait?lang={lang}",
             action=f"/ivr/queue/left?lang={lang}",
         )
-    return twiml.say_and_hang_up(segments + render("goodbye", lang, voices()))
+    return twiml.say_and_hang_up(segments + render("goodbye", lang, voices(refresh=False)))
 
 
 def apology_and_goodbye(lang: str) -> VoiceResponse:
     """An apology and goodbye, then the line closes: for legs that cannot go to the queue."""
-    return twiml.say_and_hang_up(render("apology", lang, voices()) + render("goodbye", lang, voices()))
+    said = voices(refresh=False)
+    return twiml.say_and_hang_up(render("apology", lang, said) + render("goodbye", lang, said))
 
 
 def lang_arg() -> str:

@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, g, request, send_from_directory
+from flask import Response, current_app, g, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from domain.calls.agent import agent_leg_ended
 from domain.calls.record import finish_call, get_call, record_event, request_key, waiting_unrecorded
 from domain.languages import language_or_default
 from domain.phones import normalize_phone
+from domain.prompts.studio import approved_take
 from domain.staff.users import someone_answering
 from extensions import db
 from ivr import bp, twiml
 from ivr.steps import announce_changes, voices, xml
 from telephony.signature import twilio_signed
-from voice_prompts import RECORDED_LANGUAGES, Count, render
+from voice_prompts import Count, render
 
 log = logging.getLogger(__name__)
 FINAL_CALL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
@@ -108,14 +109,25 @@ def fallback():
     """Twilio's fallback URL: static TwiML that touches nothing."""
     segments = []
     for lang in ("ar", "en"):
-        segments += render("apology", lang, voices()) + render("goodbye", lang, voices())
+        segments += render("apology", lang, voices(refresh=False)) + render("goodbye", lang, voices(refresh=False))
     return xml(twiml.say_and_hang_up(segments))
 
 
-@bp.get("/audio/<language>/<path:filename>")
+@bp.get("/audio/<language>/<filename>")
 def audio(language: str, filename: str):
-    """Recorded prompts, at the public URL that <Play> points to."""
-    if language not in RECORDED_LANGUAGES:
+    """Approved recorded prompts, at the public URL that <Play> points to, from the database.
+
+    The URL names the clip and its version (`?v=` the take's id): a versioned URL never
+    changes its audio, so Twilio and proxies may keep it a year; a clip approved again gets a
+    new URL. Without a (known) version, the clip's live take, kept a minute.
+    """
+    take = approved_take(language, filename, request.args.get("v", ""))
+    if take is None:
         return Response(status=404)
-    folder = current_app.config["PROMPTS_AUDIO_DIR"] / language
-    return send_from_directory(folder, filename, mimetype="audio/mpeg", max_age=86400)
+    response = Response(take.audio, mimetype=take.mimetype)
+    response.set_etag(take.sha256)
+    if str(take.id) == request.args.get("v"):
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "public, max-age=60"
+    return response.make_conditional(request)

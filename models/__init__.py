@@ -21,6 +21,7 @@ from models.complaint_pending import PendingAttachment, PendingComplaint, TrackR
 from models.dev_twilio import DevTwilioCall, DevTwilioRequest
 from models.entity import Entity
 from models.lookup_attempt import LookupAttempt
+from models.prompt_recording import PromptRecording
 from models.records_office import ApiToken, ImportChunk, ImportJob, ImportKey, ImportRejection, ImportState
 from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
 from models.transaction import Direction, Status, Transaction, TransactionEvent
@@ -67,6 +68,7 @@ __all__ = [
     "Direction",
     "Entity",
     "LookupAttempt",
+    "PromptRecording",
     "Outcome",
     "Status",
     "Transaction",

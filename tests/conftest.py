@@ -86,6 +86,7 @@ def clean_database(request, app):
         db.session.commit()
         db.session.remove()
     app.extensions.pop("hotline.voices", None)
+    app.extensions.pop("hotline.approved_clips", None)
 
 
 @pytest.fixture

@@ -99,6 +99,9 @@ def test_a_nul_byte_in_a_console_form_is_a_field_error_and_stores_nothing(app, a
         "/console/transactions/99999999999999999999",
         "/console/calls/9223372036854775808/timeline",
         "/api/v1/imports/2147483648",
+        "/console/studio/takes/2147483648.mp3",
+        "/ivr/audio/ckb/welcome.mp3?v=99999999999999999999",
+        "/ivr/audio/ckb/welcome.mp3?v=²",
     ],
 )
 def test_ids_past_the_id_columns_range_are_not_found(admin, path):

@@ -96,6 +96,10 @@ NAMES = [
     "entity_filter",
     "remove",
     "action",
+    "prompt",
+    "state",
+    "v",
+    "file",
 ]
 ODD = [
     "\x00",

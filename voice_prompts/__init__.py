@@ -2,7 +2,8 @@
 
 Arabic and English are spoken by Twilio <Say>. Kurdish has no Twilio voice, so a Kurdish
 prompt is a sequence of recorded clips played with <Play>; a prompt whose clips are not
-all recorded yet is spoken from the Arabic catalog instead, and logged.
+all approved yet is spoken from the Arabic catalog instead, and logged. An Arabic or English
+prompt whose clips are all recorded and approved is played with the human voice too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import logging
 import re
 import string
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -45,11 +47,13 @@ class Play:
 
 @dataclass(frozen=True)
 class Voices:
-    """How each language is spoken: the Twilio voices, and where recorded clips live."""
+    """How each language is spoken: the Twilio voices, and the approved recorded clips."""
 
     say: dict  # language -> (voice, language code) for <Say>
     audio_base_url: str
-    recorded: frozenset  # names of the clips that have an audio file
+    # language -> {clip name: version}: the approved clips, the version in their URL so that
+    # a clip approved again is fetched again (Twilio caches <Play> audio by URL).
+    recorded: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config) -> "Voices":
@@ -60,7 +64,6 @@ class Voices:
                 "en": (config["VOICE_EN"], config["VOICE_EN_LANGUAGE"]),
             },
             audio_base_url=base,
-            recorded=recorded_clips(Path(config["PROMPTS_AUDIO_DIR"])),
         )
 
 
@@ -151,15 +154,8 @@ def clip_file(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".mp3"
 
 
-def recorded_clips(audio_dir: Path, language: str = "ckb") -> frozenset:
-    folder = audio_dir / language
-    if not folder.is_dir():
-        return frozenset()
-    return frozenset(path.stem for path in folder.glob("*.mp3"))
-
-
 def all_clip_scripts(language: str = "ckb", entities: dict | None = None) -> dict[str, str]:
-    """Every clip the Kurdish IVR can play, with the script the voice talent reads."""
+    """Every clip the IVR can play in a language, with the script the voice talent reads."""
     scripts: dict[str, str] = {}
     for key, template in catalog(language).items():
         pieces = [text.strip() for text, _ in template_pieces(template) if text.strip()]
@@ -234,16 +230,19 @@ def value_clips(value) -> list[str] | None:
 
 
 def render(key: str, language: str, voices: Voices, **values) -> list:
-    """A prompt as the segments to speak: [Say] for ar/en, [Play, ...] for recorded ckb."""
-    if language in RECORDED_LANGUAGES:
+    """A prompt as the segments to speak: [Play, ...] when every clip it needs is approved,
+    else [Say] (Kurdish, which no voice speaks, falls back to Arabic)."""
+    approved = voices.recorded.get(language) or {}
+    if approved or language in RECORDED_LANGUAGES:
         clips = recorded_sequence(key, language, values)
-        if clips is not None and all(name in voices.recorded for name in clips):
+        if clips and all(name in approved for name in clips):
             base = f"{voices.audio_base_url}/{language}/"
-            return [Play(base + clip_file(name)) for name in clips]
+            return [Play(f"{base}{clip_file(name)}?v={approved[name]}") for name in clips]
+    if language in RECORDED_LANGUAGES:
         if (key, language) not in _warned:  # once per prompt and process, not per call
             _warned.add((key, language))
             log.warning("prompt %s has no complete %s recording; speaking Arabic", key, language)
-        language = "ar"
+        return render(key, "ar", voices, **values)
     voice, code = voices.say[language]
     return [Say(render_text(key, language, **values), voice, code)]
 

@@ -107,8 +107,13 @@ def test_a_role_opens_every_page_at_or_below_it(app, staff, role, monkeypatch):
     monkeypatch.setitem(app.config, "TWILIO_API_KEY_SECRET", "k" * 32)
     client = logged_in_client(app, {"agent": "aya", "supervisor": "sami", "admin": "adam"}[role])
     for endpoint, method, url in guarded_routes(app):
-        if method != "GET" or "/1" in url or ROLE_RANK[required_role(app, endpoint)] > ROLE_RANK[Role(role)]:
-            continue  # pages of one record are opened with real records in their own tests
+        if (
+            method != "GET"
+            or "/1" in url
+            or "/x/" in url
+            or ROLE_RANK[required_role(app, endpoint)] > ROLE_RANK[Role(role)]
+        ):
+            continue  # pages of one record (or clip) are opened with real ones in their own tests
         response = client.get(url)  # not buffered: a live stream is not read to its end
         try:
             assert response.status_code == 200, (role, endpoint, response.status_code)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Call, CallbackRequest, CallEvent, Direction, Outcome, Status
 from tests.support.ivr import Caller, add_letter, agent_on_duty
+from tests.support.prompts import approve_clips
 from tests.support.webhooks import Twilio
 
 NUMBER, KEYED_DATE = "1234", "15032024"
@@ -92,18 +93,13 @@ def test_kurdish_without_recordings_falls_back_to_arabic_speech(caller):
     assert answer.said == ["لمعرفة حالة كتاب، اضغط 1. للتحدث مع موظف، اضغط 0."]
 
 
-def test_kurdish_with_recordings_plays_the_clips(app, caller, letter, tmp_path, monkeypatch):
-    from voice_prompts import all_clip_scripts, clip_file
+def test_kurdish_with_recordings_plays_the_clips(app, caller, letter):
+    from voice_prompts import all_clip_scripts
 
-    folder = tmp_path / "ckb"
-    folder.mkdir()
-    for name in all_clip_scripts("ckb", {"fed-finance": "وەزارەتی دارایی"}):
-        (folder / clip_file(name)).write_bytes(b"ID3")
-    monkeypatch.setitem(app.config, "PROMPTS_AUDIO_DIR", tmp_path)
-    app.extensions.pop("hotline.voices", None)
+    approve_clips(all_clip_scripts("ckb", {"fed-finance": "وەزارەتی دارایی"}))
     answer = caller.walk("2", "1", NUMBER, "1", KEYED_DATE, "1")
     assert answer.said == []
-    played = [url.rsplit("/", 1)[-1] for url in answer.played]
+    played = [url.rsplit("/", 1)[-1].split("?v=")[0] for url in answer.played]
     assert played[:2] == ["status_found.1.mp3", "status.forwarded.mp3"]
     assert "entity.fed-finance.mp3" in played
     start = played.index("day.2.mp3")
@@ -112,14 +108,21 @@ def test_kurdish_with_recordings_plays_the_clips(app, caller, letter, tmp_path, 
     assert all(url.startswith("https://hotline.example.test/ivr/audio/ckb/") for url in answer.played)
 
 
-def test_recorded_audio_is_served_publicly(app, client, tmp_path, monkeypatch):
-    (tmp_path / "ckb").mkdir()
-    (tmp_path / "ckb" / "welcome.mp3").write_bytes(b"ID3-audio")
-    monkeypatch.setitem(app.config, "PROMPTS_AUDIO_DIR", tmp_path)
-    response = client.get("/ivr/audio/ckb/welcome.mp3")
+def test_approved_audio_is_served_publicly_with_cache_headers(app, client):
+    with app.app_context():
+        take = approve_clips(["welcome"], audio=b"ID3-audio")["welcome"]
+    response = client.get(f"/ivr/audio/ckb/welcome.mp3?v={take}")
     assert response.status_code == 200 and response.data == b"ID3-audio"
+    assert response.mimetype == "audio/mpeg"
+    assert "immutable" in response.headers["Cache-Control"] and response.headers["ETag"]
+    again = client.get(f"/ivr/audio/ckb/welcome.mp3?v={take}", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    unversioned = client.get("/ivr/audio/ckb/welcome.mp3")
+    assert unversioned.data == b"ID3-audio" and "max-age=60" in unversioned.headers["Cache-Control"]
     assert client.get("/ivr/audio/ckb/../../config.py").status_code == 404
-    assert client.get("/ivr/audio/en/welcome.mp3").status_code == 404
+    assert client.get("/ivr/audio/ckb/goodbye.mp3").status_code == 404
+    assert client.get("/ivr/audio/xx/welcome.mp3").status_code == 404
+    assert client.get(f"/ivr/audio/en/welcome.mp3?v={take}").status_code == 404
 
 
 @pytest.mark.parametrize(

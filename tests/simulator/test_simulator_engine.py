@@ -18,6 +18,7 @@ from simulator.engine import (
     Speech,
     check_keys,
 )
+from tests.support.prompts import approve_clips
 from tests.support.simulator import TO_LOOKUP_IN_ENGLISH, add_letter, play_through, stored_call
 from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL
 
@@ -99,15 +100,13 @@ def test_kurdish_is_key_2_and_falls_back_to_arabic_until_it_is_recorded(call):
     assert [s.language for s in turn.spoken] == ["arb"]
 
 
-def test_recorded_kurdish_prompts_are_played_from_the_public_audio_url(app, call, tmp_path, monkeypatch):
-    (tmp_path / "ckb").mkdir()
-    (tmp_path / "ckb" / "main_menu.mp3").write_bytes(b"ID3")
-    monkeypatch.setitem(app.config, "PROMPTS_AUDIO_DIR", tmp_path)
-    app.extensions.pop("hotline.voices", None)  # the clip list is read once per app
+def test_recorded_kurdish_prompts_are_played_from_the_public_audio_url(app, call):
+    with app.app_context():
+        take = approve_clips(["main_menu"])["main_menu"]
 
     call.start()
     turn = call.press("2")
-    assert turn.spoken == [Speech("play", f"{PUBLIC_BASE_URL}/ivr/audio/ckb/main_menu.mp3")]
+    assert turn.spoken == [Speech("play", f"{PUBLIC_BASE_URL}/ivr/audio/ckb/main_menu.mp3?v={take}")]
 
 
 def test_an_agent_taking_the_call_takes_it_out_of_the_queue(app, call):
