@@ -83,6 +83,7 @@ class UserForm(ConsoleForm):
         choices=options(
             [
                 ("agent", _l("agent")),
+                ("officer", _l("officer")),
                 ("supervisor", _l("supervisor")),
                 ("admin", _l("admin")),
             ]
@@ -100,6 +101,8 @@ class UserForm(ConsoleForm):
         ),
     )
     endpoint = StringField(_l("Endpoint"), validators=[Length(max=200)])
+    # An officer's entity (choices set by the view); ignored for the call centre's staff.
+    entity_id = SelectField(_l("Entity (officers)"), choices=[], validate_choice=False)
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
 
 
@@ -110,3 +113,16 @@ class CallNotesForm(ConsoleForm):
     disposition = SelectField(_l("Disposition"), choices=[], validate_choice=True)
     save = SubmitField(_l("Save"))
     wrap_up = SubmitField(_l("Save and wrap up"))
+
+
+class ComplaintCodeForm(ConsoleForm):
+    code = StringField(_l("Complaint code"), validators=[DataRequired(), Length(max=64)])
+
+
+class ComplaintActionForm(ConsoleForm):
+    """One form for every action on a complaint; the URL names the action, the handling
+    use case checks the text (empty, too long) and says why in the page's language."""
+
+    body = TextAreaField(_l("Text"), validators=[Length(max=20000)])
+    officer = SelectField(_l("Officer"), choices=[], validate_choice=False)
+    entity = SelectField(_l("Entity"), choices=[], validate_choice=False)
