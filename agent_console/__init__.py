@@ -18,6 +18,7 @@ from agent_console import (  # noqa: E402, F401
     admin,
     audit_log,
     auth,
+    call_complaint,
     call_log,
     call_screen,
     call_sms,

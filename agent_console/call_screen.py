@@ -16,6 +16,7 @@ from agent_console.forms import CallbackForm, CallNotesForm, options
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
 from domain.calls.callbacks import CallbackError, is_earlier_request, schedule_callback
+from domain.complaints.inbox import complaints_from
 from domain.letters.lookup import find_transactions
 from domain.live import publish_agents_changed
 from domain.phones import national_format
@@ -136,6 +137,15 @@ def render_call(
         audit(
             current_user, "view_transaction", target_type="transaction", target_id=record.id, address=client_address()
         )
+    caller_complaints = complaints_from(call.caller)
+    if caller_complaints:
+        audit(
+            current_user,
+            "search",
+            target_type="complaint",
+            detail={"by": "caller", "call_id": call.id, "matches": len(caller_complaints)},
+            address=client_address(),
+        )
     db.session.commit()
     existing_callback = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == call.id))
     return render_template(
@@ -147,6 +157,7 @@ def render_call(
         notes_form=notes or notes_form(call),
         callback_form=callback or callback_form(call),
         existing_callback=existing_callback,
+        caller_complaints=caller_complaints,
         queue_s=queue_seconds(call),
         handle_s=handle_seconds(call),
         disposition_label=disposition_label,

@@ -90,7 +90,6 @@ def language() -> str:
 def console_helpers() -> dict:
     lang = language()
     return {
-        "status_word": lambda status: status_words(status, lang),
         "sla_state": sla_state,
         "sla_label": lambda state: str(SLA_LABELS[state]),
         "sla_tone": SLA_TONES.get,
@@ -372,3 +371,9 @@ EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".pn
 
 def extension(content_type: str) -> str:
     return EXTENSIONS.get(content_type, "")
+
+
+@bp.app_context_processor
+def complaint_status_words():
+    """A complaint's status in the citizen's words, on every console page (the call screen too)."""
+    return {"status_word": lambda status: status_words(status, language())}

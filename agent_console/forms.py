@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -126,3 +126,34 @@ class ComplaintActionForm(ConsoleForm):
     body = TextAreaField(_l("Text"), validators=[Length(max=20000)])
     officer = SelectField(_l("Officer"), choices=[], validate_choice=False)
     entity = SelectField(_l("Entity"), choices=[], validate_choice=False)
+
+
+class ComplaintIntakeForm(ConsoleForm):
+    """A complaint an agent takes on a call. The values are checked by the domain's
+    `filing.problems()` (as the public form's are), not by WTForms; choices are set by the view."""
+
+    kind = SelectField(_l("The complaint is about"), choices=[], validate_choice=False)
+    category = SelectField(_l("Category"), choices=[], validate_choice=False)
+    entity = SelectField(_l("Entity concerned"), choices=[], validate_choice=False)
+    governorate = SelectField(_l("Governorate"), choices=[], validate_choice=False)
+    description = TextAreaField(_l("What happened"), validators=[Length(max=20000)])
+    name = StringField(_l("Caller's name"), validators=[Length(max=400)])
+    phone = StringField(_l("Mobile number"), validators=[Length(max=64)])
+    email = StringField(_l("E-mail (optional)"), validators=[Length(max=400)])
+    national_id = StringField(_l("National ID (optional)"), validators=[Length(max=64)])
+    declared_adult = BooleanField(_l("The caller says they are 18 or older"))
+    declared_citizen = BooleanField(_l("The caller says they are an Iraqi citizen or resident"))
+    hide_identity = BooleanField(_l("Hide the caller's identity from the entity"))
+    language = SelectField(_l("Caller's language"), choices=options(LANGUAGE_CHOICES))
+    verification = SelectField(
+        _l("Verification"),
+        choices=options(
+            [
+                ("sms", _l("Send a code by SMS; the caller reads it back")),
+                ("phone_unverified", _l("Taken by phone, not verified")),
+            ]
+        ),
+    )
+    otp = StringField(_l("Code the caller read back"), validators=[Length(max=32)])
+    send_code = SubmitField(_l("Send the code"))
+    file = SubmitField(_l("File the complaint"))
