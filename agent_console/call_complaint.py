@@ -5,14 +5,14 @@ marked as taken by phone, not verified. The new code is shown for the agent to r
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from agent_console import bp
 from agent_console.access import agent_required, client_address
-from agent_console.call_screen import visible_call
+from agent_console.call_screen import render_call, visible_call
 from agent_console.forms import ComplaintIntakeForm, options
 from domain.audit import audit
 from domain.complaints import notices
@@ -98,7 +98,9 @@ def draft_of(form: ComplaintIntakeForm) -> Draft:
 
 
 def render_intake(call: Call, form: ComplaintIntakeForm, status: int = 200, code_sent: bool = False):
-    return render_template("console/call_complaint.html", call=call, form=form, code_sent=code_sent), status
+    """The call screen again, its complaint form open with what was typed (the browser phone
+    sends this form in the background during a call: leaving the page would end the call)."""
+    return render_call(call, complaint=form, code_sent=code_sent, status=status)
 
 
 def mark(form: ComplaintIntakeForm, found: dict[str, str]) -> None:
@@ -107,12 +109,10 @@ def mark(form: ComplaintIntakeForm, found: dict[str, str]) -> None:
         target.errors = [*target.errors, str(PROBLEMS.get(key, PROBLEMS["choose"]))]
 
 
-@bp.route("/calls/<int:call_id>/complaint", methods=["GET", "POST"])
+@bp.post("/calls/<int:call_id>/complaint")
 @agent_required
 def call_complaint(call_id: int):
     call = visible_call(call_id)
-    if request.method == "GET":
-        return render_intake(call, intake_form(call))
     form = intake_form(call, formdata=request.form)
     if not form.validate():
         return render_intake(call, form, 422)

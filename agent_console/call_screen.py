@@ -130,8 +130,16 @@ def callback_form(call: Call, formdata=None) -> CallbackForm:
 
 
 def render_call(
-    call: Call, *, notes: CallNotesForm | None = None, callback: CallbackForm | None = None, status: int = 200
+    call: Call,
+    *,
+    notes: CallNotesForm | None = None,
+    callback: CallbackForm | None = None,
+    complaint=None,
+    code_sent: bool = False,
+    status: int = 200,
 ):
+    from agent_console.call_complaint import intake_form  # it needs visible_call from here
+
     transactions, spoken = shown_transactions(call)
     for record in transactions:  # every view of a record is audited, re-renders included
         audit(
@@ -158,6 +166,9 @@ def render_call(
         callback_form=callback or callback_form(call),
         existing_callback=existing_callback,
         caller_complaints=caller_complaints,
+        complaint_form=complaint or intake_form(call),
+        complaint_open=complaint is not None,
+        code_sent=code_sent,
         queue_s=queue_seconds(call),
         handle_s=handle_seconds(call),
         disposition_label=disposition_label,

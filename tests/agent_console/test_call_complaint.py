@@ -66,11 +66,12 @@ def sent_code() -> str:
 
 def test_the_form_is_prefilled_from_the_call(on_call):
     browser, call_id, *_ = on_call
-    screen = browser.get(f"/console/calls/{call_id}").get_data(as_text=True)
-    assert f"/console/calls/{call_id}/complaint" in screen
-    page = browser.get(f"/console/calls/{call_id}/complaint").get_data(as_text=True)
-    assert 'value="0750 123 4567"' in page
-    assert re.search(r'<option selected value="en">|<option value="en" selected>', page)
+    page = browser.get(f"/console/calls/{call_id}").get_data(as_text=True)
+    form = page[page.index('id="complaint-form"') :]
+    assert f'action="/console/calls/{call_id}/complaint"' in page
+    assert 'data-during-call="stay"' in form[: form.index(">")]  # sent without leaving the call
+    assert 'value="0750 123 4567"' in form
+    assert re.search(r'<option selected value="en">|<option value="en" selected>', form)
 
 
 def test_a_complaint_verified_by_the_code_the_caller_reads_back(on_call):
@@ -128,5 +129,7 @@ def test_the_call_screen_lists_the_callers_earlier_complaints(on_call):
 def test_another_agents_call_is_refused(app, on_call):
     _browser, call_id, *_ = on_call
     other = agent_client(app, "bahoz")
-    assert other.get(f"/console/calls/{call_id}/complaint").status_code == 403
+    token = csrf_token(other, "/console/search")
+    response = other.post(f"/console/calls/{call_id}/complaint", data={"csrf_token": token, "file": "1"})
+    assert response.status_code == 403
     assert db.session.get(Call, call_id) is not None
