@@ -5,17 +5,19 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from agent_console import bp
 from agent_console.access import admin_required, client_address, supervisor_required
-from agent_console.forms import ActionForm, UserForm
+from agent_console.forms import ActionForm, UserForm, options
+from agent_console.labels import entity_name
 from domain.audit import audit
 from domain.clock import utcnow
 from domain.live import publish_agents_changed
 from domain.staff.passwords import MIN_LENGTH
 from domain.staff.users import UserError, create_user, list_users, set_active
 from extensions import db
-from models import Role, User
+from models import Entity, Role, User
 
 
 def user_error(error: UserError) -> str:
@@ -31,21 +33,36 @@ def user_error(error: UserError) -> str:
         "bad_sip": _("A SIP endpoint starts with sip: and names a user and a host, e.g. sip:agent@pbx.example.org."),
         "bad_phone": _("A phone endpoint is a valid number in international form, e.g. +9647501234567."),
         "deactivate_self": _("You cannot deactivate your own account."),
+        "no_entity": _("An entity officer needs their entity: choose one."),
     }.get(error.code, _("This value is not accepted."))
+
+
+def entity_choices(form: UserForm) -> UserForm:
+    entities = db.session.scalars(select(Entity).order_by(Entity.name_ar))
+    form.entity_id.choices = options([("", _("None")), *((str(e.id), entity_name(e)) for e in entities)])
+    return form
+
+
+def chosen_entity(form: UserForm) -> int | None:
+    text = form.entity_id.data or ""
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**31 else None
 
 
 def render_agents(form: UserForm | None = None, status_code: int = 200):
     now = utcnow()
     can_admin = current_user.has_role(Role.admin)
+    opened = form is not None
+    if can_admin:
+        form = entity_choices(form if form is not None else UserForm(formdata=None))
     return render_template(
         "console/agents.html",
         users=list_users(),
         now=now,
         can_admin=can_admin,
-        form=form if form is not None else (UserForm(formdata=None) if can_admin else None),
+        form=form,
         action_form=ActionForm(),
         min_password=MIN_LENGTH,
-        open_form=form is not None,
+        open_form=opened,
     ), status_code
 
 
@@ -70,6 +87,7 @@ def agent_create():
             language=form.language.data,
             endpoint_kind=form.endpoint_kind.data,
             endpoint=form.endpoint.data or "",
+            entity_id=chosen_entity(form),
         )
     except UserError as refused:
         db.session.rollback()
@@ -82,7 +100,7 @@ def agent_create():
         "user_create",
         target_type="user",
         target_id=user.id,
-        detail={"username": user.username, "role": user.role.value},
+        detail={"username": user.username, "role": user.role.value, "entity_id": user.entity_id},
         address=client_address(),
     )
     db.session.commit()

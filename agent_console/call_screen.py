@@ -16,6 +16,7 @@ from agent_console.forms import CallbackForm, CallNotesForm, options
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
 from domain.calls.callbacks import CallbackError, is_earlier_request, schedule_callback
+from domain.complaints.inbox import complaints_from
 from domain.letters.lookup import find_transactions
 from domain.live import publish_agents_changed
 from domain.phones import national_format
@@ -129,12 +130,29 @@ def callback_form(call: Call, formdata=None) -> CallbackForm:
 
 
 def render_call(
-    call: Call, *, notes: CallNotesForm | None = None, callback: CallbackForm | None = None, status: int = 200
+    call: Call,
+    *,
+    notes: CallNotesForm | None = None,
+    callback: CallbackForm | None = None,
+    complaint=None,
+    code_sent: bool = False,
+    status: int = 200,
 ):
+    from agent_console.call_complaint import intake_form  # it needs visible_call from here
+
     transactions, spoken = shown_transactions(call)
     for record in transactions:  # every view of a record is audited, re-renders included
         audit(
             current_user, "view_transaction", target_type="transaction", target_id=record.id, address=client_address()
+        )
+    caller_complaints = complaints_from(call.caller)
+    if caller_complaints:
+        audit(
+            current_user,
+            "search",
+            target_type="complaint",
+            detail={"by": "caller", "call_id": call.id, "matches": len(caller_complaints)},
+            address=client_address(),
         )
     db.session.commit()
     existing_callback = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == call.id))
@@ -147,6 +165,10 @@ def render_call(
         notes_form=notes or notes_form(call),
         callback_form=callback or callback_form(call),
         existing_callback=existing_callback,
+        caller_complaints=caller_complaints,
+        complaint_form=complaint or intake_form(call),
+        complaint_open=complaint is not None,
+        code_sent=code_sent,
         queue_s=queue_seconds(call),
         handle_s=handle_seconds(call),
         disposition_label=disposition_label,

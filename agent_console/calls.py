@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from agent_console import bp
-from agent_console.access import agent_required, client_address
+from agent_console.access import agent_required, client_address, officer_required
 from agent_console.forms import PresenceForm
 from agent_console.labels import LABELS, label
 from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
@@ -18,6 +18,7 @@ from domain.calls.agent import Take, call_in_hand, take_call as take
 from domain.calls.queue import QUEUE_EVENT, snapshot
 from domain.live import broker
 from extensions import db
+from models import Role
 
 
 def js_strings() -> dict:
@@ -42,8 +43,11 @@ def js_strings() -> dict:
 
 
 @bp.get("/")
-@agent_required
+@officer_required
 def home():
+    """Each role's start page: an officer's complaints inbox, the agents' queue for the others."""
+    if current_user.role is Role.officer:
+        return redirect(url_for("console.complaints"))
     presence = current_user.presence.value
     form = PresenceForm(presence=presence if presence in ("available", "away") else "available")
     return render_template(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
@@ -83,6 +83,7 @@ class UserForm(ConsoleForm):
         choices=options(
             [
                 ("agent", _l("agent")),
+                ("officer", _l("officer")),
                 ("supervisor", _l("supervisor")),
                 ("admin", _l("admin")),
             ]
@@ -100,6 +101,8 @@ class UserForm(ConsoleForm):
         ),
     )
     endpoint = StringField(_l("Endpoint"), validators=[Length(max=200)])
+    # An officer's entity (choices set by the view); ignored for the call centre's staff.
+    entity_id = SelectField(_l("Entity (officers)"), choices=[], validate_choice=False)
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=256)])
 
 
@@ -110,3 +113,47 @@ class CallNotesForm(ConsoleForm):
     disposition = SelectField(_l("Disposition"), choices=[], validate_choice=True)
     save = SubmitField(_l("Save"))
     wrap_up = SubmitField(_l("Save and wrap up"))
+
+
+class ComplaintCodeForm(ConsoleForm):
+    code = StringField(_l("Complaint code"), validators=[DataRequired(), Length(max=64)])
+
+
+class ComplaintActionForm(ConsoleForm):
+    """One form for every action on a complaint; the URL names the action, the handling
+    use case checks the text (empty, too long) and says why in the page's language."""
+
+    body = TextAreaField(_l("Text"), validators=[Length(max=20000)])
+    officer = SelectField(_l("Officer"), choices=[], validate_choice=False)
+    entity = SelectField(_l("Entity"), choices=[], validate_choice=False)
+
+
+class ComplaintIntakeForm(ConsoleForm):
+    """A complaint an agent takes on a call. The values are checked by the domain's
+    `filing.problems()` (as the public form's are), not by WTForms; choices are set by the view."""
+
+    kind = SelectField(_l("The complaint is about"), choices=[], validate_choice=False)
+    category = SelectField(_l("Category"), choices=[], validate_choice=False)
+    entity = SelectField(_l("Entity concerned"), choices=[], validate_choice=False)
+    governorate = SelectField(_l("Governorate"), choices=[], validate_choice=False)
+    description = TextAreaField(_l("What happened"), validators=[Length(max=20000)])
+    name = StringField(_l("Caller's name"), validators=[Length(max=400)])
+    phone = StringField(_l("Mobile number"), validators=[Length(max=64)])
+    email = StringField(_l("E-mail (optional)"), validators=[Length(max=400)])
+    national_id = StringField(_l("National ID (optional)"), validators=[Length(max=64)])
+    declared_adult = BooleanField(_l("The caller says they are 18 or older"))
+    declared_citizen = BooleanField(_l("The caller says they are an Iraqi citizen or resident"))
+    hide_identity = BooleanField(_l("Hide the caller's identity from the entity"))
+    language = SelectField(_l("Caller's language"), choices=options(LANGUAGE_CHOICES))
+    verification = SelectField(
+        _l("Verification"),
+        choices=options(
+            [
+                ("sms", _l("Send a code by SMS; the caller reads it back")),
+                ("phone_unverified", _l("Taken by phone, not verified")),
+            ]
+        ),
+    )
+    otp = StringField(_l("Code the caller read back"), validators=[Length(max=32)])
+    send_code = SubmitField(_l("Send the code"))
+    file = SubmitField(_l("File the complaint"))

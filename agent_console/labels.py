@@ -46,7 +46,7 @@ LABELS = {
         "wrap_up": _l("Wrap-up"),
         "offline": _l("Offline"),
     },
-    "role": {"agent": _l("agent"), "supervisor": _l("supervisor"), "admin": _l("admin")},
+    "role": {"officer": _l("officer"), "agent": _l("agent"), "supervisor": _l("supervisor"), "admin": _l("admin")},
     "endpoint_kind": {"client": _l("Browser (Twilio Client)"), "sip": _l("SIP"), "phone": _l("Phone")},
     # Each language is named in itself, as on the language menus.
     "language": {"ar": "العربية", "ckb": "کوردی", "en": "English"},

@@ -9,10 +9,14 @@ from flask_login import current_user
 from agent_console import bp
 from models import Role
 
+# (endpoint, label, the least role that sees it). Officers see only their own pages: the ones
+# for every role (Role.officer) and those in OFFICERS_ONLY.
 MENU = [
     ("console.home", _l("Queue"), Role.agent),
     ("console.search", _l("Search"), Role.agent),
     ("console.callbacks", _l("Callbacks"), Role.agent),
+    ("console.complaints", _l("Complaints"), Role.officer),
+    ("console.letters", _l("Letters"), Role.officer),
     ("console.call_log", _l("Call log"), Role.supervisor),
     ("console.kpis", _l("KPIs"), Role.supervisor),
     ("console.wallboard", _l("Wallboard"), Role.supervisor),
@@ -21,6 +25,15 @@ MENU = [
     ("console.imports", _l("Imports"), Role.admin),
     ("console.studio", _l("Prompt studio"), Role.admin),
 ]
+
+
+OFFICERS_ONLY = {"console.letters"}
+
+
+def shown(endpoint: str, role: Role) -> bool:
+    if endpoint in OFFICERS_ONLY:
+        return current_user.role is Role.officer
+    return current_user.has_role(role)
 
 
 def select_locale() -> str:
@@ -42,7 +55,7 @@ def console_helpers():
         return [
             (endpoint, label, role)
             for endpoint, label, role in MENU
-            if current_user.has_role(role) and endpoint in current_app.view_functions
+            if shown(endpoint, role) and endpoint in current_app.view_functions
         ]
 
     return {"console_menu": console_menu, "current_language": lambda: str(get_locale())}

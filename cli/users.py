@@ -11,9 +11,9 @@ from sqlalchemy import select
 from domain.languages import DEFAULT_LANGUAGE, LANGUAGES
 from domain.staff.users import UserError, create_user, set_password
 from extensions import db
-from models import EndpointKind, Role, User
+from models import EndpointKind, Entity, Role, User
 
-users = AppGroup("users", help="Console users (agents, supervisors, admins).")
+users = AppGroup("users", help="Console users (entity officers, agents, supervisors, admins).")
 
 
 @users.command("create")
@@ -29,8 +29,17 @@ users = AppGroup("users", help="Console users (agents, supervisors, admins).")
     help="How the agent's phone is reached.",
 )
 @click.option("--endpoint", default="", help="Client identity, SIP URI or phone number (E.164).")
-def create(username, role, display_name, language, endpoint_kind, endpoint):
+@click.option("--entity", "entity_code", default="", help="An officer's entity, by its code (required for officers).")
+def create(username, role, display_name, language, endpoint_kind, endpoint, entity_code):
     """Create a user; the password is asked at the terminal, or read from standard input."""
+    entity_id = None
+    if entity_code:
+        entity = db.session.scalar(select(Entity).where(Entity.code == entity_code.strip()))
+        if entity is None:
+            raise click.ClickException(f"no entity {entity_code}")
+        entity_id = entity.id
+    elif role == Role.officer.value:
+        raise click.ClickException("an officer needs --entity (the code of their entity)")
     password = read_password()
     try:
         user = create_user(
@@ -41,6 +50,7 @@ def create(username, role, display_name, language, endpoint_kind, endpoint):
             language=language,
             endpoint_kind=EndpointKind(endpoint_kind),
             endpoint=endpoint,
+            entity_id=entity_id,
         )
     except UserError as error:
         raise click.ClickException(str(error)) from error

@@ -49,6 +49,10 @@ class Transaction(Model):
     __table_args__ = (
         UniqueConstraint("number", "date", "direction"),
         Index("ix_transaction_citizen_phone", "citizen_phone"),
+        # An entity's letters (the officers' Letters page), newest change first.
+        Index("ix_transaction_sender_id_updated", "sender_id", "updated_at"),
+        Index("ix_transaction_recipient_id_updated", "recipient_id", "updated_at"),
+        Index("ix_transaction_holder_id_updated", "holder_id", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -61,6 +61,8 @@ class User(UserMixin, Model):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # An officer's entity (None for the call centre's staff).
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entity.id"))
+    # When an officer last opened their entity's letters: letters changed since are marked.
+    letters_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a deactivated user cannot log in

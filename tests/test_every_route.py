@@ -85,6 +85,13 @@ NAMES = [
     "kind",
     "category_id",
     "entity_id",
+    "officer",
+    "entity",
+    "category",
+    "assigned",
+    "overdue",
+    "part",
+    "direction",
     "governorate",
     "description",
     "name",
@@ -100,6 +107,7 @@ NAMES = [
     "state",
     "v",
     "file",
+    "verification",
 ]
 ODD = [
     "\x00",

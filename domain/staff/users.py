@@ -14,7 +14,7 @@ from domain.clock import utcnow
 from domain.languages import LANGUAGES, known_language
 from domain.staff.passwords import hash_password, password_problem
 from extensions import db
-from models import EndpointKind, Presence, Role, User
+from models import EndpointKind, Entity, Presence, Role, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 # Twilio Client identities: kept to characters that need no escaping in TwiML or URLs.
@@ -101,6 +101,7 @@ def create_user(
     language: str = "ar",
     endpoint_kind: EndpointKind = EndpointKind.client,
     endpoint: str = "",
+    entity_id: int | None = None,
 ) -> User:
     """Check everything first, so that a refused user leaves nothing behind; then commit.
 
@@ -133,6 +134,11 @@ def create_user(
         endpoint = check_endpoint(EndpointKind(endpoint_kind), endpoint, username=username)
     except UserError as error:
         problems.append(error)
+    if Role(role) is Role.officer:
+        if entity_id is None or db.session.get(Entity, entity_id) is None:
+            problems.append(UserError("no_entity", "an entity officer needs their entity", field="entity_id"))
+    else:
+        entity_id = None  # only officers belong to an entity
     if problems:
         first = problems[0]
         first.others = problems[1:]
@@ -145,6 +151,7 @@ def create_user(
         language=language,
         endpoint_kind=EndpointKind(endpoint_kind),
         endpoint=endpoint,
+        entity_id=entity_id,
     )
     db.session.add(user)
     try:

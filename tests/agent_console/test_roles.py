@@ -44,6 +44,18 @@ def required_role(app, endpoint: str) -> Role | None:
     return getattr(app.view_functions[endpoint], "required_role", None)
 
 
+def only_role(app, endpoint: str) -> bool:
+    """Pages for one role alone (an officer's own entity's letters): no higher role opens them."""
+    return getattr(app.view_functions[endpoint], "only_role", False)
+
+
+def refused_to(app, endpoint: str, role: Role) -> bool:
+    needed = required_role(app, endpoint)
+    if only_role(app, endpoint):
+        return role is not needed
+    return ROLE_RANK[needed] > ROLE_RANK[role]
+
+
 def guarded_routes(app):
     return [r for r in console_routes(app) if required_role(app, r[0]) is not None]
 
@@ -87,36 +99,45 @@ def test_anonymous_users_are_sent_to_the_login_page(app, client):
                 assert response.headers["Location"].startswith("/console/login"), endpoint
 
 
-@pytest.mark.parametrize("role", ["agent", "supervisor"])
-def test_a_role_is_refused_every_route_above_it(app, staff, role):
-    client = logged_in_client(app, {"agent": "aya", "supervisor": "sami"}[role])
-    token = csrf_token(client, "/console/search")
+@pytest.fixture
+def officer(app, staff):
+    from extensions import db
+    from tests.support.complaints import add_entity
+    from tests.support.records import add_user
+
+    with app.app_context():
+        entity = add_entity()
+        db.session.commit()
+        return add_user("olan", Role.officer, entity_id=entity.id).id
+
+
+@pytest.mark.parametrize("role", ["officer", "agent", "supervisor", "admin"])
+def test_a_role_is_refused_every_route_above_it(app, staff, officer, role):
+    client = logged_in_client(app, {"officer": "olan", "agent": "aya", "supervisor": "sami", "admin": "adam"}[role])
+    token = csrf_token(client, "/console/complaints")
     refused = 0
     for endpoint, method, url in guarded_routes(app):
-        if ROLE_RANK[required_role(app, endpoint)] > ROLE_RANK[Role(role)]:
+        if refused_to(app, endpoint, Role(role)):
             response = send(client, method, url, token)
             assert response.status_code == 403, (role, endpoint, method, response.status_code)
             refused += 1
     assert refused > 0
 
 
-@pytest.mark.parametrize("role", ["agent", "supervisor", "admin"])
-def test_a_role_opens_every_page_at_or_below_it(app, staff, role, monkeypatch):
+@pytest.mark.parametrize("role", ["officer", "agent", "supervisor", "admin"])
+def test_a_role_opens_every_page_at_or_below_it(app, staff, officer, role, monkeypatch):
     # With an API key the browser phone's token is answered like any page (without: 503).
     monkeypatch.setitem(app.config, "TWILIO_API_KEY_SID", "SK" + "5" * 32)
     monkeypatch.setitem(app.config, "TWILIO_API_KEY_SECRET", "k" * 32)
-    client = logged_in_client(app, {"agent": "aya", "supervisor": "sami", "admin": "adam"}[role])
+    client = logged_in_client(app, {"officer": "olan", "agent": "aya", "supervisor": "sami", "admin": "adam"}[role])
     for endpoint, method, url in guarded_routes(app):
-        if (
-            method != "GET"
-            or "/1" in url
-            or "/x/" in url
-            or ROLE_RANK[required_role(app, endpoint)] > ROLE_RANK[Role(role)]
-        ):
+        if method != "GET" or "/1" in url or "/x/" in url or refused_to(app, endpoint, Role(role)):
             continue  # pages of one record (or clip) are opened with real ones in their own tests
         response = client.get(url)  # not buffered: a live stream is not read to its end
         try:
-            assert response.status_code == 200, (role, endpoint, response.status_code)
+            # An officer's start page is their inbox: "/" sends them there.
+            expected = 302 if (role, endpoint) == ("officer", "console.home") else 200
+            assert response.status_code == expected, (role, endpoint, response.status_code)
         finally:
             response.close()
 

@@ -48,6 +48,7 @@ def make_user(
     language: str = "en",
     endpoint_kind: EndpointKind = EndpointKind.client,
     endpoint: str = "",
+    entity_id: int | None = None,
 ) -> User:
     user = create_user(
         username,
@@ -57,6 +58,7 @@ def make_user(
         language=language,
         endpoint_kind=endpoint_kind,
         endpoint=endpoint,
+        entity_id=entity_id,
     )
     user.presence = Presence.available
     db.session.commit()
