@@ -19,7 +19,7 @@ from models.complaint import (
 )
 from models.dev_twilio import DevTwilioCall, DevTwilioRequest
 from models.entity import Entity
-from models.lookup_attempt import LookupAttempt
+from models.lookup_attempt import LookupAttempt, LookupKind
 from models.records_office import ApiToken, ImportChunk, ImportJob, ImportKey, ImportRejection, ImportState
 from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
 from models.transaction import Direction, Status, Transaction, TransactionEvent
@@ -63,6 +63,7 @@ __all__ = [
     "Direction",
     "Entity",
     "LookupAttempt",
+    "LookupKind",
     "Outcome",
     "Status",
     "Transaction",
