@@ -295,6 +295,22 @@ def appeal(complaint_id: int, reason: str) -> Complaint:
     return _finish(complaint, event)
 
 
+def close_uncontested(complaint_id: int, now: datetime) -> Complaint | None:
+    """The appeal days ended without an appeal: closed by the system, the citizen told.
+
+    None, with nothing written, when it is no longer due: appealed or closed meanwhile (by a
+    supervisor, or by this job on another node; the row lock orders them).
+    """
+    complaint = locked(complaint_id)
+    if complaint.status not in FINISHED or complaint.resolved_at is None or may_appeal(complaint, now):
+        db.session.rollback()
+        return None
+    before = complaint.status
+    _set_status(complaint, S.closed, now)
+    event = _event(complaint, ComplaintEventKind.status, None, from_status=before, to_status=S.closed)
+    return _finish(complaint, event)
+
+
 def _attach(complaint: Complaint, event: ComplaintEvent, attachments) -> None:
     for attachment in attachments:
         db.session.add(
