@@ -1,5 +1,6 @@
 """lookup_attempt.kind: a complaint followed by its code on the IVR counts against the same
-guessing limits as a letter (per call, per caller), and per code on its own
+guessing limits as a letter (per call, per caller), and per code on its own;
+complaint.sla_met: whether the last resolution came within the SLA (the supervisors' report)
 
 Revision ID: 0013_ivr_complaints
 Revises: 0012_complaints
@@ -20,8 +21,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("lookup_attempt") as batch:
         batch.add_column(sa.Column("kind", sa.String(16), nullable=False, server_default="letter"))
+    with op.batch_alter_table("complaint") as batch:
+        batch.add_column(sa.Column("sla_met", sa.Boolean(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("complaint") as batch:
+        batch.drop_column("sla_met")
     with op.batch_alter_table("lookup_attempt") as batch:
         batch.drop_column("kind")
