@@ -306,6 +306,8 @@ class Config:
         # Housekeeping: calls still "in queue" this long without a status callback are closed.
         self.ABANDONED_QUEUE_HOURS = env_int("ABANDONED_QUEUE_HOURS", 4)
         self.HOUSEKEEPING_INTERVAL_S = env_int("HOUSEKEEPING_INTERVAL_S", 3600)
+        # How often open complaints past their SLA are looked for (and escalated).
+        self.COMPLAINT_ESCALATION_INTERVAL_S = env_int("COMPLAINT_ESCALATION_INTERVAL_S", 300)
         self.CALL_EVENT_RETENTION_DAYS = env_int("CALL_EVENT_RETENTION_DAYS", 365)
         self.LOOKUP_ATTEMPT_RETENTION_DAYS = env_int("LOOKUP_ATTEMPT_RETENTION_DAYS", 90)
         self.SMS_RETENTION_DAYS = env_int("SMS_RETENTION_DAYS", 180)

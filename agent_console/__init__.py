@@ -24,6 +24,7 @@ from agent_console import (  # noqa: E402, F401
     call_sms,
     callbacks,
     calls,
+    complaint_report,
     complaints,
     imports,
     kpis,

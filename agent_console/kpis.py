@@ -25,12 +25,12 @@ PRESETS = [
 MAX_FIELD = 64
 
 
-def read_period(args) -> tuple[str, Period | None, dict[str, str]]:
+def read_period(args, default: str = "today") -> tuple[str, Period | None, dict[str, str]]:
     """(the preset or "custom", the period, an error message per field)."""
     today = local_today(current_app.config["TIMEZONE"])
     name = str(args.get("period", "") or "")[:MAX_FIELD]
     if name != "custom":
-        name = name if name in dict(PRESETS) else "today"
+        name = name if name in dict(PRESETS) else default
         return name, preset_period(name, today), {}
     errors: dict[str, str] = {}
     days = {}

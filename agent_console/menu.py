@@ -19,6 +19,7 @@ MENU = [
     ("console.letters", _l("Letters"), Role.officer),
     ("console.call_log", _l("Call log"), Role.supervisor),
     ("console.kpis", _l("KPIs"), Role.supervisor),
+    ("console.complaint_report_page", _l("Complaints report"), Role.supervisor),
     ("console.wallboard", _l("Wallboard"), Role.supervisor),
     ("console.agents", _l("Agents"), Role.supervisor),
     ("console.audit_log", _l("Audit log"), Role.supervisor),

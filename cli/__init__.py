@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from cli.complaints import complaints
     from cli.demo import demo
     from cli.jobs import api_tokens, housekeeping, worker_command
     from cli.prompts import prompts
@@ -11,5 +12,5 @@ def register(app: Flask) -> None:
     from cli.users import users
     from simulator.cli import ivr
 
-    for group in (prompts, transactions, demo, ivr, users, worker_command, housekeeping, api_tokens):
+    for group in (prompts, transactions, complaints, demo, ivr, users, worker_command, housekeeping, api_tokens):
         app.cli.add_command(group)

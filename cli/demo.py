@@ -36,12 +36,22 @@ def seed_command(letters: int, seed: int, reset: bool) -> None:
         click.echo(f"deleted {reset_demo()} demo letters")
     elif count := demo_letter_count():
         click.echo(f"demo data already seeded ({count} letters); use --reset to seed again")
+        seed_demo_complaints(seed)
         show_examples()
         return
     started = time.perf_counter()
     loaded = seed_demo(letters=letters, seed=seed)
     click.echo(f"seeded {len(ENTITIES)} entities and {loaded} letters in {time.perf_counter() - started:.1f} s")
+    seed_demo_complaints(seed)
     show_examples()
+
+
+def seed_demo_complaints(seed: int) -> None:
+    """The default complaint categories and complaints in every status (once)."""
+    from demo.complaints import seed_complaints
+
+    made = seed_complaints(seed=seed)
+    click.echo(f"seeded {made} complaints with their histories" if made else "complaints already there: none added")
 
 
 def refuse_in_production(message: str) -> None:
@@ -70,6 +80,7 @@ DEMO_USERS = (
     ("agent2", "agent", "Second agent", "en"),
     ("supervisor", "supervisor", "Demo supervisor", "ar"),
     ("admin", "admin", "Demo admin", "en"),
+    ("officer", "officer", "Demo entity officer", "ckb"),  # an officer of demo.complaints.OFFICER_ENTITY
 )
 DEMO_PASSWORD = "hotline-5599-demo"
 
@@ -79,16 +90,20 @@ def users_command() -> None:
     """Demo console accounts (development only), printed with their password."""
     from sqlalchemy import select
 
+    from demo.complaints import OFFICER_ENTITY
+    from demo.letters import ensure_entities
     from domain.staff.users import create_user
     from extensions import db
-    from models import EndpointKind, Role, User
+    from models import EndpointKind, Entity, Role, User
 
     refuse_in_production("demo accounts are for development; use `flask users create` in production")
+    ensure_entities()
+    entity = db.session.scalar(select(Entity).where(Entity.code == OFFICER_ENTITY))
     for username, role, name, language in DEMO_USERS:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
             # A SIP endpoint: in the demo nothing rings anyway (the simulator plays the caller),
             # and a browser-phone agent would be told the phone is not configured.
-            create_user(
+            user = create_user(
                 username,
                 DEMO_PASSWORD,
                 Role(role),
@@ -97,6 +112,10 @@ def users_command() -> None:
                 endpoint_kind=EndpointKind.sip,
                 endpoint=f"sip:{username}@demo.invalid",
             )
+            if user.role is Role.officer and entity is not None:
+                user.entity_id = entity.id
+                db.session.commit()
     click.echo("Console logins (password for all: %s):" % DEMO_PASSWORD)
     for username, role, _name, language in DEMO_USERS:
-        click.echo(f"  {username:<11} {role:<11} console in {language}")
+        of = f"  (officer of {entity.name_en})" if role == "officer" and entity is not None else ""
+        click.echo(f"  {username:<11} {role:<11} console in {language}{of}")

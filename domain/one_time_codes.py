@@ -132,11 +132,12 @@ def send_code(
     return record
 
 
-def check_code(*, purpose: CodePurpose, destination: str, subject: str = "", code: str) -> Check:
+def check_code(*, purpose: CodePurpose, destination: str, subject: str = "", code: str, commit: bool = True) -> Check:
     """Try a code against the valid ones for this destination and subject; commits the try.
 
     Every try counts, right or wrong, atomically (two at once cannot both use the last
-    one); a right code is used up.
+    one); a right code is used up. A voice webhook passes commit=False: its step commits
+    the try with everything else it wrote, or nothing when Twilio replayed it.
     """
     now = utcnow()
     candidates = db.session.scalars(
@@ -151,7 +152,8 @@ def check_code(*, purpose: CodePurpose, destination: str, subject: str = "", cod
         .order_by(OneTimeCode.id.desc())
     ).all()
     if not candidates:
-        db.session.rollback()
+        if commit:
+            db.session.rollback()
         return Check.expired
     limit = current_app.config["OTP_MAX_TRIES"]
     cleaned = "".join(ch for ch in (code or "") if ch in "0123456789")[:DIGITS]
@@ -173,5 +175,6 @@ def check_code(*, purpose: CodePurpose, destination: str, subject: str = "", cod
             result = Check.ok if rows_changed(used) else Check.expired
             break
         result = Check.wrong
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result

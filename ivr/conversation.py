@@ -105,9 +105,26 @@ def ask_number(turn: Turn, call) -> tuple[VoiceResponse, str]:
     return turn.ask("ivr.number", num_digits=None, finish_on_key="#"), "ask_number"
 
 
-def throttle_answer(turn: Turn, call, throttled: Throttle) -> tuple[VoiceResponse, str]:
+def ask_complaint_code(turn: Turn, call) -> tuple[VoiceResponse, str]:
+    """Main menu key 2: a complaint's code, under the same limits as a letter's lookup."""
+    throttled = caller_throttle(limits(), caller_key=caller_key(call.caller), call_sid=call.sid)
+    if throttled is not None:
+        return throttle_answer(turn, call, throttled, about="complaint")
+    turn.say("complaint.ask_code")
+    return turn.ask("ivr.complaint_code", num_digits=None, finish_on_key="#"), "ask_complaint_code"
+
+
+# What a caller is told when a limit on guessing stops the lookup, for a letter or a complaint.
+THROTTLED_PROMPTS = {
+    "letter": {Throttle.per_number: "throttled_number", None: "throttled_caller"},
+    "complaint": {Throttle.per_number: "complaint.throttled_code", None: "complaint.throttled_caller"},
+}
+
+
+def throttle_answer(turn: Turn, call, throttled: Throttle, about: str = "letter") -> tuple[VoiceResponse, str]:
     set_outcome(call, Outcome.throttled)
-    turn.say("throttled_number" if throttled is Throttle.per_number else "throttled_caller")
+    prompts = THROTTLED_PROMPTS[about]
+    turn.say(prompts.get(throttled) or prompts[None])
     response, _ = hand_off(turn, call)
     return response, f"throttled:{throttled.value}"
 
@@ -153,6 +170,8 @@ def main_menu(turn: Turn, call):
 def menu(turn: Turn, call):
     if turn.digits == "1":
         return ask_number(turn, call)
+    if turn.digits == "2":
+        return ask_complaint_code(turn, call)
     if turn.digits == "0":
         return hand_off(turn, call)
     return choice_retry(turn, call, "ivr.menu", "main_menu")

@@ -1,4 +1,5 @@
-"""The `housekeeping` queue's periodic jobs: the outbox sweep, abandoned queue calls, retention.
+"""The `housekeeping` queue's periodic jobs: the outbox sweep, abandoned queue calls, complaints'
+SLA and appeal days, retention.
 
 Each is idempotent (it works from what the database says now), so running one twice, or
 on two workers at once, does no harm. `jobs.schedule` keeps them scheduled.
@@ -16,6 +17,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
 from domain.clock import utcnow
+from domain.complaints.upkeep import purge_personal_data
 from domain.email import OUTBOX as EMAIL_OUTBOX, enqueue_email, job_id as email_job_id
 from domain.letters.import_jobs import COMMAND_LINE, enqueue_import, purge_abandoned_uploads
 from domain.outbox import Outbox
@@ -136,13 +138,36 @@ def close_abandoned_calls() -> int:
     return closed
 
 
+# --- complaints ------------------------------------------------------------------------
+
+
+@job
+def escalate_complaints() -> int:
+    """Open complaints past their SLA: escalated once each, supervisors told."""
+    from domain.complaints.upkeep import escalate_overdue
+
+    return len(escalate_overdue())
+
+
+@job
+def close_complaints() -> int:
+    """Resolved or rejected complaints nobody contested within the appeal days: closed."""
+    from domain.complaints.upkeep import close_after_appeal_days
+
+    closed = close_after_appeal_days()
+    if closed:
+        log.info("closed %s complaints after their appeal days", len(closed))
+    return len(closed)
+
+
 # --- retention ---------------------------------------------------------------------
 
 
 @job
 def purge_retention() -> dict:
-    """Delete what is older than its configured retention: call steps, lookups, SMS, e-mail, audio, and
-    the chunks of uploads that never completed or whose import ended."""
+    """Delete what is older than its configured retention: call steps, lookups, SMS, e-mail, audio,
+    the chunks of uploads that never completed or whose import ended, and closed complaints'
+    personal data (the complaints themselves stay, for the reports)."""
     config = current_app.config
     moment = utcnow()
     counts = {
@@ -162,6 +187,7 @@ def purge_retention() -> dict:
         ),
         "recordings": purge_audio(config["RECORDINGS_DIR"], config["RECORDING_RETENTION_DAYS"]),
         "abandoned_uploads": purge_abandoned_uploads(moment, config["IMPORT_UPLOAD_ABANDONED_HOURS"]),
+        "complaints": purge_personal_data(moment),
     }
     log.info("retention purge: %s", counts)
     return counts

@@ -27,6 +27,8 @@ def periodic_jobs(config) -> dict[str, int]:
         "jobs.housekeeping.sweep_outbox": config["OUTBOX_SWEEP_INTERVAL_S"],
         "jobs.housekeeping.close_abandoned_calls": config["HOUSEKEEPING_INTERVAL_S"],
         "jobs.housekeeping.purge_retention": config["HOUSEKEEPING_INTERVAL_S"],
+        "jobs.housekeeping.escalate_complaints": config["COMPLAINT_ESCALATION_INTERVAL_S"],
+        "jobs.housekeeping.close_complaints": config["HOUSEKEEPING_INTERVAL_S"],
     }
 
 
@@ -61,10 +63,18 @@ def ensure_schedule(connection=None) -> list[str]:
 
 def run_all_now() -> dict:
     """Every housekeeping job, once, in this process (the embedded default has no worker)."""
-    from jobs.housekeeping import close_abandoned_calls, purge_retention, sweep_outbox
+    from jobs.housekeeping import (
+        close_abandoned_calls,
+        close_complaints,
+        escalate_complaints,
+        purge_retention,
+        sweep_outbox,
+    )
 
     return {
         "sweep_outbox": sweep_outbox(),
         "close_abandoned_calls": close_abandoned_calls(),
+        "escalate_complaints": escalate_complaints(),
+        "close_complaints": close_complaints(),
         "purge_retention": purge_retention(),
     }

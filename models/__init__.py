@@ -20,7 +20,7 @@ from models.complaint import (
 from models.complaint_pending import PendingAttachment, PendingComplaint, TrackRequest
 from models.dev_twilio import DevTwilioCall, DevTwilioRequest
 from models.entity import Entity
-from models.lookup_attempt import LookupAttempt
+from models.lookup_attempt import LookupAttempt, LookupKind
 from models.prompt_recording import PromptRecording
 from models.records_office import ApiToken, ImportChunk, ImportJob, ImportKey, ImportRejection, ImportState
 from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
@@ -68,6 +68,7 @@ __all__ = [
     "Direction",
     "Entity",
     "LookupAttempt",
+    "LookupKind",
     "PromptRecording",
     "Outcome",
     "Status",

@@ -123,6 +123,8 @@ class Complaint(Model):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # resolved or rejected
+    # Whether the last resolution (or rejection) came within the SLA; None until there is one.
+    sla_met: Mapped[bool | None] = mapped_column(Boolean)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     appeals: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str | None] = mapped_column(Text)  # the last rejection's reason, for the citizen

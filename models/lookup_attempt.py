@@ -1,8 +1,9 @@
-"""One lookup of a letter by (number, date), from the IVR or the inquiry page: the rows the
-guessing limits count (domain/letters/throttle.py)."""
+"""One lookup of a letter by (number, date), or of a complaint by its code, from the IVR or a
+public page: the rows the guessing limits count (domain/letters/throttle.py)."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, Index, String
@@ -12,8 +13,17 @@ from extensions import Model
 from models.types import UTCDateTime, utcnow
 
 
+class LookupKind(str, enum.Enum):
+    letter = "letter"  # a letter, by (number, date)
+    complaint = "complaint"  # a complaint, by its code (and the caller's mobile or a one-time code)
+
+
 class LookupAttempt(Model):
-    """One lookup by (number, date); failed ones feed the anti-guessing limits."""
+    """One lookup; failed ones feed the anti-guessing limits.
+
+    The limits per call and per caller count every kind together; the limit per number
+    counts one kind (`number` is a letter's number or a complaint's code).
+    """
 
     __tablename__ = "lookup_attempt"
     __table_args__ = (
@@ -31,5 +41,6 @@ class LookupAttempt(Model):
     # The caller's E.164 number, or "anonymous" for every withheld number together.
     caller_key: Mapped[str] = mapped_column(String(64))
     number: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(16), default=LookupKind.letter.value, server_default="letter")
     found: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -63,6 +63,7 @@ def _set_status(complaint: Complaint, to: ComplaintStatus, now: datetime) -> Non
         complaint.sla_paused_minutes = None
     if to in FINISHED:
         complaint.resolved_at = now
+        complaint.sla_met = within_sla(complaint, now)
         complaint.sla_due_at = None
         complaint.sla_paused_minutes = None
     if to is S.closed:
@@ -71,6 +72,16 @@ def _set_status(complaint: Complaint, to: ComplaintStatus, now: datetime) -> Non
         complaint.sla_paused_minutes = None
     complaint.status = to
     complaint.status_at = now
+
+
+def within_sla(complaint: Complaint, now: datetime) -> bool | None:
+    """Whether a resolution now is within the SLA: before the due time, or, while the
+    citizen is asked (clock paused), with working time still left at the pause."""
+    if complaint.sla_due_at is not None:
+        return now <= complaint.sla_due_at
+    if complaint.sla_paused_minutes is not None:
+        return complaint.sla_paused_minutes > 0
+    return None
 
 
 def _finish(complaint: Complaint, event: ComplaintEvent) -> Complaint:
@@ -295,6 +306,22 @@ def appeal(complaint_id: int, reason: str) -> Complaint:
     event = _event(
         complaint, ComplaintEventKind.appeal, None, from_status=before, to_status=S.appealed, body=text, public=True
     )
+    return _finish(complaint, event)
+
+
+def close_uncontested(complaint_id: int, now: datetime) -> Complaint | None:
+    """The appeal days ended without an appeal: closed by the system, the citizen told.
+
+    None, with nothing written, when it is no longer due: appealed or closed meanwhile (by a
+    supervisor, or by this job on another node; the row lock orders them).
+    """
+    complaint = locked(complaint_id)
+    if complaint.status not in FINISHED or complaint.resolved_at is None or may_appeal(complaint, now):
+        db.session.rollback()
+        return None
+    before = complaint.status
+    _set_status(complaint, S.closed, now)
+    event = _event(complaint, ComplaintEventKind.status, None, from_status=before, to_status=S.closed)
     return _finish(complaint, event)
 
 

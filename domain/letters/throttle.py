@@ -1,4 +1,4 @@
-"""Limits on guessing letters: per call, per caller number or web address, per transaction number.
+"""Limits on guessing letters and complaints: per call, per caller number or web address, per number or code.
 
 The counts live in the database (LookupAttempt rows), not in a process, so that every web
 node sees the same numbers and a replayed webhook is counted once. A web address is
@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, func, select
 from domain.clock import start_of_local_day, utcnow
 from domain.db.once import insert_once, lock_keys
 from extensions import db
-from models import LookupAttempt
+from models import LookupAttempt, LookupKind
 
 
 class Throttle(str, enum.Enum):
@@ -104,7 +104,11 @@ def _failed(*conditions):
 _FAILED_LOOKUPS = select(
     _failed(LookupAttempt.call_sid == bindparam("call_sid")),
     _failed(LookupAttempt.caller_key == bindparam("caller_key"), LookupAttempt.created_at >= bindparam("hour_ago")),
-    _failed(LookupAttempt.number == bindparam("number"), LookupAttempt.created_at >= bindparam("day_start")),
+    _failed(
+        LookupAttempt.number == bindparam("number"),
+        LookupAttempt.kind == bindparam("kind"),
+        LookupAttempt.created_at >= bindparam("day_start"),
+    ),
 )
 
 
@@ -114,13 +118,16 @@ def failed_lookups(
     caller_key: str,
     call_sid: str | None = None,
     number: str | None = None,
+    kind: LookupKind = LookupKind.letter,
     exclude_key: str | None = None,
     now: datetime | None = None,
 ) -> FailedLookups:
     """This call's, this caller's (last hour) and this number's (local day) failed lookups.
 
-    `exclude_key` leaves out the attempt of the request being answered, so that a replayed
-    webhook is judged as the original was. Without a call or a number, those counts are 0.
+    The call's and the caller's count every kind of lookup (letters and complaints alike);
+    the number's counts `kind` only. `exclude_key` leaves out the attempt of the request
+    being answered, so that a replayed webhook is judged as the original was. Without a
+    call or a number, those counts are 0.
     """
     now = now or utcnow()
     counts = db.session.execute(
@@ -129,6 +136,7 @@ def failed_lookups(
             "call_sid": call_sid or "",
             "caller_key": caller_key,
             "number": number or "",
+            "kind": kind.value,
             "hour_ago": now - timedelta(hours=1),
             "day_start": start_of_local_day(limits.timezone, now),
             "exclude": exclude_key or "",
@@ -168,6 +176,7 @@ def record_attempt(
     found: bool,
     call_sid: str | None = None,
     channel: str = "ivr",
+    kind: LookupKind = LookupKind.letter,
 ) -> bool:
     """Write one attempt; False when this key was already written (a replay)."""
     return (
@@ -180,6 +189,7 @@ def record_attempt(
             found=found,
             call_sid=call_sid,
             channel=channel,
+            kind=kind.value,
         )
         is not None
     )

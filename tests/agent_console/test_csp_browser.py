@@ -115,7 +115,13 @@ def test_supervisors_and_admins_pages_report_no_violation(app, app_context, serv
     call_id = add_call("2025-03-10 09:20:00").id
     db.session.remove()
     log_in(page, server, "sami")
-    for path in ["/console/wallboard", "/console/calls", f"/console/calls/{call_id}", "/console/kpis"]:
+    for path in [
+        "/console/wallboard",
+        "/console/calls",
+        f"/console/calls/{call_id}",
+        "/console/kpis",
+        "/console/complaint-report",
+    ]:
         assert visit(page, server + path) == [], path
     page.context.clear_cookies()
     log_in(page, server, "adam")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from extensions import db
-from models import Role, Transaction, User
+from models import Entity, Role, Transaction, User
 
 
 def test_demo_users_are_made_once_and_printed(app, runner, app_context):
@@ -14,7 +14,16 @@ def test_demo_users_are_made_once_and_printed(app, runner, app_context):
     assert first.exit_code == 0 and second.exit_code == 0, first.output
     assert "hotline-5599-demo" in first.output and "supervisor" in first.output
     roles = dict(db.session.execute(select(User.username, User.role)).all())
-    assert roles == {"agent": Role.agent, "agent2": Role.agent, "supervisor": Role.supervisor, "admin": Role.admin}
+    assert roles == {
+        "agent": Role.agent,
+        "agent2": Role.agent,
+        "supervisor": Role.supervisor,
+        "admin": Role.admin,
+        "officer": Role.officer,
+    }
+    officer = db.session.scalar(select(User).where(User.username == "officer"))
+    assert db.session.get(Entity, officer.entity_id).code == "krg-health"
+    assert "officer of KRG Ministry of Health" in first.output
 
 
 def test_demo_users_are_refused_in_production(app, runner, monkeypatch, app_context):

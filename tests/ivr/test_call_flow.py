@@ -90,7 +90,7 @@ def test_kurdish_without_recordings_falls_back_to_arabic_speech(caller):
     answer = caller.walk("2")
     assert answer.action_params["lang"] == "ckb"
     assert answer.played == []
-    assert answer.said == ["لمعرفة حالة كتاب، اضغط 1. للتحدث مع موظف، اضغط 0."]
+    assert answer.said == ["لمعرفة حالة كتاب، اضغط 1. لمعرفة حالة شكوى، اضغط 2. للتحدث مع موظف، اضغط 0."]
 
 
 def test_kurdish_with_recordings_plays_the_clips(app, caller, letter):

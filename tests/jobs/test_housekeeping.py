@@ -88,6 +88,7 @@ def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context, tmp_p
         "email_messages": 0,
         "recordings": 1,
         "abandoned_uploads": 0,
+        "complaints": 0,
     }
     assert db.session.scalar(select(func.count()).select_from(CallEvent)) == 1
     # A message not yet sent is never purged, however old: it is still owed to someone.
@@ -107,7 +108,7 @@ def test_failed_jobs_are_kept_no_longer_than_the_data_they_name(app):
 def test_periodic_jobs_are_scheduled_once_however_many_workers_start(app, app_context, redis_url):
     connection = app.extensions.get("hotline.redis", {}).get(redis_url) or __import__("jobs").redis_connection()
     first = ensure_schedule(connection)
-    assert len(first) == 3
+    assert len(first) == 5
     assert ensure_schedule(connection) == []  # a second worker starting finds them scheduled
     scheduled = ScheduledJobRegistry(queue_name("housekeeping"), connection=connection).get_job_ids()
     assert sorted(scheduled) == sorted(
@@ -116,6 +117,8 @@ def test_periodic_jobs_are_scheduled_once_however_many_workers_start(app, app_co
             "jobs.housekeeping.sweep_outbox",
             "jobs.housekeeping.close_abandoned_calls",
             "jobs.housekeeping.purge_retention",
+            "jobs.housekeeping.escalate_complaints",
+            "jobs.housekeeping.close_complaints",
         )
     )
     sweep = Job.fetch(redis_job_id(periodic_job_id("jobs.housekeeping.sweep_outbox")), connection=connection)
@@ -127,7 +130,13 @@ def test_a_housekeeping_worker_runs_a_due_job_and_schedules_its_next_run(app, ap
     db.session.remove()
     # Every periodic job is due at once: the worker's scheduler enqueues them, the worker runs them.
     env = worker_env(
-        app, database_url, redis_url, "http://127.0.0.1:1", OUTBOX_SWEEP_INTERVAL_S=1, HOUSEKEEPING_INTERVAL_S=1
+        app,
+        database_url,
+        redis_url,
+        "http://127.0.0.1:1",
+        OUTBOX_SWEEP_INTERVAL_S=1,
+        HOUSEKEEPING_INTERVAL_S=1,
+        COMPLAINT_ESCALATION_INTERVAL_S=1,
     )
     run_worker(env, "housekeeping")  # schedules them (1 s ahead) and stops: nothing is due yet
     time.sleep(1.5)

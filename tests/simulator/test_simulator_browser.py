@@ -54,7 +54,11 @@ def play_to_the_queue_and_hang_up(app, page):
     assert arabic.evaluate("el => getComputedStyle(el).direction") == "rtl"
 
     press(page, "3")
-    wait_for_text(page, "To hear where a letter stands, press 1. To speak to an agent, press 0.")
+    wait_for_text(
+        page,
+        "To hear where a letter stands, press 1. To hear where a complaint stands, press 2. "
+        "To speak to an agent, press 0.",
+    )
     press(page, "1")
     wait_for_text(page, "Please key in the number of the letter")
     press(page, "1234#")

@@ -38,7 +38,7 @@ def test_keys_play_a_call_through_to_not_found_and_send_the_status_callback(app,
 
 def test_arabic_lines_are_printed_with_their_language(runner):
     result = simulate(runner, "--keys", "1")
-    assert "[arb] لمعرفة حالة كتاب، اضغط 1. للتحدث مع موظف، اضغط 0." in result.output
+    assert "[arb] لمعرفة حالة كتاب، اضغط 1. لمعرفة حالة شكوى، اضغط 2. للتحدث مع موظف، اضغط 0." in result.output
 
 
 def test_a_known_letter_is_read_out(app, runner):

@@ -8,6 +8,7 @@ import threading
 import pytest
 from twilio.request_validator import RequestValidator
 
+from extensions import db
 from models import Outcome
 from simulator.engine import (
     FlaskTransport,
@@ -18,6 +19,7 @@ from simulator.engine import (
     Speech,
     check_keys,
 )
+from tests.support.complaints import add_complaint
 from tests.support.prompts import approve_clips
 from tests.support.simulator import TO_LOOKUP_IN_ENGLISH, add_letter, play_through, stored_call
 from tests.support.webhooks import AUTH_TOKEN, PUBLIC_BASE_URL
@@ -84,7 +86,7 @@ def test_a_known_letter_is_spoken_with_status_holder_and_date_only(app, call):
 
 
 def test_arabic_is_key_1_and_also_what_silence_chooses(call, transport):
-    arabic_menu = "لمعرفة حالة كتاب، اضغط 1. للتحدث مع موظف، اضغط 0."
+    arabic_menu = "لمعرفة حالة كتاب، اضغط 1. لمعرفة حالة شكوى، اضغط 2. للتحدث مع موظف، اضغط 0."
     call.start()
     assert call.press("1").spoken == [Speech("say", arabic_menu, "arb")]
 
@@ -270,3 +272,16 @@ def test_the_signature_covers_the_public_url_and_the_form(app):
     assert RequestValidator(AUTH_TOKEN).validate(
         PUBLIC_BASE_URL + "/ivr/voice?x=1", {"CallSid": "CA1"}, headers["X-Twilio-Signature"]
     )
+
+
+def test_key_2_follows_a_complaint_from_its_mobile(app, call):
+    with app.app_context():
+        code = add_complaint().code  # filed with the simulator's default caller's mobile
+        db.session.remove()
+    turn = play_through(call, ["3", "2", code + "#"])
+    assert f"You entered {' '.join(code)}." in turn.text()
+    turn = call.press("1")
+    assert "Your complaint is with the entity concerned." in turn.text()
+    assert turn.gather.action_url.startswith("/ivr/complaint/result?")
+    call.hang_up()
+    assert stored_call(app, call.sid).outcome is Outcome.self_served

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from domain.letters.lookup import check_date, check_number
-from models import Status
+from ivr.conversation import THROTTLED_PROMPTS
+from models import ComplaintStatus, Status
 from voice_prompts import LANGUAGES, catalog, extra_clips, placeholders, render_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +19,8 @@ DYNAMIC_KEYS = (
     | {f"language_option.{lang}" for lang in LANGUAGES}
     | {f"invalid.number.{reason}" for reason in ("empty", "not_digits", "too_long")}
     | {f"invalid.date.{reason}" for reason in ("empty", "wrong_length", "not_a_date", "in_future", "too_old")}
+    | {f"complaint_status.{s.value}" for s in ComplaintStatus}
+    | {key for prompts in THROTTLED_PROMPTS.values() for key in prompts.values()}
 )
 
 
