@@ -103,7 +103,7 @@ def users_command() -> None:
         if db.session.scalar(select(User.id).where(User.username == username)) is None:
             # A SIP endpoint: in the demo nothing rings anyway (the simulator plays the caller),
             # and a browser-phone agent would be told the phone is not configured.
-            user = create_user(
+            create_user(
                 username,
                 DEMO_PASSWORD,
                 Role(role),
@@ -111,10 +111,8 @@ def users_command() -> None:
                 language=language,
                 endpoint_kind=EndpointKind.sip,
                 endpoint=f"sip:{username}@demo.invalid",
+                entity_id=entity.id if role == "officer" and entity is not None else None,
             )
-            if user.role is Role.officer and entity is not None:
-                user.entity_id = entity.id
-                db.session.commit()
     click.echo("Console logins (password for all: %s):" % DEMO_PASSWORD)
     for username, role, _name, language in DEMO_USERS:
         of = f"  (officer of {entity.name_en})" if role == "officer" and entity is not None else ""
