@@ -61,10 +61,10 @@ from models import (
     TrackRequest,
     Verification,
 )
+from models.complaint_pending import PENDING_HOURS
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints", template_folder="templates")
 
-PENDING_HOURS = 3  # a complaint being written is forgotten after this long untouched
 TRACK_MINUTES = 30  # how long a checked tracking code shows the complaint
 FORM_OVERHEAD = 256 * 1024  # the text fields and the multipart framing around the files
 FIELD_MAX = 400  # any one short field, as typed (the description has its own limit)

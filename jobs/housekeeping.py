@@ -32,10 +32,15 @@ from models import (
     ImportJob,
     ImportState,
     LookupAttempt,
+    OneTimeCode,
     Outcome,
+    PendingAttachment,
+    PendingComplaint,
     SmsMessage,
     SmsStatus,
+    TrackRequest,
 )
+from models.complaint_pending import PENDING_HOURS, TRACK_REQUEST_DAYS
 
 log = logging.getLogger(__name__)
 PENDING_GRACE = timedelta(seconds=10)  # the request that made a row enqueues it itself
@@ -188,6 +193,10 @@ def purge_retention() -> dict:
         "recordings": purge_audio(config["RECORDINGS_DIR"], config["RECORDING_RETENTION_DAYS"]),
         "abandoned_uploads": purge_abandoned_uploads(moment, config["IMPORT_UPLOAD_ABANDONED_HOURS"]),
         "complaints": purge_personal_data(moment),
+        # What a citizen typed or was sent on the way to a complaint: kept hours, not days.
+        "one_time_codes": _purge(OneTimeCode, OneTimeCode.expires_at, moment, 1),
+        "complaint_track_requests": _purge(TrackRequest, TrackRequest.created_at, moment, TRACK_REQUEST_DAYS),
+        "complaint_drafts": purge_stale_drafts(moment),
     }
     log.info("retention purge: %s", counts)
     return counts
@@ -195,6 +204,22 @@ def purge_retention() -> dict:
 
 FINISHED_SMS = (SmsStatus.sent, SmsStatus.delivered, SmsStatus.undelivered, SmsStatus.failed, SmsStatus.suppressed)
 FINISHED_EMAIL = (EmailStatus.sent, EmailStatus.failed, EmailStatus.suppressed)
+
+
+def purge_stale_drafts(moment: datetime) -> int:
+    """Complaints being written on the public form, untouched for PENDING_HOURS, with their files
+    (deleted first: SQLite does not cascade)."""
+    stale = select(PendingComplaint.id).where(PendingComplaint.updated_at < moment - timedelta(hours=PENDING_HOURS))
+    db.session.execute(
+        delete(PendingAttachment)
+        .where(PendingAttachment.pending_id.in_(stale))
+        .execution_options(synchronize_session=False)
+    )
+    deleted = db.session.execute(
+        delete(PendingComplaint).where(PendingComplaint.id.in_(stale)).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return deleted
 
 
 def _purge(model, column, moment: datetime, days: int, *conditions) -> int:

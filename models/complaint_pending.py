@@ -16,6 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from extensions import Model
 from models.types import UTCDateTime, utcnow
 
+PENDING_HOURS = 3  # a complaint being written is forgotten after this long untouched
+TRACK_REQUEST_DAYS = 1  # tracking requests are counted per hour: a day is plenty
+
 
 class PendingComplaint(Model):
     __tablename__ = "complaint_pending"

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from domain.clock import utcnow
 from domain.complaints.handling import close_uncontested, locked
@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 BATCH = 500  # complaints per run: a backlog drains over several runs, none of them long
 PURGED = "—"  # what a purged complaint's name and description read
 LIVE_EVENT = "complaints"  # the consoles' live stream event type
+
+
+def escalated_open() -> int:
+    """Complaints escalated and still with the entity, their clock running: what supervisors are shown."""
+    query = select(func.count()).where(Complaint.escalated_at.is_not(None), Complaint.status.in_(CLOCK_RUNS))
+    return db.session.scalar(query) or 0
 
 
 def escalate_overdue(now: datetime | None = None) -> list[int]:

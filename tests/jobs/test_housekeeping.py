@@ -89,6 +89,9 @@ def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context, tmp_p
         "recordings": 1,
         "abandoned_uploads": 0,
         "complaints": 0,
+        "one_time_codes": 0,
+        "complaint_track_requests": 0,
+        "complaint_drafts": 0,
     }
     assert db.session.scalar(select(func.count()).select_from(CallEvent)) == 1
     # A message not yet sent is never purged, however old: it is still owed to someone.
@@ -146,3 +149,43 @@ def test_a_housekeeping_worker_runs_a_due_job_and_schedules_its_next_run(app, ap
     # Each run was repeated: the next one is scheduled again under the same id.
     scheduled = ScheduledJobRegistry(queue_name("housekeeping"), connection=connection).get_job_ids()
     assert redis_job_id(periodic_job_id("jobs.housekeeping.close_abandoned_calls")) in scheduled
+
+
+def test_what_a_citizen_typed_or_was_sent_on_the_way_to_a_complaint_goes_within_hours(app_context):
+    from models import CodePurpose, OneTimeCode, PendingAttachment, PendingComplaint, TrackRequest
+
+    now = datetime.now(timezone.utc)
+    for age in (timedelta(hours=4), timedelta(minutes=30)):
+        draft = PendingComplaint(token=f"t{age.seconds}", fields="{}", updated_at=now - age)
+        db.session.add(draft)
+        db.session.flush()
+        db.session.add(
+            PendingAttachment(
+                pending_id=draft.id, filename="a.png", content_type="image/png", size=1, sha256="0" * 64, data=b"x"
+            )
+        )
+    db.session.add_all(
+        [
+            OneTimeCode(
+                purpose=CodePurpose.complaint,
+                channel="sms",
+                destination="+9647501234567",
+                code_hash="h",
+                expires_at=now - timedelta(days=2),
+            ),
+            OneTimeCode(
+                purpose=CodePurpose.complaint,
+                channel="sms",
+                destination="+9647501234567",
+                code_hash="h",
+                expires_at=now + timedelta(minutes=5),
+            ),
+            TrackRequest(requester="r", destination="d", created_at=now - timedelta(days=2)),
+            TrackRequest(requester="r", destination="d", created_at=now),
+        ]
+    )
+    db.session.commit()
+    counts = purge_retention()
+    assert (counts["one_time_codes"], counts["complaint_track_requests"], counts["complaint_drafts"]) == (1, 1, 1)
+    assert db.session.scalar(select(func.count()).select_from(PendingAttachment)) == 1
+    assert db.session.scalar(select(func.count()).select_from(PendingComplaint)) == 1
