@@ -6,22 +6,22 @@ marked as taken by phone, not verified. The new code is shown for the agent to r
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from agent_console import bp
 from agent_console.access import agent_required, client_address
 from agent_console.call_screen import render_call, visible_call
-from agent_console.forms import ComplaintIntakeForm, options
+from agent_console.complaint_form import intake_form
+from agent_console.forms import ComplaintIntakeForm
 from domain.audit import audit
 from domain.complaints import notices
 from domain.complaints.codes import spaced
-from domain.complaints.filing import Draft, file_complaint, governorates, plain, problems
+from domain.complaints.filing import Draft, file_complaint, plain, problems
 from domain.one_time_codes import Check, CodeRefused, check_code, keyed, send_code
-from domain.phones import national_format, normalize_phone
+from domain.phones import normalize_phone
 from extensions import db
-from models import Call, CodePurpose, ComplaintCategory, ComplaintChannel, Entity, Verification
+from models import Call, CodePurpose, ComplaintChannel, Verification
 
 # What filing.problems() keys mean, per field.
 PROBLEMS = {
@@ -48,30 +48,6 @@ CHECKS = {
     Check.exhausted: _l("Too many wrong tries: send a new code."),
 }
 FIELD_OF = {"category_id": "category", "entity_id": "entity", "attachments": "description"}
-
-
-def intake_form(call: Call, formdata=None) -> ComplaintIntakeForm:
-    region = current_app.config["DEFAULT_PHONE_REGION"]
-    form = ComplaintIntakeForm(
-        formdata=formdata,
-        phone=national_format(call.caller, region) if call.caller else "",
-        language=call.language or "ar",
-        verification="sms" if call.caller else "phone_unverified",
-    )
-    language = str(get_locale())
-    form.kind.choices = options(
-        [("", _("Choose…")), ("service", _("A government service")), ("employee", _("A government employee"))]
-    )
-    categories = db.session.scalars(
-        select(ComplaintCategory).where(ComplaintCategory.active.is_(True)).order_by(ComplaintCategory.code)
-    )
-    form.category.choices = options([("", _("Choose…"))] + [(str(c.id), c.name(language)) for c in categories])
-    entities = db.session.scalars(select(Entity).order_by(Entity.name_ar))
-    form.entity.choices = options([("", _("Choose…"))] + [(str(e.id), e.name(language)) for e in entities])
-    form.governorate.choices = options(
-        [("", _("Choose…"))] + [(code, names.get(language) or names["ar"]) for code, names in governorates().items()]
-    )
-    return form
 
 
 def number(text: str | None) -> int | None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from agent_console import bp
 from agent_console.access import agent_required, client_address, opened_from_this_site
+from agent_console.complaint_form import intake_form
 from agent_console.forms import CallbackForm, CallNotesForm, options
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
@@ -138,8 +139,6 @@ def render_call(
     code_sent: bool = False,
     status: int = 200,
 ):
-    from agent_console.call_complaint import intake_form  # it needs visible_call from here
-
     transactions, spoken = shown_transactions(call)
     for record in transactions:  # every view of a record is audited, re-renders included
         audit(

@@ -38,4 +38,4 @@ def test_the_notice_is_in_the_supervisors_language(app):
         db.session.commit()
     overdue_complaint(app)
     html = logged_in_client(app, "sami").get("/console/callbacks").get_data(as_text=True)
-    assert "شكوى واحدة تجاوزت مهلتها." in html
+    assert "شكوى واحدة (1) تجاوزت مهلتها." in html

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 from itertools import count
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from extensions import db
 from models import Call, CallbackRequest, CallEvent, Outcome
 
@@ -74,8 +76,10 @@ def add_call(
 
 
 def add_callback(created: str, *, language: str = "ar", requested_by=None, call=None) -> CallbackRequest:
+    """A pending request, from a number of its own (one open request per number)."""
+    waiting = db.session.scalar(select(func.count()).select_from(CallbackRequest)) or 0
     request = CallbackRequest(
-        phone="+9647501234567",
+        phone=f"+96475012{waiting:05d}",
         language=language,
         created_at=local(created),
         requested_by_id=getattr(requested_by, "id", requested_by),
