@@ -41,6 +41,7 @@ SPECS = {
     "jobs.housekeeping.sweep_outbox": JobSpec("housekeeping", 120, retries=1, intervals=[30]),
     "jobs.housekeeping.close_abandoned_calls": JobSpec("housekeeping", 300, retries=1, intervals=[60]),
     "jobs.housekeeping.purge_retention": JobSpec("housekeeping", 1800, retries=1, intervals=[300]),
+    "jobs.housekeeping.route_calls": JobSpec("housekeeping", 60, retries=0),
 }
 
 

@@ -27,6 +27,7 @@ def periodic_jobs(config) -> dict[str, int]:
         "jobs.housekeeping.sweep_outbox": config["OUTBOX_SWEEP_INTERVAL_S"],
         "jobs.housekeeping.close_abandoned_calls": config["HOUSEKEEPING_INTERVAL_S"],
         "jobs.housekeeping.purge_retention": config["HOUSEKEEPING_INTERVAL_S"],
+        "jobs.housekeeping.route_calls": config["ROUTING_SWEEP_INTERVAL_S"],
     }
 
 
@@ -61,10 +62,11 @@ def ensure_schedule(connection=None) -> list[str]:
 
 def run_all_now() -> dict:
     """Every housekeeping job, once, in this process (the embedded default has no worker)."""
-    from jobs.housekeeping import close_abandoned_calls, purge_retention, sweep_outbox
+    from jobs.housekeeping import close_abandoned_calls, purge_retention, route_calls, sweep_outbox
 
     return {
         "sweep_outbox": sweep_outbox(),
         "close_abandoned_calls": close_abandoned_calls(),
         "purge_retention": purge_retention(),
+        "route_calls": route_calls(),
     }
