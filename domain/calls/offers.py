@@ -155,7 +155,7 @@ def expire_offers(now: datetime) -> int:
         if agent is not None and agent.presence == Presence.available:
             set_presence(agent, Presence.away, now, reason=MISSED)
         missed += 1
-    db.session.expire_all()
+    db.session.flush()  # the agents set Away are not free for the offers made next
     return missed
 
 
