@@ -10,7 +10,7 @@ from it and from the stream's "queue" and "offers" events.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, request, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from agent_console import bp

@@ -35,7 +35,9 @@ def fresh(model, id_):
 
 
 def waiting_call(n: int, language: str = "ar", waited_s: int = 5) -> Call:
-    call = Call(sid=call_sid(n), caller="+9647501234567", language=language, queued_at=now() - timedelta(seconds=waited_s))
+    call = Call(
+        sid=call_sid(n), caller="+9647501234567", language=language, queued_at=now() - timedelta(seconds=waited_s)
+    )
     db.session.add(call)
     db.session.commit()
     return call
@@ -69,9 +71,12 @@ def test_an_agent_whose_consoles_went_quiet_is_offline_everywhere_at_once(app_co
     assert route()["offline"] == 1  # the sweep writes it down, with the change kept
     amira = fresh(User, amira.id)
     assert amira.presence == Presence.offline
-    assert db.session.scalar(
-        select(func.count()).select_from(PresenceChange).where(PresenceChange.presence == Presence.offline)
-    ) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(PresenceChange).where(PresenceChange.presence == Presence.offline)
+        )
+        == 1
+    )
 
 
 def test_an_agent_on_a_call_stays_on_call_without_heartbeats(app_context):
@@ -140,7 +145,10 @@ def test_a_supervisor_sets_an_agents_state_and_logs_them_out(app, app_context):
     # An agent cannot do it.
     other = console_client(app)
     log_in(other, "aya")
-    assert other.post(f"/console/agents/{aya_id}/logout", data={"csrf_token": csrf_token(other, "/console/")}).status_code == 403
+    assert (
+        other.post(f"/console/agents/{aya_id}/logout", data={"csrf_token": csrf_token(other, "/console/")}).status_code
+        == 403
+    )
 
 
 def test_an_agents_day_counts_time_in_each_state(app_context):
@@ -209,9 +217,13 @@ def test_only_the_agent_offered_takes_the_caller(app, app_context, offer_mode, t
         route()
         offered = db.session.scalar(select(CallOffer.agent_id))
     winner, loser = (amira, bilal) if offered == ids["amira"] else (bilal, amira)
-    refused = loser.post(f"/console/calls/{call_id}/take", headers={**JSON, "X-CSRFToken": csrf_token(loser, "/console/")})
+    refused = loser.post(
+        f"/console/calls/{call_id}/take", headers={**JSON, "X-CSRFToken": csrf_token(loser, "/console/")}
+    )
     assert refused.status_code == 409 and refused.get_json()["reason"] == "not_offered"
-    taken = winner.post(f"/console/calls/{call_id}/take", headers={**JSON, "X-CSRFToken": csrf_token(winner, "/console/")})
+    taken = winner.post(
+        f"/console/calls/{call_id}/take", headers={**JSON, "X-CSRFToken": csrf_token(winner, "/console/")}
+    )
     assert taken.status_code == 200, taken.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CallOffer)) == 0
