@@ -21,6 +21,9 @@ DEVELOPMENT_AUTH_TOKEN = "development-only-auth-token"
 APP_ENVS = ("production", "development", "testing")
 
 
+DEFAULT_AWAY_REASONS = "break,prayer,lunch,training,admin"
+
+
 def env_str(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
@@ -258,6 +261,28 @@ class Config:
         self.SERVICE_LEVEL_SECONDS = env_int("SERVICE_LEVEL_SECONDS", 30)
         # The wallboard recounts at least this often, as calls enter and leave the IVR unannounced.
         self.WALLBOARD_REFRESH_S = env_int("WALLBOARD_REFRESH_S", 5)
+        # Presence: every open console page sends a heartbeat every PRESENCE_HEARTBEAT_S; an
+        # agent with none for PRESENCE_TIMEOUT_S is Offline (on the wallboard, the Agents page
+        # and for routing at once). Away has a reason from AWAY_REASONS ("missed" is routing's).
+        self.PRESENCE_HEARTBEAT_S = max(1, env_int("PRESENCE_HEARTBEAT_S", 15))
+        self.PRESENCE_TIMEOUT_S = max(5, env_int("PRESENCE_TIMEOUT_S", 60))
+        self.AWAY_REASONS = tuple(
+            reason
+            for reason in (part.strip().lower() for part in env_str("AWAY_REASONS", DEFAULT_AWAY_REASONS).split(","))
+            if reason and reason != "missed" and len(reason) <= 20
+        )
+        # Wrap-up ends by itself after this many seconds (0: only when the agent wraps up).
+        self.WRAP_UP_LIMIT_S = max(0, env_int("WRAP_UP_LIMIT_S", 0))
+        # "offer": the longest-waiting caller is offered to the longest-idle available agent
+        # who speaks their language; "list": every agent sees the queue and clicks Take.
+        self.ROUTING_MODE = "list" if env_str("ROUTING_MODE", "offer").strip().lower() == "list" else "offer"
+        # An offer not accepted within OFFER_TIMEOUT_S: the agent is Away ("missed"), the next
+        # one is offered. After LANGUAGE_WAIT_S with nobody of the caller's language free, any
+        # available agent is offered. ROUTING_SWEEP_INTERVAL_S: the periodic job that makes
+        # sure no offer or caller is stuck when no event came.
+        self.OFFER_TIMEOUT_S = max(5, env_int("OFFER_TIMEOUT_S", 20))
+        self.LANGUAGE_WAIT_S = max(0, env_int("LANGUAGE_WAIT_S", 30))
+        self.ROUTING_SWEEP_INTERVAL_S = max(1, env_int("ROUTING_SWEEP_INTERVAL_S", 10))
         # After the agent hangs up, ask the caller for a score from 1 to 5.
         self.SURVEY_ENABLED = env_bool("SURVEY_ENABLED", False)
         # Recorded prompts (the studio): kept in the database; each web process reads the set of

@@ -33,6 +33,7 @@ from agent_console import (  # noqa: E402, F401
     menu,
     notices,
     phone,
+    presence,
     records,
     routes,
     studio,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,6 +13,7 @@ from agent_console import bp
 from agent_console.access import admin_required, client_address, supervisor_required
 from agent_console.forms import ActionForm, UserForm, options
 from agent_console.labels import entity_name
+from agent_console.presence import state_of
 from domain.audit import audit
 from domain.clock import utcnow
 from domain.live import publish_agents_changed
@@ -48,15 +51,29 @@ def chosen_entity(form: UserForm) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**31 else None
 
 
+def clock_text(seconds: int) -> str:
+    """0:05:09, as the page's script ticks it."""
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
 def render_agents(form: UserForm | None = None, status_code: int = 200):
     now = utcnow()
     can_admin = current_user.has_role(Role.admin)
     opened = form is not None
     if can_admin:
         form = entity_choices(form if form is not None else UserForm(formdata=None))
+    users = list_users()
+    states = {}
+    for user in users:
+        state = state_of(user, now)
+        since = datetime.fromisoformat(state["since"]) if state["since"] else now
+        state["since_at"] = since
+        state["for"] = clock_text(max(0, int((now - since).total_seconds())))
+        states[user.id] = state
     return render_template(
         "console/agents.html",
-        users=list_users(),
+        users=users,
+        states=states,
         now=now,
         can_admin=can_admin,
         form=form,

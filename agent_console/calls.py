@@ -11,12 +11,16 @@ from flask_login import current_user
 
 from agent_console import bp
 from agent_console.access import agent_required, client_address, officer_required
-from agent_console.forms import PresenceForm
-from agent_console.labels import LABELS, label
+from agent_console.forms import ActionForm
+from agent_console.labels import LABELS
+from agent_console.presence import state_of
 from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
 from domain.calls.agent import Take, call_in_hand, take_call as take
-from domain.calls.queue import QUEUE_EVENT, snapshot
+from domain.calls.offers import route_after_change
+from domain.calls.queue import QUEUE_EVENT, offer_mode, snapshot
+from domain.clock import utcnow
 from domain.live import broker
+from domain.staff.presence import day_figures
 from extensions import db
 from models import Role
 
@@ -39,6 +43,7 @@ def js_strings() -> dict:
         "busy": _("Wrap up the call you have before taking another."),
         "take_failed": _("The call could not be taken. Please try again."),
         "no_connection": _("The console cannot reach the server. Check the network connection."),
+        "offered_elsewhere": _("Offered to an agent"),
     }
 
 
@@ -48,15 +53,16 @@ def home():
     """Each role's start page: an officer's complaints inbox, the agents' queue for the others."""
     if current_user.role is Role.officer:
         return redirect(url_for("console.complaints"))
-    presence = current_user.presence.value
-    form = PresenceForm(presence=presence if presence in ("available", "away") else "available")
+    now = utcnow()
     return render_template(
         "console/home.html",
-        presence_form=form,
+        action_form=ActionForm(),
         in_hand=call_in_hand(current_user),
-        queue=snapshot(),
+        queue=snapshot(now),
         strings=js_strings(),
-        presence_label=label("presence", presence),
+        my_state=state_of(current_user, now),
+        day=day_figures(current_user, now),
+        offer_mode=offer_mode(),
     )
 
 
@@ -123,6 +129,7 @@ REFUSALS = {
     Take.not_queued: (404, "unknown", lambda: _("This call is not in the queue.")),
     Take.busy: (409, "busy", lambda: _("Wrap up the call you have before taking another.")),
     Take.other_agent: (409, "taken", lambda: _("Another agent took this call.")),
+    Take.not_offered: (409, "not_offered", lambda: _("This caller is not offered to you any more.")),
     Take.caller_left: (410, "gone", lambda: _("The caller hung up.")),
     Take.caller_gone: (410, "gone", lambda: _("The caller hung up before the call could be connected.")),
     Take.failed: (
@@ -140,5 +147,7 @@ def take_call(call_id: int):
     outcome = take(call_id, current_user, address=client_address())
     if outcome is Take.taken:
         return taken(call_id)
+    if outcome is Take.failed:
+        route_after_change()  # the caller waits again: offered anew
     status, reason, message = REFUSALS[outcome]
     return refused(status, reason, message())

@@ -33,10 +33,6 @@ class LoginForm(ConsoleForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
-class PresenceForm(ConsoleForm):
-    presence = SelectField(choices=options([("available", _l("Available")), ("away", _l("Away"))]))
-
-
 class LanguageForm(ConsoleForm):
     language = SelectField(choices=options([("ar", "العربية"), ("ckb", "کوردی"), ("en", "English")]))
 

@@ -46,6 +46,15 @@ LABELS = {
         "wrap_up": _l("Wrap-up"),
         "offline": _l("Offline"),
     },
+    # Why an agent is away (AWAY_REASONS; a reason added there is shown as written).
+    "away_reason": {
+        "break": _l("Break"),
+        "prayer": _l("Prayer"),
+        "lunch": _l("Lunch"),
+        "training": _l("Training"),
+        "admin": _l("Admin work"),
+        "missed": _l("Missed a call"),
+    },
     "role": {"officer": _l("officer"), "agent": _l("agent"), "supervisor": _l("supervisor"), "admin": _l("admin")},
     "endpoint_kind": {"client": _l("Browser (Twilio Client)"), "sip": _l("SIP"), "phone": _l("Phone")},
     # Each language is named in itself, as on the language menus.

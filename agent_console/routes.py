@@ -1,4 +1,4 @@
-"""The agent's own settings: presence and console language."""
+"""The agent's own settings: the console language (presence: agent_console.presence)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,9 @@ from flask import abort, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from agent_console import bp
-from agent_console.access import agent_required
 from agent_console.auth import safe_next
-from agent_console.forms import LanguageForm, PresenceForm
-from domain.live import publish_agents_changed
-from domain.staff.users import set_presence
+from agent_console.forms import LanguageForm
 from extensions import db
-from models import Presence
-
-
-@bp.post("/presence")
-@agent_required
-def presence():
-    form = PresenceForm()
-    if not form.validate_on_submit():
-        abort(400)
-    set_presence(current_user, Presence(form.presence.data))
-    db.session.commit()
-    publish_agents_changed()
-    return redirect(url_for("console.home"))
 
 
 @bp.post("/language")

@@ -10,6 +10,7 @@ from flask import Response, current_app, g, request
 from sqlalchemy.exc import DBAPIError
 from twilio.twiml.voice_response import VoiceResponse
 
+from domain.calls.offers import route_after_change
 from domain.calls.queue import publish_queue
 from domain.calls.record import close_queue_stay, get_call, get_or_create_call, record_event
 from domain.clock import is_open, utcnow
@@ -163,6 +164,7 @@ def announce_changes() -> None:
     try:
         if g.pop("queue_changed", False):
             publish_queue()
+            route_after_change()  # a caller queued (or back in the queue): offered to an agent
         if g.pop("agents_changed", False):
             publish_agents_changed()
     except Exception:  # a deaf console must not cost the caller their answer

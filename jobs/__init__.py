@@ -43,6 +43,7 @@ SPECS = {
     "jobs.housekeeping.purge_retention": JobSpec("housekeeping", 1800, retries=1, intervals=[300]),
     "jobs.housekeeping.escalate_complaints": JobSpec("housekeeping", 300, retries=1, intervals=[60]),
     "jobs.housekeeping.close_complaints": JobSpec("housekeeping", 600, retries=1, intervals=[60]),
+    "jobs.housekeeping.route_calls": JobSpec("housekeeping", 60, retries=0),
 }
 
 

@@ -165,6 +165,18 @@ def close_complaints() -> int:
     return len(closed)
 
 
+# --- routing -----------------------------------------------------------------------
+
+
+@job
+def route_calls() -> dict:
+    """The periodic routing round: agents whose consoles went quiet are set Offline, offers that
+    ran out end ("missed"), and waiting callers are offered, when no event did it already."""
+    from domain.calls.offers import route
+
+    return route()
+
+
 # --- retention ---------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ def periodic_jobs(config) -> dict[str, int]:
         "jobs.housekeeping.purge_retention": config["HOUSEKEEPING_INTERVAL_S"],
         "jobs.housekeeping.escalate_complaints": config["COMPLAINT_ESCALATION_INTERVAL_S"],
         "jobs.housekeeping.close_complaints": config["HOUSEKEEPING_INTERVAL_S"],
+        "jobs.housekeeping.route_calls": config["ROUTING_SWEEP_INTERVAL_S"],
     }
 
 
@@ -68,6 +69,7 @@ def run_all_now() -> dict:
         close_complaints,
         escalate_complaints,
         purge_retention,
+        route_calls,
         sweep_outbox,
     )
 
@@ -77,4 +79,5 @@ def run_all_now() -> dict:
         "escalate_complaints": escalate_complaints(),
         "close_complaints": close_complaints(),
         "purge_retention": purge_retention(),
+        "route_calls": route_calls(),
     }

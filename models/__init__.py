@@ -21,6 +21,7 @@ from models.complaint_pending import PendingAttachment, PendingComplaint, TrackR
 from models.dev_twilio import DevTwilioCall, DevTwilioRequest
 from models.entity import Entity
 from models.lookup_attempt import LookupAttempt, LookupKind
+from models.presence import CallOffer, PresenceChange
 from models.prompt_recording import PromptRecording
 from models.records_office import ApiToken, ImportChunk, ImportJob, ImportKey, ImportRejection, ImportState
 from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
@@ -28,6 +29,8 @@ from models.transaction import Direction, Status, Transaction, TransactionEvent
 from models.user import EndpointKind, Presence, Role, User
 
 __all__ = [
+    "CallOffer",
+    "PresenceChange",
     "PendingAttachment",
     "PendingComplaint",
     "TrackRequest",

@@ -55,6 +55,12 @@ class User(UserMixin, Model):
     endpoint: Mapped[str] = mapped_column(String(200), default="")
     presence: Mapped[Presence] = mapped_column(enum_column(Presence, "presence"), default=Presence.offline)
     presence_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Why an agent is away (a reason of AWAY_REASONS, or "missed" set by routing); None otherwise.
+    away_reason: Mapped[str | None] = mapped_column(String(20))
+    # The last heartbeat of any open console page: none for PRESENCE_TIMEOUT_S means Offline.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    # The languages the agent takes calls in, comma-separated ("ar,ckb"); empty: every language.
+    languages: Mapped[str] = mapped_column(String(32), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Raised by logout, deactivation and a new password: every session made before ends.
@@ -72,6 +78,10 @@ class User(UserMixin, Model):
         """What a session cookie holds (Flask-Login's alternative id): the user and the
         version of their sessions, so that a cookie copied before a logout opens nothing."""
         return f"{self.id}:{self.session_version}"
+
+    @property
+    def language_list(self) -> list[str]:
+        return [code for code in (self.languages or "").split(",") if code]
 
     def has_role(self, role: Role) -> bool:
         return ROLE_RANK[self.role] >= ROLE_RANK[role]

@@ -65,6 +65,8 @@ def app(database_url):
             "AGENT_HOURS": Hours.parse("00:00-24:00"),
             "SELF_SERVICE_HOURS": Hours.parse("00:00-24:00"),
             "LIVE_CHANNEL": f"hotline:live:{RUN_ID}",
+            # Most tests take calls from the list; routing by offer is tested with it set.
+            "ROUTING_MODE": "list",
         }
     )
     with app.app_context():

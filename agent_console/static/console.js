@@ -91,6 +91,10 @@
     cell(tr, "found").appendChild(foundBadge(call.found));
 
     var action = cell(tr, "actions");
+    if (root.dataset.mode === "offer") {  // routing by offer: the banner offers a caller to one agent
+      if (call.offered) { action.appendChild(span(strings.offered_elsewhere, "muted small")); }
+      return tr;
+    }
     var button = document.createElement("button");
     button.type = "button";
     button.className = "take";
@@ -182,7 +186,12 @@
     });
     source.addEventListener("queue", function (event) {
       setLive("live");
-      render(JSON.parse(event.data));
+      var data = JSON.parse(event.data);
+      render(data);
+      share(data);
+    });
+    ["offers", "agents"].forEach(function (name) {
+      source.addEventListener(name, function (event) { share(JSON.parse(event.data)); });
     });
     source.addEventListener("down", function () { streamFailed(true); });
     // The session ended (logged out elsewhere, deactivated, new password): to the login page.
@@ -192,6 +201,11 @@
       // CONNECTING: EventSource is already retrying by itself. Either way, poll meanwhile.
       streamFailed(source.readyState === EventSource.CLOSED);
     });
+  }
+
+  // presence.js (the banner, the ring, offers) hears the stream through this page's one stream.
+  function share(data) {
+    document.dispatchEvent(new CustomEvent("console:live", {detail: data}));
   }
 
   function streamFailed(closed) {

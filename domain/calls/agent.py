@@ -17,11 +17,12 @@ from sqlalchemy import select, update
 from twilio.base.exceptions import TwilioRestException
 
 from domain.audit import audit
-from domain.calls.queue import publish_queue, waiting_condition
+from domain.calls.queue import accept_offer, offer_mode, publish_queue, waiting_condition
 from domain.calls.record import record_event, request_key, set_outcome
 from domain.clock import utcnow
 from domain.db.once import rows_changed
 from domain.phones import national_format
+from domain.staff.presence import handle_seconds as handle_seconds  # the call screen's and call log's
 from domain.staff.users import set_presence
 from extensions import db
 from models import Call, Outcome, Presence, User
@@ -48,6 +49,7 @@ class Take(str, enum.Enum):
     not_queued = "not_queued"  # no such call in the queue
     busy = "busy"  # the agent has a call in hand that is not wrapped up
     other_agent = "other_agent"  # another agent was faster
+    not_offered = "not_offered"  # routing by offer: this caller is not (or no longer) offered to this agent
     caller_left = "caller_left"  # the caller had hung up before the click
     caller_gone = "caller_gone"  # the caller hung up while Twilio was moving the call
     failed = "failed"  # Twilio did not answer: the call is back in the queue
@@ -70,7 +72,10 @@ def take_call(call_id: int, agent: User, *, address: str | None = None) -> Take:
     in_hand = call_in_hand(agent)
     if in_hand is not None and in_hand.id != call.id:
         return Take.busy
-    won = claim(call.id, agent)
+    # Routing by offer: only the agent offered the caller takes them, once (the offer row is
+    # deleted in the claim's transaction; an offer that expired meanwhile is gone already).
+    offered = not offer_mode() or accept_offer(call.id, agent.id)
+    won = offered and claim(call.id, agent)
     db.session.commit()
     if not won:
         db.session.refresh(call)
@@ -78,7 +83,7 @@ def take_call(call_id: int, agent: User, *, address: str | None = None) -> Take:
             return Take.taken
         if call.agent_id is None and caller_left(call):
             return Take.caller_left
-        return Take.other_agent
+        return Take.other_agent if offered else Take.not_offered
     publish_queue()  # the other consoles drop the row now, not after Twilio answers
     db.session.refresh(call)
     result = redirect_to_agent(call)
@@ -226,7 +231,7 @@ def requeue(call: Call, agent: User | None, now: datetime | None = None) -> None
     if call.outcome == Outcome.agent_answered:
         call.outcome = None
     if agent is not None and agent.presence in (Presence.on_call, Presence.available):
-        set_presence(agent, Presence.away, now)
+        set_presence(agent, Presence.away, now, reason="missed")
 
 
 # --- after the call -------------------------------------------------------------------
@@ -254,14 +259,6 @@ def wrap_up(call: Call, now: datetime | None = None) -> bool:
     if agent is not None and agent.presence in (Presence.on_call, Presence.wrap_up):
         set_presence(agent, Presence.available, now)
     return True
-
-
-def handle_seconds(call: Call) -> int | None:
-    """Talk plus wrap-up: from the answer to the wrap-up (or to the hang-up before it)."""
-    end = call.wrapped_up_at or call.agent_ended_at
-    if call.answered_at is None or end is None:
-        return None
-    return max(0, int((end - call.answered_at).total_seconds()))
 
 
 def queue_seconds(call: Call, now: datetime | None = None) -> int | None:

@@ -11,13 +11,14 @@ import logging
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from domain import live
 from domain.clock import utcnow
+from domain.db.once import rows_changed
 from domain.phones import national_format
 from extensions import db
-from models import Call
+from models import Call, CallOffer
 
 log = logging.getLogger(__name__)
 QUEUE_EVENT = "queue"
@@ -33,6 +34,23 @@ def waiting_condition():
     )
 
 
+def offer_mode() -> bool:
+    """ROUTING_MODE = offer: callers are offered to one agent at a time (domain.calls.offers)."""
+    return current_app.config["ROUTING_MODE"] == "offer"
+
+
+def accept_offer(call_id: int, agent_id: int, now: datetime | None = None) -> bool:
+    """The agent accepts the caller offered to them: True when the offer was theirs and still
+    open. The offer row is deleted (whoever deletes it, this or the offer's expiry, has it);
+    the caller commits it with the claim."""
+    result = db.session.execute(
+        delete(CallOffer)
+        .where(CallOffer.call_id == call_id, CallOffer.agent_id == agent_id, CallOffer.expires_at > (now or utcnow()))
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(result) == 1
+
+
 def waiting_calls() -> list[Call]:
     """The waiting calls, longest waiting first."""
     return list(db.session.scalars(select(Call).where(*waiting_condition()).order_by(Call.queued_at, Call.id)))
@@ -44,7 +62,7 @@ def wait_seconds(call: Call, now: datetime) -> int:
     return max(0, int((now - call.queued_at).total_seconds()))
 
 
-def call_row(call: Call, now: datetime, region: str) -> dict:
+def call_row(call: Call, now: datetime, region: str, offered: bool = False) -> dict:
     return {
         "id": call.id,
         "caller": national_format(call.caller, region),
@@ -55,6 +73,7 @@ def call_row(call: Call, now: datetime, region: str) -> dict:
         "found": call.found,
         "queued_at": call.queued_at.isoformat() if call.queued_at else None,
         "wait_s": wait_seconds(call, now),
+        "offered": offered,
     }
 
 
@@ -63,11 +82,12 @@ def snapshot(now: datetime | None = None) -> dict:
     now = now or utcnow()
     calls = waiting_calls()
     region = current_app.config["DEFAULT_PHONE_REGION"]
+    offered = set(db.session.scalars(select(CallOffer.call_id))) if calls else set()
     return {
         "now": now.isoformat(),
         "waiting": len(calls),
         "longest_wait_s": wait_seconds(calls[0], now) if calls else 0,
-        "calls": [call_row(call, now, region) for call in calls],
+        "calls": [call_row(call, now, region, call.id in offered) for call in calls],
     }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from domain.calls.queue import waiting_condition
 from domain.clock import utcnow
+from domain.staff.users import present
 from extensions import db
 from models import Call, Presence, User
 
@@ -43,7 +44,9 @@ def longest_waiting_since() -> datetime | None:
 
 
 def agents_with(presence: Presence) -> int:
-    return db.session.scalar(select(func.count(User.id)).where(User.active.is_(True), User.presence == presence)) or 0
+    """Agents in that state now: one whose consoles went quiet is Offline already (`present`)."""
+    query = select(func.count(User.id)).where(User.active.is_(True), User.presence == presence, present())
+    return db.session.scalar(query) or 0
 
 
 def agents_available() -> int:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import phonenumbers
+from flask import current_app
 from phonenumbers import NumberParseException, PhoneNumberFormat
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.clock import utcnow
 from domain.languages import LANGUAGES, known_language
 from domain.staff.passwords import hash_password, password_problem
 from extensions import db
-from models import EndpointKind, Entity, Presence, Role, User
+from models import EndpointKind, Entity, Presence, PresenceChange, Role, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 # Twilio Client identities: kept to characters that need no escaping in TwiML or URLs.
@@ -193,24 +194,46 @@ def session_is_current(user_id: int, session_version: int) -> bool:
     return row is not None and row.active and row.session_version == session_version
 
 
-def set_presence(user: User, presence: Presence, now: datetime | None = None) -> None:
-    if user.presence != presence:
-        user.presence = presence
-        user.presence_since = now or utcnow()
+def set_presence(user: User, presence: Presence, now: datetime | None = None, *, reason: str | None = None) -> None:
+    """Put the agent in a state (Away with its reason), and keep the change for their day's figures.
+
+    The caller commits. A state set again with another reason counts as a change.
+    """
+    reason = reason if presence == Presence.away else None
+    if user.presence == presence and user.away_reason == reason:
+        return
+    now = now or utcnow()
+    user.presence = presence
+    user.away_reason = reason
+    user.presence_since = now
+    if user.id is not None:
+        db.session.add(PresenceChange(user_id=user.id, presence=presence, reason=reason, at=now))
 
 
 def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.active.desc(), User.role, User.username)))
 
 
+def timeout() -> timedelta:
+    """How long an agent's consoles may be silent before they count as Offline."""
+    return timedelta(seconds=current_app.config["PRESENCE_TIMEOUT_S"])
+
+
+def present(now: datetime | None = None):
+    """SQL: the agent's console was heard from lately, or they are on a call."""
+    cutoff = (now or utcnow()) - timeout()
+    return or_(User.presence == Presence.on_call, and_(User.last_seen_at.is_not(None), User.last_seen_at >= cutoff))
+
+
 # An agent in any of these will answer the queue: free now, or once this call is wrapped up.
 ANSWERING = (Presence.available, Presence.on_call, Presence.wrap_up)
-_SOMEONE_ANSWERING = select(User.id).where(User.active.is_(True), User.presence.in_(ANSWERING)).limit(1)
 
 
 def someone_answering() -> bool:
-    """Whether any agent will answer the queue: one available, on a call or wrapping up.
+    """Whether any agent will answer the queue: one available, on a call or wrapping up, with a
+    console heard from lately (`present`: a closed page is no one answering).
 
     With every agent away or logged out, a queue is endless: callers are offered a callback.
     """
-    return db.session.scalar(_SOMEONE_ANSWERING) is not None
+    query = select(User.id).where(User.active.is_(True), User.presence.in_(ANSWERING), present()).limit(1)
+    return db.session.scalar(query) is not None

@@ -55,8 +55,7 @@ def log_in(page, base: str, username: str) -> None:
 
 
 def set_available(page) -> None:
-    page.select_option('form.presence-form select[name="presence"]', "available")
-    page.click('form.presence-form button[type="submit"]')
+    page.click('#presence-form button[value="available"]')
     page.wait_for_url(re.compile(r"/console/$"))
     page.locator('#live-status[data-state="live"]').wait_for()
 

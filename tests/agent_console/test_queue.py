@@ -61,6 +61,7 @@ def test_the_snapshot_says_who_waits_how_long_and_for_which_letter(app_context, 
         "found": True,
         "queued_at": call.queued_at.isoformat(),
         "wait_s": 42,
+        "offered": False,
     }
     json.dumps(data)  # published as JSON as it is
 

@@ -111,7 +111,7 @@ def test_failed_jobs_are_kept_no_longer_than_the_data_they_name(app):
 def test_periodic_jobs_are_scheduled_once_however_many_workers_start(app, app_context, redis_url):
     connection = app.extensions.get("hotline.redis", {}).get(redis_url) or __import__("jobs").redis_connection()
     first = ensure_schedule(connection)
-    assert len(first) == 5
+    assert len(first) == 6
     assert ensure_schedule(connection) == []  # a second worker starting finds them scheduled
     scheduled = ScheduledJobRegistry(queue_name("housekeeping"), connection=connection).get_job_ids()
     assert sorted(scheduled) == sorted(
@@ -122,6 +122,7 @@ def test_periodic_jobs_are_scheduled_once_however_many_workers_start(app, app_co
             "jobs.housekeeping.purge_retention",
             "jobs.housekeeping.escalate_complaints",
             "jobs.housekeeping.close_complaints",
+            "jobs.housekeeping.route_calls",
         )
     )
     sweep = Job.fetch(redis_job_id(periodic_job_id("jobs.housekeeping.sweep_outbox")), connection=connection)

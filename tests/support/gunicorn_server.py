@@ -65,6 +65,7 @@ class Gunicorn:
             "SECRET_KEY": "test-server-secret",
             "PUBLIC_BASE_URL": self.base,
             "PYTHONUNBUFFERED": "1",
+            "ROUTING_MODE": "list",  # as the test app: routing by offer is tested with it set
             **{k: str(v) for k, v in env.items()},
         }
         self.command = [
