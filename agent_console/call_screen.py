@@ -15,7 +15,7 @@ from agent_console.access import agent_required, client_address, opened_from_thi
 from agent_console.forms import CallbackForm, CallNotesForm, options
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
-from domain.calls.callbacks import CallbackError, is_earlier_request, schedule_callback
+from domain.calls.callbacks import OPEN, CallbackError, is_earlier_request, open_callback_for, schedule_callback
 from domain.complaints.inbox import complaints_from
 from domain.letters.lookup import find_transactions
 from domain.live import publish_agents_changed
@@ -155,7 +155,9 @@ def render_call(
             address=client_address(),
         )
     db.session.commit()
-    existing_callback = db.session.scalar(select(CallbackRequest).where(CallbackRequest.call_id == call.id))
+    existing_callback = (call.caller and open_callback_for(call.caller)) or db.session.scalar(
+        select(CallbackRequest).where(CallbackRequest.call_id == call.id)
+    )
     return render_template(
         "console/call.html",
         call=call,
@@ -165,6 +167,7 @@ def render_call(
         notes_form=notes or notes_form(call),
         callback_form=callback or callback_form(call),
         existing_callback=existing_callback,
+        callback_open=existing_callback is not None and existing_callback.status in OPEN and callback is None,
         caller_complaints=caller_complaints,
         complaint_form=complaint or intake_form(call),
         complaint_open=complaint is not None,
@@ -234,7 +237,7 @@ def schedule_call_callback(call_id: int):
             phone=form.phone.data,
             language=form.language.data,
             note=form.note.data or "",
-            due_at=local_to_utc(form.due_at.data),
+            due_at=local_to_utc(form.due()),
             requested_by=current_user,
             transaction_id=call.transaction_id,
             call_id=free_call_link(call),
@@ -245,7 +248,7 @@ def schedule_call_callback(call_id: int):
         field.errors = [str(CALLBACK_ERRORS.get(error.code, _("Please check this value.")))]
         return render_call(call, callback=form, status=422)
     if is_earlier_request(callback):
-        flash(_("A callback for this number is already waiting; no second one was added."), "info")
+        flash(_("A callback for this number is already waiting; no second one was added."), "warning")
         return redirect(url_for("console.call", call_id=call.id), code=303)
     db.session.commit()
     flash(_("Callback scheduled."), "success")

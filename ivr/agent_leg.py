@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, g, request, url_for
+from flask import Response, current_app, g, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from domain.calls.agent import agent_leg_ended, connect, requeue, ring_context
+from domain.calls.callbacks import placed_call_status
 from domain.calls.record import set_outcome
 from domain.calls.survey import survey_wanted
 from domain.clock import utcnow
@@ -173,6 +174,25 @@ def callback_connect():
         log.exception("callback connect failed for callback %s", request.args.get("callback", "?")[:20])
         db.session.rollback()
         return xml(apology_and_goodbye(lang))
+
+
+@bp.post("/callback/status")
+@twilio_signed
+def callback_status():
+    """Twilio's status callbacks of a placed callback: ringing, answered, no answer... kept on
+    the request for the agent's list. An error status when not stored, so Twilio retries."""
+    try:
+        changed = placed_call_status(
+            callback_arg(), request.form.get("CallSid", "")[:64], request.form.get("CallStatus", "")[:20]
+        )
+        db.session.commit()
+    except Exception:
+        log.exception("callback status not stored for callback %s", request.args.get("callback", "?")[:20])
+        db.session.rollback()
+        return Response("not stored, try again", status=503, mimetype="text/plain")
+    if changed:
+        log.info("callback %s: placed call %s", request.args.get("callback", "?")[:20], request.form.get("CallStatus"))
+    return xml(VoiceResponse())
 
 
 @bp.post("/callback/ended")

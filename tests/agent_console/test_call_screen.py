@@ -233,7 +233,8 @@ def test_scheduling_a_callback_creates_an_agent_request(app, taken_call):
         call,
         phone="0750 123 4567",
         language="en",
-        due_at=baghdad.strftime("%Y-%m-%dT%H:%M"),
+        when="at",
+        due_at=baghdad.strftime("%d/%m/%Y %H:%M"),
         note="After the ministry replies",
     )
     assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
@@ -246,19 +247,21 @@ def test_scheduling_a_callback_creates_an_agent_request(app, taken_call):
 
 def test_a_number_with_a_callback_waiting_gets_no_second_one(app, taken_call):
     browser, call, _ = taken_call
-    first = post_callback(browser, call, phone="0750 123 4567", language="en", due_at="", note="first")
+    first = post_callback(browser, call, phone="0750 123 4567", language="en", when="soon", due_at="", note="first")
     assert first.status_code == 303
-    again = post_callback(browser, call, phone="0750 123 4567", language="en", due_at="", note="second")
+    again = post_callback(browser, call, phone="0750 123 4567", language="en", when="soon", due_at="", note="second")
     assert again.status_code == 303
     page = browser.get(again.headers["Location"]).get_data(as_text=True)
     assert "A callback for this number is already waiting; no second one was added." in page
+    # the screen says so plainly, instead of offering a form that cannot add one
+    assert "a second one cannot be added" in page and 'name="callback-phone"' not in page
     db.session.expire_all()
     assert [c.note for c in db.session.scalars(select(CallbackRequest))] == ["first"]
 
 
 def test_a_callback_needs_a_number_that_can_be_called(taken_call):
     browser, call, _ = taken_call
-    response = post_callback(browser, call, phone="12", language="ar", due_at="", note="")
+    response = post_callback(browser, call, phone="12", language="ar", when="soon", due_at="", note="")
     assert response.status_code == 422
     assert "not a phone number" in response.get_data(as_text=True)
     assert db.session.scalar(select(CallbackRequest)) is None
