@@ -45,6 +45,7 @@ def queue_left(turn: Turn, call):
         call.queue_left_at = utcnow()
         call.queue_result = outcome
         g.queue_changed = True
+    g.call_changed = call.id
     if outcome == "hangup":
         set_outcome(call, Outcome.abandoned_in_queue)
         return VoiceResponse(), outcome
@@ -99,6 +100,7 @@ def agent_connect(turn: Turn, call):
         return back_to_queue(turn, call), "not_taken"
     connect(call, agent)
     g.agents_changed = True
+    g.call_changed = call.id
     turn.say("agent_answering")  # "please hold" was said on entering the queue
     response = twiml.dial_agent(
         turn.segments,
@@ -119,13 +121,15 @@ def agent_done(turn: Turn, call):
     dial_status = request.form.get("DialCallStatus", "")[:20]
     agent = db.session.get(User, int_arg("agent", 0, 0, MAX_ID))
     g.agents_changed = True
+    g.call_changed = call.id
     caller_still_here = request.form.get("CallStatus") in {None, "in-progress"}
     if dial_status in AGENT_MISSED and agent is not None and caller_still_here:
+        # The agent is named in the result: their call screen says what happened (MISSED_PREFIX).
         if call.agent_id == agent.id:
             requeue(call, agent)
-            return back_to_queue(turn, call), f"missed:{dial_status}"
+            return back_to_queue(turn, call), f"missed:{dial_status}:agent:{agent.id}"
         if call.agent_id is None and call.ended_at is None:  # repeated: already back in the queue
-            return back_to_queue(turn, call), f"missed:{dial_status}"
+            return back_to_queue(turn, call), f"missed:{dial_status}:agent:{agent.id}"
     if call.agent_id is not None and (agent is None or call.agent_id == agent.id):
         agent_leg_ended(call, agent)
     if survey_wanted(
