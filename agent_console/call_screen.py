@@ -28,17 +28,8 @@ from domain.phones import national_format
 from extensions import db
 from models import Call, CallbackRequest, Role, SmsMessage, Transaction, User
 
-# The words for the disposition codes of config DISPOSITIONS; a code without one shows as is.
-DISPOSITION_LABELS = {
-    "status_given": _l("Status given"),
-    "status_explained": _l("Status explained"),
-    "wrong_office": _l("Wrong office"),
-    "complaint_logged": _l("Complaint logged"),
-    "callback_promised": _l("Callback promised"),
-    "transferred": _l("Transferred"),
-    "no_record": _l("No record found"),
-    "silent_or_dropped": _l("Silent or dropped"),
-}
+# The words for the disposition codes of config DISPOSITIONS (a code without one shows as is).
+DISPOSITION_LABELS = LABELS["disposition"]
 
 # The IVR's step codes (CallEvent.step) as the call screen names them.
 STEP_LABELS = {
