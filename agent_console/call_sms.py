@@ -42,8 +42,7 @@ def send_call_sms(call_id: int, transaction_id: int):
     audit(current_user, "send_sms", target_type="transaction", target_id=letter.id, address=client_address())
     db.session.commit()
     dispatch_outbox()
-    flash(
-        _("The status is being sent by SMS.") if fresh else _("The status was already sent by SMS on this call."),
-        "success" if fresh else "info",
-    )
+    if not fresh:
+        flash(_("An SMS about this letter was already made on this call; its result is shown below."), "info")
+    # else nothing to flash: the screen shows the message's own status (waiting, sent, not sent and why)
     return redirect(url_for("console.call", call_id=call.id))

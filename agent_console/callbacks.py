@@ -10,7 +10,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from agent_console import bp
@@ -18,6 +18,8 @@ from agent_console.access import agent_required, client_address
 from agent_console.forms import ActionForm, CallbackForm, CloseCallbackForm
 from domain.audit import audit
 from domain.calls.callbacks import (
+    OPEN,
+    PLACING_STALE,
     CallbackError,
     Placing,
     close_callback,
@@ -30,6 +32,7 @@ from domain.calls.callbacks import (
     schedule_callback,
     take_callback,
 )
+from domain.clock import utcnow
 from extensions import db
 from models import CallbackRequest, CallbackStatus
 
@@ -66,8 +69,12 @@ def render_list(form: CallbackForm | None = None, status_code: int = 200, open_f
     status = status_filter()
     page = page_number()
     rows = list_callbacks(status, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    now = utcnow()
     return render_template(
-        "console/callbacks.html",
+        "console/_callback_list.html" if request.args.get("part") == "list" else "console/callbacks.html",
+        overdue=lambda cb: cb.status in OPEN and cb.due_at is not None and cb.due_at < now,
+        placing=lambda cb: cb.placing_at is not None and cb.placing_at >= now - PLACING_STALE,
+        placed_status=placed_status_label,
         callbacks=rows[:PAGE_SIZE],
         has_next=len(rows) > PAGE_SIZE,
         page=page,
@@ -99,9 +106,33 @@ def check_action_form() -> None:
         abort(400)
 
 
+# The placed call's progress, from Twilio's status callbacks (CallStatus).
+PLACED_STATUS_LABELS = {
+    "queued": _l("Calling…"),
+    "initiated": _l("Calling…"),
+    "ringing": _l("Ringing"),
+    "in-progress": _l("Answered"),
+    "answered": _l("Answered"),
+    "completed": _l("Call ended"),
+    "no-answer": _l("No answer"),
+    "busy": _l("Busy"),
+    "failed": _l("Could not be placed"),
+    "canceled": _l("Cancelled"),
+}
+PLACED_STATUS_TONES = {"in-progress": "good", "answered": "good", "no-answer": "bad", "busy": "bad", "failed": "bad"}
+
+
+def placed_status_label(code: str | None) -> tuple[str, str]:
+    """The words and the badge colour of a placed call's last status."""
+    if not code:
+        return "", ""
+    return str(PLACED_STATUS_LABELS.get(code, code)), PLACED_STATUS_TONES.get(code, "")
+
+
 @bp.get("/callbacks")
 @agent_required
 def callbacks():
+    """The list; with ?part=list only the list itself, which the page reads again every few seconds."""
     return render_list()
 
 
@@ -112,8 +143,8 @@ def callback_create():
     if not form.validate_on_submit():
         return render_list(form, 422, open_form=True)
     due_at = None
-    if form.due_at.data is not None:  # typed in the centre's local time
-        due_at = form.due_at.data.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
+    if form.due() is not None:  # typed in the centre's local time
+        due_at = form.due().replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
     try:
         callback = schedule_callback(
             phone=form.phone.data,
@@ -161,6 +192,9 @@ def callback_place(callback_id: int):
     if placed.outcome is Placing.not_taken:
         flash(_("Take the callback before placing the call."), "error")
         return render_list(status_code=409)
+    if placed.outcome is Placing.already_placing:
+        flash(_("A call to this citizen is already ringing or under way; no second call was placed."), "info")
+        return redirect(url_for("console.callbacks", status="in_progress"), code=303)
     if placed.outcome is Placing.no_caller_id:
         flash(_("Calls cannot be placed: the hotline's caller number is not configured."), "error")
         return render_list(status_code=503)

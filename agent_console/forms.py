@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.fields import DateTimeLocalField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+# Arabic-Indic and Extended Arabic-Indic (Kurdish) digits, read as ASCII
+DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 class ConsoleForm(FlaskForm):
@@ -57,11 +70,51 @@ class SearchForm(ConsoleForm):
 LANGUAGE_CHOICES = [("ar", "العربية"), ("ckb", "کوردی"), ("en", "English")]
 
 
+DUE_FORMAT = "%d/%m/%Y %H:%M"  # as the console writes dates: day/month/year, 24-hour clock
+
+
+class DayMonthYearTimeField(StringField):
+    """A date and time typed as dd/mm/yyyy hh:mm (Western or Arabic-Indic digits), not a
+    native picker, whose order follows the browser's locale rather than the console's."""
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not self.raw:
+            return
+        text = " ".join(self.raw.translate(DIGITS).replace("-", "/").replace(".", "/").split())
+        try:
+            self.data = datetime.strptime(text, DUE_FORMAT)
+        except ValueError:
+            raise ValidationError(
+                _l("Write the date and time as day/month/year hours:minutes, e.g. 25/12/2026 14:30.")
+            ) from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime(DUE_FORMAT) if self.data else ""
+
+
 class CallbackForm(ConsoleForm):
     phone = StringField(_l("Phone number"), validators=[DataRequired(), Length(max=64)])
     language = SelectField(_l("Language of the call"), choices=options(LANGUAGE_CHOICES))
-    due_at = DateTimeLocalField(_l("Call back at"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    # Asked, never assumed: an empty date is not "as soon as possible" by default.
+    when = RadioField(
+        _l("When"),
+        choices=options([("soon", _l("As soon as possible")), ("at", _l("At a set time"))]),
+        validators=[InputRequired(_l("Choose when to call back: as soon as possible, or at a set time."))],
+    )
+    due_at = DayMonthYearTimeField(_l("Call back at"))
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
+
+    def validate_due_at(self, field):
+        if self.when.data == "at" and field.data is None and not field.errors:
+            raise ValidationError(_l("Write the date and time of the callback."))
+
+    def due(self) -> datetime | None:
+        """The local time asked for; None for "as soon as possible"."""
+        return self.due_at.data if self.when.data == "at" else None
 
 
 class CloseCallbackForm(ConsoleForm):

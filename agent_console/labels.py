@@ -39,6 +39,17 @@ LABELS = {
         "cancelled": _l("Cancelled"),
     },
     "callback_source": {"ivr": _l("IVR"), "agent": _l("Agent")},
+    # the call's disposition, config DISPOSITIONS
+    "disposition": {
+        "status_given": _l("Status given"),
+        "status_explained": _l("Status explained"),
+        "wrong_office": _l("Wrong office"),
+        "complaint_logged": _l("Complaint logged"),
+        "callback_promised": _l("Callback promised"),
+        "transferred": _l("Transferred"),
+        "no_record": _l("No record found"),
+        "silent_or_dropped": _l("Silent or dropped"),
+    },
     "presence": {
         "available": _l("Available"),
         "away": _l("Away"),

@@ -240,3 +240,10 @@ def publish(event_type: str, payload: dict | None = None) -> bool:
 
 def publish_agents_changed() -> bool:
     return publish("agents")
+
+
+CALL_EVENT = "call"  # one call's state changed (taken, dialled, missed, hung up): its call screen reads it again
+
+
+def publish_call_changed(call_id: int) -> bool:
+    return publish(CALL_EVENT, {"call_id": call_id})

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, g, request, url_for
+from flask import Response, current_app, g, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from domain.calls.agent import agent_leg_ended, connect, requeue, ring_context
+from domain.calls.callbacks import placed_call_status
 from domain.calls.record import set_outcome
 from domain.calls.survey import survey_wanted
 from domain.clock import utcnow
@@ -44,6 +45,7 @@ def queue_left(turn: Turn, call):
         call.queue_left_at = utcnow()
         call.queue_result = outcome
         g.queue_changed = True
+    g.call_changed = call.id
     if outcome == "hangup":
         set_outcome(call, Outcome.abandoned_in_queue)
         return VoiceResponse(), outcome
@@ -98,6 +100,7 @@ def agent_connect(turn: Turn, call):
         return back_to_queue(turn, call), "not_taken"
     connect(call, agent)
     g.agents_changed = True
+    g.call_changed = call.id
     turn.say("agent_answering")  # "please hold" was said on entering the queue
     response = twiml.dial_agent(
         turn.segments,
@@ -118,13 +121,15 @@ def agent_done(turn: Turn, call):
     dial_status = request.form.get("DialCallStatus", "")[:20]
     agent = db.session.get(User, int_arg("agent", 0, 0, MAX_ID))
     g.agents_changed = True
+    g.call_changed = call.id
     caller_still_here = request.form.get("CallStatus") in {None, "in-progress"}
     if dial_status in AGENT_MISSED and agent is not None and caller_still_here:
+        # The agent is named in the result: their call screen says what happened (MISSED_PREFIX).
         if call.agent_id == agent.id:
             requeue(call, agent)
-            return back_to_queue(turn, call), f"missed:{dial_status}"
+            return back_to_queue(turn, call), f"missed:{dial_status}:agent:{agent.id}"
         if call.agent_id is None and call.ended_at is None:  # repeated: already back in the queue
-            return back_to_queue(turn, call), f"missed:{dial_status}"
+            return back_to_queue(turn, call), f"missed:{dial_status}:agent:{agent.id}"
     if call.agent_id is not None and (agent is None or call.agent_id == agent.id):
         agent_leg_ended(call, agent)
     if survey_wanted(
@@ -173,6 +178,25 @@ def callback_connect():
         log.exception("callback connect failed for callback %s", request.args.get("callback", "?")[:20])
         db.session.rollback()
         return xml(apology_and_goodbye(lang))
+
+
+@bp.post("/callback/status")
+@twilio_signed
+def callback_status():
+    """Twilio's status callbacks of a placed callback: ringing, answered, no answer... kept on
+    the request for the agent's list. An error status when not stored, so Twilio retries."""
+    try:
+        changed = placed_call_status(
+            callback_arg(), request.form.get("CallSid", "")[:64], request.form.get("CallStatus", "")[:20]
+        )
+        db.session.commit()
+    except Exception:
+        log.exception("callback status not stored for callback %s", request.args.get("callback", "?")[:20])
+        db.session.rollback()
+        return Response("not stored, try again", status=503, mimetype="text/plain")
+    if changed:
+        log.info("callback %s: placed call %s", request.args.get("callback", "?")[:20], request.form.get("CallStatus"))
+    return xml(VoiceResponse())
 
 
 @bp.post("/callback/ended")

@@ -15,7 +15,7 @@ from domain.calls.queue import publish_queue
 from domain.calls.record import close_queue_stay, get_call, get_or_create_call, record_event
 from domain.clock import is_open, utcnow
 from domain.languages import language_or_default
-from domain.live import publish_agents_changed
+from domain.live import publish_agents_changed, publish_call_changed
 from domain.phones import normalize_phone
 from domain.prompts.studio import approved_clips
 from domain.sms import dispatch_outbox
@@ -167,5 +167,7 @@ def announce_changes() -> None:
             route_after_change()  # a caller queued (or back in the queue): offered to an agent
         if g.pop("agents_changed", False):
             publish_agents_changed()
+        if call_id := g.pop("call_changed", None):
+            publish_call_changed(call_id)
     except Exception:  # a deaf console must not cost the caller their answer
         log.warning("console events not published after a voice step")

@@ -91,6 +91,7 @@ def status():
                 agent_leg_ended(call, call.agent)  # Twilio may not post the <Dial action>
                 g.agents_changed = True
             record_event(call, key=request_key(sid, "status", call_status), step="status", result=call_status)
+            g.call_changed = call.id  # an open call screen shows the hang-up at once
             db.session.commit()
             announce_changes()
         elif call is not None and call.ended_at is None:

@@ -134,6 +134,10 @@ class CallbackRequest(Model):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     placed_call_sid: Mapped[str | None] = mapped_column(String(64))
+    # Set by the guarded UPDATE that claims a placement before Twilio is asked; cleared when
+    # Twilio refuses or the placed call ends (its status callback), so one click rings once.
+    placing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    placed_status: Mapped[str | None] = mapped_column(String(20))  # Twilio's CallStatus of the placed call
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

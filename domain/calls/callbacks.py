@@ -211,6 +211,8 @@ def may_handle(callback: CallbackRequest, user: User) -> bool:
 
 def record_placed_call(callback: CallbackRequest, call_sid: str) -> None:
     callback.placed_call_sid = call_sid[:64]
+    if callback.placed_status in PLACED_FINAL:  # its status callback came before this answer
+        callback.placing_at = None
     callback.attempts = (callback.attempts or 0) + 1
 
 
@@ -295,6 +297,7 @@ class Placing(str, enum.Enum):
     not_taken = "not_taken"  # the request is not in progress with this agent
     no_caller_id = "no_caller_id"  # the hotline's caller number is not configured
     twilio_failed = "twilio_failed"  # Twilio did not place the call; nothing changed
+    already_placing = "already_placing"  # a call to this citizen is already ringing or under way
 
 
 @dataclass(frozen=True)
@@ -303,11 +306,54 @@ class Placed:
     reason: str | None = None  # why Twilio failed, without the request's content
 
 
-def place_callback(callback_id: int, agent: User, *, caller_id: str | None, address: str | None = None) -> Placed:
-    """Have Twilio ring the citizen of a request this agent has taken.
+# A placement whose call never reported an end (a lost status callback) stops blocking the
+# next one after this long: longer than Twilio rings (60 s) plus a conversation's start.
+PLACING_STALE = timedelta(minutes=10)
+# Twilio's CallStatus values after which the placed call is over.
+PLACED_FINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
+PLACED_STATUSES = PLACED_FINAL | {"queued", "initiated", "ringing", "in-progress", "answered"}
 
+
+def claim_placement(callback_id: int, agent: User, now: datetime) -> bool:
+    """Mark the request's call as being placed; True for exactly one of any number of clicks.
+
+    One UPDATE guarded by the placement in flight: a second click (or a second node) finds
+    `placing_at` set and matches no row, whatever the isolation level.
+    """
+    result = db.session.execute(
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.id == callback_id,
+            CallbackRequest.status == CallbackStatus.in_progress,
+            CallbackRequest.agent_id == agent.id,
+            (CallbackRequest.placing_at.is_(None)) | (CallbackRequest.placing_at < now - PLACING_STALE),
+        )
+        .values(placing_at=now, placed_status="queued", placed_call_sid=None)
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(result) == 1
+
+
+def release_placement(callback_id: int, placed_at: datetime) -> None:
+    """Twilio did not place the call: the claim is undone, so the agent can try again."""
+    db.session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.id == callback_id, CallbackRequest.placing_at == placed_at)
+        .values(placing_at=None, placed_status=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def place_callback(
+    callback_id: int, agent: User, *, caller_id: str | None, address: str | None = None, now: datetime | None = None
+) -> Placed:
+    """Have Twilio ring the citizen of a request this agent has taken, once.
+
+    The placement is claimed (and committed) before Twilio is asked, so a second click
+    while the first call rings or is under way places nothing; the placed call's status
+    callbacks (`placed_call_status`) say how it goes and free the request when it ends.
     When they answer, Twilio fetches /ivr/callback/connect, which dials the agent. If
-    Twilio fails, the request stays taken and untouched, so the agent can try again.
+    Twilio fails, the claim is released and nothing else changed: the agent can try again.
     """
     callback = db.session.get(CallbackRequest, callback_id)
     if callback is None:
@@ -316,21 +362,63 @@ def place_callback(callback_id: int, agent: User, *, caller_id: str | None, addr
         return Placed(Placing.not_taken)
     if not caller_id:
         return Placed(Placing.no_caller_id)
+    now = now or utcnow()
+    won = claim_placement(callback.id, agent, now)
+    db.session.commit()
+    if not won:
+        db.session.refresh(callback)
+        if callback.status != CallbackStatus.in_progress or callback.agent_id != agent.id:
+            return Placed(Placing.not_taken)
+        return Placed(Placing.already_placing)
     try:
         placed = twilio_client().calls.create(
             to=callback.phone,
             from_=caller_id,
             method="POST",
             url=public_url(url_for("ivr.callback_connect", callback=callback.id)),
+            status_callback=public_url(url_for("ivr.callback_status", callback=callback.id)),
+            status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
         )
     except (TwilioException, RequestException) as error:
         log.warning("callback %s: Twilio did not place the call (%s)", callback.id, describe(error))
         db.session.rollback()
+        release_placement(callback.id, now)
+        db.session.commit()
         return Placed(Placing.twilio_failed, describe(error))
+    db.session.refresh(callback)
     record_placed_call(callback, placed.sid)
     audit(agent, "callback_call", target_type="callback", target_id=callback.id, address=address)
     db.session.commit()
     return Placed(Placing.placed)
+
+
+def placed_call_status(callback_id: int | None, call_sid: str, call_status: str) -> bool:
+    """Twilio's status callback for a placed call: its progress, kept on the request.
+
+    Only the request's latest placed call counts (an old call's late callback changes
+    nothing); a final status frees the request for the next placement. True when changed.
+    """
+    if callback_id is None or call_status not in PLACED_STATUSES:
+        return False
+    values: dict[str, object] = {"placed_status": call_status}
+    if call_status in PLACED_FINAL:
+        values["placing_at"] = None
+    values["placed_call_sid"] = call_sid[:64]
+    result = db.session.execute(
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.id == callback_id,
+            # this placement's call; or, before Twilio's answer was recorded, the one in flight
+            (CallbackRequest.placed_call_sid == call_sid)
+            | (CallbackRequest.placed_call_sid.is_(None) & CallbackRequest.placing_at.is_not(None)),
+            # a final status stays: a late "ringing" does not bring a finished call back
+            (CallbackRequest.placed_status.is_(None)) | (CallbackRequest.placed_status.not_in(PLACED_FINAL)),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return rows_changed(result) == 1
 
 
 def describe(error: Exception) -> str:

@@ -110,7 +110,31 @@ def subscriptions(call: Call) -> list[Entry]:
 SOURCES = (ivr_steps, milestones, sms_messages, subscriptions)
 
 
+# Moments both an IVR step and the Call row record: listed once. A step whose milestone says
+# more (the agent's name, the duration) gives way; a milestone whose step says more (what the
+# caller heard) gives way.
+STEP_GIVES_WAY = {"status": "ended"}  # the step's result is the milestone's too
+MILESTONE_GIVES_WAY = {"queue_left": "queue_left", "agent_ended": "agent_done"}
+
+
+def once_each(entries: list[Entry]) -> list[Entry]:
+    steps = {entry.step for entry in entries if entry.kind == "step"}
+    milestones = {entry.kind for entry in entries if entry.kind != "step"}
+    kept = []
+    for entry in entries:
+        if entry.kind == "step" and STEP_GIVES_WAY.get(entry.step or "") in milestones:
+            continue
+        if entry.kind == "step" and entry.step == "agent_take" and entry.result.startswith("connected"):
+            if "taken" in milestones:
+                continue  # the "taken" milestone names the agent
+        if entry.kind in MILESTONE_GIVES_WAY and MILESTONE_GIVES_WAY[entry.kind] in steps:
+            continue
+        kept.append(entry)
+    return kept
+
+
 def call_timeline(call: Call) -> list[Entry]:
-    """Every entry of every source, oldest first; a step before a milestone of the same instant."""
-    entries = [entry for source in SOURCES for entry in source(call)]
+    """Every entry of every source, each moment once, oldest first; a step before a milestone
+    of the same instant."""
+    entries = once_each([entry for source in SOURCES for entry in source(call)])
     return sorted(entries, key=lambda entry: (entry.at, entry.kind != "step"))

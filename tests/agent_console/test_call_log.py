@@ -338,6 +338,8 @@ def test_the_timeline_shows_every_step_prompt_and_milestone(app, walked_call):
     ]
     positions = [html.index(words) for words in order]
     assert positions == sorted(positions)
+    for once in ("Taken by an agent", "Left the queue", "Call ended"):  # each milestone once, not twice
+        assert html.count(once) == 1, once
     assert "Welcome to 5599" in html and "For Arabic, press 1." in html  # the prompt as spoken
     assert "You entered …. If this is correct, press 1." in html  # the number is not kept: …
     assert '<span class="num keys" dir="ltr">1234</span>' in html
@@ -412,3 +414,30 @@ def test_the_timeline_shows_the_sms_sent_and_the_subscription(app, walked_call):
     assert "private words" not in html  # the message's text stays in the outbox
     assert 'data-kind="subscribed"' in html
     assert html.index("Letter number keyed") < html.index('data-kind="sms"') < html.index("Main menu")
+
+
+def test_a_moment_both_a_step_and_the_call_row_record_is_listed_once():
+    from datetime import datetime, timezone
+
+    from domain.calls.timeline import Entry, once_each
+
+    at = datetime(2026, 1, 1, 9, tzinfo=timezone.utc)
+    entries = [
+        Entry(at, "step", step="agent_take", result="connected:agent:3"),
+        Entry(at, "taken", detail={"agent": "Dana"}),
+        Entry(at, "step", step="queue_left", result="redirected", prompts=("goodbye",)),
+        Entry(at, "queue_left", result="redirected"),
+        Entry(at, "step", step="agent_done", result="ended:completed"),
+        Entry(at, "agent_ended"),
+        Entry(at, "step", step="status", result="completed"),
+        Entry(at, "ended", result="completed", detail={"duration_s": 42}),
+        Entry(at, "step", step="agent_take", result="failed:agent:4"),  # a failed take has no milestone
+    ]
+    kept = [(entry.kind, entry.step) for entry in once_each(entries)]
+    assert kept == [
+        ("taken", None),
+        ("step", "queue_left"),
+        ("step", "agent_done"),
+        ("ended", None),
+        ("step", "agent_take"),
+    ]

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from domain.calls.agent import claim, handle_seconds
+from domain.live import InProcessBroker
 from extensions import db
 from models import AuditEntry, Call, CallbackRequest, Direction, Outcome, Presence, Role, Status, TransactionEvent, User
-from tests.support.console import agent_client, call_sid, csrf_token, enqueue_caller, letter, make_user
+from tests.support.console import Stream, agent_client, call_sid, csrf_token, enqueue_caller, letter, make_user
 from tests.support.ivr import Caller, agent_on_duty
 from tests.support.webhooks import Twilio
 
@@ -90,7 +91,9 @@ def test_the_call_screen_lists_the_ivr_steps_of_this_call(taken_call):
     for step in ("Call answered", "Language chosen", "Letter number keyed", "Letter date keyed", "Ringing the agent"):
         assert step in html, step
     assert "15032024" in html  # the keys the caller pressed
-    assert "status_found" in html and "found:forwarded" in html  # what was said, and the result
+    # what the caller heard, in words (placeholders as "…"), and the result in words, not codes
+    assert "This letter …. It is now held by …." in html and "Letter found: Forwarded" in html
+    assert "found:forwarded" not in html and ">status_found<" not in html
 
 
 def test_every_view_of_the_call_screen_is_audited(taken_call):
@@ -233,7 +236,8 @@ def test_scheduling_a_callback_creates_an_agent_request(app, taken_call):
         call,
         phone="0750 123 4567",
         language="en",
-        due_at=baghdad.strftime("%Y-%m-%dT%H:%M"),
+        when="at",
+        due_at=baghdad.strftime("%d/%m/%Y %H:%M"),
         note="After the ministry replies",
     )
     assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
@@ -246,19 +250,21 @@ def test_scheduling_a_callback_creates_an_agent_request(app, taken_call):
 
 def test_a_number_with_a_callback_waiting_gets_no_second_one(app, taken_call):
     browser, call, _ = taken_call
-    first = post_callback(browser, call, phone="0750 123 4567", language="en", due_at="", note="first")
+    first = post_callback(browser, call, phone="0750 123 4567", language="en", when="soon", due_at="", note="first")
     assert first.status_code == 303
-    again = post_callback(browser, call, phone="0750 123 4567", language="en", due_at="", note="second")
+    again = post_callback(browser, call, phone="0750 123 4567", language="en", when="soon", due_at="", note="second")
     assert again.status_code == 303
     page = browser.get(again.headers["Location"]).get_data(as_text=True)
     assert "A callback for this number is already waiting; no second one was added." in page
+    # the screen says so plainly, instead of offering a form that cannot add one
+    assert "a second one cannot be added" in page and 'name="callback-phone"' not in page
     db.session.expire_all()
     assert [c.note for c in db.session.scalars(select(CallbackRequest))] == ["first"]
 
 
 def test_a_callback_needs_a_number_that_can_be_called(taken_call):
     browser, call, _ = taken_call
-    response = post_callback(browser, call, phone="12", language="ar", due_at="", note="")
+    response = post_callback(browser, call, phone="12", language="ar", when="soon", due_at="", note="")
     assert response.status_code == 422
     assert "not a phone number" in response.get_data(as_text=True)
     assert db.session.scalar(select(CallbackRequest)) is None
@@ -292,3 +298,66 @@ def test_supervisors_see_the_agent_and_times(app, taken_call):
     log_in(supervisor, "sara")
     html = text_of(supervisor.get(f"/console/calls/{call.id}"))
     assert "Amira" in html and "Connected" in html
+
+
+# --- the live call screen: state as the IVR reports it -------------------------------------
+
+
+def live_state(browser, call_id: int) -> dict:
+    response = browser.get(f"/console/calls/{call_id}/state.json")
+    assert response.status_code == 200, response.status_code
+    return response.get_json()
+
+
+def test_the_call_screen_state_follows_the_call_to_the_hang_up(app, taken_call, client):
+    browser, call, _ = taken_call
+    state = live_state(browser, call.id)
+    assert state["state"] == "connected" and state["answered_at"] and state["ended_at"] is None
+    assert 'id="talk-timer"' in browser.get(f"/console/calls/{call.id}").get_data(as_text=True)
+    published = []
+    app.extensions["hotline.broker"] = recorder = type(
+        "Recorder", (), {"publish": lambda self, message: published.append(message), "healthy": lambda self: True}
+    )()
+    try:
+        Twilio(client, sid=call.sid).post("/ivr/status", CallStatus="completed", CallDuration="42")
+    finally:
+        app.extensions.pop("hotline.broker", None)
+    assert recorder and any(f'"call_id": {call.id}' in message and '"type": "call"' in message for message in published)
+    state = live_state(browser, call.id)
+    assert state["state"] == "ended" and state["ended_at"]
+    assert state["message"].startswith("The call has ended.")
+
+
+def test_an_agent_whose_phone_did_not_answer_is_told_what_happened(app, taken_call, client):
+    browser, call, _ = taken_call
+    agent_id = call.agent_id
+    missed = Twilio(client, sid=call.sid).post(
+        f"/ivr/agent/done?call={call.id}&agent={agent_id}", DialCallStatus="no-answer"
+    )
+    assert missed.status_code == 200
+    page = browser.get(f"/console/calls/{call.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200  # not "not allowed for your role"
+    assert "Your phone did not answer" in html and "you were set to Away" in html
+    assert live_state(browser, call.id)["state"] == "missed"
+    assert fresh(User, agent_id).presence == Presence.away
+    token = csrf_token(browser, "/console/")  # seeing is not changing: the call is no longer theirs
+    response = browser.post(f"/console/calls/{call.id}/notes", data={"csrf_token": token, "notes": "x", "save": "1"})
+    assert response.status_code == 403
+    assert agent_client(app, "bilal").get(f"/console/calls/{call.id}/state.json").status_code == 403
+
+
+def test_the_call_stream_sends_the_state_then_the_hang_up(app, taken_call, client):
+    browser, call, _ = taken_call
+    app.extensions["hotline.broker"] = InProcessBroker()
+    try:
+        stream = Stream(browser, f"/console/calls/{call.id}/stream")
+        assert stream.next_event("state")["state"] == "connected"
+        enqueue_caller(client, 2, caller="+9647709999999")  # another call's news is not this screen's
+        Twilio(client, sid=call.sid).post("/ivr/status", CallStatus="completed", CallDuration="42")
+        event = stream.next_event("state")
+        assert event["state"] == "ended" and event["call_id"] == call.id
+        stream.close()
+    finally:
+        app.extensions.pop("hotline.broker", None)
+    assert agent_client(app, "bilal").get(f"/console/calls/{call.id}/stream").status_code == 403

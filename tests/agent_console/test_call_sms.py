@@ -39,10 +39,12 @@ def send(browser, call, record):
 def test_the_agent_sends_the_status_once_per_call(app, app_context, client, sms_to_stand_in):
     browser, call, record = taken(app, client, "+9647501234567")
     assert "Send status by SMS" in browser.get(f"/console/calls/{call.id}").get_data(as_text=True)
-    first = send(browser, call, record)
-    assert "The status is being sent by SMS." in first.get_data(as_text=True)
+    first = send(browser, call, record).get_data(as_text=True)
+    # the message as the outbox has it, not "sending": Twilio took it, delivery not yet confirmed
+    assert 'data-status="sent"' in first and "Sent; delivery not confirmed yet" in first
+    assert "Send status by SMS" not in first  # one per call: the result, not the button
     again = send(browser, call, record)
-    assert "already sent by SMS on this call" in again.get_data(as_text=True)
+    assert "already made on this call; its result is shown below" in again.get_data(as_text=True)
     message = db.session.scalars(select(SmsMessage)).one()
     assert message.kind == SmsKind.agent and message.call_id == call.id and message.user_id is not None
     assert len(sms_to_stand_in.messages_sent(to="+9647501234567")) == 1
@@ -91,3 +93,15 @@ def test_a_caller_abroad_is_not_sent_an_sms(app, app_context, client, sms_to_sta
     answer = send(browser, call, record)
     assert "not a mobile number" in answer.get_data(as_text=True)
     assert db.session.scalars(select(SmsMessage)).first() is None
+
+
+def test_an_sms_not_sent_says_so_and_why(app, app_context, client, sms_to_stand_in, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_ENABLED", False)
+    browser, call, record = taken(app, client, "+9647501234567")
+    page = send(browser, call, record).get_data(as_text=True)
+    assert 'data-status="suppressed"' in page and "Not sent" in page
+    assert "SMS is switched off on this hotline" in page
+    assert "being sent" not in page and "already sent" not in page
+    state = browser.get(f"/console/calls/{call.id}/state.json").get_json()
+    assert state["sms"][str(record.id)]["reason"] == "SMS is switched off on this hotline"
+    assert sms_to_stand_in.messages_sent() == []

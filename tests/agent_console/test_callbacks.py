@@ -89,7 +89,8 @@ def test_an_agent_adds_a_request_by_hand(app, staff):
             "phone": "0770 123 4567",
             "language": "en",
             "note": "Wants the Finance reply",
-            "due_at": due.strftime("%Y-%m-%dT%H:%M"),
+            "when": "at",
+            "due_at": due.strftime("%d/%m/%Y %H:%M"),
         },
     )
     assert response.status_code == 302
@@ -103,7 +104,7 @@ def test_an_agent_adds_a_request_by_hand(app, staff):
 
 def test_a_request_by_hand_for_a_number_already_waiting_adds_none(app, staff, ivr_callback):
     client = logged_in_client(app, "aya")
-    data = {"phone": "0750 123 4567", "language": "en", "note": "again", "due_at": ""}
+    data = {"phone": "0750 123 4567", "language": "en", "note": "again", "when": "soon", "due_at": ""}
     response = post_form(client, "/console/callbacks/new", data)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -124,13 +125,22 @@ def test_a_request_by_hand_for_a_number_already_waiting_adds_none(app, staff, iv
         ({"phone": "12"}, "This is not a phone number that can be called."),
         ({"phone": ""}, "This field is required."),
         ({"language": "fr"}, "Not a valid choice."),
-        ({"due_at": "2020-01-01T10:00"}, "This time has already passed."),
-        ({"due_at": "tomorrow"}, "Not a valid datetime value."),
+        ({"due_at": "01/01/2020 10:00"}, "This time has already passed."),
+        ({"due_at": "tomorrow"}, "Write the date and time as day/month/year hours:minutes"),
+        ({"due_at": "2026-12-25T10:00"}, "Write the date and time as day/month/year hours:minutes"),
+        ({"due_at": ""}, "Write the date and time of the callback."),
+        ({"when": ""}, "Choose when to call back: as soon as possible, or at a set time."),
         ({"note": "x" * 1001}, "Field cannot be longer than 1000 characters."),
     ],
 )
 def test_a_bad_request_by_hand_is_explained_and_not_saved(app, staff, form, message):
-    data = {"phone": "0770 123 4567", "language": "ar", "note": "", "due_at": "", **form}
+    data = {
+        "phone": "0770 123 4567",
+        "language": "ar",
+        "note": "",
+        "when": "at" if "due_at" in form else "soon",
+        **form,
+    }
     response = post_form(logged_in_client(app, "aya"), "/console/callbacks/new", data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -197,10 +207,76 @@ def test_placing_the_call_asks_twilio_to_ring_the_citizen(app, staff, ivr_callba
     url = urlsplit(form["Url"])
     assert f"{url.scheme}://{url.netloc}" == PUBLIC_BASE_URL
     assert url.path == "/ivr/callback/connect" and parse_qs(url.query) == {"callback": [str(ivr_callback)]}
+    status_url = urlsplit(form["StatusCallback"])
+    assert status_url.path == "/ivr/callback/status" and parse_qs(status_url.query) == {"callback": [str(ivr_callback)]}
+    assert form["StatusCallbackEvent"]  # ringing and answered too, not only the end
     callback = load(app, ivr_callback)
     assert callback.attempts == 1 and callback.placed_call_sid.startswith("CA")
+
+
+def placed_status(app, callback_id: int, status: str, sid: str | None = None):
+    with app.test_client() as webhook:
+        sid = sid or load(app, callback_id).placed_call_sid
+        return Twilio(webhook, sid=sid).post(f"/ivr/callback/status?callback={callback_id}", CallStatus=status)
+
+
+def test_a_second_click_rings_nobody_twice_until_the_first_call_ends(app, staff, ivr_callback, twilio_api, caller_id):
+    client = logged_in_client(app, "aya")
+    post_form(client, f"/console/callbacks/{ivr_callback}/take")
+    assert post_form(client, f"/console/callbacks/{ivr_callback}/place").status_code == 302
+    again = post_form(client, f"/console/callbacks/{ivr_callback}/place")  # 1.2 s later, the call still ringing
+    assert again.status_code == 303
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "A call to this citizen is already ringing or under way; no second call was placed." in page
+    assert calls_placed(twilio_api) == 1 and load(app, ivr_callback).attempts == 1
+    assert placed_status(app, ivr_callback, "ringing").status_code == 200
+    page = client.get("/console/callbacks?status=in_progress&part=list").get_data(as_text=True)
+    assert 'data-status="ringing"' in page and "Ringing" in page and "Calling…" in page
+    assert placed_status(app, ivr_callback, "no-answer").status_code == 200
+    page = client.get("/console/callbacks?status=in_progress&part=list").get_data(as_text=True)
+    assert "No answer" in page and "Place the call" in page
+    assert placed_status(app, ivr_callback, "ringing").status_code == 200  # late: the end stays
+    assert load(app, ivr_callback).placed_status == "no-answer"
+    assert post_form(client, f"/console/callbacks/{ivr_callback}/place").status_code == 302  # ended: may try again
+    assert calls_placed(twilio_api) == 2 and load(app, ivr_callback).attempts == 2
+
+
+def test_an_old_calls_late_status_changes_nothing(app, staff, ivr_callback, twilio_api, caller_id):
+    client = logged_in_client(app, "aya")
+    post_form(client, f"/console/callbacks/{ivr_callback}/take")
     post_form(client, f"/console/callbacks/{ivr_callback}/place")
-    assert load(app, ivr_callback).attempts == 2
+    placed_status(app, ivr_callback, "completed", sid="CA" + "e" * 32)
+    callback = load(app, ivr_callback)
+    assert callback.placed_status == "queued" and callback.placing_at is not None
+    assert placed_status(app, ivr_callback, "in-progress").status_code == 200
+    assert load(app, ivr_callback).placed_status == "in-progress"
+    with app.test_client() as webhook:  # unsigned, unknown or nonsense: answered, nothing stored
+        assert Twilio(webhook).post(f"/ivr/callback/status?callback={ivr_callback}", signed=False).status_code == 403
+        assert Twilio(webhook).post("/ivr/callback/status?callback=x", CallStatus="ringing").status_code == 200
+        assert Twilio(webhook).post("/ivr/callback/status?callback=7", CallStatus="\x00").status_code == 200
+
+
+def test_two_clicks_at_once_place_one_call(app, staff, ivr_callback, twilio_api):
+    with app.app_context():
+        agent_id = staff["agent"]
+        assert take_callback(ivr_callback, db.session.get(User, agent_id))
+    start = threading.Barrier(4)
+    outcomes: list[Placing] = []
+
+    def click() -> None:
+        with app.test_request_context():
+            agent = db.session.get(User, agent_id)
+            start.wait()
+            outcomes.append(place_callback(ivr_callback, agent, caller_id=CALLER_ID).outcome)
+            db.session.remove()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == sorted([Placing.placed] + [Placing.already_placing] * 3)
+    assert calls_placed(twilio_api) == 1
 
 
 @pytest.mark.parametrize("status", [400, 401, 500])
@@ -293,6 +369,9 @@ def test_place_callback_twilio_failed(app, taken_callback, twilio_api):
     assert placed.outcome is Placing.twilio_failed and placed.reason.startswith("HTTP 500")
     callback = load(app, callback_id)
     assert callback.status == CallbackStatus.in_progress and callback.attempts == 0
+    assert callback.placing_at is None  # the claim released: the agent may try again
+    twilio_api.fail_with = None
+    assert place_callback(callback_id, agent, caller_id=CALLER_ID).outcome is Placing.placed
 
 
 def test_only_the_agent_who_took_it_places_the_call(app, staff, ivr_callback, twilio_api, caller_id):

@@ -170,10 +170,11 @@ def test_the_record_page_shows_the_letter_in_the_agents_language(app, staff):
         "02/04/2024",
         "0750 123 4567",
         "Received",
-        "status_given",
+        "Status given",  # the call's outcome in words, not its code
         "Aya",
     ]:
         assert shown in html, shown
+    assert "status_given" not in html
     with app.app_context():
         db.session.get(User, staff["agent"]).language = "ckb"
         db.session.commit()
