@@ -15,7 +15,7 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address, opened_from_this_site
 from agent_console.complaint_form import intake_form
 from agent_console.forms import CallbackForm, CallNotesForm, options
-from agent_console.labels import LABELS, label
+from agent_console.labels import LABELS, label, prompt_text, step_label
 from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
@@ -32,25 +32,6 @@ from models import Call, CallbackRequest, Role, SmsMessage, Transaction, User
 # The words for the disposition codes of config DISPOSITIONS (a code without one shows as is).
 DISPOSITION_LABELS = LABELS["disposition"]
 
-# The IVR's step codes (CallEvent.step) as the call screen names them.
-STEP_LABELS = {
-    "incoming": _l("Call answered"),
-    "language": _l("Language chosen"),
-    "menu": _l("Main menu"),
-    "number": _l("Letter number keyed"),
-    "number_confirm": _l("Number confirmed"),
-    "date": _l("Letter date keyed"),
-    "date_confirm": _l("Date confirmed"),
-    "direction": _l("Direction chosen"),
-    "result": _l("After the status"),
-    "not_found_menu": _l("After not found"),
-    "callback": _l("Callback offer"),
-    "queue_left": _l("Left the queue"),
-    "agent_take": _l("Taken by an agent"),
-    "agent_connect": _l("Ringing the agent"),
-    "agent_done": _l("Agent's leg ended"),
-    "status": _l("Call ended"),
-}
 
 # The results of the IVR's steps (CallEvent.result), as words; "head:detail" codes name their head.
 RESULT_LABELS = {
@@ -239,10 +220,6 @@ def call_state(call: Call, viewer_id: int | None = None) -> str:
     return "waiting"
 
 
-def step_label(step: str) -> str:
-    return str(STEP_LABELS.get(step, step))
-
-
 def visible_call(call_id: int, *, to_change: bool = True) -> Call:
     """An agent sees and changes the calls they took; a supervisor any call. An agent whose
     phone did not answer still sees the call (read only), to be told what happened."""
@@ -307,8 +284,6 @@ def render_call(
     code_sent: bool = False,
     status: int = 200,
 ):
-    from agent_console.timeline import prompt_text  # it needs step_label from here
-
     transactions, spoken = shown_transactions(call)
     for record in transactions:  # every view of a record is audited, re-renders included
         audit(

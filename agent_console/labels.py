@@ -7,6 +7,7 @@ from flask_babel import get_locale, lazy_gettext as _l
 
 from agent_console import bp
 from domain.phones import national_format
+from voice_prompts import catalog, placeholders, render_text
 
 LABELS = {
     "status": {
@@ -104,3 +105,39 @@ def entity_name(entity) -> str:
 @bp.app_context_processor
 def label_helpers():
     return {"label": label, "tone": tone, "phone": phone, "entity_name": entity_name}
+
+
+# The IVR's step codes (CallEvent.step) as the call screen names them.
+STEP_LABELS = {
+    "incoming": _l("Call answered"),
+    "language": _l("Language chosen"),
+    "menu": _l("Main menu"),
+    "number": _l("Letter number keyed"),
+    "number_confirm": _l("Number confirmed"),
+    "date": _l("Letter date keyed"),
+    "date_confirm": _l("Date confirmed"),
+    "direction": _l("Direction chosen"),
+    "result": _l("After the status"),
+    "not_found_menu": _l("After not found"),
+    "callback": _l("Callback offer"),
+    "queue_left": _l("Left the queue"),
+    "agent_take": _l("Taken by an agent"),
+    "agent_connect": _l("Ringing the agent"),
+    "agent_done": _l("Agent's leg ended"),
+    "status": _l("Call ended"),
+}
+
+
+def step_label(step: str) -> str:
+    return str(STEP_LABELS.get(step, step))
+
+
+def prompt_text(key: str, language: str) -> str | None:
+    """What the prompt says in `language`; a placeholder (a number, a date) shows as '…',
+    since the call keeps which prompts were spoken, not the values spoken in them."""
+    template = catalog(language).get(key)
+    if template is None:
+        return None
+    if not placeholders(template):
+        return render_text(key, language)
+    return template.format(**{name: "…" for name in placeholders(template)})

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 from flask_babel import get_locale, lazy_gettext as _l
 
-from agent_console.call_screen import step_label
+from agent_console.labels import prompt_text, step_label
 from domain.calls.timeline import Entry, call_timeline
 from domain.languages import language_or_default
 from models import Call
-from voice_prompts import catalog, placeholders, render_text
 
 MILESTONES = {
     "queued": _l("Entered the agents' queue"),
@@ -46,17 +45,6 @@ MORE_STEPS = {"survey": _l("Satisfaction survey")}
 class Prompt:
     key: str
     text: str | None  # None when the catalog no longer has the key
-
-
-def prompt_text(key: str, language: str) -> str | None:
-    """What the prompt says in `language`; a placeholder (a number, a date) shows as '…',
-    since the call keeps which prompts were spoken, not the values spoken in them."""
-    template = catalog(language).get(key)
-    if template is None:
-        return None
-    if not placeholders(template):
-        return render_text(key, language)
-    return template.format(**{name: "…" for name in placeholders(template)})
 
 
 def sms_kind_label(code: str | None) -> str:
