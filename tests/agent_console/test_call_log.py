@@ -223,12 +223,13 @@ def test_keyset_pages_walk_every_call_once_both_ways(app, many_calls):
 
 
 def test_a_page_is_a_fixed_number_of_queries(app, many_calls):
-    """No query per row: the agent and the letter come in the same SELECT."""
+    """No query per row: the agent and the letter come in the same SELECT (the page's other
+    statements: the user, the audit entry, the supervisors' notices)."""
     client = logged_in_client(app, "sami")
     client.get("/console/calls")  # warm up (login, first compile)
     with counting(app) as statements:
         assert client.get("/console/calls").status_code == 200
-    assert len(statements) <= 4, statements
+    assert len(statements) <= 5, statements
 
 
 @contextmanager
