@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from models import AuditEntry, Call, CallLeg, Presence, User
+from models import AuditEntry, Call, CallLeg, Presence, Role, User
 from tests.support.conference import check_hold_twiml, connected_call, control, path_of
 from tests.support.console import make_user
 from tests.support.webhooks import PUBLIC_BASE_URL, Twilio
@@ -247,3 +247,23 @@ def test_the_conference_sid_comes_with_its_events_and_the_end_ends_the_agents_pa
     assert call.agent_ended_at is not None and call.held_at is None and call.hold_s >= 0
     page = agent.get(f"/console/calls/{call.id}").get_data(as_text=True)
     assert "Caller put on hold" in page and 'id="call-controls"' in page
+
+
+def test_the_call_log_and_its_csv_show_hold_time_transfers_and_consults(app, staff):
+    import csv
+    import io
+
+    from tests.support.records import add_user, logged_in_client, post_form
+    from tests.support.supervisor import add_call
+
+    with app.app_context():
+        rezan = add_user("rezan", Role.agent, display_name="Rezan")
+        call = add_call("2025-03-10 09:20:00", queued_after=10, answered_after=5, talk=300, wrap=20, agent=rezan)
+        call.hold_s, call.transfers, call.consults = 75, 1, 2
+        db.session.commit()
+    client = logged_in_client(app, "sami")
+    page = client.get("/console/calls?from=2025-03-10&to=2025-03-10").get_data(as_text=True)
+    assert "01:15 · 1" in page or "1:15 · 1" in page, page[page.find("<tbody") : page.find("</tbody>")][:600]
+    body = post_form(client, "/console/calls.csv").get_data().decode("utf-8-sig")
+    [row] = list(csv.DictReader(io.StringIO(body)))
+    assert (row["hold_s"], row["transfers"], row["consults"]) == ("75", "1", "2")
