@@ -8,7 +8,21 @@
   if (window.hotlineCallControl) { return; }  // the fragment brings this script along again
   window.hotlineCallControl = true;
 
+  var RINGING_POLL_MS = 2000;  // while a colleague's phone rings: look again for their answer
+  var pollTimer = null;
+
   function section() { return document.getElementById("call-controls"); }
+
+  function watchRinging() {
+    clearTimeout(pollTimer);
+    var root = section();
+    if (root && root.dataset.ringing === "yes") {
+      pollTimer = setTimeout(function () {
+        var box = root.querySelector(".call-control-message");
+        refresh(box ? box.textContent : "", box && box.classList.contains("error")).catch(watchRinging);
+      }, RINGING_POLL_MS);
+    }
+  }
 
   function say(text, failed) {
     var box = section() && section().querySelector(".call-control-message");
@@ -30,8 +44,11 @@
         var fresh = holder.querySelector("#call-controls");
         if (fresh) { current.replaceWith(fresh); }
         say(message, failed);
+        watchRinging();
       });
   }
+
+  watchRinging();
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
