@@ -177,6 +177,10 @@ class Config:
         self.AGENT_QUEUE_NAME = env_str("AGENT_QUEUE_NAME", "agents")
         # The number (E.164, a Twilio number of the account) that callbacks are placed from.
         self.HOTLINE_CALLER_ID = env_str("HOTLINE_CALLER_ID", "")
+        # Call control: caller and agent meet in a Twilio conference named for the call, which the
+        # console drives by REST (hold, mute, consult and transfer). Off: the agent is <Dial>led
+        # straight to the caller, as before, with no call control.
+        self.CALL_CONFERENCES = env_bool("CALL_CONFERENCES", False)
         # Agents' browser phones: an API key (SK...) signs their Voice SDK access tokens; without
         # it the console says the browser phone is not configured (SIP and phone agents still ring).
         self.TWILIO_API_KEY_SID = env_str("TWILIO_API_KEY_SID", "")

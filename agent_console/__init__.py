@@ -19,6 +19,7 @@ from agent_console import (  # noqa: E402, F401
     audit_log,
     auth,
     call_complaint,
+    call_control,
     call_log,
     call_screen,
     call_sms,

@@ -253,6 +253,9 @@ CSV_COLUMNS = (
     "disposition",
     "survey_score",
     "duration_s",
+    "hold_s",
+    "transfers",
+    "consults",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -287,6 +290,9 @@ def csv_record(row, zone: ZoneInfo, caller_text) -> list:
         row.disposition or "",
         row.survey_score,
         row.duration_s,
+        row.hold_s,
+        row.transfers,
+        row.consults,
     ]
 
 

@@ -14,6 +14,13 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from domain.calls.agent import agent_leg_ended, connect, requeue, ring_context
 from domain.calls.callbacks import placed_call_status
+from domain.calls.conference import (
+    CONFERENCE_EVENTS,
+    TwilioFailed,
+    add_agent,
+    conference_name,
+    conferences_enabled,
+)
 from domain.calls.record import set_outcome
 from domain.calls.survey import survey_wanted
 from domain.clock import utcnow
@@ -102,15 +109,41 @@ def agent_connect(turn: Turn, call):
     g.agents_changed = True
     g.call_changed = call.id
     turn.say("agent_answering")  # "please hold" was said on entering the queue
+    context = ring_context(call.caller, current_app.config["DEFAULT_PHONE_REGION"], call=call)
+    if conferences_enabled():
+        return meet_in_conference(turn, call, agent, context)
     response = twiml.dial_agent(
         turn.segments,
         kind=agent.endpoint_kind.value,
         endpoint=dialled_endpoint(agent),
         action=url_for("ivr.agent_done", call=call.id, agent=agent.id),
         timeout=AGENT_RING_TIMEOUT_S,
-        context=ring_context(call.caller, current_app.config["DEFAULT_PHONE_REGION"], call=call),
+        context=context,
     )
     return response, f"dial:{agent.endpoint_kind.value}"
+
+
+def meet_in_conference(turn: Turn, call, agent: User, context: dict[str, str]):
+    """Call control: the agent is rung into the call's conference by REST, the caller joins it.
+
+    Twilio refusing to ring the agent sends the caller back to the queue, as an unanswered
+    agent does; the agent's leg status (`ivr.conference_leg`) handles the agent not answering.
+    """
+    try:
+        add_agent(call, agent, context)
+    except TwilioFailed as failure:
+        requeue(call, agent)
+        return back_to_queue(turn, call), f"conference_failed:{failure.reason}"[:40]
+    lang = turn.lang
+    response = twiml.conference(
+        turn.segments,
+        name=conference_name(call),
+        action=url_for("ivr.agent_done", call=call.id, agent=agent.id),
+        wait_url=url_for("ivr.conference_hold", lang=lang, wait=1),
+        status_callback=url_for("ivr.conference_events", call=call.id),
+        events=CONFERENCE_EVENTS,
+    )
+    return response, f"conference:{agent.endpoint_kind.value}"
 
 
 @bp.post("/agent/done")
@@ -130,7 +163,9 @@ def agent_done(turn: Turn, call):
             return back_to_queue(turn, call), f"missed:{dial_status}:agent:{agent.id}"
         if call.agent_id is None and call.ended_at is None:  # repeated: already back in the queue
             return back_to_queue(turn, call), f"missed:{dial_status}:agent:{agent.id}"
-    if call.agent_id is not None and (agent is None or call.agent_id == agent.id):
+    if call.agent_id is not None and call.conference_sid is not None:
+        agent_leg_ended(call, call.agent)  # the conference ended: whoever has the call now (a transfer)
+    elif call.agent_id is not None and (agent is None or call.agent_id == agent.id):
         agent_leg_ended(call, agent)
     if survey_wanted(
         call, enabled=current_app.config["SURVEY_ENABLED"], dial_status=dial_status, caller_on_line=caller_still_here

@@ -97,3 +97,45 @@ def dial_agent(
         raise ValueError(f"no way to dial an endpoint of kind {kind!r}")
     response.append(dial)
     return response
+
+
+def conference(
+    segments,
+    *,
+    name: str,
+    action: str,
+    wait_url: str,
+    status_callback: str,
+    events: str,
+) -> VoiceResponse:
+    """The caller joins the call's conference, where the agent is being rung in by REST.
+
+    The caller neither starts the conference (they hear `wait_url` until the agent joins)
+    nor may it go on without them (`endConferenceOnExit`): when they hang up, everyone
+    else's part ends too. Twilio posts `action` when the caller leaves the conference.
+    """
+    response = VoiceResponse()
+    add_speech(response, segments)
+    dial = Dial(action=action, method="POST")
+    dial.conference(
+        name,
+        start_conference_on_enter=False,
+        end_conference_on_exit=True,
+        beep=False,
+        wait_url=wait_url,
+        wait_method="POST",
+        status_callback=status_callback,
+        status_callback_method="POST",
+        status_callback_event=events,
+    )
+    response.append(dial)
+    return response
+
+
+def hold_audio(segments, *, music_url: str) -> VoiceResponse:
+    """A conference's hold or wait URL: only <Say>, <Play>, <Pause> and <Redirect> are allowed
+    there. The line once, then the music without end (`loop="0"`)."""
+    response = VoiceResponse()
+    add_speech(response, segments)
+    response.play(music_url, loop=0)
+    return response

@@ -1,7 +1,7 @@
 """The records of the hotline, one module per aggregate."""
 
 from models.audit import AuditEntry
-from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, Outcome
+from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, CallLeg, LegRole, Outcome
 from models.complaint import (
     CodePurpose,
     Complaint,
@@ -68,6 +68,8 @@ __all__ = [
     "CallbackRequest",
     "CallbackStatus",
     "CallEvent",
+    "CallLeg",
+    "LegRole",
     "Direction",
     "Entity",
     "LookupAttempt",

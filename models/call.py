@@ -68,10 +68,23 @@ class Call(Model):
     notes: Mapped[str | None] = mapped_column(Text)
     survey_score: Mapped[int | None] = mapped_column(Integer)
 
+    # Call control: caller and agent meet in a Twilio conference named for the call
+    # (domain/calls/conference.py); what the app needs to drive it lives here, not in a process.
+    conference_sid: Mapped[str | None] = mapped_column(String(64))
+    agent_leg_sid: Mapped[str | None] = mapped_column(String(64))  # the agent's participant call
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the caller is on hold since
+    hold_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # past holds, summed
+    agent_muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    transfers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    consults: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
     transaction: Mapped[Transaction | None] = relationship()
     agent: Mapped["User | None"] = relationship()
     events: Mapped[list["CallEvent"]] = relationship(
         back_populates="call", order_by="CallEvent.id", cascade="all, delete-orphan"
+    )
+    legs: Mapped[list["CallLeg"]] = relationship(
+        back_populates="call", order_by="CallLeg.id", cascade="all, delete-orphan"
     )
 
     def __repr__(self) -> str:
@@ -93,6 +106,30 @@ class CallEvent(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     call: Mapped[Call] = relationship(back_populates="events")
+
+
+class LegRole(str, enum.Enum):
+    consult = "consult"  # another agent or a supervisor the agent calls while the caller holds
+
+
+class CallLeg(Model):
+    """A participant the app added to a call's conference besides the caller and its agent."""
+
+    __tablename__ = "call_leg"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[LegRole] = mapped_column(enum_column(LegRole, "leg_role"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_status: Mapped[str | None] = mapped_column(String(20))  # Twilio's CallStatus at the end
+
+    call: Mapped[Call] = relationship(back_populates="legs")
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
 
 class CallbackStatus(str, enum.Enum):

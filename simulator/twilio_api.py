@@ -15,6 +15,7 @@ The blueprint is registered only in development and testing; it answers 404 othe
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from datetime import datetime, timedelta
@@ -35,6 +36,11 @@ API = r"/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})"
 CALL = re.compile(API + r"/Calls/(?P<sid>CA[0-9a-zA-Z]{32})\.json")
 CALLS = re.compile(API + r"/Calls\.json")
 MESSAGES = re.compile(API + r"/Messages\.json")
+CONFERENCE = re.compile(API + r"/Conferences/(?P<conference>CF[0-9a-fA-F]{32})\.json")
+PARTICIPANTS = re.compile(API + r"/Conferences/(?P<conference>[^/]{1,128})/Participants\.json")
+PARTICIPANT = re.compile(
+    API + r"/Conferences/(?P<conference>CF[0-9a-fA-F]{32})/Participants/(?P<sid>[^/]{1,128})\.json"
+)
 ENDING_STATUSES = {"completed", "canceled"}
 RINGING = "queued"
 MAX_FORM_VALUE = 4000
@@ -108,6 +114,8 @@ def api(path: str):
         record(entry, error.status, error_code=error.code)
         return answer(error.status, shapes.twilio_error(error.code, error.message, error.status))
     record(entry, status)
+    if status == 204:  # deleted: no body, as Twilio answers
+        return current_app.response_class(status=204)
     return answer(status, document)
 
 
@@ -119,6 +127,12 @@ def operation_of(path: str) -> str:
         return "calls.create"
     if MESSAGES.fullmatch(path):
         return "messages.create" if method == "POST" else "messages.list"
+    if PARTICIPANTS.fullmatch(path) and method == "POST":
+        return "participants.create"
+    if PARTICIPANT.fullmatch(path):
+        return {"POST": "participants.update", "DELETE": "participants.delete"}.get(method, "unknown")
+    if CONFERENCE.fullmatch(path) and method == "POST":
+        return "conferences.update"
     return "unknown"
 
 
@@ -134,7 +148,7 @@ def not_found(path: str) -> TwilioError:
 
 
 def dispatch(entry: DevTwilioRequest, path: str, form: dict) -> tuple[int, dict]:
-    for pattern in (CALL, CALLS, MESSAGES):
+    for pattern in (CALL, CALLS, MESSAGES, PARTICIPANTS, PARTICIPANT, CONFERENCE):
         match = pattern.fullmatch(path)
         if match is not None:
             break
@@ -155,6 +169,13 @@ def dispatch(entry: DevTwilioRequest, path: str, form: dict) -> tuple[int, dict]
         return create_message(entry, form)
     if operation == "messages.list":
         return 200, list_messages(form)
+    if operation == "participants.create":
+        return add_participant(entry, match.group("conference"), form)
+    if operation in ("participants.update", "participants.delete"):
+        return change_participant(entry, match.group("conference"), match.group("sid"), form, path)
+    if operation == "conferences.update":
+        entry.action = "end" if form.get("Status") == "completed" else "none"
+        return 200, shapes.conference_resource(account_sid(), match.group("conference"), "", status="completed")
     raise TwilioError(405, 20004, "Method not allowed")
 
 
@@ -295,6 +316,57 @@ def create_call(entry: DevTwilioRequest, form: dict) -> tuple[int, dict]:
     return 201, shapes.call_resource(
         account_sid(), placed.sid, form, status="queued", direction="outbound-api", created=placed.created_at
     )
+
+
+# --- conferences and their participants ----------------------------------------------------
+
+
+def conference_sid(name_or_sid: str) -> str:
+    """A conference's sid: as given, or one that its friendly name always gives (no state kept)."""
+    if re.fullmatch(r"CF[0-9a-fA-F]{32}", name_or_sid):
+        return name_or_sid
+    return "CF" + hashlib.sha256(name_or_sid.encode()).hexdigest()[:32]
+
+
+def add_participant(entry: DevTwilioRequest, conference: str, form: dict) -> tuple[int, dict]:
+    """participants.create: a new leg, answered at once (as the simulator treats <Dial>)."""
+    if not form.get("To") or not form.get("From"):
+        raise TwilioError(400, 21201, "No 'To' or 'From' number is specified")
+    for name in ("StatusCallback", "WaitUrl"):
+        if form.get(name):
+            check_url(form[name], name)
+    placed = DevTwilioCall(
+        sid=shapes.new_sid("CA"),
+        to_phone=form["To"][:32],
+        from_phone=form["From"][:32],
+        status_callback=form.get("StatusCallback"),
+        status="in-progress",
+        created_at=utcnow(),
+        answered_at=utcnow(),
+    )
+    db.session.add(placed)
+    sid = conference_sid(conference)
+    entry.call_sid = entry.resource_sid = placed.sid
+    entry.action = "add"
+    state = shapes.participant_changes(form)
+    return 201, shapes.participant_resource(account_sid(), sid, placed.sid, state, status="queued")
+
+
+def change_participant(entry: DevTwilioRequest, conference: str, key: str, form: dict, path: str) -> tuple[int, dict]:
+    """participants(sid).update (hold, muted, coaching...) or .delete, of a live leg or caller."""
+    known = call_status(key)
+    if known is None or known[0] != "in-progress":
+        raise TwilioError(404, 20404, f"The requested resource {path} was not found")
+    entry.call_sid = key
+    if request.method == "DELETE":
+        entry.action = "remove"
+        end_placed_call(key, "completed")
+        return 204, {}
+    changes = shapes.participant_changes(form)
+    if "HoldUrl" in form:
+        check_url(form["HoldUrl"], "HoldUrl")
+    entry.action = next((name for name in ("hold", "muted", "coaching") if name in changes), "update")
+    return 200, shapes.participant_resource(account_sid(), conference, key, changes)
 
 
 # --- messages -----------------------------------------------------------------------------

@@ -138,3 +138,64 @@ def twilio_error(code: int, message: str, status: int) -> dict:
         "more_info": f"https://www.twilio.com/docs/errors/{code}",
         "status": status,
     }
+
+
+def participant_resource(
+    account_sid: str, conference_sid: str, call_sid: str, state: dict, *, status: str = "connected"
+) -> dict:
+    """A conference Participant as Twilio returns it from create, fetch and update."""
+    now = rfc2822()
+    return {
+        "account_sid": account_sid,
+        "call_sid": call_sid,
+        "conference_sid": conference_sid,
+        "label": state.get("label"),
+        "call_sid_to_coach": state.get("call_sid_to_coach"),
+        "coaching": bool(state.get("coaching")),
+        "date_created": now,
+        "date_updated": now,
+        "end_conference_on_exit": bool(state.get("end_conference_on_exit")),
+        "muted": bool(state.get("muted")),
+        "hold": bool(state.get("hold")),
+        "start_conference_on_enter": bool(state.get("start_conference_on_enter", True)),
+        "status": status,
+        "queue_time": None,
+        "uri": f"{account_path(account_sid)}/Conferences/{conference_sid}/Participants/{call_sid}.json",
+    }
+
+
+def participant_changes(form: dict) -> dict:
+    """What a participants create or update request sets, from Twilio's form parameters."""
+    flags = {
+        "Hold": "hold",
+        "Muted": "muted",
+        "Coaching": "coaching",
+        "EndConferenceOnExit": "end_conference_on_exit",
+        "StartConferenceOnEnter": "start_conference_on_enter",
+    }
+    changes: dict = {name: form[key].lower() == "true" for key, name in flags.items() if key in form}
+    for key, name in (("HoldUrl", "hold_url"), ("CallSidToCoach", "call_sid_to_coach"), ("Label", "label")):
+        if key in form:
+            changes[name] = form[key]
+    return changes
+
+
+def conference_resource(account_sid: str, sid: str, name: str, *, status: str = "in-progress") -> dict:
+    now = rfc2822()
+    return {
+        "account_sid": account_sid,
+        "sid": sid,
+        "friendly_name": name,
+        "status": status,
+        "date_created": now,
+        "date_updated": now,
+        "region": "us1",
+        "reason_conference_ended": None,
+        "call_sid_ending_conference": None,
+        "api_version": API_VERSION,
+        "uri": f"{account_path(account_sid)}/Conferences/{sid}.json",
+        "subresource_uris": {
+            "participants": f"{account_path(account_sid)}/Conferences/{sid}/Participants.json",
+            "recordings": f"{account_path(account_sid)}/Conferences/{sid}/Recordings.json",
+        },
+    }

@@ -213,6 +213,9 @@ def agent_leg_ended(call: Call, agent: User | None, now: datetime | None = None)
     now = now or utcnow()
     if call.agent_ended_at is None:
         call.agent_ended_at = now
+    if call.held_at is not None:  # ended while the caller held: that hold counts to its end
+        call.hold_s = (call.hold_s or 0) + max(0, int((now - call.held_at).total_seconds()))
+        call.held_at = None
     if agent is not None and call.wrapped_up_at is None and agent.presence == Presence.on_call:
         set_presence(agent, Presence.wrap_up, now)
 

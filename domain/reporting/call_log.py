@@ -80,6 +80,9 @@ def columns():
         Call.disposition,
         Call.survey_score,
         Call.duration_s,
+        Call.hold_s,  # call control: past holds summed (a hold going on is added at its end)
+        Call.transfers,
+        Call.consults,
     )
 
 

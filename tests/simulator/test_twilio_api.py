@@ -299,3 +299,39 @@ def test_deleting_a_call_is_not_allowed(app, app_context, dev_twilio):
         calls_url(dev_twilio, call.sid), auth=(ACCOUNT, app.config["TWILIO_AUTH_TOKEN"]), timeout=5
     )
     assert response.status_code == 405 and response.json()["code"] == 20004
+
+
+# --- conferences and participants (call control) ---------------------------------------------
+
+
+def test_participants_are_added_held_muted_and_removed_and_each_request_is_recorded(app, app_context, dev_twilio):
+    call = enqueued_call(app)
+    client = twilio_client()
+    added = client.conferences("hotline-call-1").participants.create(
+        from_="+9645599", to="client:amira?callId=1", label="agent", end_conference_on_exit=True
+    )
+    assert added.conference_sid.startswith("CF") and added.call_sid.startswith("CA") and added.label == "agent"
+    again = client.conferences("hotline-call-1").participants.create(from_="+9645599", to="client:bilal")
+    assert again.conference_sid == added.conference_sid  # one conference per name
+
+    conference = client.conferences(added.conference_sid)
+    held = conference.participants(call.sid).update(hold=True, hold_url="https://hotline.example.test/ivr/h")
+    assert held.hold is True
+    assert conference.participants(added.call_sid).update(muted=True).muted is True
+    assert conference.participants(again.call_sid).delete() is True
+    with pytest.raises(TwilioRestException) as refused:
+        conference.participants(again.call_sid).update(hold=True)  # gone: as Twilio, 404
+    assert refused.value.status == 404
+
+    entries = recorded()
+    assert [(e.operation, e.action, e.status_code) for e in entries] == [
+        ("participants.create", "add", 201),
+        ("participants.create", "add", 201),
+        ("participants.update", "hold", 200),
+        ("participants.update", "muted", 200),
+        ("participants.delete", "remove", 204),
+        ("participants.update", None, 404),
+    ]
+    assert entries[2].call_sid == call.sid and entries[2].form["Hold"] == "true"
+    placed = db.session.scalar(select(DevTwilioCall).where(DevTwilioCall.sid == again.call_sid))
+    assert placed.status == "completed"

@@ -23,6 +23,9 @@ API = "/2010-04-01/Accounts/(?P<account>AC[0-9a-fA-F]{32})"
 CALL = re.compile(API + r"/Calls/(?P<sid>CA[0-9a-zA-Z]+)\.json$")
 CALLS = re.compile(API + r"/Calls\.json$")
 MESSAGES = re.compile(API + r"/Messages\.json$")
+CONFERENCE = re.compile(API + r"/Conferences/(?P<conference>CF[0-9a-fA-F]{32})\.json$")
+PARTICIPANTS = re.compile(API + r"/Conferences/(?P<conference>[^/]+)/Participants\.json$")
+PARTICIPANT = re.compile(API + r"/Conferences/(?P<conference>CF[0-9a-fA-F]{32})/Participants/(?P<sid>[^/]+)\.json$")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,12 @@ class TwilioStandIn:
         self.fail_with: int | None = None  # answer every request with this HTTP status
         self.messages: list[dict] = []  # every message created, newest last, as Twilio keeps them
         self.message_delay_s: float = 0.0  # hold the answer to a new message (a slow Twilio)
+        # Conferences: friendly name -> sid; (conference sid, call sid) -> the participant's state.
+        self.conferences: dict[str, str] = {}
+        self.participants: dict[tuple[str, str], dict] = {}
+        self.ended_conferences: set[str] = set()
+        # Fail only some requests: (HTTP method, a regular expression of the path, status).
+        self.failing: list[tuple[str, re.Pattern, int]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -94,11 +103,84 @@ class TwilioStandIn:
                 if r.method == "POST" and MESSAGES.search(r.path) and (to is None or r.form.get("To") == to)
             ]
 
+    def fail(self, method: str, path_pattern: str, status: int = 500) -> None:
+        """From now on, answer requests of this method whose path matches with this status."""
+        with self._lock:
+            self.failing.append((method, re.compile(path_pattern), status))
+
+    def failure_for(self, method: str, path: str) -> int | None:
+        with self._lock:
+            if self.fail_with:
+                return self.fail_with
+            return next((status for m, pattern, status in self.failing if m == method and pattern.search(path)), None)
+
+    def conference_requests(self) -> list[Recorded]:
+        """Every request about conferences and their participants, in order."""
+        with self._lock:
+            return [r for r in self.requests if "/Conferences/" in r.path]
+
+    def participant(self, call_sid: str) -> dict | None:
+        """The state of a participant (by call sid), in whichever conference it is."""
+        with self._lock:
+            return next((state for (_, sid), state in self.participants.items() if sid == call_sid), None)
+
+    def hang_up_participant(self, call_sid: str) -> None:
+        with self._lock:
+            for key in [key for key in self.participants if key[1] == call_sid]:
+                del self.participants[key]
+
     def record(self, entry: Recorded) -> None:
         with self._lock:
             self.requests.append(entry)
 
     # --- resources, shaped like Twilio's ------------------------------------------------
+    def add_participant(self, conference: str, form: dict) -> tuple[int, dict]:
+        """participants.create: the conference by sid, or by friendly name (made if new)."""
+        if not form.get("To") or not form.get("From"):
+            return 400, twilio_error(21201, "No 'To' or 'From' number is specified", 400)
+        with self._lock:
+            if conference.startswith("CF"):
+                if conference not in self.conferences.values() or conference in self.ended_conferences:
+                    return 404, twilio_error(20404, f"Conference {conference} was not found", 404)
+                sid = conference
+            else:
+                sid = self.conferences.setdefault(conference, new_sid("CF"))
+            call_sid = new_sid("CA")
+            state = {"to": form["To"], "from": form["From"], **shapes.participant_changes(form)}
+            self.participants[(sid, call_sid)] = state
+        return 201, shapes.participant_resource(self.account_sid, sid, call_sid, state, status="queued")
+
+    def update_participant(self, conference: str, key: str, form: dict) -> tuple[int, dict]:
+        with self._lock:
+            found = next(
+                (
+                    (call_sid, state)
+                    for (cf, call_sid), state in self.participants.items()
+                    if cf == conference and key in (call_sid, state.get("label"))
+                ),
+                None,
+            )
+            if found is None:
+                return 404, twilio_error(20404, f"Participant {key} was not found", 404)
+            call_sid, state = found
+            state.update(shapes.participant_changes(form))
+        return 200, shapes.participant_resource(self.account_sid, conference, call_sid, state)
+
+    def remove_participant(self, conference: str, key: str) -> int:
+        with self._lock:
+            for (cf, call_sid), state in list(self.participants.items()):
+                if cf == conference and key in (call_sid, state.get("label")):
+                    del self.participants[(cf, call_sid)]
+                    return 204
+        return 404
+
+    def join_caller(self, conference_name: str, call_sid: str) -> str:
+        """The caller's <Dial><Conference> ran: they are a participant of the named conference."""
+        with self._lock:
+            sid = self.conferences.setdefault(conference_name, new_sid("CF"))
+            self.participants[(sid, call_sid)] = {"label": None}
+        return sid
+
     def call_resource(self, sid: str, form: dict, status: str = "in-progress") -> dict:
         direction = "outbound-api" if status == "queued" else "inbound"
         return shapes.call_resource(self.account_sid, sid, form, status=status, direction=direction)
@@ -167,8 +249,11 @@ class TwilioHandler(BaseHTTPRequestHandler):
         if not self.authorised():
             self.answer(401, twilio_error(20003, "Authenticate", 401))
             return
-        if self.twilio.fail_with:
-            self.answer(self.twilio.fail_with, twilio_error(20500, "Internal Server Error", self.twilio.fail_with))
+        failure = self.twilio.failure_for("POST", path)
+        if failure:
+            self.answer(failure, twilio_error(20500, "Internal Server Error", failure))
+            return
+        if self.conference_post(path, form):
             return
         match = CALL.search(path) or CALLS.search(path) or MESSAGES.search(path)
         if match is None or match.group("account") != self.twilio.account_sid:
@@ -185,6 +270,51 @@ class TwilioHandler(BaseHTTPRequestHandler):
                 self.answer(201, message)
             except OSError:  # the client is gone (a killed worker): Twilio has the message anyway
                 pass
+
+    def conference_post(self, path: str, form: dict) -> bool:
+        """Conferences and participants; False when the path is not about them."""
+        twilio = self.twilio
+        match = PARTICIPANTS.search(path) or PARTICIPANT.search(path) or CONFERENCE.search(path)
+        if match is None:
+            return False
+        if match.group("account") != twilio.account_sid:
+            self.answer(404, twilio_error(20404, "The requested resource was not found", 404))
+        elif match.re is PARTICIPANTS:
+            self.answer(*twilio.add_participant(match.group("conference"), form))
+        elif match.re is PARTICIPANT:
+            self.answer(*twilio.update_participant(match.group("conference"), match.group("sid"), form))
+        else:
+            sid = match.group("conference")
+            name = next((n for n, s in twilio.conferences.items() if s == sid), None)
+            if name is None:
+                self.answer(404, twilio_error(20404, f"Conference {sid} was not found", 404))
+                return True
+            if form.get("Status") == "completed":
+                with twilio._lock:
+                    twilio.ended_conferences.add(sid)
+                    for key in [key for key in twilio.participants if key[0] == sid]:
+                        del twilio.participants[key]
+            self.answer(200, shapes.conference_resource(twilio.account_sid, sid, name, status="completed"))
+        return True
+
+    def do_DELETE(self) -> None:
+        path = urlsplit(self.path).path
+        self.read_form()
+        self.twilio.record(Recorded("DELETE", path, {}))
+        match = PARTICIPANT.search(path)
+        failure = self.twilio.failure_for("DELETE", path)
+        if not self.authorised():
+            self.answer(401, twilio_error(20003, "Authenticate", 401))
+        elif failure:
+            self.answer(failure, twilio_error(20500, "Internal Server Error", failure))
+        elif match is None or match.group("account") != self.twilio.account_sid:
+            self.answer(404, twilio_error(20404, "The requested resource was not found", 404))
+        elif self.twilio.remove_participant(match.group("conference"), match.group("sid")) == 204:
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.answer(404, twilio_error(20404, "The requested resource was not found", 404))
 
     def update_call(self, sid: str, form: dict) -> None:
         if sid in self.twilio.unknown_calls:

@@ -1,0 +1,141 @@
+"""Call control on the live call screen: hold, mute, consult a colleague and hand the call over.
+
+The buttons are plain forms (they work without JavaScript); call_control.js posts them with
+fetch and swaps in the fresh controls, so the notes being typed stay. The actions are
+domain/calls/conference.py's; this module says in the agent's language what came of them.
+"""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from agent_console import bp
+from agent_console.access import agent_required, client_address
+from agent_console.call_screen import visible_call
+from agent_console.labels import STEP_LABELS
+from domain.calls import conference
+from domain.calls.conference import Control
+from domain.db.ids import row_id
+from domain.live import publish_agents_changed
+from extensions import db
+from models import Call, User
+
+# The timeline's names for the call-control steps (the call screen's own table, extended here
+# so that the call screen needs no change of its own).
+STEP_LABELS.update(
+    {
+        "call_hold": _l("Caller put on hold"),
+        "call_resume": _l("Caller taken off hold"),
+        "call_mute": _l("Agent muted"),
+        "call_unmute": _l("Agent unmuted"),
+        "call_consult": _l("Colleague called for a consultation"),
+        "call_consult_end": _l("Consultation ended"),
+        "call_join": _l("Caller joined the consultation"),
+        "call_transfer": _l("Call handed over"),
+        "conference": _l("Conference event"),
+        "conference_leg": _l("Colleague's or agent's line"),
+        "agent_requeue": _l("Back to the queue (agent did not answer)"),
+    }
+)
+
+DONE = {
+    "hold": _l("The caller is on hold and hears music."),
+    "resume": _l("The caller is back with you."),
+    "mute": _l("You are muted. The caller cannot hear you."),
+    "unmute": _l("You are no longer muted."),
+    "consult": _l("Calling your colleague. The caller is on hold."),
+    "join": _l("The caller has joined you and your colleague."),
+    "cancel": _l("The consultation has ended. The caller is back with you."),
+    "hand_over": _l("The call is handed over to your colleague. You are available for the next caller."),
+}
+
+REFUSED = {
+    Control.not_live: (409, _l("This call is not connected to you, so it cannot be controlled from here.")),
+    Control.unchanged: (200, _l("Nothing to change: it is already so.")),
+    Control.busy: (409, _l("A consultation is already going on. End it first.")),
+    Control.no_consult: (409, _l("Your colleague has not answered yet.")),
+    Control.unavailable: (409, _l("This colleague is not available. Choose someone who is.")),
+    Control.failed: (
+        502,
+        _l("The telephone service did not answer. Nothing has changed on the call; please try again."),
+    ),
+}
+
+ACTIONS = ("hold", "resume", "mute", "unmute", "consult", "join", "cancel", "hand_over")
+
+
+def controls(call: Call) -> dict:
+    """What the controls partial shows for this call and this user."""
+    mine = conference.in_conference(call, current_user)
+    consulting = conference.open_consult(call) if call.conference_sid else None
+    return {
+        "enabled": call.conference_sid is not None or call.agent_leg_sid is not None,
+        "live": mine,
+        "held": call.held_at is not None,
+        "muted": call.agent_muted,
+        "consulting": consulting,
+        "targets": conference.consult_targets(current_user) if mine and consulting is None else [],
+        "hold_s": conference.held_seconds(call),
+        "transfers": call.transfers or 0,
+        "consults": call.consults or 0,
+    }
+
+
+@bp.app_context_processor
+def call_control_helpers():
+    return {"call_controls": controls}
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def run(call: Call, action: str) -> Control:
+    agent, address = current_user._get_current_object(), client_address()
+    if action in ("hold", "resume"):
+        return conference.set_hold(call, agent, action == "hold", address=address)
+    if action in ("mute", "unmute"):
+        return conference.set_mute(call, agent, action == "mute", address=address)
+    if action == "consult":
+        target_id = row_id(request.form.get("target"))
+        target = db.session.get(User, target_id) if target_id else None
+        return conference.consult(call, agent, target, address=address)
+    if action == "join":
+        return conference.join_all(call, agent, address=address)
+    if action == "cancel":
+        return conference.cancel_consult(call, agent, address=address)
+    return conference.hand_over(call, agent, address=address)
+
+
+@bp.post("/calls/<int:call_id>/control/<action>")
+@agent_required
+def call_control(call_id: int, action: str):
+    if action not in ACTIONS:
+        return jsonify(ok=False, message="unknown action"), 404
+    call = visible_call(call_id)
+    result = run(call, action)
+    if result is Control.done:
+        if action in ("consult", "hand_over", "cancel"):
+            publish_agents_changed()
+        status, message, ok = 200, str(DONE[action]), True
+    else:
+        status, label = REFUSED[result]
+        message, ok = str(label), result is Control.unchanged
+    # After a hand-over the call is the colleague's: the agent goes back to the queue.
+    handed_over = action == "hand_over" and result is Control.done
+    target = url_for("console.home") if handed_over else url_for("console.call", call_id=call.id)
+    if wants_json():
+        return jsonify(ok=ok, reason=result.value, message=message, url=target), status
+    flash(message, "success" if ok else "error")
+    return redirect(target, code=303)
+
+
+@bp.get("/calls/<int:call_id>/controls")
+@agent_required
+def call_controls_fragment(call_id: int):
+    """The controls alone, for call_control.js to swap in after an action."""
+    call = visible_call(call_id)
+    response = render_template("console/_call_controls.html", call=call)
+    return response, 200, {"Cache-Control": "no-store"}

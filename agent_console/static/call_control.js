@@ -1,0 +1,78 @@
+/* Call control on the call screen (templates/console/_call_controls.html): the buttons are forms
+   that work without JavaScript; here they are posted with fetch, the answer is shown in the
+   agent's language (the server's words), and the fresh controls replace the old ones, so the
+   notes being typed elsewhere on the page stay as they are. */
+(function () {
+  "use strict";
+
+  if (window.hotlineCallControl) { return; }  // the fragment brings this script along again
+  window.hotlineCallControl = true;
+
+  var RINGING_POLL_MS = 2000;  // while a colleague's phone rings: look again for their answer
+  var pollTimer = null;
+
+  function section() { return document.getElementById("call-controls"); }
+
+  function watchRinging() {
+    clearTimeout(pollTimer);
+    var root = section();
+    if (root && root.dataset.ringing === "yes") {
+      pollTimer = setTimeout(function () {
+        var box = root.querySelector(".call-control-message");
+        refresh(box ? box.textContent : "", box && box.classList.contains("error")).catch(watchRinging);
+      }, RINGING_POLL_MS);
+    }
+  }
+
+  function say(text, failed) {
+    var box = section() && section().querySelector(".call-control-message");
+    if (!box) { return; }
+    box.textContent = text || "";
+    box.classList.toggle("error", !!failed);
+  }
+
+  function refresh(message, failed) {
+    var current = section();
+    return fetch(current.dataset.fragment, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.text();
+      })
+      .then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector("#call-controls");
+        if (fresh) { current.replaceWith(fresh); }
+        say(message, failed);
+        watchRinging();
+      });
+  }
+
+  watchRinging();
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("call-control")) { return; }
+    event.preventDefault();
+    var root = section();
+    var noConnection = root ? root.dataset.noConnection : "";
+    root.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+    fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Accept": "application/json", "X-CSRFToken": form.elements.csrf_token.value},
+      body: new FormData(form)
+    }).then(function (response) {
+      return response.json().catch(function () { return {ok: false, message: noConnection}; });
+    }).then(function (answer) {
+      if (answer.ok && answer.url && answer.url !== window.location.pathname) {
+        window.location.assign(answer.url);  // handed over: the call is the colleague's now
+        return null;
+      }
+      return refresh(answer.message, !answer.ok);
+    }).catch(function () {
+      say(noConnection, true);
+      root.querySelectorAll("button").forEach(function (button) { button.disabled = false; });
+    });
+  });
+})();

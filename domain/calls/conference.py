@@ -1,0 +1,434 @@
+"""Call control: the caller and the agent meet in a Twilio conference named for the call,
+and the console drives it with Twilio's REST API (conference participants).
+
+The caller joins by TwiML (`<Dial><Conference>`, ivr/agent_leg.py); the agent, and anyone
+the agent consults, joins as a participant the app creates by REST. What the app needs to
+drive the conference (its sid, the agent's participant, the hold, the legs it added) is on
+the call's rows, never in a process: any node can take any action.
+
+Every action changes the rows only after Twilio accepted the REST request; a refusal or an
+unreachable Twilio leaves the call as it was and says so (`Control.failed`). Each action is a
+step on the call's timeline (CallEvent) and an audit entry. The use cases commit.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import current_app, url_for
+from requests import RequestException
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioException
+
+from domain.audit import audit
+from domain.calls.record import record_event, request_key
+from domain.clock import utcnow
+from domain.languages import language_or_default
+from domain.staff.users import dialled_endpoint, set_presence
+from extensions import db
+from models import Call, CallLeg, EndpointKind, LegRole, Presence, User
+from telephony.rest import public_url, twilio_client
+
+log = logging.getLogger(__name__)
+
+AGENT_RING_TIMEOUT_S = 20
+CONSULT_RING_TIMEOUT_S = 25
+AGENT_LABEL = "agent"
+# <Conference statusCallbackEvent>: what Twilio reports about the conference and its participants.
+CONFERENCE_EVENTS = "start end join leave hold unhold mute"
+# A participant's call statuses after which it never joined.
+NOT_ANSWERED = {"no-answer", "busy", "failed", "canceled"}
+
+
+class Control(str, enum.Enum):
+    """What came of an agent's call-control click."""
+
+    done = "done"
+    not_live = "not_live"  # the call is not in a conference with this agent (ended, or never)
+    unchanged = "unchanged"  # already so (a second click)
+    busy = "busy"  # a consultation is already going on
+    no_consult = "no_consult"  # nobody consulted (or not answered yet) to join or hand over to
+    unavailable = "unavailable"  # the person to consult is not available
+    failed = "failed"  # Twilio refused or could not be reached: nothing changed
+
+
+class TwilioFailed(Exception):
+    """A REST request to Twilio failed; `reason` says why without the call's content."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def describe(error: Exception) -> str:
+    status = getattr(error, "status", None)
+    code = getattr(error, "code", None)
+    if status is not None:
+        return f"HTTP {status}" + (f", code {code}" if code else "")
+    return type(error).__name__
+
+
+def twilio_request(what: str, call: Call, request):
+    """Run one REST request; a refusal or an unreachable Twilio becomes TwilioFailed."""
+    try:
+        return request()
+    except (TwilioException, RequestException) as error:
+        log.warning("call %s: Twilio refused %s (%s)", call.id, what, describe(error))
+        raise TwilioFailed(describe(error)) from error
+
+
+# --- the conference and the agent's participant -------------------------------------------
+
+
+def conference_name(call: Call) -> str:
+    return f"hotline-call-{call.id}"
+
+
+def conferences_enabled() -> bool:
+    return bool(current_app.config.get("CALL_CONFERENCES"))
+
+
+def participant_address(user: User, context: dict[str, str] | None = None) -> str:
+    """What Twilio dials to add this user to a conference: `client:` with its parameters, SIP, a number."""
+    endpoint = dialled_endpoint(user)
+    if user.endpoint_kind == EndpointKind.client:
+        return f"client:{endpoint}" + (f"?{urlencode(context)}" if context else "")
+    if user.endpoint_kind == EndpointKind.sip:
+        return endpoint if endpoint.startswith("sip:") else f"sip:{endpoint}"
+    return endpoint
+
+
+def caller_id(call: Call) -> str:
+    """The number participants see calling: the hotline's (the number the caller dialled)."""
+    return current_app.config.get("HOTLINE_CALLER_ID") or call.called or "hotline"
+
+
+def add_agent(call: Call, agent: User, context: dict[str, str] | None = None) -> None:
+    """Ring the agent into the call's conference (creating it); raises TwilioFailed.
+
+    The agent starts the conference and ends it on leaving (a caller is never left alone
+    with hold music); Twilio reports the leg's answer and end to `ivr.conference_leg`,
+    which brings the caller back to the queue if the agent does not answer.
+    """
+    participant = twilio_request(
+        "adding the agent",
+        call,
+        lambda: (
+            twilio_client()
+            .conferences(conference_name(call))
+            .participants.create(
+                from_=caller_id(call),
+                to=participant_address(agent, context),
+                label=AGENT_LABEL,
+                timeout=AGENT_RING_TIMEOUT_S,
+                early_media=True,
+                beep="false",
+                start_conference_on_enter=True,
+                end_conference_on_exit=True,
+                status_callback=public_url(url_for("ivr.conference_leg", call=call.id, agent=agent.id)),
+                status_callback_method="POST",
+                status_callback_event=["answered", "completed"],
+            )
+        ),
+    )
+    call.agent_leg_sid = participant.call_sid
+    call.conference_sid = participant.conference_sid or call.conference_sid
+    call.held_at = None
+    call.agent_muted = False
+
+
+def in_conference(call: Call, agent: User) -> bool:
+    return (
+        call.conference_sid is not None
+        and call.agent_leg_sid is not None
+        and call.agent_id == agent.id
+        and call.answered_at is not None
+        and call.ended_at is None
+        and call.agent_ended_at is None
+    )
+
+
+def participant(call: Call, call_sid: str | None):
+    return twilio_client().conferences(call.conference_sid).participants(call_sid)
+
+
+def hold_url(call: Call) -> str:
+    return public_url(url_for("ivr.conference_hold", lang=language_or_default(call.language)))
+
+
+def step(call: Call, agent: User, name: str, result: str, address: str | None, detail: dict | None = None) -> None:
+    """The action on the call's timeline and in the audit log."""
+    now = utcnow()
+    record_event(call, key=request_key(call.sid, name, str(agent.id), now.isoformat()), step=name, result=result[:40])
+    audit(agent, name, target_type="call", target_id=call.id, detail=detail, address=address)
+
+
+def held_seconds(call: Call, now: datetime | None = None) -> int:
+    """Time on hold so far, the hold going on included."""
+    total = call.hold_s or 0
+    if call.held_at is not None:
+        total += max(0, int(((now or utcnow()) - call.held_at).total_seconds()))
+    return total
+
+
+def end_hold(call: Call, now: datetime | None = None) -> None:
+    """The hold ends (resumed, or the call ended while holding): its time is added once."""
+    if call.held_at is not None:
+        call.hold_s = held_seconds(call, now)
+        call.held_at = None
+
+
+# --- hold and mute ------------------------------------------------------------------------
+
+
+def set_hold(call: Call, agent: User, hold: bool, *, address: str | None = None) -> Control:
+    """Put the caller on hold (they hear a line in their language, then music) or back."""
+    if not in_conference(call, agent):
+        return Control.not_live
+    if (call.held_at is not None) == hold:
+        return Control.unchanged
+    options = {"hold": True, "hold_url": hold_url(call), "hold_method": "POST"} if hold else {"hold": False}
+    try:
+        twilio_request("hold" if hold else "resume", call, lambda: participant(call, call.sid).update(**options))
+    except TwilioFailed:
+        db.session.rollback()
+        return Control.failed
+    if hold:
+        call.held_at = utcnow()
+    else:
+        end_hold(call)
+    step(call, agent, "call_hold" if hold else "call_resume", f"agent:{agent.id}", address)
+    db.session.commit()
+    return Control.done
+
+
+def set_mute(call: Call, agent: User, muted: bool, *, address: str | None = None) -> Control:
+    """Mute the agent's own line in the conference (the caller hears nothing from it), or not."""
+    if not in_conference(call, agent):
+        return Control.not_live
+    if call.agent_muted == muted:
+        return Control.unchanged
+    try:
+        twilio_request("mute", call, lambda: participant(call, call.agent_leg_sid).update(muted=muted))
+    except TwilioFailed:
+        db.session.rollback()
+        return Control.failed
+    call.agent_muted = muted
+    step(call, agent, "call_mute" if muted else "call_unmute", f"agent:{agent.id}", address)
+    db.session.commit()
+    return Control.done
+
+
+# --- consulting another agent or a supervisor, then handing the call over -------------------
+
+
+def open_consult(call: Call) -> CallLeg | None:
+    return db.session.scalar(
+        select(CallLeg)
+        .where(CallLeg.call_id == call.id, CallLeg.role == LegRole.consult, CallLeg.ended_at.is_(None))
+        .order_by(CallLeg.id.desc())
+        .limit(1)
+    )
+
+
+def consult_targets(agent: User) -> list[User]:
+    """Whom an agent may consult: other active staff who are available now."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.id != agent.id, User.active.is_(True), User.presence == Presence.available)
+            .order_by(User.display_name, User.username)
+        )
+    )
+
+
+def consult(call: Call, agent: User, target: User | None, *, address: str | None = None) -> Control:
+    """Warm transfer, first step: the caller holds while the target's phone rings into the
+    conference; the agent and the target talk. A target who does not answer brings the
+    caller back (`leg_status`)."""
+    if not in_conference(call, agent):
+        return Control.not_live
+    if open_consult(call) is not None:
+        return Control.busy
+    if target is None or target.id == agent.id or not target.active or target.presence != Presence.available:
+        return Control.unavailable
+    held_here = call.held_at is None
+    try:
+        if held_here:
+            twilio_request(
+                "hold",
+                call,
+                lambda: participant(call, call.sid).update(hold=True, hold_url=hold_url(call), hold_method="POST"),
+            )
+        created = twilio_request(
+            "adding a consultation",
+            call,
+            lambda: (
+                twilio_client()
+                .conferences(call.conference_sid)
+                .participants.create(
+                    from_=caller_id(call),
+                    to=participant_address(target, {"kind": "consult", "callId": str(call.id)}),
+                    label=f"consult-{target.id}",
+                    timeout=CONSULT_RING_TIMEOUT_S,
+                    early_media=True,
+                    beep="onEnter",
+                    start_conference_on_enter=True,
+                    end_conference_on_exit=False,
+                    status_callback=public_url(url_for("ivr.conference_leg", call=call.id, consult=target.id)),
+                    status_callback_method="POST",
+                    status_callback_event=["answered", "completed"],
+                )
+            ),
+        )
+    except TwilioFailed:
+        db.session.rollback()
+        if held_here:  # the caller was put on hold for nothing: back to the agent
+            try:
+                participant(call, call.sid).update(hold=False)
+            except (TwilioException, RequestException) as error:
+                log.warning("call %s: could not take the caller off hold again (%s)", call.id, describe(error))
+        return Control.failed
+    if held_here:
+        call.held_at = utcnow()
+    db.session.add(
+        CallLeg(
+            call_id=call.id, call_sid=created.call_sid, role=LegRole.consult, user_id=target.id, added_by_id=agent.id
+        )
+    )
+    call.consults = (call.consults or 0) + 1
+    step(call, agent, "call_consult", f"user:{target.id}", address, {"target": target.id})
+    db.session.commit()
+    return Control.done
+
+
+def cancel_consult(call: Call, agent: User, *, address: str | None = None) -> Control:
+    """The agent ends the consultation: the other leg hangs up, the caller comes back."""
+    if not in_conference(call, agent):
+        return Control.not_live
+    leg = open_consult(call)
+    if leg is None:
+        return Control.no_consult
+    try:
+        twilio_request("ending the consultation", call, lambda: participant(call, leg.call_sid).delete())
+        if call.held_at is not None:
+            twilio_request("resume", call, lambda: participant(call, call.sid).update(hold=False))
+    except TwilioFailed:
+        db.session.rollback()
+        return Control.failed
+    end_hold(call)
+    close_leg(leg, "removed")
+    step(call, agent, "call_consult_end", f"user:{leg.user_id}", address)
+    db.session.commit()
+    return Control.done
+
+
+def join_all(call: Call, agent: User, *, address: str | None = None) -> Control:
+    """Warm transfer, second step: the caller comes off hold; the three of them talk."""
+    if not in_conference(call, agent):
+        return Control.not_live
+    leg = open_consult(call)
+    if leg is None or leg.answered_at is None:
+        return Control.no_consult
+    if call.held_at is None:
+        return Control.unchanged
+    try:
+        twilio_request("resume", call, lambda: participant(call, call.sid).update(hold=False))
+    except TwilioFailed:
+        db.session.rollback()
+        return Control.failed
+    end_hold(call)
+    step(call, agent, "call_join", f"user:{leg.user_id}", address)
+    db.session.commit()
+    return Control.done
+
+
+def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control:
+    """Warm transfer, last step: the agent leaves; the consulted colleague has the call.
+
+    The colleague's leg ends the conference from now on, the agent's no longer, then the
+    agent's leg is removed. Should Twilio refuse midway, what was changed is put back.
+    """
+    if not in_conference(call, agent):
+        return Control.not_live
+    leg = open_consult(call)
+    if leg is None or leg.answered_at is None or leg.user is None:
+        return Control.no_consult
+    done: list[tuple[str | None, dict]] = []
+    try:
+        for sid, options in (
+            (leg.call_sid, {"end_conference_on_exit": True}),
+            (call.agent_leg_sid, {"end_conference_on_exit": False}),
+        ):
+            twilio_request(
+                "handing over", call, lambda sid=sid, options=options: participant(call, sid).update(**options)
+            )
+            done.append((sid, options))
+        if call.held_at is not None:
+            twilio_request("resume", call, lambda: participant(call, call.sid).update(hold=False))
+        twilio_request("the agent leaving", call, lambda: participant(call, call.agent_leg_sid).delete())
+    except TwilioFailed:
+        db.session.rollback()
+        for sid, options in done:  # undo, so that the call is as it was
+            try:
+                participant(call, sid).update(end_conference_on_exit=not options["end_conference_on_exit"])
+            except (TwilioException, RequestException) as error:
+                log.warning("call %s: could not undo a hand-over step (%s)", call.id, describe(error))
+        return Control.failed
+    now = utcnow()
+    end_hold(call, now)
+    target = leg.user
+    step(call, agent, "call_transfer", f"user:{target.id}", address, {"target": target.id, "kind": "warm"})
+    call.agent_id = target.id
+    call.agent_leg_sid = leg.call_sid
+    call.agent_muted = False
+    call.transfers = (call.transfers or 0) + 1
+    close_leg(leg, "handed_over", now)
+    if agent.presence in (Presence.on_call, Presence.wrap_up):
+        set_presence(agent, Presence.available, now)
+    db.session.commit()
+    return Control.done
+
+
+def close_leg(leg: CallLeg, status: str, now: datetime | None = None) -> None:
+    if leg.ended_at is None:
+        leg.ended_at = now or utcnow()
+        leg.end_status = status[:20]
+
+
+# --- what Twilio reports about the legs it rang (ivr.conference_leg) -------------------------
+
+
+def consult_leg_status(call: Call, leg: CallLeg, status: str) -> str:
+    """A consulted colleague answered, hung up or never answered; the timeline result.
+
+    Never answered: the caller, held for the consultation, comes back to the agent.
+    Leaves the commit to the webhook.
+    """
+    now = utcnow()
+    if status == "in-progress" and leg.answered_at is None and leg.ended_at is None:
+        leg.answered_at = now
+        if leg.user is not None and leg.user.presence == Presence.available:
+            set_presence(leg.user, Presence.on_call, now)
+        return "consult_answered"
+    if status not in NOT_ANSWERED and status != "completed":
+        return "consult_" + status[:20]
+    if leg.ended_at is not None:  # handed over or removed already: its end changes nothing more
+        if leg.end_status == "handed_over" and status == "completed":
+            return "consult_completed"
+        return "consult_closed"
+    answered = leg.answered_at is not None
+    close_leg(leg, status, now)
+    if leg.user is not None and leg.user.presence == Presence.on_call and call.agent_id != leg.user_id:
+        set_presence(leg.user, Presence.available, now)
+    if call.held_at is not None and call.ended_at is None and call.agent_ended_at is None and not answered:
+        try:
+            twilio_request("resume", call, lambda: participant(call, call.sid).update(hold=False))
+            end_hold(call, now)
+            return "consult_missed:resumed"
+        except TwilioFailed:
+            return "consult_missed:held"
+    return f"consult_{'ended' if answered else 'missed'}"
