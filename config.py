@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -43,6 +44,25 @@ def env_bool(name: str, default: bool) -> bool:
     if raw is None or raw.strip() == "":
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def parse_transfer_numbers(text: str) -> tuple[tuple[str, str], ...]:
+    """TRANSFER_NUMBERS: "label=+E164,..." into (label, number) pairs, in the order given."""
+    pairs: list[tuple[str, str]] = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        label, _, number = item.partition("=")
+        label, number = label.strip(), number.strip()
+        if not label or len(label) > 40 or not E164.match(number):
+            raise ValueError(f"TRANSFER_NUMBERS: expected label=+E164, got {item.strip()!r}")
+        if label in dict(pairs):
+            raise ValueError(f"TRANSFER_NUMBERS: the label {label!r} is given twice")
+        pairs.append((label, number))
+    return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -181,6 +201,10 @@ class Config:
         # console drives by REST (hold, mute, consult and transfer). Off: the agent is <Dial>led
         # straight to the caller, as before, with no call control.
         self.CALL_CONFERENCES = env_bool("CALL_CONFERENCES", False)
+        # Cold transfers to numbers outside the hotline: only these, kept by the admin, as
+        # "label=+E164,label=+E164" (the label is what the agent picks; the number is dialled
+        # into the call's conference, then the agent leaves).
+        self.TRANSFER_NUMBERS = parse_transfer_numbers(env_str("TRANSFER_NUMBERS", ""))
         # Agents' browser phones: an API key (SK...) signs their Voice SDK access tokens; without
         # it the console says the browser phone is not configured (SIP and phone agents still ring).
         self.TWILIO_API_KEY_SID = env_str("TWILIO_API_KEY_SID", "")

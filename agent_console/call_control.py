@@ -17,6 +17,7 @@ from agent_console.call_screen import visible_call
 from agent_console.labels import STEP_LABELS
 from domain.calls import conference
 from domain.calls.conference import Control
+from domain.calls.queue import publish_queue
 from domain.db.ids import row_id
 from domain.live import publish_agents_changed
 from extensions import db
@@ -33,7 +34,7 @@ STEP_LABELS.update(
         "call_consult": _l("Colleague called for a consultation"),
         "call_consult_end": _l("Consultation ended"),
         "call_join": _l("Caller joined the consultation"),
-        "call_transfer": _l("Call handed over"),
+        "call_transfer": _l("Call transferred"),
         "conference": _l("Conference event"),
         "conference_leg": _l("Colleague's or agent's line"),
         "agent_requeue": _l("Back to the queue (agent did not answer)"),
@@ -49,6 +50,9 @@ DONE = {
     "join": _l("The caller has joined you and your colleague."),
     "cancel": _l("The consultation has ended. The caller is back with you."),
     "hand_over": _l("The call is handed over to your colleague. You are available for the next caller."),
+    "transfer_queue": _l("The caller is back in the queue with your note. You are available for the next caller."),
+    "transfer_agent": _l("Your colleague's phone is ringing with the call. You are available for the next caller."),
+    "transfer_number": _l("The number is being called and you have left the call. Please wrap it up."),
 }
 
 REFUSED = {
@@ -63,7 +67,7 @@ REFUSED = {
     ),
 }
 
-ACTIONS = ("hold", "resume", "mute", "unmute", "consult", "join", "cancel", "hand_over")
+ACTIONS = ("hold", "resume", "mute", "unmute", "consult", "join", "cancel", "hand_over", "transfer")
 
 
 def controls(call: Call) -> dict:
@@ -77,6 +81,7 @@ def controls(call: Call) -> dict:
         "muted": call.agent_muted,
         "consulting": consulting,
         "targets": conference.consult_targets(current_user) if mine and consulting is None else [],
+        "numbers": list(conference.transfer_numbers()),
         "hold_s": conference.held_seconds(call),
         "transfers": call.transfers or 0,
         "consults": call.consults or 0,
@@ -106,7 +111,30 @@ def run(call: Call, action: str) -> Control:
         return conference.join_all(call, agent, address=address)
     if action == "cancel":
         return conference.cancel_consult(call, agent, address=address)
-    return conference.hand_over(call, agent, address=address)
+    if action == "hand_over":
+        return conference.hand_over(call, agent, address=address)
+    return transfer(call, agent, address)
+
+
+def transfer_kind(value: str) -> str:
+    return value.partition(":")[0] if value.partition(":")[0] in ("agent", "number") else "queue"
+
+
+def transfer(call: Call, agent: User, address: str | None) -> Control:
+    """Cold transfer; the form's target is "queue", "agent:ID" or "number:LABEL"."""
+    target = (request.form.get("target") or "").strip()
+    kind, _, value = target.partition(":")
+    if target == "queue":
+        return conference.transfer_to_queue(call, agent, request.form.get("note", ""), address=address)
+    if kind == "agent":
+        user_id = row_id(value)
+        user = db.session.get(User, user_id) if user_id else None
+        if user is None:
+            return Control.unavailable
+        return conference.transfer_to(call, agent, target=user, address=address)
+    if kind == "number":
+        return conference.transfer_to(call, agent, label=value[:40], address=address)
+    return Control.unavailable
 
 
 @bp.post("/calls/<int:call_id>/control/<action>")
@@ -117,14 +145,19 @@ def call_control(call_id: int, action: str):
     call = visible_call(call_id)
     result = run(call, action)
     if result is Control.done:
-        if action in ("consult", "hand_over", "cancel"):
+        if action in ("consult", "hand_over", "cancel", "transfer"):
             publish_agents_changed()
-        status, message, ok = 200, str(DONE[action]), True
+        if action == "transfer":
+            publish_queue()
+        key = f"transfer_{transfer_kind(request.form.get('target') or '')}" if action == "transfer" else action
+        status, message, ok = 200, str(DONE[key]), True
     else:
         status, label = REFUSED[result]
         message, ok = str(label), result is Control.unchanged
     # After a hand-over the call is the colleague's: the agent goes back to the queue.
-    handed_over = action == "hand_over" and result is Control.done
+    handed_over = action in ("hand_over", "transfer") and result is Control.done
+    if action == "transfer" and transfer_kind(request.form.get("target") or "") == "number":
+        handed_over = False  # the agent stays on the call's page to wrap it up
     target = url_for("console.home") if handed_over else url_for("console.call", call_id=call.id)
     if wants_json():
         return jsonify(ok=ok, reason=result.value, message=message, url=target), status

@@ -11,7 +11,14 @@ from flask import current_app, g, request, url_for
 from sqlalchemy import select
 
 from domain.calls.agent import requeue
-from domain.calls.conference import NOT_ANSWERED, TwilioFailed, consult_leg_status, twilio_request
+from domain.calls.conference import (
+    NOT_ANSWERED,
+    TwilioFailed,
+    consult_leg_status,
+    transfer_answered,
+    transfer_leg_status,
+    twilio_request,
+)
 from domain.calls.record import record_event, request_key
 from domain.db.ids import MAX_ID, row_id
 from domain.languages import language_or_default
@@ -62,9 +69,13 @@ def conference_leg():
         if call is None:
             return "", 204
         consulted = row_id(request.args.get("consult"))
-        if consulted:
+        transferred = request.args.get("transfer") == "1"
+        if consulted or (transferred and not request.args.get("agent")):
             leg = db.session.scalar(select(CallLeg).where(CallLeg.call_sid == leg_sid, CallLeg.call_id == call.id))
-            result = consult_leg_status(call, leg, status) if leg is not None else "consult_unknown"
+            if leg is None:
+                result = "leg_unknown"
+            else:
+                result = (consult_leg_status if consulted else transfer_leg_status)(call, leg, status)
         else:
             result = agent_leg_status(call, leg_sid, status)
         written = record_event(call, key=event_key(leg_sid, status, "leg"), step="conference_leg", result=result[:40])
@@ -83,6 +94,8 @@ def conference_leg():
 def agent_leg_status(call: Call, leg_sid: str, status: str) -> str:
     if leg_sid != call.agent_leg_sid:  # an earlier agent's leg (a transfer): nothing to do
         return f"agent_{status}:old"
+    if status == "in-progress" and request.args.get("transfer") == "1":
+        return transfer_answered(call)  # a colleague the call was transferred to: the caller comes off hold
     if status not in NOT_ANSWERED or call.answered_at is None or call.ended_at is not None:
         return f"agent_{status}"
     agent = db.session.get(User, int_arg("agent", 0, 0, MAX_ID))

@@ -76,6 +76,7 @@ class Call(Model):
     hold_s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # past holds, summed
     agent_muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     transfers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    transfer_note: Mapped[str | None] = mapped_column(Text)  # from the agent who sent the call to the queue
     consults: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     transaction: Mapped[Transaction | None] = relationship()
@@ -110,6 +111,8 @@ class CallEvent(Model):
 
 class LegRole(str, enum.Enum):
     consult = "consult"  # another agent or a supervisor the agent calls while the caller holds
+    transfer = "transfer"  # an outside number the call was cold-transferred to
+    supervisor = "supervisor"  # a supervisor listening in (detail: monitor, whisper or barge)
 
 
 class CallLeg(Model):
@@ -127,6 +130,7 @@ class CallLeg(Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_status: Mapped[str | None] = mapped_column(String(20))  # Twilio's CallStatus at the end
+    detail: Mapped[str | None] = mapped_column(String(64))  # an outside number's label; a supervisor's mode
 
     call: Mapped[Call] = relationship(back_populates="legs")
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])

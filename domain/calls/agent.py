@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import logging
 from datetime import datetime
+from typing import Any
 
 from flask import url_for
 from sqlalchemy import select, update
@@ -130,7 +131,12 @@ def caller_left(call: Call) -> bool:
 
 def redirect_to_agent(call: Call) -> Redirect:
     """Move the live call out of Twilio's queue to the webhook that dials the agent."""
-    url = public_url(url_for("ivr.agent_connect", call=call.id))
+    # A caller taken again (requeued, or transferred to the queue) asks a new URL (`s`), so
+    # that the webhook is not taken for a replay of the first.
+    again: dict[str, Any] = (
+        {"s": len(call.events)} if any(event.step == "agent_connect" for event in call.events) else {}
+    )
+    url = public_url(url_for("ivr.agent_connect", call=call.id, **again))
     try:
         twilio_client().calls(call.sid).update(url=url, method="POST")
     except TwilioRestException as error:

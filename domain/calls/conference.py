@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 import logging
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, url_for
@@ -29,7 +30,7 @@ from domain.clock import utcnow
 from domain.languages import language_or_default
 from domain.staff.users import dialled_endpoint, set_presence
 from extensions import db
-from models import Call, CallLeg, EndpointKind, LegRole, Presence, User
+from models import Call, CallLeg, EndpointKind, LegRole, Outcome, Presence, User
 from telephony.rest import public_url, twilio_client
 
 log = logging.getLogger(__name__)
@@ -432,3 +433,224 @@ def consult_leg_status(call: Call, leg: CallLeg, status: str) -> str:
         except TwilioFailed:
             return "consult_missed:held"
     return f"consult_{'ended' if answered else 'missed'}"
+
+
+# --- cold transfers: to the queue, to a named agent, to an outside number -------------------
+
+MAX_TRANSFER_NOTE = 500
+
+
+def transfer_numbers() -> dict[str, str]:
+    """The outside numbers an agent may transfer a caller to (TRANSFER_NUMBERS), by label."""
+    return dict(current_app.config.get("TRANSFER_NUMBERS") or ())
+
+
+def release_agent(agent: User, now: datetime) -> None:
+    if agent.presence in (Presence.on_call, Presence.wrap_up):
+        set_presence(agent, Presence.available, now)
+
+
+def rows_back_to_queue(call: Call, now: datetime) -> None:
+    """The call's rows as a caller waiting in the queue again (the caller is on their way there)."""
+    end_hold(call, now)
+    call.agent_id = None
+    call.taken_at = None
+    call.answered_at = None
+    call.agent_ended_at = None
+    call.wrapped_up_at = None
+    call.queue_left_at = None
+    call.queue_result = None
+    call.conference_sid = None
+    call.agent_leg_sid = None
+    call.agent_muted = False
+    if call.outcome == Outcome.agent_answered:
+        call.outcome = None
+
+
+def transfer_to_queue(call: Call, agent: User, note: str, *, address: str | None = None) -> Control:
+    """Cold transfer to the queue: the caller waits again, and the next agent sees the note.
+
+    The caller's call is redirected out of the conference (to `ivr.agent_requeue`), then the
+    conference, where the agent alone is left, is ended: the agent's phone hangs up.
+    """
+    if not in_conference(call, agent):
+        return Control.not_live
+    if open_consult(call) is not None:
+        return Control.busy
+    url = public_url(url_for("ivr.agent_requeue", call=call.id, transfer=1, s=len(call.events)))
+    try:
+        twilio_request("transfer to the queue", call, lambda: twilio_client().calls(call.sid).update(url=url))
+    except TwilioFailed:
+        db.session.rollback()
+        return Control.failed
+    conference_sid = call.conference_sid
+    try:  # the caller has left: a failure here only leaves the agent's phone to hang up itself
+        twilio_client().conferences(conference_sid).update(status="completed")
+    except (TwilioException, RequestException) as error:
+        log.warning("call %s: could not end the conference after a transfer (%s)", call.id, describe(error))
+    now = utcnow()
+    note = (note or "").strip()[:MAX_TRANSFER_NOTE]
+    step(call, agent, "call_transfer", "queue", address, {"kind": "queue", "note": bool(note)})
+    call.transfer_note = note or None
+    call.transfers = (call.transfers or 0) + 1
+    rows_back_to_queue(call, now)
+    release_agent(agent, now)
+    db.session.commit()
+    return Control.done
+
+
+def transfer_to(call: Call, agent: User, *, target: User | None = None, label: str | None = None, address=None):
+    """Cold transfer to a named agent (rung into the conference as the call's agent) or to an
+    outside number from TRANSFER_NUMBERS (dialled in as a participant): the caller holds
+    until they answer, the agent leaves at once. Nobody answering sends the caller back to
+    the queue (`transfer_leg_status`, `agent_leg_status`). Twilio refusing any step undoes
+    the steps before it: the call is as it was and the agent is told.
+    """
+    from domain.calls.agent import ring_context  # domain.calls.agent imports nothing of this module
+
+    if not in_conference(call, agent):
+        return Control.not_live
+    if open_consult(call) is not None:
+        return Control.busy
+    if target is not None:
+        if target.id == agent.id or not target.active or target.presence != Presence.available:
+            return Control.unavailable
+        context = ring_context(call.caller, current_app.config["DEFAULT_PHONE_REGION"], call=call)
+        to = participant_address(target, context)
+        callback: dict[str, Any] = {"agent": target.id, "transfer": 1}
+        participant_label = AGENT_LABEL
+    else:
+        number = transfer_numbers().get(label or "")
+        if number is None:
+            return Control.unavailable
+        to, callback, participant_label = number, {"transfer": 1}, "transfer"
+    held_here = call.held_at is None
+    created = None
+    agent_flag_changed = False
+    try:
+        if held_here:
+            twilio_request(
+                "hold",
+                call,
+                lambda: participant(call, call.sid).update(hold=True, hold_url=hold_url(call), hold_method="POST"),
+            )
+        created = twilio_request(
+            "adding the transfer target",
+            call,
+            lambda: (
+                twilio_client()
+                .conferences(call.conference_sid)
+                .participants.create(
+                    from_=caller_id(call),
+                    to=to,
+                    label=participant_label,
+                    timeout=CONSULT_RING_TIMEOUT_S,
+                    early_media=True,
+                    beep="false",
+                    start_conference_on_enter=True,
+                    end_conference_on_exit=True,
+                    status_callback=public_url(url_for("ivr.conference_leg", call=call.id, **callback)),
+                    status_callback_method="POST",
+                    status_callback_event=["answered", "completed"],
+                )
+            ),
+        )
+        twilio_request(
+            "handing over", call, lambda: participant(call, call.agent_leg_sid).update(end_conference_on_exit=False)
+        )
+        agent_flag_changed = True
+        twilio_request("the agent leaving", call, lambda: participant(call, call.agent_leg_sid).delete())
+    except TwilioFailed:
+        db.session.rollback()
+        undo_transfer(call, created.call_sid if created else None, agent_flag_changed, held_here)
+        return Control.failed
+    now = utcnow()
+    what = f"user:{target.id}" if target is not None else f"number:{label}"
+    detail = {"kind": "cold", "target": target.id} if target is not None else {"kind": "number", "label": label}
+    step(call, agent, "call_transfer", what, address, detail)
+    call.transfers = (call.transfers or 0) + 1
+    call.agent_muted = False
+    if held_here:
+        call.held_at = now
+    if target is not None:  # the call is the colleague's from now on; their phone is ringing
+        call.agent_id = target.id
+        call.agent_leg_sid = created.call_sid
+        call.taken_at = now
+        set_presence(target, Presence.on_call, now)
+        release_agent(agent, now)
+    else:  # the agent's part is over: they wrap the call up
+        db.session.add(
+            CallLeg(
+                call_id=call.id,
+                call_sid=created.call_sid,
+                role=LegRole.transfer,
+                added_by_id=agent.id,
+                detail=(label or "")[:64],
+            )
+        )
+        from domain.calls.agent import agent_leg_ended
+
+        agent_leg_ended(call, agent, now)
+    db.session.commit()
+    return Control.done
+
+
+def undo_transfer(call: Call, created_sid: str | None, agent_flag_changed: bool, held_here: bool) -> None:
+    """Put back what a refused transfer changed at Twilio, as far as Twilio lets us."""
+    undo = []
+    if created_sid:
+        undo.append(("removing the transfer target", lambda: participant(call, created_sid).delete()))
+    if agent_flag_changed:
+        undo.append(
+            (
+                "undoing a hand-over step",
+                lambda: participant(call, call.agent_leg_sid).update(end_conference_on_exit=True),
+            )
+        )
+    if held_here:
+        undo.append(("taking the caller off hold", lambda: participant(call, call.sid).update(hold=False)))
+    for what, request in undo:
+        try:
+            request()
+        except (TwilioException, RequestException) as error:
+            log.warning("call %s: %s failed (%s)", call.id, what, describe(error))
+
+
+def transfer_answered(call: Call) -> str:
+    """The transfer target answered: the held caller is put through to them."""
+    if call.held_at is None and call.agent_ended_at is None:
+        return "transfer_answered"
+    try:
+        twilio_request("resume", call, lambda: participant(call, call.sid).update(hold=False))
+    except TwilioFailed:
+        return "transfer_answered:held"
+    end_hold(call)
+    return "transfer_answered"
+
+
+def requeue_caller(call: Call, now: datetime) -> str:
+    """Nobody took the transferred caller, and the agent has left: back to the queue."""
+    url = public_url(url_for("ivr.agent_requeue", call=call.id, s=len(call.events)))
+    try:
+        twilio_request("requeue", call, lambda: twilio_client().calls(call.sid).update(url=url, method="POST"))
+    except TwilioFailed:
+        return "stuck"
+    if call.agent is not None:  # the agent who transferred it, wrapping up: their part is gone
+        release_agent(call.agent, now)
+    rows_back_to_queue(call, now)
+    return "requeued"
+
+
+def transfer_leg_status(call: Call, leg: CallLeg, status: str) -> str:
+    """The outside number a call was transferred to answered, hung up or never answered."""
+    now = utcnow()
+    if status == "in-progress" and leg.answered_at is None and leg.ended_at is None:
+        leg.answered_at = now
+        return transfer_answered(call)
+    if status not in NOT_ANSWERED and status != "completed":
+        return "transfer_" + status[:20]
+    answered = leg.answered_at is not None
+    close_leg(leg, status, now)
+    if answered or call.ended_at is not None:
+        return "transfer_ended"
+    return "transfer_missed:" + requeue_caller(call, now)
