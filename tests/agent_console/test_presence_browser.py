@@ -155,3 +155,68 @@ def test_a_waiting_caller_rings_and_is_counted_in_the_title_on_any_page(app, app
         page.wait_for_function("document.title.startsWith('(2) ')")
         page.locator("#ring[data-rang='2']").wait_for(state="attached")
         assert page.title() == f"(2) {title}"
+
+
+# --- screenshots: the console at 1024x768 and 1366x768 in the three languages ------------------
+
+VIEWPORTS = ((1024, 768), (1366, 768))
+LAYOUT = """() => {
+  const links = Array.from(document.querySelectorAll('.topbar nav > a, .topbar nav summary'));
+  const tops = links.map((link) => Math.round(link.getBoundingClientRect().top));
+  const topbar = document.querySelector('.topbar').getBoundingClientRect();
+  const actions = document.querySelector('#waiting-banner:not([hidden]) .banner-actions');
+  return {
+    menuLines: new Set(tops).size,
+    topbarHeight: Math.round(topbar.height),
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    bannerHeight: actions ? Math.round(document.getElementById('waiting-banner').getBoundingClientRect().height) : 0,
+  };
+}"""
+
+
+def layout_problems(page, where: str) -> list[str]:
+    found = page.evaluate(LAYOUT)
+    problems = []
+    if found["menuLines"] != 1:
+        problems.append(f"{where}: the menu wraps onto {found['menuLines']} lines")
+    if found["topbarHeight"] > 64:
+        problems.append(f"{where}: the top bar is {found['topbarHeight']} px high")
+    if found["overflow"] > 0:
+        problems.append(f"{where}: the page is {found['overflow']} px wider than the window")
+    if found["bannerHeight"] > 100:  # two lines at most (the notifications button may wrap)
+        problems.append(f"{where}: the banner is {found['bannerHeight']} px high")
+    return problems
+
+
+@pytest.mark.parametrize("language", ["ar", "ckb", "en"])
+def test_screenshots_of_the_console_home_the_offer_banner_and_the_agents_page(
+    app, app_context, client, browser, language
+):
+    from models import EndpointKind
+    from tests.support.browser import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    make_user("salma", Role.supervisor, language=language, endpoint_kind=EndpointKind.sip, endpoint="sip:s@pbx.invalid")
+    for name in ("amira", "bashir"):
+        make_user(name, language=language, endpoint_kind=EndpointKind.sip, endpoint=f"sip:{name}@pbx.invalid")
+    with serve(app, ROUTING_MODE="offer", OFFER_TIMEOUT_S=120) as base:
+        page = page_of(browser, base, "salma")
+        page.locator('#live-status[data-state="live"]').wait_for()
+
+        problems: list[str] = []
+
+        def shots(name: str) -> None:
+            for width, height in VIEWPORTS:
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(100)
+                page.screenshot(path=str(ARTIFACTS / f"console-{name}-{language}-{width}x{height}.png"))
+                problems.extend(layout_problems(page, f"{name} {language} {width}x{height}"))
+
+        shots("home")
+        caller_waits(client, language, 1)
+        page.locator("#waiting-banner.offer").wait_for()
+        shots("offer")
+        page.goto(base + "/console/agents")
+        page.locator("#waiting-banner.offer").wait_for()
+        shots("agents")
+    assert not problems, problems
