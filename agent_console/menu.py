@@ -29,6 +29,8 @@ MENU = [
 
 
 OFFICERS_ONLY = {"console.letters"}
+# Pages under the bar's "Supervision" menu rather than in the bar itself.
+SUPERVISING = (Role.supervisor, Role.admin)
 
 
 def shown(endpoint: str, role: Role) -> bool:
@@ -59,4 +61,8 @@ def console_helpers():
             if shown(endpoint, role) and endpoint in current_app.view_functions
         ]
 
-    return {"console_menu": console_menu, "current_language": lambda: str(get_locale())}
+    return {
+        "console_menu": console_menu,
+        "supervising_roles": SUPERVISING,
+        "current_language": lambda: str(get_locale()),
+    }

@@ -8,14 +8,16 @@ it, a callback was placed) is read from the development Twilio stand-in's record
 
 from __future__ import annotations
 
+import math
 import re
 
 from flask import abort, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
 import extensions
+from domain.clock import utcnow
 from extensions import db
-from models import DevTwilioCall, DevTwilioRequest, EmailMessage
+from models import Call, CallOffer, DevTwilioCall, DevTwilioRequest, EmailMessage, User
 from simulator import bp, twilio_api
 from simulator.engine import (
     DEFAULT_CALLER,
@@ -85,6 +87,7 @@ def page():
         "simulator/index.html",
         default_caller=DEFAULT_CALLER,
         console_url=url_for("console.home"),
+        routing_mode=current_app.config["ROUTING_MODE"],
         mail_url=url_for("simulator.mail"),
     )
 
@@ -129,7 +132,25 @@ def poll():
     sid = matching(request.args, "call_sid", CALL_SID, '"CA" and 32 lowercase hex digits')
     after = request_id(request.args.get("after", "0"), "after")
     update = twilio_api.pending_update(sid, after)
-    return jsonify(call_sid=sid, update=update and update_json(update))
+    return jsonify(call_sid=sid, update=update and update_json(update), offer=offer_json(sid))
+
+
+def offer_json(sid: str) -> dict | None:
+    """With routing by offer, the agent this waiting caller is offered to and the seconds they
+    have left to accept (None: not offered, or routing from the list)."""
+    if current_app.config["ROUTING_MODE"] != "offer":
+        return None
+    now = utcnow()
+    row = db.session.execute(
+        select(User.id, User.display_name, User.username, CallOffer.expires_at)
+        .join(CallOffer, CallOffer.agent_id == User.id)
+        .join(Call, Call.id == CallOffer.call_id)
+        .where(Call.sid == sid, CallOffer.expires_at > now)
+    ).first()
+    if row is None:
+        return None
+    left = max(0, math.ceil((row.expires_at - now).total_seconds()))
+    return {"agent_id": row.id, "agent": row.display_name or row.username, "expires_in_s": left}
 
 
 @bp.post("/api/follow")

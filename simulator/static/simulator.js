@@ -48,6 +48,7 @@
     $("caller-fields").disabled = !(state === "idle" || state === "ended");
     $("entered").textContent = entered;
     $("queue-panel").hidden = state !== "queued";
+    if (state !== "queued" && $("queue-offer")) $("queue-offer").hidden = true;
     $("agent-panel").hidden = state !== "connected";
     $("agent-hangup").disabled = busy;
     $("agent-missed").disabled = busy;
@@ -259,9 +260,43 @@
   }
 
   // --- what the app does to the call through Twilio's REST API ------------------------
+  // Routing by offer: whom the waiting caller is offered to, as the agents' consoles show it.
+  // An offer that ended with no redirect after it was not accepted: said one poll later, so
+  // that an accepted offer (whose redirect may come a moment after) is not reported missed.
+  function showOffer(offer) {
+    const panel = $("queue-offer");
+    if (!panel || !call) return;
+    const before = call.offer;
+    const changed = before && (!offer || offer.agent_id !== before.agent_id);
+    const missed = (name) => note(`Agent “${name}” did not accept`,
+      "An offer not accepted in time makes the agent Away (missed); the caller is offered to the next available agent.",
+      "system");
+    if (call.offerEnded) missed(call.offerEnded);
+    call.offerEnded = null;
+    if (changed && offer) missed(before.agent);
+    else if (changed) call.offerEnded = before.agent;
+    if (offer && (!before || changed)) {
+      note(`Offered to agent “${offer.agent}”`,
+        `Their console rings; they have ${offer.expires_in_s} s to click Accept.`, "system");
+    }
+    call.offer = offer;
+    panel.hidden = !offer;
+    root.dataset.offer = offer ? "offered" : "";
+    if (offer) {
+      $("offer-agent").textContent = offer.agent;
+      $("offer-left").textContent = `${offer.expires_in_s} s left`;
+    }
+  }
+
   async function pollCall() {
     const data = await get(`poll?call_sid=${encodeURIComponent(call.sid)}&after=${call.lastUpdate || 0}`);
-    if (!data.update || !call || busy || data.call_sid !== call.sid) return;
+    if (!call || busy || data.call_sid !== call.sid) return;
+    if (!data.update) {
+      showOffer(root.dataset.state === "queued" ? data.offer : null);
+      return;
+    }
+    call.offer = null;
+    call.offerEnded = null;
     const update = data.update;
     call.lastUpdate = update.id;
     if (update.action === "hangup") {

@@ -1,17 +1,21 @@
 """In a real headless Chromium, two pages as in the demo: a caller on the simulator page asks
 for an agent; the agent on the console sees them arrive live and clicks Take; the simulator
 page follows the call to that agent. Twilio's REST API is the app's own development stand-in.
-And a callback the agent places from the console rings on the simulator page."""
+The same with routing by offer (the default): the simulator page shows whom the caller is
+offered to; unanswered, the offer goes to the next agent, who accepts it. And a callback the
+agent places from the console rings on the simulator page."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from domain.clock import utcnow
 from extensions import db
-from models import Call, CallbackRequest, DevTwilioCall, DevTwilioRequest, Outcome
+from models import Call, CallbackRequest, DevTwilioCall, DevTwilioRequest, Outcome, Presence, User
 from tests.support.browser import ARTIFACTS, chromium, console_serving
 from tests.support.console import PASSWORD, make_user
 
@@ -127,6 +131,69 @@ def test_the_agent_takes_the_simulated_call_and_the_simulator_is_connected_to_th
     call = db.session.get(Call, call_id)
     assert call.outcome == Outcome.agent_answered and call.ended_at is not None
     assert call.answered_at is not None and call.agent_ended_at is not None
+
+
+@pytest.fixture
+def offer_mode(app, monkeypatch):
+    monkeypatch.setitem(app.config, "ROUTING_MODE", "offer")
+    monkeypatch.setitem(app.config, "OFFER_TIMEOUT_S", 3)
+
+
+def agent(name: str, idle_s: int) -> User:
+    user = make_user(name, language="en")
+    user.presence_since = utcnow() - timedelta(seconds=idle_s)
+    db.session.commit()
+    return user
+
+
+def test_the_simulated_caller_is_offered_to_an_agent_and_after_a_miss_the_next_one_accepts(
+    app, app_context, offer_mode, server, browser
+):
+    agent("amira", idle_s=600)  # idle longest: offered first
+    agent("bashir", idle_s=60)
+    amira = console_page(browser, server, "amira")
+    bashir = console_page(browser, server, "bashir")
+    simulator = simulator_page(browser, server)
+    assert "Accept" in simulator.locator("#queue-panel").inner_text(), "the hint describes routing by offer"
+
+    simulator.get_by_role("button", name="Call").click()
+    wait_for_state(simulator, "waiting")
+    press(simulator, "3")
+    wait_for_text(simulator, "To speak to an agent, press 0.")
+    press(simulator, "0")
+    wait_for_state(simulator, "queued")
+    call_id = db.session.scalar(select(Call.id).where(Call.sid == simulator.locator("#call-sid").inner_text()))
+
+    # Offered to Amira: her banner rings, the simulator page says so; she does not accept.
+    amira.locator("#waiting-banner.offer").wait_for()
+    simulator.locator("#offer-agent", has_text="Amira").wait_for()
+    assert re.fullmatch(r"[0-3] s left", simulator.locator("#offer-left").inner_text())
+    wait_for_text(simulator, "Offered to agent “Amira”")
+    shot(simulator, "demo-simulator-offered.png")
+    shot(amira, "demo-console-offered.png")
+    assert bashir.locator("#waiting-banner.offer").count() == 0
+
+    # Her offer runs out: she is Away (missed) and Bashir is offered the caller.
+    bashir.locator("#waiting-banner.offer").wait_for()
+    simulator.locator("#offer-agent", has_text="Bashir").wait_for()
+    wait_for_text(simulator, "Agent “Amira” did not accept")
+    db.session.expire_all()
+    missed = db.session.scalar(select(User).where(User.username == "amira"))
+    assert (missed.presence, missed.away_reason) == (Presence.away, "missed")
+
+    bashir.keyboard.press("a")  # Accept, from the keyboard
+    bashir.wait_for_url(re.compile(rf"/console/calls/{call_id}$"))
+    wait_for_state(simulator, "connected")
+    wait_for_text(simulator, "An agent took the call")
+    assert simulator.locator("#agent-name").inner_text() == "bashir"
+    assert simulator.locator("#error").is_hidden()
+    shot(simulator, "demo-simulator-offer-accepted.png")
+
+    simulator.get_by_role("button", name="Agent hangs up").click()
+    wait_for_state(simulator, "ended")
+    db.session.expire_all()
+    call = db.session.get(Call, call_id)
+    assert call.outcome == Outcome.agent_answered and call.agent.username == "bashir"
 
 
 def test_a_callback_placed_from_the_console_rings_on_the_simulator_and_reaches_the_agent(

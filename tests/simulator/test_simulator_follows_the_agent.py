@@ -211,3 +211,34 @@ def test_with_the_survey_on_the_caller_rates_the_agent_after_they_hang_up(app, p
     assert page.state == "ended"
     page.hang_up()
     assert stored(page.sid).survey_score == 5
+
+
+# --- routing by offer: the page shows whom the waiting caller is offered to -------------------
+
+
+def poll_offer(client, sid: str):
+    response = client.get("/dev/simulator/api/poll", query_string={"call_sid": sid})
+    assert response.status_code == 200
+    return response.get_json()["offer"]
+
+
+def test_with_routing_by_offer_the_poll_says_which_agent_the_caller_is_offered_to(
+    app, client, page, agent, dev_twilio, monkeypatch
+):
+    monkeypatch.setitem(app.config, "ROUTING_MODE", "offer")
+    db.session.execute(db.update(User).where(User.username != "amira").values(presence=Presence.away))
+    db.session.commit()
+    heartbeat = agent.post("/console/heartbeat", headers={"X-CSRFToken": csrf_token(agent, "/console/")})
+    assert heartbeat.status_code == 200
+    page.call_to_the_queue()
+
+    offer = poll_offer(client, page.sid)
+    assert offer["agent"] == "Amira" and 0 < offer["expires_in_s"] <= app.config["OFFER_TIMEOUT_S"]
+    take(agent, page.sid)  # Accept
+    assert poll_offer(client, page.sid) is None
+    assert page.follow(page.poll())["state"] == "connected"
+
+
+def test_with_routing_from_the_list_the_poll_has_no_offer(app, client, page, agent, dev_twilio):
+    page.call_to_the_queue()
+    assert poll_offer(client, page.sid) is None
