@@ -166,3 +166,11 @@ def test_a_supervisor_deletes_the_recording_at_twilio(app, app_context, client, 
 def test_hold_still_works_on_a_recorded_call(app, app_context, client, twilio_api, recorded):
     agent, call, _, _ = connected_call(app, client, twilio_api)
     assert control(agent, call, "hold").status_code == 200
+
+
+def test_the_recording_on_the_timeline_in_arabic_and_kurdish(app, app_context, client, twilio_api, recorded):
+    _, call, _, _ = a_recording(app, client, twilio_api)
+    for name, lang, words in (("sami", "ar", "حذف التسجيل"), ("rezan", "ckb", "سڕینەوەی تۆمارەکە")):
+        supervisor = agent_client(app, name, role=Role.supervisor, language=lang)
+        page = supervisor.get(f"/console/calls/{call.id}/timeline").get_data(as_text=True)
+        assert words in page, lang
