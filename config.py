@@ -201,6 +201,8 @@ class Config:
         # console drives by REST (hold, mute, consult and transfer). Off: the agent is <Dial>led
         # straight to the caller, as before, with no call control.
         self.CALL_CONFERENCES = env_bool("CALL_CONFERENCES", False)
+        # Record the agent's part of a conference call (dual channel), after a notice to the caller.
+        self.RECORDING_ENABLED = env_bool("RECORDING_ENABLED", False)
         # Cold transfers to numbers outside the hotline: only these, kept by the admin, as
         # "label=+E164,label=+E164" (the label is what the agent picks; the number is dialled
         # into the call's conference, then the agent leaves).
@@ -364,8 +366,7 @@ class Config:
         self.CALL_EVENT_RETENTION_DAYS = env_int("CALL_EVENT_RETENTION_DAYS", 365)
         self.LOOKUP_ATTEMPT_RETENTION_DAYS = env_int("LOOKUP_ATTEMPT_RETENTION_DAYS", 90)
         self.SMS_RETENTION_DAYS = env_int("SMS_RETENTION_DAYS", 180)
-        # Call audio kept on disk (recordings, voicemail), purged by age; unset: none kept.
-        self.RECORDINGS_DIR = env_str("RECORDINGS_DIR", "")
+        # Recordings of the agent's part of conference calls, kept at Twilio, deleted there by age.
         self.RECORDING_RETENTION_DAYS = env_int("RECORDING_RETENTION_DAYS", 90)
 
         # Complaints. SLAs count working time: OFFICE_HOURS on OFFICE_DAYS, Baghdad time, less

@@ -35,6 +35,7 @@ from agent_console import (  # noqa: E402, F401
     notices,
     phone,
     presence,
+    recordings,
     records,
     routes,
     studio,

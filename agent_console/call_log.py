@@ -40,6 +40,7 @@ from agent_console.records import number_error
 from agent_console.timeline import sms_kind_label, sms_status_label, timeline_entries
 from domain.audit import audit, user_choices
 from domain.calls.agent import handle_seconds, queue_seconds
+from domain.calls.recordings import playable
 from domain.clock import utcnow
 from domain.letters.lookup import ascii_digits, check_number
 from domain.phones import national_format, normalize_phone
@@ -230,6 +231,7 @@ def call_timeline(call_id: int):
         outcome_tone=outcome_tone,
         sms_kind_label=sms_kind_label,
         sms_status_label=sms_status_label,
+        recordings=playable(call),
     )
 
 

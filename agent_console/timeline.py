@@ -38,7 +38,7 @@ SMS_STATUSES = {
     "suppressed": _l("not sent (SMS switched off)"),
 }
 # Steps the call screen does not name (it shows only what an agent needs).
-MORE_STEPS = {"survey": _l("Satisfaction survey")}
+MORE_STEPS = {"survey": _l("Satisfaction survey"), "recording": _l("Recording of the agent's part")}
 
 
 @dataclass(frozen=True)

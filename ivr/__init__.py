@@ -8,4 +8,4 @@ bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 bp.before_request(limit_webhook_body)  # Twilio's bodies are small: a big one is never read
 
 # Each module registers its views on bp.
-from ivr import agent_leg, complaints, conference, conversation, survey, twilio_events  # noqa: E402,F401
+from ivr import agent_leg, complaints, conference, conversation, recording, survey, twilio_events  # noqa: E402,F401

@@ -22,6 +22,7 @@ from domain.calls.conference import (
     conferences_enabled,
 )
 from domain.calls.record import set_outcome
+from domain.calls.recordings import recording_enabled
 from domain.calls.survey import survey_wanted
 from domain.clock import utcnow
 from domain.db.ids import MAX_ID, row_id
@@ -134,6 +135,8 @@ def meet_in_conference(turn: Turn, call, agent: User, context: dict[str, str]):
     except TwilioFailed as failure:
         requeue(call, agent)
         return back_to_queue(turn, call), f"conference_failed:{failure.reason}"[:40]
+    if recording_enabled():
+        turn.say("recording_notice")  # before the caller joins the agent's recorded leg
     lang = turn.lang
     response = twiml.conference(
         turn.segments,

@@ -8,14 +8,12 @@ on two workers at once, does no harm. `jobs.schedule` keeps them scheduled.
 from __future__ import annotations
 
 import logging
-import os
-import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import and_, delete, or_, select, update
 
+from domain.calls.recordings import purge_recordings
 from domain.clock import utcnow
 from domain.complaints.upkeep import purge_personal_data
 from domain.email import OUTBOX as EMAIL_OUTBOX, enqueue_email, job_id as email_job_id
@@ -182,7 +180,8 @@ def route_calls() -> dict:
 
 @job
 def purge_retention() -> dict:
-    """Delete what is older than its configured retention: call steps, lookups, SMS, e-mail, audio,
+    """Delete what is older than its configured retention: call steps, lookups, SMS, e-mail, call
+    recordings (at Twilio),
     the chunks of uploads that never completed or whose import ended, and closed complaints'
     personal data (the complaints themselves stay, for the reports)."""
     config = current_app.config
@@ -202,7 +201,7 @@ def purge_retention() -> dict:
             config["EMAIL_RETENTION_DAYS"],
             EmailMessage.status.in_(FINISHED_EMAIL),
         ),
-        "recordings": purge_audio(config["RECORDINGS_DIR"], config["RECORDING_RETENTION_DAYS"]),
+        "recordings": purge_recordings(moment, config["RECORDING_RETENTION_DAYS"]),
         "abandoned_uploads": purge_abandoned_uploads(moment, config["IMPORT_UPLOAD_ABANDONED_HOURS"]),
         "complaints": purge_personal_data(moment),
         # What a citizen typed or was sent on the way to a complaint: kept hours, not days.
@@ -244,16 +243,3 @@ def _purge(model, column, moment: datetime, days: int, *conditions) -> int:
     ).rowcount
     db.session.commit()
     return deleted
-
-
-def purge_audio(folder: str, days: int) -> int:
-    """Audio files (recordings, voicemail) older than the retention, by modification time."""
-    if not folder or days <= 0 or not os.path.isdir(folder):
-        return 0
-    cutoff = time.time() - days * 86400
-    removed = 0
-    for path in Path(folder).rglob("*"):
-        if path.is_file() and path.suffix.lower() in {".mp3", ".wav", ".ogg"} and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed

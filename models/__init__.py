@@ -23,6 +23,7 @@ from models.entity import Entity
 from models.lookup_attempt import LookupAttempt, LookupKind
 from models.presence import CallOffer, PresenceChange
 from models.prompt_recording import PromptRecording
+from models.recording import CallRecording
 from models.records_office import ApiToken, ImportChunk, ImportJob, ImportKey, ImportRejection, ImportState
 from models.sms import SmsKind, SmsMessage, SmsStatus, Subscription
 from models.transaction import Direction, Status, Transaction, TransactionEvent
@@ -69,6 +70,7 @@ __all__ = [
     "CallbackStatus",
     "CallEvent",
     "CallLeg",
+    "CallRecording",
     "LegRole",
     "Direction",
     "Entity",

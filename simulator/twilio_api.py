@@ -41,6 +41,8 @@ PARTICIPANTS = re.compile(API + r"/Conferences/(?P<conference>[^/]{1,128})/Parti
 PARTICIPANT = re.compile(
     API + r"/Conferences/(?P<conference>CF[0-9a-fA-F]{32})/Participants/(?P<sid>[^/]{1,128})\.json"
 )
+RECORDING_MEDIA = re.compile(API + r"/Recordings/(?P<sid>RE[0-9a-fA-F]{32})\.mp3")
+RECORDING = re.compile(API + r"/Recordings/(?P<sid>RE[0-9a-fA-F]{32})\.json")
 ENDING_STATUSES = {"completed", "canceled"}
 RINGING = "queued"
 MAX_FORM_VALUE = 4000
@@ -114,6 +116,8 @@ def api(path: str):
         record(entry, error.status, error_code=error.code)
         return answer(error.status, shapes.twilio_error(error.code, error.message, error.status))
     record(entry, status)
+    if entry.operation == "recordings.media":
+        return recording_media()
     if status == 204:  # deleted: no body, as Twilio answers
         return current_app.response_class(status=204)
     return answer(status, document)
@@ -133,6 +137,10 @@ def operation_of(path: str) -> str:
         return {"POST": "participants.update", "DELETE": "participants.delete"}.get(method, "unknown")
     if CONFERENCE.fullmatch(path) and method == "POST":
         return "conferences.update"
+    if RECORDING_MEDIA.fullmatch(path) and method == "GET":
+        return "recordings.media"
+    if RECORDING.fullmatch(path) and method == "DELETE":
+        return "recordings.delete"
     return "unknown"
 
 
@@ -148,7 +156,7 @@ def not_found(path: str) -> TwilioError:
 
 
 def dispatch(entry: DevTwilioRequest, path: str, form: dict) -> tuple[int, dict]:
-    for pattern in (CALL, CALLS, MESSAGES, PARTICIPANTS, PARTICIPANT, CONFERENCE):
+    for pattern in (CALL, CALLS, MESSAGES, PARTICIPANTS, PARTICIPANT, CONFERENCE, RECORDING_MEDIA, RECORDING):
         match = pattern.fullmatch(path)
         if match is not None:
             break
@@ -176,7 +184,41 @@ def dispatch(entry: DevTwilioRequest, path: str, form: dict) -> tuple[int, dict]
     if operation == "conferences.update":
         entry.action = "end" if form.get("Status") == "completed" else "none"
         return 200, shapes.conference_resource(account_sid(), match.group("conference"), "", status="completed")
+    if operation in ("recordings.media", "recordings.delete"):
+        return recording_request(entry, match.group("sid"), path)
     raise TwilioError(405, 20004, "Method not allowed")
+
+
+# --- recordings: any recording sid has a small silent MP3 until it is deleted -------------
+
+
+def recording_request(entry: DevTwilioRequest, sid: str, path: str) -> tuple[int, dict]:
+    entry.resource_sid = sid
+    deleted = db.session.scalar(
+        select(DevTwilioRequest.id)
+        .where(
+            DevTwilioRequest.operation == "recordings.delete",
+            DevTwilioRequest.resource_sid == sid,
+            DevTwilioRequest.status_code == 204,
+        )
+        .limit(1)
+    )
+    if deleted is not None:
+        raise not_found(path)
+    return (204 if entry.operation == "recordings.delete" else 200), {}
+
+
+def recording_media():
+    """The media of a recording: the whole small MP3, or the byte range asked for."""
+    body = shapes.silent_mp3()
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "no-store"}
+    wanted = shapes.byte_range(request.headers.get("Range"), len(body))
+    status = 200
+    if wanted:
+        first, last = wanted
+        headers["Content-Range"] = f"bytes {first}-{last}/{len(body)}"
+        body, status = body[first : last + 1], 206
+    return current_app.response_class(body, status=status, mimetype="audio/mpeg", headers=headers)
 
 
 # --- calls --------------------------------------------------------------------------------

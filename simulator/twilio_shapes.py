@@ -199,3 +199,31 @@ def conference_resource(account_sid: str, sid: str, name: str, *, status: str = 
             "recordings": f"{account_path(account_sid)}/Conferences/{sid}/Recordings.json",
         },
     }
+
+
+# --- recordings' media --------------------------------------------------------------------
+
+# One silent MPEG-1 Layer III frame (128 kbit/s, 44.1 kHz, joint stereo: two channels, as a
+# dual-channel recording): the header, then zeroed side information and data (silence).
+SILENT_MP3_FRAME = bytes([0xFF, 0xFB, 0x90, 0x64]) + bytes(413)
+FRAMES_PER_SECOND = 38  # 1152 samples a frame at 44.1 kHz
+
+
+def silent_mp3(seconds: int = 2) -> bytes:
+    """A small, playable MP3 of silence: what the stand-ins serve as a recording's media."""
+    return SILENT_MP3_FRAME * (FRAMES_PER_SECOND * seconds)
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """`Range: bytes=a-b` (one range) as (first, last) within size; None for the whole file."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first_text, _, last_text = header[6:].strip().partition("-")
+    try:
+        if first_text == "":
+            first, last = max(0, size - int(last_text)), size - 1
+        else:
+            first, last = int(first_text), min(size - 1, int(last_text) if last_text else size - 1)
+    except ValueError:
+        return None
+    return (first, last) if 0 <= first <= last else None

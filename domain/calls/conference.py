@@ -26,6 +26,7 @@ from twilio.base.exceptions import TwilioException
 
 from domain.audit import audit
 from domain.calls.record import record_event, request_key
+from domain.calls.recordings import recording_options
 from domain.clock import utcnow
 from domain.languages import language_or_default
 from domain.staff.users import dialled_endpoint, set_presence
@@ -132,6 +133,7 @@ def add_agent(call: Call, agent: User, context: dict[str, str] | None = None) ->
                 status_callback=public_url(url_for("ivr.conference_leg", call=call.id, agent=agent.id)),
                 status_callback_method="POST",
                 status_callback_event=["answered", "completed"],
+                **recording_options(call),  # the agent's part recorded (RECORDING_ENABLED)
             )
         ),
     )
@@ -552,6 +554,7 @@ def transfer_to(call: Call, agent: User, *, target: User | None = None, label: s
                     status_callback=public_url(url_for("ivr.conference_leg", call=call.id, **callback)),
                     status_callback_method="POST",
                     status_callback_event=["answered", "completed"],
+                    **(recording_options(call) if target is not None else {}),  # the new agent's part
                 )
             ),
         )

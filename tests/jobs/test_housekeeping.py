@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -14,7 +13,7 @@ from extensions import db
 from jobs import failure_ttl_s, queue_name, redis_job_id
 from jobs.housekeeping import close_abandoned_calls, purge_retention
 from jobs.schedule import ensure_schedule, periodic_job_id
-from models import Call, CallEvent, LookupAttempt, Outcome, SmsKind, SmsMessage, SmsStatus
+from models import Call, CallEvent, CallRecording, LookupAttempt, Outcome, SmsKind, SmsMessage, SmsStatus
 from tests.support.jobs import add_letter, run_worker, worker_env
 
 NOW = datetime.now(timezone.utc)
@@ -44,7 +43,7 @@ def test_calls_left_in_the_queue_for_hours_are_closed_as_abandoned(app_context):
     assert close_abandoned_calls() == 0  # running it again changes nothing
 
 
-def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context, tmp_path):
+def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context):
     call = a_call("CA" + "d" * 32, 1)
     old, recent = NOW - timedelta(days=400), NOW - timedelta(days=5)
     db.session.add_all(
@@ -70,23 +69,13 @@ def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context, tmp_p
             )
         )
     db.session.commit()
-    audio = tmp_path / "recordings"
-    audio.mkdir()
-    (audio / "old.mp3").write_bytes(b"x")
-    (audio / "new.mp3").write_bytes(b"x")
-    stale = time.time() - 100 * 86400
-    os.utime(audio / "old.mp3", (stale, stale))
-    app.config["RECORDINGS_DIR"] = str(audio)
-    try:
-        counts = purge_retention()
-    finally:
-        app.config["RECORDINGS_DIR"] = ""
+    counts = purge_retention()
     assert counts == {
         "call_events": 1,
         "lookup_attempts": 1,
         "sms_messages": 1,
         "email_messages": 0,
-        "recordings": 1,
+        "recordings": 0,
         "abandoned_uploads": 0,
         "complaints": 0,
         "one_time_codes": 0,
@@ -96,7 +85,6 @@ def test_old_call_events_lookups_and_sent_sms_are_purged(app, app_context, tmp_p
     assert db.session.scalar(select(func.count()).select_from(CallEvent)) == 1
     # A message not yet sent is never purged, however old: it is still owed to someone.
     assert db.session.scalars(select(SmsMessage.idempotency_key)).all() == ["s-pending"]
-    assert sorted(p.name for p in audio.iterdir()) == ["new.mp3"]
 
 
 def test_failed_jobs_are_kept_no_longer_than_the_data_they_name(app):
@@ -190,3 +178,37 @@ def test_what_a_citizen_typed_or_was_sent_on_the_way_to_a_complaint_goes_within_
     assert (counts["one_time_codes"], counts["complaint_track_requests"], counts["complaint_drafts"]) == (1, 1, 1)
     assert db.session.scalar(select(func.count()).select_from(PendingAttachment)) == 1
     assert db.session.scalar(select(func.count()).select_from(PendingComplaint)) == 1
+
+
+def test_recordings_past_their_retention_are_deleted_at_twilio_and_marked(app, app_context, twilio_api, monkeypatch):
+    import jobs.housekeeping as housekeeping
+
+    moment = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr(housekeeping, "utcnow", lambda: moment)
+    monkeypatch.setitem(app.config, "RECORDING_RETENTION_DAYS", 90)
+    call = a_call("CA" + "e" * 32, 1)
+    old, kept, gone = twilio_api.add_recording(), twilio_api.add_recording(), twilio_api.add_recording()
+    rows = {
+        sid: CallRecording(
+            call_id=call.id, recording_sid=sid, status="completed", created_at=moment - timedelta(days=d)
+        )
+        for sid, d in ((old, 91), (kept, 89), (gone, 200))
+    }
+    db.session.add_all(rows.values())
+    db.session.commit()
+    twilio_api.recordings.pop(gone)  # already deleted at Twilio: its 404 counts as deleted
+    assert purge_retention()["recordings"] == 2
+    assert set(twilio_api.recordings) == {kept}
+    deletes = [r.path for r in twilio_api.recording_requests() if r.method == "DELETE"]
+    assert (
+        sorted(deletes) == sorted(p for p in deletes if p.endswith((f"/{old}.json", f"/{gone}.json")))
+        and len(deletes) == 2
+    )
+    db.session.expire_all()
+    assert {sid: row.deleted_at for sid, row in rows.items()} == {old: moment, kept: None, gone: moment}
+    # Twilio refusing: the row stays undeleted, tried again at the next purge.
+    monkeypatch.setattr(housekeeping, "utcnow", lambda: moment + timedelta(days=2))
+    twilio_api.fail("DELETE", r"/Recordings/", 500)
+    assert purge_retention()["recordings"] == 0
+    db.session.expire_all()
+    assert rows[kept].deleted_at is None and kept in twilio_api.recordings

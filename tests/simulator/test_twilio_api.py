@@ -335,3 +335,23 @@ def test_participants_are_added_held_muted_and_removed_and_each_request_is_recor
     assert entries[2].call_sid == call.sid and entries[2].form["Hold"] == "true"
     placed = db.session.scalar(select(DevTwilioCall).where(DevTwilioCall.sid == again.call_sid))
     assert placed.status == "completed"
+
+
+def test_a_recording_is_served_as_a_small_mp3_with_byte_ranges_until_deleted(app, app_context, dev_twilio):
+    sid = "RE" + "a" * 32
+    url = f"{dev_twilio}/2010-04-01/Accounts/{ACCOUNT}/Recordings/{sid}"
+    auth = (ACCOUNT, "test-auth-token")
+    whole = requests.get(url + ".mp3", auth=auth, timeout=5)
+    assert whole.status_code == 200 and whole.headers["Content-Type"] == "audio/mpeg"
+    assert whole.content[:2] == b"\xff\xfb" and 1000 < len(whole.content) < 100_000
+    part = requests.get(url + ".mp3", auth=auth, headers={"Range": "bytes=0-99"}, timeout=5)
+    assert part.status_code == 206 and part.content == whole.content[:100]
+    assert requests.get(url + ".mp3", timeout=5).status_code == 401
+    twilio_client().recordings(sid).delete()
+    assert requests.get(url + ".mp3", auth=auth, timeout=5).status_code == 404
+    assert [(e.operation, e.status_code) for e in recorded() if e.resource_sid == sid] == [
+        ("recordings.media", 200),
+        ("recordings.media", 200),  # served (a range of it)
+        ("recordings.delete", 204),
+        ("recordings.media", 404),
+    ]

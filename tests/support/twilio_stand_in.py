@@ -26,6 +26,8 @@ MESSAGES = re.compile(API + r"/Messages\.json$")
 CONFERENCE = re.compile(API + r"/Conferences/(?P<conference>CF[0-9a-fA-F]{32})\.json$")
 PARTICIPANTS = re.compile(API + r"/Conferences/(?P<conference>[^/]+)/Participants\.json$")
 PARTICIPANT = re.compile(API + r"/Conferences/(?P<conference>CF[0-9a-fA-F]{32})/Participants/(?P<sid>[^/]+)\.json$")
+RECORDING_MEDIA = re.compile(API + r"/Recordings/(?P<sid>RE[0-9a-fA-F]{32})\.mp3$")
+RECORDING = re.compile(API + r"/Recordings/(?P<sid>RE[0-9a-fA-F]{32})\.json$")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class TwilioStandIn:
         self.conferences: dict[str, str] = {}
         self.participants: dict[tuple[str, str], dict] = {}
         self.ended_conferences: set[str] = set()
+        # Recordings: sid -> media; deleted ones are gone (404), as at Twilio.
+        self.recordings: dict[str, bytes] = {}
         # Fail only some requests: (HTTP method, a regular expression of the path, status).
         self.failing: list[tuple[str, re.Pattern, int]] = []
         self._lock = threading.Lock()
@@ -128,6 +132,17 @@ class TwilioStandIn:
         with self._lock:
             for key in [key for key in self.participants if key[1] == call_sid]:
                 del self.participants[key]
+
+    def add_recording(self, seconds: int = 2) -> str:
+        """A recording Twilio made (its media a small silent MP3); returns its sid."""
+        sid = new_sid("RE")
+        with self._lock:
+            self.recordings[sid] = shapes.silent_mp3(seconds)
+        return sid
+
+    def recording_requests(self) -> list[Recorded]:
+        with self._lock:
+            return [r for r in self.requests if "/Recordings/" in r.path]
 
     def record(self, entry: Recorded) -> None:
         with self._lock:
@@ -235,12 +250,36 @@ class TwilioHandler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.twilio.record(Recorded("GET", parts.path, query))
         match = MESSAGES.search(parts.path)
+        media = RECORDING_MEDIA.search(parts.path)
         if not self.authorised():
             self.answer(401, twilio_error(20003, "Authenticate", 401))
+        elif failure := self.twilio.failure_for("GET", parts.path):
+            self.answer(failure, twilio_error(20500, "Internal Server Error", failure))
+        elif media is not None and media.group("account") == self.twilio.account_sid:
+            self.send_media(media.group("sid"))
         elif match is not None and match.group("account") == self.twilio.account_sid:
             self.answer(200, self.twilio.message_page(query))
         else:
             self.answer(404, twilio_error(20404, "The requested resource was not found", 404))
+
+    def send_media(self, sid: str) -> None:
+        """A recording's MP3, the whole of it or the one byte range asked for (206)."""
+        with self.twilio._lock:
+            body = self.twilio.recordings.get(sid)
+        if body is None:
+            self.answer(404, twilio_error(20404, f"The requested resource /Recordings/{sid}.mp3 was not found", 404))
+            return
+        wanted = shapes.byte_range(self.headers.get("Range"), len(body))
+        self.send_response(206 if wanted else 200)
+        if wanted:
+            first, last = wanted
+            self.send_header("Content-Range", f"bytes {first}-{last}/{len(body)}")
+            body = body[first : last + 1]
+        self.send_header("Content-Type", "audio/mpeg")
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
@@ -302,11 +341,21 @@ class TwilioHandler(BaseHTTPRequestHandler):
         self.read_form()
         self.twilio.record(Recorded("DELETE", path, {}))
         match = PARTICIPANT.search(path)
+        recording = RECORDING.search(path)
         failure = self.twilio.failure_for("DELETE", path)
         if not self.authorised():
             self.answer(401, twilio_error(20003, "Authenticate", 401))
         elif failure:
             self.answer(failure, twilio_error(20500, "Internal Server Error", failure))
+        elif recording is not None and recording.group("account") == self.twilio.account_sid:
+            with self.twilio._lock:
+                found = self.twilio.recordings.pop(recording.group("sid"), None)
+            if found is None:
+                self.answer(404, twilio_error(20404, "The requested resource was not found", 404))
+            else:
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
         elif match is None or match.group("account") != self.twilio.account_sid:
             self.answer(404, twilio_error(20404, "The requested resource was not found", 404))
         elif self.twilio.remove_participant(match.group("conference"), match.group("sid")) == 204:
