@@ -170,3 +170,15 @@ def test_agents_cannot_supervise_and_nobody_joins_an_idle_agent(app, app_context
     assert left["reason"] == "not_live" and left["message"] == "This agent is not on a call you can join now."
     assert len(twilio_api.conference_requests()) == requests_before
     assert supervisor_legs(call) == []
+
+
+def test_leaving_a_participant_twilio_no_longer_has_closes_the_row(app, app_context, client, twilio_api, conferences):
+    _, call, _, _ = connected_call(app, client, twilio_api)
+    boss = agent_client(app, "sara", role=Role.supervisor)
+    assert supervise(boss, user("amira").id, "monitor").status_code == 200
+    [leg] = supervisor_legs(call)
+    twilio_api.hang_up_participant(leg.call_sid)  # gone at Twilio, its status callback not here yet
+    left = supervise(boss, user("amira").id, "leave")
+    assert left.status_code == 200 and left.get_json()["ok"] is True
+    [leg] = supervisor_legs(call)
+    assert leg.ended_at is not None
