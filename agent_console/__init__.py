@@ -39,5 +39,6 @@ from agent_console import (  # noqa: E402, F401
     records,
     routes,
     studio,
+    supervise,
     wallboard,
 )

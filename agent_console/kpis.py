@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request
-from flask_babel import format_date, format_percent, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, format_decimal, format_percent, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from agent_console import bp
@@ -61,6 +61,11 @@ def seconds(value: float | None) -> str:
 
 def score(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
+
+
+def per_call(value: float | None) -> str:
+    """Transfers or consultations per answered call: 0.25 (decimals in the locale's way)."""
+    return "—" if value is None else format_decimal(value, format="0.00")
 
 
 def is_rtl() -> bool:
@@ -146,6 +151,7 @@ def kpis():
         percent=percent,
         seconds=seconds,
         score=score,
+        per_call=per_call,
         threshold=current_app.config["SERVICE_LEVEL_SECONDS"],
         voice_coverage=coverage("ckb"),
         studio_link=current_user.has_role(Role.admin),

@@ -15,6 +15,7 @@ from domain.calls.conference import (
     NOT_ANSWERED,
     TwilioFailed,
     consult_leg_status,
+    supervisor_leg_status,
     transfer_answered,
     transfer_leg_status,
     twilio_request,
@@ -58,7 +59,8 @@ def event_key(*parts: str) -> str:
 @bp.post("/conference/leg")
 @twilio_signed
 def conference_leg():
-    """The status callback of a participant the app rang in: the agent or a consulted colleague.
+    """The status callback of a participant the app rang in: the agent, a consulted colleague,
+    a transfer target or a supervisor listening in.
 
     The agent never answering sends the caller, who waits in the conference, back to the queue.
     """
@@ -70,7 +72,10 @@ def conference_leg():
             return "", 204
         consulted = row_id(request.args.get("consult"))
         transferred = request.args.get("transfer") == "1"
-        if consulted or (transferred and not request.args.get("agent")):
+        if row_id(request.args.get("supervise")):
+            leg = db.session.scalar(select(CallLeg).where(CallLeg.call_sid == leg_sid, CallLeg.call_id == call.id))
+            result = "leg_unknown" if leg is None else supervisor_leg_status(call, leg, status)
+        elif consulted or (transferred and not request.args.get("agent")):
             leg = db.session.scalar(select(CallLeg).where(CallLeg.call_sid == leg_sid, CallLeg.call_id == call.id))
             if leg is None:
                 result = "leg_unknown"

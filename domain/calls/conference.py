@@ -657,3 +657,169 @@ def transfer_leg_status(call: Call, leg: CallLeg, status: str) -> str:
     if answered or call.ended_at is not None:
         return "transfer_ended"
     return "transfer_missed:" + requeue_caller(call, now)
+
+
+# --- supervisors: monitor, whisper, barge --------------------------------------------------
+
+
+class Supervise(str, enum.Enum):
+    """How a supervisor is on an agent's call (CallLeg.detail of a supervisor leg)."""
+
+    monitor = "monitor"  # listens, muted: nobody hears them
+    whisper = "whisper"  # coaching: only the agent hears them
+    barge = "barge"  # everyone hears them
+
+
+SUPERVISOR_RING_TIMEOUT_S = 25
+
+
+def supervise_options(call: Call, mode: Supervise) -> dict[str, Any]:
+    """The participant's muted/coaching for a mode (create and update take the same names)."""
+    if mode is Supervise.whisper:
+        return {"muted": False, "coaching": True, "call_sid_to_coach": call.agent_leg_sid}
+    return {"muted": mode is Supervise.monitor, "coaching": False}
+
+
+def live_calls_of(agents: list[User]) -> dict[int, Call]:
+    """{agent id: the call they are on in a conference now}, for the agents that are (one query)."""
+    if not agents:
+        return {}
+    calls = db.session.scalars(
+        select(Call)
+        .where(
+            Call.agent_id.in_([agent.id for agent in agents]),
+            Call.conference_sid.is_not(None),
+            Call.agent_leg_sid.is_not(None),
+            Call.answered_at.is_not(None),
+            Call.ended_at.is_(None),
+            Call.agent_ended_at.is_(None),
+        )
+        .order_by(Call.id)
+    )
+    return {call.agent_id: call for call in calls if call.agent_id is not None}  # the newest wins
+
+
+def agent_live_call(agent: User) -> Call | None:
+    """The call the agent is on in a conference now, if any (what a supervisor can join)."""
+    return live_calls_of([agent]).get(agent.id)
+
+
+def open_supervisions(supervisor: User, calls: list[Call]) -> dict[int, CallLeg]:
+    """{call id: the supervisor's leg still on it} for these calls (one query)."""
+    if not calls:
+        return {}
+    legs = db.session.scalars(
+        select(CallLeg).where(
+            CallLeg.role == LegRole.supervisor,
+            CallLeg.user_id == supervisor.id,
+            CallLeg.ended_at.is_(None),
+            CallLeg.call_id.in_([call.id for call in calls]),
+        )
+    )
+    return {leg.call_id: leg for leg in legs}
+
+
+def open_supervision(supervisor: User, call: Call | None = None) -> CallLeg | None:
+    """The supervisor's leg still on a call (this one, or any)."""
+    query = select(CallLeg).where(
+        CallLeg.role == LegRole.supervisor, CallLeg.user_id == supervisor.id, CallLeg.ended_at.is_(None)
+    )
+    if call is not None:
+        query = query.where(CallLeg.call_id == call.id)
+    return db.session.scalar(query.order_by(CallLeg.id.desc()).limit(1))
+
+
+def supervise(call: Call, supervisor: User, mode: Supervise, *, address: str | None = None) -> Control:
+    """A supervisor joins the agent's call (their own endpoint rung in by REST) or, already
+    on it, changes how: monitor (muted), whisper (coaching the agent) or barge (heard by all).
+
+    Their leg never starts or ends the conference. Twilio refusing leaves everything as it was.
+    """
+    if call.agent is None or not in_conference(call, call.agent) or call.agent_id == supervisor.id:
+        return Control.not_live
+    leg = open_supervision(supervisor, call)
+    if leg is not None and leg.detail == mode.value:
+        return Control.unchanged
+    if leg is None and open_supervision(supervisor) is not None:
+        return Control.busy  # on another call already: leave it first
+    if leg is None and not (supervisor.active and dialled_endpoint(supervisor)):
+        return Control.unavailable
+    options = supervise_options(call, mode)
+    try:
+        if leg is not None:
+            sid = leg.call_sid
+            twilio_request("supervisor mode", call, lambda: participant(call, sid).update(**options))
+        else:
+            created = twilio_request(
+                "adding a supervisor",
+                call,
+                lambda: (
+                    twilio_client()
+                    .conferences(call.conference_sid)
+                    .participants.create(
+                        from_=caller_id(call),
+                        to=participant_address(supervisor, {"kind": "supervise", "callId": str(call.id)}),
+                        label=f"supervisor-{supervisor.id}",
+                        timeout=SUPERVISOR_RING_TIMEOUT_S,
+                        beep="false",
+                        start_conference_on_enter=False,
+                        end_conference_on_exit=False,
+                        status_callback=public_url(
+                            url_for("ivr.conference_leg", call=call.id, supervise=supervisor.id)
+                        ),
+                        status_callback_method="POST",
+                        status_callback_event=["answered", "completed"],
+                        **options,
+                    )
+                ),
+            )
+    except TwilioFailed:
+        db.session.rollback()
+        return Control.failed
+    if leg is None:
+        leg = CallLeg(
+            call_id=call.id,
+            call_sid=created.call_sid,
+            role=LegRole.supervisor,
+            user_id=supervisor.id,
+            added_by_id=supervisor.id,
+        )
+        db.session.add(leg)
+    leg.detail = mode.value
+    detail = {"mode": mode.value, "agent": call.agent_id}
+    step(call, supervisor, f"call_{mode.value}", f"supervisor:{supervisor.id}", address, detail)
+    db.session.commit()
+    return Control.done
+
+
+def stop_supervising(call: Call, supervisor: User, *, address: str | None = None) -> Control:
+    """The supervisor leaves the call: their participant is removed; the call goes on."""
+    leg = open_supervision(supervisor, call)
+    if leg is None:
+        return Control.not_live
+    sid = leg.call_sid
+    try:
+        twilio_request("removing a supervisor", call, lambda: participant(call, sid).delete())
+    except TwilioFailed as error:
+        if not error.reason.startswith("HTTP 404"):
+            db.session.rollback()
+            return Control.failed
+        # Twilio no longer has the participant (hung up, or the call ended): the row catches up.
+    close_leg(leg, "removed")
+    step(call, supervisor, "call_supervise_leave", f"supervisor:{supervisor.id}", address, {"mode": leg.detail})
+    db.session.commit()
+    return Control.done
+
+
+def supervisor_leg_status(call: Call, leg: CallLeg, status: str) -> str:
+    """A supervisor's phone answered, hung up or never answered. Leaves the commit to the webhook."""
+    if status == "in-progress" and leg.answered_at is None and leg.ended_at is None:
+        leg.answered_at = utcnow()
+        return "supervisor_answered"
+    if status not in NOT_ANSWERED and status != "completed":
+        return "supervisor_" + status[:20]
+    if leg.ended_at is not None:
+        return "supervisor_closed"
+    answered = leg.answered_at is not None
+    close_leg(leg, status)
+    return f"supervisor_{'ended' if answered else 'missed'}"

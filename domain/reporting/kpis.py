@@ -10,7 +10,11 @@ month of calls never travels to Python. The definitions (also in the README):
 - queued: calls that entered the agents' queue; answered: calls an agent answered;
 - abandoned: calls whose outcome is abandoned_in_queue; abandonment rate: abandoned / queued;
 - average speed of answer: mean of answered_at - queued_at over answered calls;
-- average handle time: mean of (wrapped_up_at, else agent_ended_at) - answered_at;
+- average handle time: mean of (wrapped_up_at, else agent_ended_at) - answered_at, hold
+  included (a caller on hold is still the agent's call: the clock runs through it);
+- hold time: the seconds answered calls spent on hold (Call.hold_s), in all and per answered
+  call; transfers and consultations: Call.transfers and Call.consults summed, and per answered
+  call. A call transferred to a colleague counts for the agent who had it last;
 - service level: calls answered within SERVICE_LEVEL_SECONDS of queueing / queued;
 - callback requests: CallbackRequest rows created in the period;
 - survey average: mean survey_score of the calls that have one.
@@ -98,6 +102,9 @@ class Kpis:
     callbacks: int = 0
     survey_avg: float | None = None
     survey_count: int = 0
+    hold_s: int = 0  # seconds answered calls spent on hold, in all
+    transfers: int = 0
+    consults: int = 0
 
     @property
     def containment(self) -> float | None:
@@ -110,6 +117,18 @@ class Kpis:
     @property
     def service_level(self) -> float | None:
         return ratio(self.answered_in_time, self.queued)
+
+    @property
+    def hold_per_call_s(self) -> float | None:
+        return ratio(self.hold_s, self.answered)
+
+    @property
+    def transfers_per_call(self) -> float | None:
+        return ratio(self.transfers, self.answered)
+
+    @property
+    def consults_per_call(self) -> float | None:
+        return ratio(self.consults, self.answered)
 
 
 @dataclass(frozen=True)
@@ -190,6 +209,9 @@ def call_rows(key, begin: datetime, end: datetime, service_level_s: int):
         ),
         cast(Call.survey_score, Float).label("score"),
         zero().label("callbacks"),
+        case((answered, func.coalesce(Call.hold_s, 0)), else_=0).label("hold_s"),
+        func.coalesce(Call.transfers, 0).label("transfers"),
+        func.coalesce(Call.consults, 0).label("consults"),
     ).where(Call.started_at >= begin, Call.started_at < end)
 
 
@@ -207,6 +229,9 @@ def callback_rows(key, begin: datetime, end: datetime):
         no_seconds(),
         no_seconds(),
         one(),
+        zero(),
+        zero(),
+        zero(),
     ).where(CallbackRequest.created_at >= begin, CallbackRequest.created_at < end)
 
 
@@ -250,12 +275,18 @@ def grouped(period: Period, by: Breakdown | None, *, tz_name: str, service_level
         func.sum(c.callbacks),
         func.avg(c.score),
         func.count(c.score),
+        func.sum(c.hold_s),
+        func.sum(c.transfers),
+        func.sum(c.consults),
     ).group_by(c.key)
     return {row[0]: kpis_of(row[1:]) for row in replica.read(query)}
 
 
 def kpis_of(values) -> Kpis:
-    (offered, self_served, queued, answered, abandoned, in_time, asa, aht, callbacks, survey_avg, survey_count) = values
+    (offered, self_served, queued, answered, abandoned, in_time, asa, aht, callbacks, survey_avg, survey_count) = (
+        values[:11]
+    )
+    hold_s, transfers, consults = values[11:]
     return Kpis(
         offered=whole(offered),
         self_served=whole(self_served),
@@ -268,6 +299,9 @@ def kpis_of(values) -> Kpis:
         callbacks=whole(callbacks),
         survey_avg=decimal_free(survey_avg),
         survey_count=whole(survey_count),
+        hold_s=whole(hold_s),
+        transfers=whole(transfers),
+        consults=whole(consults),
     )
 
 

@@ -1,6 +1,7 @@
 """Are the KPIs what a supervisor would count by hand, on both databases?
 
-One local day (Monday 10 March 2025, Baghdad) holds seven calls and two callback requests,
+One local day (Monday 10 March 2025, Baghdad) holds seven calls (some held, consulted about
+or transferred on the way) and two callback requests,
 with neighbours just outside it on both sides; every figure below was worked out on paper
 from the times in `the_day`.
 """
@@ -48,6 +49,8 @@ def the_day(app_context):
             wrap=30,
             agent=aya,
             survey=5,
+            hold_s=40,
+            consults=1,
             **answered,
         ),
         # Answered 45 s after queueing (outside the service level), hung up with no wrap-up yet.
@@ -59,10 +62,21 @@ def the_day(app_context):
             talk=100,
             agent=bashir,
             survey=3,
+            hold_s=20,
+            consults=1,
+            transfers=1,
             **answered,
         ),
+        # Transferred back to the queue after a hold (its agent's rows cleared), then abandoned:
+        # the transfer counts, the hold of a call no agent answered in the end does not.
         "abandoned": add_call(
-            "2025-03-10 14:00:00", language="ar", queued_after=30, left_after=70, outcome=Outcome.abandoned_in_queue
+            "2025-03-10 14:00:00",
+            language="ar",
+            queued_after=30,
+            left_after=70,
+            outcome=Outcome.abandoned_in_queue,
+            hold_s=15,
+            transfers=1,
         ),
         # Starts at 23:59:30, answered at 00:00:20 the next day, exactly 30 s after queueing.
         "midnight": add_call(
@@ -102,6 +116,25 @@ def test_the_day_overall(the_day):
     assert kpis.aht_s == pytest.approx((210 + 100 + 75) / 3)
     assert kpis.callbacks == 2
     assert kpis.survey_avg == pytest.approx(4.0) and kpis.survey_count == 2
+    assert (kpis.hold_s, kpis.transfers, kpis.consults) == (60, 2, 2)
+    assert kpis.hold_per_call_s == pytest.approx(20)
+    assert kpis.transfers_per_call == pytest.approx(2 / 3) and kpis.consults_per_call == pytest.approx(2 / 3)
+
+
+def test_the_handle_time_includes_the_hold(app_context):
+    agent = add_user("hana", Role.agent, display_name="Hana")
+    add_call(
+        "2025-03-10 11:00:00",
+        queued_after=5,
+        answered_after=5,
+        talk=200,
+        wrap=20,
+        agent=agent,
+        hold_s=90,
+        outcome=Outcome.agent_answered,
+    )
+    kpis = overall(DAY, **SETTINGS)
+    assert kpis.aht_s == pytest.approx(220) and kpis.hold_per_call_s == pytest.approx(90)
 
 
 def test_the_service_level_threshold_comes_from_the_caller(the_day):
@@ -142,6 +175,9 @@ def test_per_agent(the_day):
     assert aya.aht_s == pytest.approx((210 + 75) / 2) and aya.asa_s == pytest.approx(25)
     assert aya.survey_avg == pytest.approx(5)
     assert (bashir.answered, bashir.callbacks, bashir.aht_s, bashir.survey_avg) == (1, 1, 100, 3)
+    assert (aya.hold_s, aya.hold_per_call_s, aya.transfers, aya.consults) == (40, 20, 0, 1)
+    assert (bashir.hold_s, bashir.transfers, bashir.consults, bashir.transfers_per_call) == (20, 1, 1, 1)
+    assert (nobody.hold_s, nobody.transfers, nobody.hold_per_call_s) == (0, 1, None)
     # What no agent handled: the four calls that never reached one and the IVR's callback.
     assert (rows[2][0].id, nobody.offered, nobody.answered, nobody.callbacks) == (None, 4, 0, 1)
 
@@ -226,6 +262,12 @@ def test_the_page_shows_the_days_figures(app, the_day, supervisors):
     assert tile(html, "queued") == "4" and tile(html, "answered") == "3" and tile(html, "abandoned") == "1"
     assert tile(html, "service-level") == "50%" and tile(html, "asa") == "0:32" and tile(html, "aht") == "2:08"
     assert tile(html, "callbacks") == "2" and tile(html, "survey") == "4.0"
+    assert tile(html, "hold") == "0:20" and tile(html, "transfers") == "2" and tile(html, "consults") == "2"
+    hold_note = html.split('id="tile-hold"')[1].split('class="tile-note">')[1].split("</span>")[0]
+    assert hold_note == "1:00 في الانتظار إجمالاً"  # the page is in the supervisor's Arabic
+    assert "لكل مكالمة مُجابة" in html.split('id="tile-transfers"')[1].split("</div>")[0]
+    agents = html.split('id="kpi-agents"')[1].split("</table>")[0]
+    assert "الانتظار لكل مكالمة مُجابة" in agents
     assert html.count("<svg") == 2  # calls per hour and service level per hour for one day
     assert 'id="kpi-days"' not in html and "Aya" in html and "Bashir" in html
     assert "23:00–00:00" in html  # the call that crossed midnight, in the hour it began

@@ -149,6 +149,23 @@ class TwilioStandIn:
             self.requests.append(entry)
 
     # --- resources, shaped like Twilio's ------------------------------------------------
+    def refused_participant_form(self, conference_sid: str | None, form: dict) -> tuple[int, dict] | None:
+        """Twilio's documented constraints on a participant's parameters (create and update);
+        called with the lock held. Booleans are `true`/`false`; Beep is `true`, `false`,
+        `onEnter` or `onExit`; `Coaching=true` needs `CallSidToCoach`, a participant of the
+        same conference."""
+        for key in ("Muted", "Hold", "Coaching", "StartConferenceOnEnter", "EndConferenceOnExit", "EarlyMedia"):
+            if key in form and form[key] not in ("true", "false"):
+                return 400, twilio_error(21236, f"Invalid {key}: {form[key]}", 400)
+        if "Beep" in form and form["Beep"] not in ("true", "false", "onEnter", "onExit"):
+            return 400, twilio_error(21236, f"Invalid Beep: {form['Beep']}", 400)
+        coach = form.get("CallSidToCoach")
+        if form.get("Coaching") == "true" and not coach:
+            return 400, twilio_error(21236, "CallSidToCoach is required when Coaching is true", 400)
+        if coach and (conference_sid, coach) not in self.participants:
+            return 400, twilio_error(21236, f"CallSidToCoach {coach} is not a participant of this conference", 400)
+        return None
+
     def add_participant(self, conference: str, form: dict) -> tuple[int, dict]:
         """participants.create: the conference by sid, or by friendly name (made if new)."""
         if not form.get("To") or not form.get("From"):
@@ -160,6 +177,9 @@ class TwilioStandIn:
                 sid = conference
             else:
                 sid = self.conferences.setdefault(conference, new_sid("CF"))
+            refused = self.refused_participant_form(sid, form)
+            if refused is not None:
+                return refused
             call_sid = new_sid("CA")
             state = {"to": form["To"], "from": form["From"], **shapes.participant_changes(form)}
             self.participants[(sid, call_sid)] = state
@@ -178,6 +198,9 @@ class TwilioStandIn:
             if found is None:
                 return 404, twilio_error(20404, f"Participant {key} was not found", 404)
             call_sid, state = found
+            refused = self.refused_participant_form(conference, form)
+            if refused is not None:
+                return refused
             state.update(shapes.participant_changes(form))
         return 200, shapes.participant_resource(self.account_sid, conference, call_sid, state)
 

@@ -1,0 +1,184 @@
+"""Supervisors on an agent's call from the Agents page: monitor, whisper, barge and leave as the
+REST requests the Twilio stand-in received, the call_leg row, the timeline and the audit log;
+a refusing Twilio leaving everything as it was; agents kept out."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioRestException
+
+from extensions import db
+from models import AuditEntry, Call, CallLeg, LegRole, Role, User
+from tests.support.conference import JSON, connected_call
+from tests.support.console import agent_client, csrf_token
+from tests.support.webhooks import PUBLIC_BASE_URL, Twilio
+
+
+@pytest.fixture
+def conferences(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CALL_CONFERENCES", True)
+
+
+def fresh_call(call_id: int) -> Call:
+    db.session.rollback()
+    return db.session.get(Call, call_id)
+
+
+def user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def supervise(supervisor, agent_id: int, mode: str, **headers):
+    token = csrf_token(supervisor, "/console/agents")
+    return supervisor.post(
+        f"/console/agents/{agent_id}/supervise", data={"mode": mode, "csrf_token": token}, headers={**JSON, **headers}
+    )
+
+
+def supervisor_legs(call: Call) -> list[CallLeg]:
+    db.session.rollback()
+    return list(
+        db.session.scalars(select(CallLeg).where(CallLeg.call_id == call.id, CallLeg.role == LegRole.supervisor))
+    )
+
+
+def test_monitor_whisper_barge_and_leave(app, app_context, client, twilio_api, conferences):
+    _, call, _, _ = connected_call(app, client, twilio_api)
+    agent = user("amira")
+    boss = agent_client(app, "sara", role=Role.supervisor)
+    page = boss.get("/console/agents").get_data(as_text=True)
+    assert f'data-call-id="{call.id}"' in page and 'value="whisper"' in page
+
+    answered = supervise(boss, agent.id, "monitor")
+    assert answered.status_code == 200 and answered.get_json()["ok"] is True, answered.get_json()
+    create = twilio_api.conference_requests()[-1]
+    assert create.path.endswith(f"/Conferences/{call.conference_sid}/Participants.json")
+    assert create.form["To"].startswith("client:sara?") and f"callId={call.id}" in create.form["To"]
+    assert create.form["Muted"] == "true" and create.form["Coaching"] == "false"
+    assert "CallSidToCoach" not in create.form
+    assert create.form["Beep"] == "false"
+    assert create.form["StartConferenceOnEnter"] == "false" and create.form["EndConferenceOnExit"] == "false"
+    assert (
+        create.form["StatusCallback"]
+        == f"{PUBLIC_BASE_URL}/ivr/conference/leg?call={call.id}&supervise={user('sara').id}"
+    )
+    [leg] = supervisor_legs(call)
+    assert leg.detail == "monitor" and leg.user_id == user("sara").id and leg.ended_at is None
+    assert twilio_api.participant(leg.call_sid)["muted"] is True
+
+    assert supervise(boss, agent.id, "whisper").get_json()["ok"] is True
+    update = twilio_api.conference_requests()[-1]
+    assert update.path.endswith(f"/Participants/{leg.call_sid}.json")
+    assert update.form == {"Muted": "false", "Coaching": "true", "CallSidToCoach": call.agent_leg_sid}
+    state = twilio_api.participant(leg.call_sid)
+    assert state["coaching"] is True and state["call_sid_to_coach"] == call.agent_leg_sid
+
+    assert supervise(boss, agent.id, "whisper").get_json()["reason"] == "unchanged"
+    assert supervise(boss, agent.id, "barge").get_json()["ok"] is True
+    assert twilio_api.conference_requests()[-1].form == {"Muted": "false", "Coaching": "false"}
+    assert twilio_api.participant(leg.call_sid)["coaching"] is False
+
+    page = boss.get("/console/agents").get_data(as_text=True)
+    assert 'value="leave"' in page
+    assert supervise(boss, agent.id, "leave").get_json()["ok"] is True
+    removed = twilio_api.conference_requests()[-1]
+    assert removed.method == "DELETE" and removed.path.endswith(f"/Participants/{leg.call_sid}.json")
+    assert twilio_api.participant(leg.call_sid) is None
+    [leg] = supervisor_legs(call)
+    assert leg.ended_at is not None and leg.end_status == "removed"
+
+    call = fresh_call(call.id)
+    wanted = ["call_monitor", "call_whisper", "call_barge", "call_supervise_leave"]
+    assert [e.step for e in call.events if e.step in wanted] == wanted
+    audited = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.target_id == str(call.id)).order_by(AuditEntry.id)
+    ).all()
+    assert [a for a in audited if a in wanted] == wanted
+    screen = boss.get(f"/console/calls/{call.id}").get_data(as_text=True)
+    assert "Supervisor whispering to the agent" in screen and "Supervisor left the call" in screen
+
+
+def test_the_supervisors_phone_status_closes_the_leg(app, app_context, client, twilio_api, conferences):
+    _, call, _, _ = connected_call(app, client, twilio_api)
+    boss = agent_client(app, "sara", role=Role.supervisor)
+    assert supervise(boss, user("amira").id, "monitor").status_code == 200
+    [leg] = supervisor_legs(call)
+    url = f"/ivr/conference/leg?call={call.id}&supervise={user('sara').id}"
+    assert Twilio(client, sid=leg.call_sid).post(url, CallStatus="in-progress").status_code == 204
+    Twilio(client, sid=leg.call_sid).post(url, CallStatus="completed")
+    [leg] = supervisor_legs(call)
+    assert leg.answered_at is not None and leg.ended_at is not None and leg.end_status == "completed"
+    assert fresh_call(call.id).agent_leg_sid is not None  # the agent's call goes on
+    # Gone already at Twilio: leaving only catches the row up, nothing is asked.
+    assert supervise(boss, user("amira").id, "leave").get_json()["reason"] == "not_live"
+
+
+def test_a_refusing_twilio_leaves_everything_as_it_was(app, app_context, client, twilio_api, conferences):
+    _, call, _, _ = connected_call(app, client, twilio_api)
+    agent = user("amira")
+    boss = agent_client(app, "sara", role=Role.supervisor, language="ar")
+    twilio_api.fail("POST", r"/Participants\.json$", 500)
+    answered = supervise(boss, agent.id, "monitor")
+    assert answered.status_code == 502 and answered.get_json()["reason"] == "failed"
+    assert answered.get_json()["message"] == "لم تستجب خدمة الهاتف. لم يتغير شيء في المكالمة؛ يرجى المحاولة مرة أخرى."
+    assert supervisor_legs(call) == []
+    assert not [e for e in fresh_call(call.id).events if e.step.startswith("call_monitor")]
+
+    twilio_api.failing.clear()
+    assert supervise(boss, agent.id, "monitor").status_code == 200
+    [leg] = supervisor_legs(call)
+    twilio_api.fail("POST", r"/Participants/CA", 500)
+    assert supervise(boss, agent.id, "barge").status_code == 502
+    [leg] = supervisor_legs(call)
+    assert leg.detail == "monitor" and twilio_api.participant(leg.call_sid)["muted"] is True
+    twilio_api.fail("DELETE", r"/Participants/CA", 500)
+    assert supervise(boss, agent.id, "leave").status_code == 502
+    [leg] = supervisor_legs(call)
+    assert leg.ended_at is None and twilio_api.participant(leg.call_sid) is not None
+
+    flashed = supervise(boss, agent.id, "leave", Accept="text/html")
+    assert flashed.status_code == 303 and flashed.headers["Location"].endswith("/console/agents")
+
+
+def test_the_stand_in_holds_coaching_to_twilios_rules(app, app_context, client, twilio_api, conferences):
+    from telephony.rest import twilio_client
+
+    _, call, _, _ = connected_call(app, client, twilio_api)
+    participants = twilio_client().conferences(call.conference_sid).participants
+    with pytest.raises(TwilioRestException) as refused:
+        participants(call.sid).update(coaching=True)
+    assert refused.value.status == 400
+    with pytest.raises(TwilioRestException):
+        participants(call.sid).update(coaching=True, call_sid_to_coach="CA" + "0" * 32)
+    with pytest.raises(TwilioRestException):
+        participants.create(from_="+1", to="client:x", beep="loud")
+
+
+def test_agents_cannot_supervise_and_nobody_joins_an_idle_agent(app, app_context, client, twilio_api, conferences):
+    _, call, _, _ = connected_call(app, client, twilio_api)
+    colleague = agent_client(app, "omar")
+    assert supervise(colleague, user("amira").id, "monitor").status_code == 403
+    assert "data-call-id" not in colleague.get("/console/agents").get_data(as_text=True)
+    boss = agent_client(app, "sara", role=Role.supervisor)
+    assert supervise(boss, user("omar").id, "monitor").get_json()["reason"] == "not_live"
+    assert supervise(boss, user("amira").id, "eavesdrop").get_json()["reason"] == "not_live"
+    assert supervise(boss, 999999, "monitor").status_code == 404
+    assert boss.post(f"/console/agents/{user('amira').id}/supervise", data={"mode": "monitor"}).status_code == 400
+    requests_before = len(twilio_api.conference_requests())
+    left = supervise(boss, user("amira").id, "leave").get_json()
+    assert left["reason"] == "not_live" and left["message"] == "This agent is not on a call you can join now."
+    assert len(twilio_api.conference_requests()) == requests_before
+    assert supervisor_legs(call) == []
+
+
+def test_leaving_a_participant_twilio_no_longer_has_closes_the_row(app, app_context, client, twilio_api, conferences):
+    _, call, _, _ = connected_call(app, client, twilio_api)
+    boss = agent_client(app, "sara", role=Role.supervisor)
+    assert supervise(boss, user("amira").id, "monitor").status_code == 200
+    [leg] = supervisor_legs(call)
+    twilio_api.hang_up_participant(leg.call_sid)  # gone at Twilio, its status callback not here yet
+    left = supervise(boss, user("amira").id, "leave")
+    assert left.status_code == 200 and left.get_json()["ok"] is True
+    [leg] = supervisor_legs(call)
+    assert leg.ended_at is not None
