@@ -174,7 +174,7 @@ def test_a_whole_complaint_on_a_phone(site, places, app, sms_ready, tmp_path, la
         db.session.remove()
 
 
-def test_screenshots_in_three_languages_at_two_sizes(site, places, app, monkeypatch):
+def test_screenshots_in_three_languages_at_two_sizes(site, places, app, sms_ready, monkeypatch):
     for limit in (
         "OTP_MAX_PER_DESTINATION_HOUR",
         "OTP_MAX_PER_REQUESTER_HOUR",
@@ -204,7 +204,7 @@ def test_screenshots_in_three_languages_at_two_sizes(site, places, app, monkeypa
                 page.locator("[data-test=track-send]").click()
                 page.wait_for_url("**/complaints/track/code**")
                 shoot(page, f"complaint-{lang}-{size}-track-code.png")
-                page.locator("#otp").fill(sms_code(app))
+                page.locator("#otp").fill(sms_code(sms_ready))
                 page.locator("[data-test=track-check]").click()
                 page.wait_for_url("**/complaints/track/view**")
                 assert page.locator("[data-test=reply]").count() == 1
