@@ -110,6 +110,12 @@ class Dial:
     timeout: int = 30
     after: tuple = ()
     document_url: str = ""
+    conference_events_url: str | None = None  # a <Conference statusCallback>, as a path of the app
+
+    @property
+    def conference(self) -> str | None:
+        """The conference the caller waits in (`<Dial><Conference>`), or None."""
+        return next((t.address for t in self.targets if t.kind == "conference"), None)
 
     def describe(self) -> str:
         return ", ".join(f"{t.kind} {t.address}" for t in self.targets) or "nobody"
@@ -457,6 +463,28 @@ class SimulatedCall:
             return 0
         return max(1, math.ceil(time.monotonic() - self.started_at))
 
+    # --- what Twilio posts about the call's conference (simulator/conference.py) ---------
+    def notify(self, url: str, fields: dict) -> None:
+        """A status callback Twilio posts about this call or a leg of it (`fields` override
+        CallSid, From, To...): signed; any 2xx will do, its body is ignored as Twilio does."""
+        with self._lock:
+            path = self._resolve("/", url)
+            began = time.perf_counter()
+            reply = self.transport.post(path, self._form(fields))
+            self.exchanges.append(Exchange(path, reply.status, time.perf_counter() - began))
+            if not 200 <= reply.status < 300:
+                raise SimulatorError(f"POST {path} answered HTTP {reply.status}")
+
+    def listen(self, url: str) -> list[Speech]:
+        """What the caller hears from a conference's holdUrl (or waitUrl): fetched once."""
+        with self._lock:
+            path = self._resolve("/", url)
+            verbs = parse_twiml(self._post(path, {}, []), path)
+            return [
+                s if s is not None else Speech("note", f"<{v.tag}> in the hold URL is not simulated")
+                for s, v in zip((speech_of(verb) for verb in verbs), verbs, strict=True)
+            ]
+
     # --- internals ----------------------------------------------------------------------
     def _waiting_gather(self) -> Gather:
         if self.ended:
@@ -580,12 +608,15 @@ class SimulatedCall:
         if not targets and (verb.text or "").strip():
             targets.append(DialTarget("number", verb.text.strip()))  # <Dial>+964...</Dial>
         action = verb.get("action")
+        conference = verb.find("Conference")
+        events = conference.get("statusCallback") if conference is not None else None
         turn.dial = Dial(
             targets=tuple(targets),
             action_url=self._resolve(path, action) if action else None,
             timeout=int_attribute(verb, "timeout", 30),
             after=tuple(after),
             document_url=path,
+            conference_events_url=self._resolve(path, events) if events else None,
         )
         return turn
 

@@ -18,7 +18,7 @@ import extensions
 from domain.clock import utcnow
 from extensions import db
 from models import Call, CallOffer, DevTwilioCall, DevTwilioRequest, EmailMessage, User
-from simulator import bp, twilio_api
+from simulator import bp, conference as conference_follow, twilio_api
 from simulator.engine import (
     DEFAULT_CALLER,
     OUTBOUND_API,
@@ -191,6 +191,33 @@ def dial_ended():
     call = resume(body, dial=dial)
     turn = call.dial_ended(status, duration=optional_int(body, "duration", 0, MAX_DURATION_S))
     return turn_json(call, turn)
+
+
+CONFERENCE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@bp.post("/api/conference")
+def conference():
+    """With CALL_CONFERENCES: do what the app asked Twilio to do to the caller's conference
+    since `after` (ring legs in and answer them, hold, whisper...), as lines of the transcript."""
+    body = json_body()
+    dial = body.get("dial")
+    if not isinstance(dial, dict):
+        raise InvalidBody("dial must be the conference the caller is in")
+    name = matching(dial, "conference", CONFERENCE_NAME, "a conference name")
+    events_url = ivr_path(dial, "events_url", required=False)
+    since = request_id(dial.get("since", 0), "dial.since")
+    after = request_id(body.get("after", 0), "after")
+    call = resume(body, dial=dial_field(body))
+    followed = conference_follow.follow(call, name, events_url, since, after)
+    return jsonify(
+        call_sid=call.sid,
+        last_id=followed.last_id,
+        notes=[
+            {"title": n.title, "text": n.text, "spoken": [speech_json(s) for s in n.spoken]} for n in followed.notes
+        ],
+        turn=followed.turn and turn_dict(call, followed.turn),
+    )
 
 
 # --- calls the app placed (calls.create): they ring here ----------------------------------
@@ -413,10 +440,29 @@ def update_json(update: DevTwilioRequest) -> dict:
 
 
 def turn_json(call: SimulatedCall, turn: SimulatedTurn, **extra):
+    return jsonify(turn_dict(call, turn, **extra))
+
+
+def dial_dict(dial: Dial) -> dict:
+    conference = dial.conference
+    since, agent, kind = conference_follow.joined_at(conference) if conference else (0, "", "")
+    return {
+        "action_url": dial.action_url,
+        "timeout": dial.timeout,
+        "targets": [{"kind": t.kind, "address": t.address} for t in dial.targets],
+        # The caller waits in a conference: the page follows it from where they joined.
+        "conference": conference,
+        "events_url": dial.conference_events_url,
+        "since": since,
+        "agent": {"address": agent, "kind": kind} if conference else None,
+    }
+
+
+def turn_dict(call: SimulatedCall, turn: SimulatedTurn, **extra) -> dict:
     gather = turn.gather
     queue = turn.queue
     dial = turn.dial
-    return jsonify(
+    return dict(
         call_sid=call.sid,
         caller=call.caller,
         called=call.called,
@@ -438,11 +484,6 @@ def turn_json(call: SimulatedCall, turn: SimulatedTurn, **extra):
             "wait_url": queue.wait_url,
         },
         hold=[speech_json(s) for s in turn.hold],
-        dial=dial
-        and {
-            "action_url": dial.action_url,
-            "timeout": dial.timeout,
-            "targets": [{"kind": t.kind, "address": t.address} for t in dial.targets],
-        },
+        dial=dial and dial_dict(dial),
         **extra,
     )

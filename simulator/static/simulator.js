@@ -132,7 +132,8 @@
   }
 
   function dialTarget(dial) {
-    const target = (dial && dial.targets[0]) || { kind: "", address: "" };
+    // In a conference, the agent rung into it by REST; else whom the <Dial> rings.
+    const target = (dial && (dial.agent || dial.targets[0])) || { kind: "", address: "" };
     return { name: target.address || "?", kind: ENDPOINT_KINDS[target.kind] || target.kind };
   }
 
@@ -141,7 +142,13 @@
     if (turn.state === "queued") addEntry(`Waiting in queue “${turn.queue.name}”`, turn.hold, "hold");
     if (turn.state === "connected") {
       const agent = dialTarget(turn.dial);
-      note("Twilio dials the agent", `Connecting you to agent “${agent.name}” (${agent.kind})…`, "dial");
+      if (turn.dial.conference) {
+        note("You join the call's conference",
+          `Connecting you to agent “${agent.name}” (${agent.kind})… You wait in conference ` +
+          `“${turn.dial.conference}”; Twilio rings the agent into it by REST.`, "dial");
+      } else {
+        note("Twilio dials the agent", `Connecting you to agent “${agent.name}” (${agent.kind})…`, "dial");
+      }
       $("agent-name").textContent = agent.name;
       $("agent-kind").textContent = agent.kind;
     }
@@ -293,6 +300,7 @@
     if (!call || busy || data.call_sid !== call.sid) return;
     if (!data.update) {
       showOffer(root.dataset.state === "queued" ? data.offer : null);
+      if (call.dial && call.dial.conference) await followConference();
       return;
     }
     call.offer = null;
@@ -323,6 +331,34 @@
       queue_action_url: call.queue ? call.queue.action_url : null,
       dial: call.dial ? { action_url: call.dial.action_url } : null,
     });
+  }
+
+  // With CALL_CONFERENCES the caller waits in a conference: the agent, a consulted colleague or a
+  // supervisor is rung in by REST, and the caller is put on hold or taken off it. The server
+  // answers each leg as its phone would and tells what happened since the last request followed.
+  async function followConference() {
+    const dial = call.dial;
+    busy = true;
+    try {
+      const data = await post("conference", {
+        call_sid: call.sid, caller: call.caller, after: call.lastConference || 0,
+        dial: { action_url: dial.action_url, conference: dial.conference,
+                events_url: dial.events_url, since: dial.since },
+      });
+      if (!call || data.call_sid !== call.sid) return;
+      call.lastConference = data.last_id;
+      data.notes.forEach((item) => addEntry(item.title,
+        (item.text ? [{ kind: "line", text: item.text }] : []).concat(item.spoken), "system conference"));
+      if (data.turn) {
+        remember(data.turn);
+        showTurn(data.turn);
+        busy = false;
+        if (data.turn.state === "ended") return finish("The IVR ended the call.");
+        setState(data.turn.state, stateDetail(data.turn));
+      }
+    } finally {
+      busy = false;
+    }
   }
 
   async function pollIncoming() {
