@@ -3,7 +3,9 @@ for an agent; the agent on the console sees them arrive live and clicks Take; th
 page follows the call to that agent. Twilio's REST API is the app's own development stand-in.
 The same with routing by offer (the default): the simulator page shows whom the caller is
 offered to; unanswered, the offer goes to the next agent, who accepts it. And a callback the
-agent places from the console rings on the simulator page."""
+agent places from the console rings on the simulator page. Calls are bridged in conferences
+(CALL_CONFERENCES), as the demo runs: the agent who holds and resumes the caller from the
+call screen is heard on the simulator page."""
 
 from __future__ import annotations
 
@@ -34,9 +36,9 @@ def browser():
 @pytest.fixture
 def server(app):
     """The test app on a real threaded server; its twilio client talks to the app's own
-    /dev/twilio stand-in on that server, as in the demo."""
+    /dev/twilio stand-in on that server, as in the demo (with conferences)."""
     saved = app.config["TWILIO_API_BASE_URL"]
-    with console_serving(app, "demo-live-server", HOTLINE_CALLER_ID="+9645599") as base:
+    with console_serving(app, "demo-live-server", HOTLINE_CALLER_ID="+9645599", CALL_CONFERENCES=True) as base:
         app.config["TWILIO_API_BASE_URL"] = base + "/dev/twilio"
         app.extensions.pop("hotline.twilio", None)  # rebuilt on first use, with that base URL
         yield base
@@ -113,6 +115,7 @@ def test_the_agent_takes_the_simulated_call_and_the_simulator_is_connected_to_th
     wait_for_state(simulator, "connected")
     wait_for_text(simulator, "An agent took the call")
     wait_for_text(simulator, "Connecting you to agent “amira” (browser phone)…")
+    wait_for_text(simulator, "Twilio rings agent “amira” into the conference")  # and they answer
     assert "Connected to agent" in simulator.locator("#state").inner_text()
     assert simulator.locator("#agent-panel").is_visible()
     assert simulator.locator("#agent-name").inner_text() == "amira"
@@ -120,7 +123,8 @@ def test_the_agent_takes_the_simulated_call_and_the_simulator_is_connected_to_th
     shot(simulator, "demo-simulator-connected.png")
     shot(console, "demo-console-call.png")
     db.session.expire_all()
-    assert [r.action for r in db.session.scalars(select(DevTwilioRequest))] == ["redirect"]
+    assert [r.action for r in db.session.scalars(select(DevTwilioRequest))] == ["redirect", "add"]
+    assert db.session.get(Call, call_id).conference_sid is not None
 
     simulator.get_by_role("button", name="Agent hangs up").click()
     wait_for_text(simulator, "Thank you for calling 5599. Goodbye.")
@@ -131,6 +135,38 @@ def test_the_agent_takes_the_simulated_call_and_the_simulator_is_connected_to_th
     call = db.session.get(Call, call_id)
     assert call.outcome == Outcome.agent_answered and call.ended_at is not None
     assert call.answered_at is not None and call.agent_ended_at is not None
+
+
+def test_the_agent_holds_and_resumes_the_simulated_caller_who_hears_it(app, app_context, server, browser):
+    make_user("amira", language="en")
+    console = console_page(browser, server, "amira")
+    simulator = simulator_page(browser, server)
+    simulator.get_by_role("button", name="Call").click()
+    wait_for_state(simulator, "waiting")
+    press(simulator, "30")
+    wait_for_state(simulator, "queued")
+    call_id = db.session.scalar(select(Call.id).where(Call.sid == simulator.locator("#call-sid").inner_text()))
+    console.locator(f'#queue-rows tr[data-call-id="{call_id}"] button.take').click()
+    console.wait_for_url(re.compile(rf"/console/calls/{call_id}$"))
+    wait_for_text(simulator, "Twilio rings agent “amira” into the conference")
+
+    console.reload()  # the call screen's controls, once the agent is in the conference
+    controls = console.locator("#call-controls")
+    controls.get_by_role("button", name="Hold").click()
+    controls.locator(".state-held").wait_for()
+    wait_for_text(simulator, "On hold: Please stay on the line. The agent will be with you again in a moment.")
+    controls.get_by_role("button", name="Resume").click()
+    wait_for_text(simulator, "Off hold: you are back on the line")
+    assert simulator.locator("#error").is_hidden()
+    assert "Connected to agent" in simulator.locator("#state").inner_text()
+    shot(simulator, "demo-simulator-hold-resumed.png")
+
+    simulator.get_by_role("button", name="Agent hangs up").click()
+    wait_for_state(simulator, "ended")
+    db.session.expire_all()
+    call = db.session.get(Call, call_id)
+    assert [e.step for e in call.events if e.step in ("call_hold", "call_resume")] == ["call_hold", "call_resume"]
+    assert call.hold_s is not None and call.held_at is None
 
 
 @pytest.fixture
