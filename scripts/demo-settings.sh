@@ -6,6 +6,9 @@ export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://127.0.0.1:$PORT}"
 # Agents "answer" around the clock, so that the hand-off to the console can be tried at any
 # hour (set AGENT_HOURS=08:00-24:00 to hear the after-hours callback offer instead).
 export AGENT_HOURS="${AGENT_HOURS:-00:00-24:00}"
+# Caller and agent meet in a Twilio conference (hold, transfers, supervisors listening in),
+# which the stand-in and the call simulator play; CALL_CONFERENCES=0 for the plain <Dial>.
+export CALL_CONFERENCES="${CALL_CONFERENCES:-1}"
 
 # No Twilio account: the app's own Twilio REST stand-in (/dev/twilio, development only)
 # answers Take, callbacks and SMS, and the call simulator page plays what it was told.
@@ -32,7 +35,7 @@ write_dotenv() {
     {
         echo "$DOTENV_MARK: the development settings it runs with, read by flask commands."
         echo "# Remove the line above to keep your own edits; delete the file to stop using these."
-        for name in APP_ENV PORT PUBLIC_BASE_URL AGENT_HOURS TWILIO_ACCOUNT_SID TWILIO_API_BASE_URL \
+        for name in APP_ENV PORT PUBLIC_BASE_URL AGENT_HOURS CALL_CONFERENCES TWILIO_ACCOUNT_SID TWILIO_API_BASE_URL \
                     HOTLINE_CALLER_ID SMS_FROM; do
             if [ -n "${!name:-}" ]; then echo "$name=${!name}"; fi
         done

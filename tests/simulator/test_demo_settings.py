@@ -26,6 +26,7 @@ from tests.support.simulator_page import SimulatorPage
 SETTINGS = Path(__file__).resolve().parents[2] / "scripts" / "demo-settings.sh"
 SETTING_NAMES = (
     "APP_ENV",
+    "CALL_CONFERENCES",
     "PORT",
     "PUBLIC_BASE_URL",
     "TWILIO_ACCOUNT_SID",
@@ -52,6 +53,7 @@ def demo_settings(tmp_path: Path, **environment: str) -> dict[str, str]:
 def test_without_a_twilio_account_the_demo_points_the_client_at_the_apps_stand_in(tmp_path):
     settings = demo_settings(tmp_path, PORT="5611")
     assert settings["APP_ENV"] == "development"
+    assert settings["CALL_CONFERENCES"] == "1"  # the simulator plays conferences
     assert settings["PUBLIC_BASE_URL"] == "http://127.0.0.1:5611"
     assert re.fullmatch(r"AC[0-9a-f]{32}", settings["TWILIO_ACCOUNT_SID"])
     assert settings["TWILIO_API_BASE_URL"] == "http://127.0.0.1:5611/dev/twilio"
@@ -126,11 +128,20 @@ def test_a_call_goes_from_the_ivr_to_an_agent_and_back_through_the_stand_in(demo
         assert asked.path == f"/2010-04-01/Accounts/{demo_app.config['TWILIO_ACCOUNT_SID']}/Calls/{page.sid}.json"
         assert asked.form["Url"] == f"{demo_app.config['PUBLIC_BASE_URL']}/ivr/agent/connect?call={waiting['id']}"
 
-    # The simulator follows the redirect: /ivr/agent/connect dials the agent.
+    # The simulator follows the redirect: /ivr/agent/connect rings the agent into the call's
+    # conference by REST, and the caller joins it; the stand-in's agent answers.
+    assert demo_app.config["CALL_CONFERENCES"] is True
     page.follow(page.poll())
     assert page.state == "connected"
-    assert page.turn["dial"]["targets"] == [{"kind": "client", "address": "dilan"}]
+    assert page.turn["dial"]["targets"] == [{"kind": "conference", "address": f"hotline-call-{waiting['id']}"}]
+    assert page.turn["dial"]["agent"] == {"address": "dilan", "kind": "client"}
     assert page.texts() == ["An agent is answering your call now."]
+    dial = page.turn["dial"]
+    joined = page.post(
+        "conference",
+        {**page.state_kept(), "after": 0, "dial": {k: dial[k] for k in ("conference", "events_url", "since")}},
+    )
+    assert [note["title"] for note in joined["notes"]] == ["Twilio rings agent “dilan” into the conference"]
 
     # The agent hangs up (the <Dial action>), the IVR says goodbye, Twilio's status callback.
     assert page.agent_hangs_up(duration=42)["state"] == "ended"
@@ -192,6 +203,7 @@ def test_flask_commands_in_a_new_terminal_use_the_settings_run_demo_wrote(tmp_pa
     write_dotenv(tmp_path, PORT="5611")
     written = (tmp_path / ".env").read_text()
     assert "APP_ENV=development" in written and "PUBLIC_BASE_URL=http://127.0.0.1:5611" in written
+    assert "CALL_CONFERENCES=1" in written
     upgraded = flask_in(tmp_path, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr[-2000:]
 
