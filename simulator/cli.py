@@ -25,6 +25,7 @@ HANG_UP = "h"
 WAIT_FOR_AGENT = "w"  # in the queue: wait until an agent takes the call in the console
 AGENT_HANGS_UP = "a"  # connected to an agent: the agent hangs up
 AGENT_MISSES = "n"  # connected to an agent: the agent does not answer
+LISTEN = "l"  # in a conference (CALL_CONFERENCES, in-process): hear what the agent does, until --wait
 POLL_S = 1.0
 
 
@@ -93,7 +94,7 @@ def transport(base_url: str | None):
 def parse_keys(text: str) -> list[str]:
     presses = [press.strip() for press in text.split(",")]
     for press in presses:
-        if press.lower() not in {HANG_UP, WAIT_FOR_AGENT, AGENT_HANGS_UP, AGENT_MISSES}:
+        if press.lower() not in {HANG_UP, WAIT_FOR_AGENT, AGENT_HANGS_UP, AGENT_MISSES, LISTEN}:
             try:
                 check_keys(press)
             except ValueError as exc:
@@ -118,10 +119,25 @@ def play(call: SimulatedCall, presses: list[str] | None, watch: "AgentWatch | No
                 return
             continue
         if turn.connected:
-            choice = next_choice(presses, {AGENT_HANGS_UP, AGENT_MISSES}, CONNECTED_PROMPT)
+            in_conference = watch is not None and watch.base_url is None and turn.dial.conference is not None
+            if in_conference:
+                turn = watch.listen(call, turn, 0) or turn  # the agent rung in answers
+                if call.ended and not turn.ended:
+                    click.echo("The app hung up the call.")
+                    return
+                if not turn.connected:
+                    continue
+            choices = {AGENT_HANGS_UP, AGENT_MISSES} | ({LISTEN} if in_conference else set())
+            choice = next_choice(presses, choices, CONFERENCE_PROMPT if in_conference else CONNECTED_PROMPT)
             if choice is None:
                 click.echo("You hung up.")
                 return
+            if choice == LISTEN:
+                turn = watch.listen(call, turn, watch.wait_s) or turn
+                if call.ended and not turn.ended:
+                    click.echo("The app hung up the call.")
+                    return
+                continue
             if choice == AGENT_HANGS_UP:
                 talked = max(1, round(time.monotonic() - connected_since))
                 click.echo(f"The agent hung up after {talked} s.")
@@ -170,6 +186,10 @@ def wait_in_queue() -> None:
 
 
 QUEUE_PROMPT = "In the queue: w = wait for an agent to take the call, Enter or h = hang up> "
+CONFERENCE_PROMPT = (
+    "In the conference: l = listen to what the agent does, a = the agent hangs up, "
+    "n = the agent does not answer, h = you hang up> "
+)
 CONNECTED_PROMPT = "With the agent: a = the agent hangs up, n = the agent does not answer, h = you hang up> "
 
 
@@ -200,6 +220,8 @@ class AgentWatch:
         self.base_url = base_url.rstrip("/") if base_url else None
         self.wait_s = wait_s
         self.last_update = 0
+        self.conference: tuple | None = None  # the conference followed: (name, the request joining it)
+        self.conference_since = self.conference_after = 0
 
     def pending(self, sid: str) -> dict | None:
         if self.base_url is None:
@@ -222,6 +244,33 @@ class AgentWatch:
             "Url": update["url"],
             "Method": update["method"],
         }
+
+    def listen(self, call: SimulatedCall, turn: SimulatedTurn, seconds: int) -> SimulatedTurn | None:
+        """In-process, in a conference: play what the app did to it (simulator/conference.py)
+        for up to `seconds`; the next turn when the caller left it, else None."""
+        from extensions import db
+        from simulator.conference import follow, joined_at
+
+        dial = turn.dial
+        if self.conference != (dial.conference, dial.document_url):  # joined (again): from the agent rung in
+            self.conference = (dial.conference, dial.document_url)
+            self.conference_since = self.conference_after = joined_at(dial.conference)[0]
+        deadline = time.monotonic() + seconds
+        while True:
+            db.session.rollback()  # a fresh read, as pending() does
+            if self.pending(call.sid) is not None:
+                return self.wait(call, turn)  # redirected out of the conference (to the queue)
+            followed = follow(
+                call, dial.conference, dial.conference_events_url, self.conference_since, self.conference_after
+            )
+            self.conference_after = followed.last_id
+            for note in followed.notes:
+                click.echo(f"[{note.title}]" + (f" {note.text}" if note.text else ""))
+                for speech in note.spoken:
+                    click.echo("    " + describe(speech))
+            if followed.turn is not None or time.monotonic() >= deadline:
+                return followed.turn
+            time.sleep(POLL_S)
 
     def wait(self, call: SimulatedCall, turn: SimulatedTurn) -> SimulatedTurn | None:
         """The next turn once an agent took the call; the same turn after --wait seconds; None if hung up."""

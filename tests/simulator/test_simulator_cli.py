@@ -158,3 +158,53 @@ def test_w_gives_up_after_the_wait_and_the_caller_hangs_up(app, runner, dev_twil
     assert result.exit_code == 0, result.output
     assert "No agent took the call." in result.output and "You hung up." in result.output
     assert stored_call(app, call_sid(result.output)).outcome is Outcome.abandoned_in_queue
+
+
+def test_in_a_conference_l_listens_to_the_agent_holding_and_resuming_the_caller(app, runner, dev_twilio, monkeypatch):
+    """With CALL_CONFERENCES, the agent is rung into the caller's conference and answers; what
+    they do from the call screen (hold, resume) is heard in the terminal."""
+    import threading
+
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Call, CallEvent
+    from tests.support.conference import control
+    from tests.support.console import agent_client, csrf_token
+
+    monkeypatch.setitem(app.config, "CALL_CONFERENCES", True)
+    with app.app_context():
+        agent = agent_client(app, "amira")
+
+    def agent_takes_holds_and_resumes() -> None:
+        for _ in range(200):
+            with app.app_context():
+                call = db.session.scalar(select(Call).where(Call.queued_at.is_not(None)))
+                answered = call is not None and db.session.scalar(
+                    select(CallEvent.id).where(CallEvent.call_id == call.id, CallEvent.step == "conference_leg")
+                )
+                if call is not None and call.agent_id is None:
+                    agent.post(
+                        f"/console/calls/{call.id}/take",
+                        headers={"Accept": "application/json", "X-CSRFToken": csrf_token(agent, "/console/")},
+                    )
+                elif answered:
+                    control(agent, call, "hold")
+                    control(agent, call, "resume")
+                    db.session.remove()
+                    return
+                db.session.remove()
+            threading.Event().wait(0.1)
+
+    worker = threading.Thread(target=agent_takes_holds_and_resumes)
+    worker.start()
+    result = simulate(runner, "--keys", "3,0,w,l,a", "--wait", "4")
+    worker.join(timeout=20)
+    assert result.exit_code == 0, result.output
+    assert "[connecting you to agent: conference hotline-call-" in result.output
+    assert "[Twilio rings agent “amira” into the conference]" in result.output
+    assert "[On hold: Please stay on the line. The agent will be with you again in a moment.]" in result.output
+    assert "[Off hold: you are back on the line]" in result.output
+    assert "Thank you for calling 5599. Goodbye." in result.output
+    record = stored_call(app, call_sid(result.output))
+    assert record.outcome is Outcome.agent_answered and record.hold_s is not None
