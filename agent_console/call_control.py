@@ -74,8 +74,15 @@ def controls(call: Call) -> dict:
     """What the controls partial shows for this call and this user."""
     mine = conference.in_conference(call, current_user)
     consulting = conference.open_consult(call) if call.conference_sid else None
+    enabled = call.conference_sid is not None or call.agent_leg_sid is not None
     return {
-        "enabled": call.conference_sid is not None or call.agent_leg_sid is not None,
+        "enabled": enabled,
+        # Taken a moment ago: the agent is being rung into the conference. The page looks
+        # again until the controls can be shown (or the call ends).
+        "pending": not enabled
+        and conference.conferences_enabled()
+        and call.agent_id == current_user.id
+        and call.ended_at is None,
         "live": mine,
         "held": call.held_at is not None,
         "muted": call.agent_muted,

@@ -16,7 +16,8 @@
   function watchRinging() {
     clearTimeout(pollTimer);
     var root = section();
-    if (root && root.dataset.ringing === "yes") {
+    // A colleague's phone rings, or the agent is still being rung into the conference.
+    if (root && (root.dataset.ringing === "yes" || root.dataset.pending === "yes")) {
       pollTimer = setTimeout(function () {
         var box = root.querySelector(".call-control-message");
         refresh(box ? box.textContent : "", box && box.classList.contains("error")).catch(watchRinging);
@@ -42,7 +43,7 @@
         var holder = document.createElement("div");
         holder.innerHTML = html;
         var fresh = holder.querySelector("#call-controls");
-        if (fresh) { current.replaceWith(fresh); }
+        if (fresh) { current.replaceWith(fresh); } else { current.dataset.pending = "no"; }  // the call ended
         say(message, failed);
         watchRinging();
       });

@@ -150,7 +150,7 @@ def test_the_agent_holds_and_resumes_the_simulated_caller_who_hears_it(app, app_
     console.wait_for_url(re.compile(rf"/console/calls/{call_id}$"))
     wait_for_text(simulator, "Twilio rings agent “amira” into the conference")
 
-    console.reload()  # the call screen's controls, once the agent is in the conference
+    # No reload: the call screen shows its controls once the agent is in the conference.
     controls = console.locator("#call-controls")
     controls.get_by_role("button", name="Hold").click()
     controls.locator(".state-held").wait_for()
