@@ -99,7 +99,11 @@ def stream():
     first = json.dumps({"type": QUEUE_EVENT, "at": time.time(), **snapshot()})
     db.session.close()  # hold no database connection while the stream stays open
     return event_stream(
-        subscription, sse(first), lambda message: KEEPALIVE if message is None else sse(message), name="live"
+        subscription,
+        sse(first),
+        lambda message: KEEPALIVE if message is None else sse(message),
+        name="live",
+        presence=True,  # an agent with the console open is seen without the heartbeat POST
     )
 
 

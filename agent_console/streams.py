@@ -8,7 +8,9 @@ and role are checked again and no request lives for days. When the broker goes a
 mid-stream a "down" event tells the browser to poll instead. The session is checked again
 on a tick at least SESSION_RECHECK_S after the last check: once the user logged out, was
 deactivated or got a new password, an "ended" event closes the stream and the page
-reloads (to the login page).
+reloads (to the login page). A stream opened with `presence=True` (the agents' own) counts
+as a heartbeat: the agent is seen while it is open, even if the page's heartbeat POST never
+arrives, with at most one write per PRESENCE_HEARTBEAT_S per agent (`stream_seen`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import logging
 import time
 from typing import Callable
 
-from flask import Response, jsonify, stream_with_context
+from flask import Response, current_app, jsonify, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from domain.live import broker
+from domain.staff.presence import stream_seen
 from domain.staff.users import session_is_current
 from extensions import db
 
@@ -52,15 +55,29 @@ def live_down():
     return jsonify(error="live_down", message=_("Live updates are down.")), 503
 
 
-def event_stream(subscription, first: str, next_event: Callable[[str | None], str], *, name: str) -> Response:
+def event_stream(
+    subscription, first: str, next_event: Callable[[str | None], str], *, name: str, presence: bool = False
+) -> Response:
     """`first`, then `next_event(message)` for each tick of `subscription`, until STREAM_MAX_S
-    or until the session that opened it ends."""
+    or until the session that opened it ends. With `presence`, the user is seen (a heartbeat)
+    when it opens and on a tick at least PRESENCE_HEARTBEAT_S after the last time."""
     user_id, version = current_user.id, current_user.session_version
+    seen_every_s = current_app.config["PRESENCE_HEARTBEAT_S"] if presence else None
 
     def events():
         started = checked = time.monotonic()
+        seen = None
+
+        def keep_seen(now: float) -> None:
+            nonlocal seen
+            if seen_every_s is not None and (seen is None or now - seen >= seen_every_s):
+                seen = now
+                stream_seen(user_id, seen_every_s)
+                db.session.close()
+
         try:
             yield f"retry: {STREAM_RETRY_MS}\n\n"
+            keep_seen(started)
             yield first
             for message in subscription:
                 now = time.monotonic()
@@ -73,6 +90,7 @@ def event_stream(subscription, first: str, next_event: Callable[[str | None], st
                     if not current:
                         yield ENDED
                         return
+                keep_seen(now)  # after the session check: a signed-out page is not seen
                 yield next_event(message)
         except Exception:  # the broker (or the database) went away mid-stream
             log.warning("%s stream ended early", name)

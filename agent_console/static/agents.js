@@ -1,6 +1,7 @@
 /* The Agents page kept live: each agent's state and the time in it, redrawn on every "agents"
    event of the live stream (heard through presence.js) and at least every 30 s, ticking each
-   second. Plain JS, no inline handlers (CSP). */
+   second. Times are written in the centre's time zone (TIMEZONE, the page's data-timezone),
+   as the server writes them, whatever the browser's own. Plain JS, no inline handlers (CSP). */
 (function () {
   "use strict";
 
@@ -8,6 +9,23 @@
   if (!root) { return; }
   var TONES = {available: "good", on_call: "warn", wrap_up: "warn", offline: "bad"};
   var clockOffset = 0;
+  var centreTime = null;
+  try {
+    centreTime = new Intl.DateTimeFormat("en-GB", {
+      timeZone: root.dataset.timezone || undefined, hourCycle: "h23",
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"
+    });
+  } catch (error) { /* a time zone this browser does not know: the browser's own */
+    centreTime = new Intl.DateTimeFormat("en-GB", {
+      hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"
+    });
+  }
+
+  function when(iso) {  // dd/MM/yyyy HH:mm in the centre's time zone
+    var parts = {};
+    centreTime.formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.day + "/" + parts.month + "/" + parts.year + " " + parts.hour + ":" + parts.minute;
+  }
 
   function clock(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
@@ -44,9 +62,7 @@
           var since = row.querySelector("[data-field='since']");
           if (since && agent.since) {
             since.dataset.since = agent.since;
-            var local = new Date(agent.since);
-            since.textContent = String(local.getDate()).padStart(2, "0") + "/" + String(local.getMonth() + 1).padStart(2, "0") +
-              "/" + local.getFullYear() + " " + String(local.getHours()).padStart(2, "0") + ":" + String(local.getMinutes()).padStart(2, "0");
+            since.textContent = when(agent.since);
           }
         });
         tick();

@@ -11,7 +11,7 @@ An agent on a call stays On call without a heartbeat: the call itself says they 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
@@ -57,6 +57,28 @@ def heartbeat(user: User, now: datetime | None = None) -> None:
     user.last_seen_at = now
     if user.presence == Presence.offline:
         set_presence(user, Presence.away, now)
+
+
+def stream_seen(user_id: int, every_s: float, now: datetime | None = None) -> bool:
+    """An open live stream of this agent's is alive: `last_seen_at` moves on as a heartbeat
+    would, but only when it is `every_s` old or more. One conditional UPDATE, so the streams
+    of one agent (any tab, any node) and the heartbeat POST write it at most once per
+    `every_s` between them. State is left alone: an agent set Offline comes back by the
+    console's heartbeat (Away, see `heartbeat`). Commits; whether it wrote.
+    """
+    now = now or utcnow()
+    result = db.session.execute(
+        update(User)
+        .where(
+            User.id == user_id,
+            User.active.is_(True),
+            or_(User.last_seen_at.is_(None), User.last_seen_at <= now - timedelta(seconds=every_s)),
+        )
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return rows_changed(result) == 1
 
 
 def expire_presence(now: datetime | None = None) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask_babel import force_locale, gettext as _
@@ -40,8 +40,8 @@ def serve(app, **settings):
     return console_serving(app, "presence-live-server", PRESENCE_HEARTBEAT_S=1, **settings)
 
 
-def page_of(browser, base: str, username: str, path: str = "/console/"):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+def page_of(browser, base: str, username: str, path: str = "/console/", timezone_id: str | None = None):
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id=timezone_id)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(base + "/console/login")
@@ -157,6 +157,24 @@ def test_a_waiting_caller_rings_and_is_counted_in_the_title_on_any_page(app, app
         assert page.title() == f"(2) {title}"
 
 
+@LANGUAGES
+def test_the_agents_page_writes_times_in_the_centres_time_zone(app, app_context, browser, language):
+    amira = agent("amira", language)
+    amira.presence_since = datetime(2024, 3, 15, 9, 5, tzinfo=timezone.utc)  # 12:05 in Baghdad
+    agent("salma", language, role=Role.supervisor)
+    db.session.commit()
+    assert app.config["TIMEZONE"] == "Asia/Baghdad"
+    with serve(app) as base:
+        # A supervisor whose computer is set to New York (05:05 there).
+        page = page_of(browser, base, "salma", timezone_id="America/New_York")
+        with page.expect_response(lambda response: "/console/agents.json" in response.url):
+            page.goto(base + "/console/agents")
+        since = page.locator(f'#agents-live tr[data-user-id="{amira.id}"] [data-field="since"]')
+        page.wait_for_timeout(200)  # agents.js has redrawn the row from agents.json
+        assert page.evaluate("new Date(Date.UTC(2024, 2, 15, 9, 5)).getHours()") == 5
+        assert since.inner_text() == "15/03/2024 12:05"
+
+
 # --- screenshots: the console at 1024x768 and 1366x768 in the three languages ------------------
 
 VIEWPORTS = ((1024, 768), (1366, 768))
@@ -169,6 +187,9 @@ LAYOUT = """() => {
     menuLines: new Set(tops).size,
     topbarHeight: Math.round(topbar.height),
     overflow: document.documentElement.scrollWidth - window.innerWidth,
+    // A table wider than its card scrolls sideways inside it: its last columns are cut off.
+    tableOverflow: Math.max(0, ...Array.from(document.querySelectorAll('.table-wrap'),
+      (wrap) => wrap.scrollWidth - wrap.clientWidth)),
     bannerHeight: actions ? Math.round(document.getElementById('waiting-banner').getBoundingClientRect().height) : 0,
   };
 }"""
@@ -183,6 +204,8 @@ def layout_problems(page, where: str) -> list[str]:
         problems.append(f"{where}: the top bar is {found['topbarHeight']} px high")
     if found["overflow"] > 0:
         problems.append(f"{where}: the page is {found['overflow']} px wider than the window")
+    if found["tableOverflow"] > 0:
+        problems.append(f"{where}: a table is {found['tableOverflow']} px wider than its card")
     if found["bannerHeight"] > 100:  # two lines at most (the notifications button may wrap)
         problems.append(f"{where}: the banner is {found['bannerHeight']} px high")
     return problems
@@ -197,6 +220,7 @@ def test_screenshots_of_the_console_home_the_offer_banner_and_the_agents_page(
 
     ARTIFACTS.mkdir(exist_ok=True)
     make_user("salma", Role.supervisor, language=language, endpoint_kind=EndpointKind.sip, endpoint="sip:s@pbx.invalid")
+    make_user("hana", Role.admin, language=language, endpoint_kind=EndpointKind.sip, endpoint="sip:h@pbx.invalid")
     for name in ("amira", "bashir"):
         make_user(name, language=language, endpoint_kind=EndpointKind.sip, endpoint=f"sip:{name}@pbx.invalid")
     with serve(app, ROUTING_MODE="offer", OFFER_TIMEOUT_S=120) as base:
@@ -219,4 +243,9 @@ def test_screenshots_of_the_console_home_the_offer_banner_and_the_agents_page(
         page.goto(base + "/console/agents")
         page.locator("#waiting-banner.offer").wait_for()
         shots("agents")
+        # An admin's Agents page is the widest: languages to tick, Deactivate.
+        page.context.close()
+        page = page_of(browser, base, "hana", "/console/agents")
+        page.locator("#agents-live .languages-form").first.wait_for()
+        shots("agents-admin")
     assert not problems, problems

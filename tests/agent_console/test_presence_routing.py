@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.calls.offers import route
+from domain.live import InProcessBroker
 from domain.reporting.wallboard import wallboard_snapshot
 from domain.staff.presence import day_figures, shown_presence
 from domain.staff.users import someone_answering
 from extensions import db
 from models import AuditEntry, Call, CallOffer, Presence, PresenceChange, User
-from tests.support.console import agent_client, call_sid, console_client, csrf_token, log_in, make_user
+from tests.support.console import Stream, agent_client, call_sid, console_client, csrf_token, log_in, make_user
 
 JSON = {"Accept": "application/json"}
 
@@ -101,6 +102,56 @@ def test_the_heartbeat_keeps_an_agent_present_and_brings_an_offline_one_back_awa
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "amira"))
         assert user.last_seen_at > now() - timedelta(seconds=5)
+
+
+@pytest.fixture
+def ticking_stream(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SSE_KEEPALIVE_S", 1)
+    app.extensions["hotline.broker"] = InProcessBroker()
+    yield
+    app.extensions.pop("hotline.broker", None)
+
+
+def test_an_open_live_stream_keeps_an_agent_present_writing_rarely(app, app_context, ticking_stream, monkeypatch):
+    client = agent_client(app, "amira")
+
+    def amira() -> User:
+        db.session.commit()  # a new transaction: what the stream wrote meanwhile
+        return db.session.scalar(select(User).where(User.username == "amira"))
+
+    def last_seen(set_to: datetime | None = None) -> datetime:
+        user = amira()
+        if set_to is not None:
+            user.last_seen_at = set_to
+            db.session.commit()
+        return user.last_seen_at
+
+    gone = now() - timedelta(hours=2)  # no heartbeat POST for long (e.g. a proxy blocks it)
+    last_seen(gone)
+    assert shown_presence(amira()) == Presence.offline
+    monkeypatch.setitem(app.config, "PRESENCE_HEARTBEAT_S", 3600)
+    stream = Stream(client)
+    stream.next_event()
+    seen = last_seen()
+    assert seen > now() - timedelta(seconds=5)  # the open stream is a heartbeat
+    assert shown_presence(amira()) == Presence.available
+    other_tab = Stream(client)
+    other_tab.next_event()
+    for open_stream in (stream, other_tab):
+        assert open_stream.next_block() == ": keep-alive"
+    assert last_seen() == seen  # two streams, several ticks: one write in PRESENCE_HEARTBEAT_S
+    other_tab.close()
+
+    # Later ticks write again once PRESENCE_HEARTBEAT_S has passed.
+    monkeypatch.setitem(app.config, "PRESENCE_HEARTBEAT_S", 1)
+    stream.close()
+    stream = Stream(client)
+    stream.next_event()
+    last_seen(gone)
+    for _tick in range(2):
+        assert stream.next_block() == ": keep-alive"
+    assert last_seen() > now() - timedelta(seconds=5)
+    stream.close()
 
 
 def test_one_click_sets_available_or_away_with_a_reason(app, app_context):
