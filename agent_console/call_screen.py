@@ -362,6 +362,7 @@ def call_stream(call_id: int):
     subscription = subscribe(current_app.config["SSE_KEEPALIVE_S"], name="call")
     if subscription is None:
         return live_down()
+    db.session.expire_all()  # read after subscribing: a change committed meanwhile is in it, or comes as an event
     first = sse_event("state", json.dumps(state_of(visible_call(call_id, to_change=False))))
     db.session.close()
 
