@@ -27,7 +27,7 @@ from domain.letters.lookup import find_transactions
 from domain.live import CALL_EVENT, broker, publish_agents_changed
 from domain.phones import national_format
 from extensions import db
-from models import Call, CallbackRequest, Role, SmsMessage, Transaction, User
+from models import Call, CallbackRequest, CallLetter, Role, SmsMessage, Transaction, User
 
 # The words for the disposition codes of config DISPOSITIONS (a code without one shows as is).
 DISPOSITION_LABELS = LABELS["disposition"]
@@ -260,6 +260,13 @@ def shown_transactions(call: Call) -> tuple[list[Transaction], bool]:
     return [], False
 
 
+def attached_letters(call: Call) -> list[Transaction]:
+    """The letters an agent found by search and attached to this call, besides those shown."""
+    shown = {record.id for record in shown_transactions(call)[0]}
+    rows = db.session.scalars(select(CallLetter).where(CallLetter.call_id == call.id).order_by(CallLetter.id)).all()
+    return [row.transaction for row in rows if row.transaction_id not in shown]
+
+
 def notes_form(call: Call, formdata=None) -> CallNotesForm:
     form = CallNotesForm(formdata=formdata, notes=call.notes, disposition=call.disposition or "")
     form.disposition.choices = options(
@@ -285,7 +292,8 @@ def render_call(
     status: int = 200,
 ):
     transactions, spoken = shown_transactions(call)
-    for record in transactions:  # every view of a record is audited, re-renders included
+    attached = attached_letters(call)
+    for record in transactions + attached:  # every view of a record is audited, re-renders included
         audit(
             current_user, "view_transaction", target_type="transaction", target_id=record.id, address=client_address()
         )
@@ -307,6 +315,7 @@ def render_call(
         call=call,
         transactions=transactions,
         spoken=spoken,
+        attached=attached,
         events=call.events,
         notes_form=notes or notes_form(call),
         callback_form=callback or callback_form(call),
