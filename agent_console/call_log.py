@@ -34,7 +34,7 @@ from flask_login import current_user
 from agent_console import bp
 from agent_console.access import client_address, opened_from_this_site, supervisor_required
 from agent_console.call_screen import disposition_label, duration
-from agent_console.labels import LABELS
+from agent_console.labels import LABELS, sms_reason
 from agent_console.paging import page_cursor
 from agent_console.records import number_error
 from agent_console.timeline import sms_kind_label, sms_status_label, timeline_entries
@@ -230,6 +230,7 @@ def call_timeline(call_id: int):
         outcome_tone=outcome_tone,
         sms_kind_label=sms_kind_label,
         sms_status_label=sms_status_label,
+        sms_reason=sms_reason,
     )
 
 

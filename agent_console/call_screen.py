@@ -15,7 +15,7 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address, opened_from_this_site
 from agent_console.complaint_form import intake_form
 from agent_console.forms import CallbackForm, CallNotesForm, options
-from agent_console.labels import LABELS, label, prompt_text, step_label
+from agent_console.labels import LABELS, label, prompt_text, sms_reason, step_label
 from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
@@ -136,11 +136,6 @@ SMS_RESULTS = {
     "failed": (_l("Failed"), "bad"),
     "suppressed": (_l("Not sent"), "bad"),
 }
-SMS_REASONS = {
-    "sms disabled": _l("SMS is switched off on this hotline"),
-    "demo letter": _l("this is a demonstration letter"),
-    "real Twilio API outside production": _l("this is not the production system"),
-}
 SMS_FINAL = {"delivered", "undelivered", "failed", "suppressed"}
 
 
@@ -148,13 +143,7 @@ def sms_result(message) -> dict:
     """What came of an SMS: words, a badge colour, the reason when not sent, whether final."""
     status = message.status.value
     words, tone = SMS_RESULTS.get(status, (status, ""))
-    reason = ""
-    if message.error:
-        found = next((text for prefix, text in SMS_REASONS.items() if message.error.startswith(prefix)), None)
-        if found is not None:
-            reason = str(found)
-        elif message.error.startswith("twilio "):
-            reason = _("Twilio error %(code)s", code=message.error.removeprefix("twilio "))
+    reason = sms_reason(message.error)
     return {"status": status, "words": str(words), "tone": tone, "reason": reason, "final": status in SMS_FINAL}
 
 

@@ -442,3 +442,28 @@ def test_a_moment_both_a_step_and_the_call_row_record_is_listed_once():
         ("ended", None),
         ("step", "agent_take"),
     ]
+
+
+def test_the_timelines_sms_not_sent_says_the_real_reason(app, walked_call):
+    from models import Call, SmsKind, SmsMessage, SmsStatus
+
+    with app.app_context():
+        call = db.session.get(Call, walked_call)
+        db.session.add(
+            SmsMessage(
+                idempotency_key="k-demo",
+                to_phone="+9647501234567",
+                body="private words",
+                language="en",
+                kind=SmsKind.agent,
+                status=SmsStatus.suppressed,
+                error="demo letter",
+                call_id=call.id,
+                created_at=call.started_at + timedelta(seconds=30),
+            )
+        )
+        db.session.commit()
+    html = logged_in_client(app, "sami").get(f"/console/calls/{walked_call}/timeline").get_data(as_text=True)
+    sms = html.split('data-kind="sms"')[1].split("</li>")[0]
+    assert "not sent" in sms and "this is a demonstration letter" in sms
+    assert "switched off" not in sms  # SMS is on: this letter is the demo's
