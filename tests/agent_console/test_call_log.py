@@ -467,3 +467,23 @@ def test_the_timelines_sms_not_sent_says_the_real_reason(app, walked_call):
     sms = html.split('data-kind="sms"')[1].split("</li>")[0]
     assert "not sent" in sms and "this is a demonstration letter" in sms
     assert "switched off" not in sms  # SMS is on: this letter is the demo's
+
+
+def test_a_filtered_link_can_be_shared_with_another_supervisor(app, calls):
+    response = post_form(
+        logged_in_client(app, "sami"), "/console/calls", {"agent": str(calls["dana"]), "language": "ckb"}
+    )
+    location = response.headers["Location"]
+    assert "q=" not in location  # nothing private: the filters are the link
+    with app.app_context():
+        add_user("sara", Role.supervisor)
+    page = logged_in_client(app, "sara").get(location)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "not kept" not in html
+    assert row_ids(html) == [calls["answered"]]
+    # a caller's number stays out of the link: another session gets the rest of the filters, and is told
+    private = post_form(
+        logged_in_client(app, "sami"), "/console/calls", {"agent": str(calls["dana"]), "caller": "0750 111 2222"}
+    )
+    html = logged_in_client(app, "sara").get(private.headers["Location"]).get_data(as_text=True)
+    assert "are not kept in links; the other filters apply" in html and row_ids(html) == [calls["answered"]]
