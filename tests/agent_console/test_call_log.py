@@ -291,6 +291,15 @@ def test_no_page_link_makes_a_server_error(app, staff, q, older, newer):
     assert post_form(client, "/console/calls.csv", {"q": q}).status_code in {200, 303}
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=FILTER_TEXT, agent=FILTER_TEXT, outcome=FILTER_TEXT, language=FILTER_TEXT, q=FILTER_TEXT)
+def test_no_shared_link_makes_a_server_error(app, staff, start, agent, outcome, language, q):
+    client = logged_in_client(app, "sami")
+    values = {"start": start, "agent": agent, "outcome": outcome, "language": language, "q": q}
+    assert client.get("/console/calls", query_string=values).status_code in {200, 422}
+    assert post_form(client, "/console/calls.csv", values).status_code in {200, 303}
+
+
 # --- one call's timeline ---------------------------------------------------------------------
 
 
