@@ -15,6 +15,7 @@ from extensions import db
 from models import CallbackRequest, Presence
 from tests.support.browser import ARTIFACTS, chromium, console_serving
 from tests.support.console import PASSWORD, enqueue_caller, letter, make_user
+from tests.support.ivr import add_letter
 from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
@@ -150,4 +151,34 @@ def test_two_quick_clicks_on_place_the_call_ring_the_citizen_once(
     expect(row.locator(".placed-status")).to_have_attribute("data-status", "ringing")  # the list is live
     page.screenshot(path=str(ARTIFACTS / f"callbacks-ringing-{language}.png"), full_page=True)
     assert len([r for r in twilio_api.requests if r.path.endswith("/Calls.json")]) == 1
+    assert not page.console_errors, page.console_errors
+
+
+@pytest.mark.parametrize("language, direction", LANGUAGES)
+def test_a_letter_found_from_the_call_screen_is_attached_and_sent_by_sms(
+    app, app_context, client, twilio_api, server, page, monkeypatch, language, direction
+):
+    monkeypatch.setitem(app.config, "SMS_FROM", "+15005550006")
+    letter()
+    other = add_letter(number="5678")
+    make_user(f"agent-{language}", language=language)
+    log_in(page, server, f"agent-{language}")
+    call = take_the_call(page, client)
+
+    page.locator(f'a[href="/console/search?call={call.id}"]').click()
+    number = page.locator('input[name="number"]')
+    expect(number).to_have_value("1234")  # what the caller keyed in, ready to search
+    expect(page.locator('input[name="date"]')).to_have_value("15/03/2024")
+    number.fill("5678")
+    page.locator("form:has(input[name=number]) button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"/transactions/{other.id}\?call={call.id}$"))
+    page.locator("form.attach-letter button").click()
+    page.wait_for_url(re.compile(rf"/console/calls/{call.id}#attached-{other.id}$"))
+    expect(page.locator(f"#attached-{other.id}")).to_be_visible()
+
+    page.locator(f'form[action="/console/calls/{call.id}/sms/{other.id}"] button').click()
+    result = page.locator(f'[data-sms-for="{other.id}"] .badge')
+    expect(result).to_have_attribute("data-status", re.compile(r"^(sent|delivered|queued|pending|sending)$"))
+    assert len(twilio_api.messages_sent(to="+9647501234567")) == 1
+    page.screenshot(path=str(ARTIFACTS / f"call-screen-attached-letter-{language}.png"), full_page=True)
     assert not page.console_errors, page.console_errors
