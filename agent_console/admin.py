@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,6 +13,7 @@ from agent_console import bp
 from agent_console.access import admin_required, client_address, supervisor_required
 from agent_console.forms import ActionForm, UserForm, options
 from agent_console.labels import entity_name
+from agent_console.phone import rings_in_browser
 from agent_console.presence import state_of
 from domain.audit import audit
 from domain.clock import utcnow
@@ -21,6 +22,7 @@ from domain.staff.passwords import MIN_LENGTH
 from domain.staff.users import UserError, create_user, list_users, set_active
 from extensions import db
 from models import Entity, Role, User
+from telephony.access_tokens import voice_tokens_configured
 
 
 def user_error(error: UserError) -> str:
@@ -80,7 +82,26 @@ def render_agents(form: UserForm | None = None, status_code: int = 200):
         action_form=ActionForm(),
         min_password=MIN_LENGTH,
         open_form=opened,
+        phone_unset=phone_setup_warning(users) if can_admin else "",
     ), status_code
+
+
+def phone_setup_warning(users) -> str:
+    """Active users' calls are meant to ring in the browser while the server has no Twilio API
+    key for the browser phone: told to the administrator here, not to every agent on every page."""
+    if voice_tokens_configured(current_app.config):
+        return ""
+    count = sum(1 for user in users if user.active and rings_in_browser(user))
+    if not count:
+        return ""
+    return ngettext(
+        "%(num)d user's calls are meant to ring in the browser, but the server has no Twilio API key "
+        "for the browser phone, so nothing rings there. Set %(settings)s.",
+        "%(num)d users' calls are meant to ring in the browser, but the server has no Twilio API key "
+        "for the browser phone, so nothing rings there. Set %(settings)s.",
+        count,
+        settings="TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET",
+    )
 
 
 @bp.get("/agents")

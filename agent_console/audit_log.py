@@ -10,6 +10,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from agent_console import bp
 from agent_console.access import supervisor_required
 from agent_console.call_log import read_day_range
+from agent_console.labels import label
 from agent_console.paging import page_cursor
 from domain.audit import AuditFilters, audit_log_page, user_choices
 from domain.letters.lookup import ascii_digits
@@ -38,12 +39,78 @@ ACTIONS = {
     "user_activate": _l("Reactivated a user"),
     "user_deactivate": _l("Deactivated a user"),
     "lookup_alarm": _l("Alarm: failed letter lookups jumped"),
+    "send_sms": _l("Sent a letter's status by SMS"),
+    "attach_letter": _l("Attached a letter to a call"),
+    "view_complaint": _l("Viewed a complaint"),
+    "download_attachment": _l("Downloaded a complaint's attachment"),
+    "file_complaint": _l("Recorded a complaint on a call"),
+    "prompt_take": _l("Recorded a voice prompt"),
+    "prompt_approve": _l("Approved a voice prompt"),
+    "presence_set": _l("Set an agent's state"),
+    "agent_logout": _l("Logged an agent out"),
+    "user_languages": _l("Changed an agent's languages"),
+    "call_hold": _l("Put a caller on hold"),
+    "call_resume": _l("Took a caller off hold"),
+    "call_mute": _l("Muted their microphone"),
+    "call_unmute": _l("Unmuted their microphone"),
+    "call_consult": _l("Called a colleague to consult"),
+    "call_consult_end": _l("Ended a consultation"),
+    "call_join": _l("Joined the caller and a colleague"),
+    "call_transfer": _l("Handed a call over"),
 }
 TARGETS = {
     "transaction": _l("Letter"),
     "call": _l("Call"),
     "callback": _l("Callback"),
     "user": _l("User"),
+    "complaint": _l("Complaint"),
+    "prompt_recording": _l("Voice prompt"),
+}
+# The names of the details entries keep (search terms, filters, what changed); a newer one shows as is.
+DETAIL_KEYS = {
+    "by": _l("By"),
+    "number": _l("Letter number"),
+    "date": _l("Date"),
+    "phone": _l("Phone"),
+    "caller": _l("Caller"),
+    "matches": _l("Found"),
+    "refused": _l("Refused"),
+    "call_id": _l("Call"),
+    "transaction_id": _l("Letter"),
+    "attachment_id": _l("Attachment"),
+    "target": _l("Colleague"),
+    "kind": _l("Kind"),
+    "start": _l("From"),
+    "end": _l("To"),
+    "outcome": _l("Outcome"),
+    "agent_id": _l("Agent"),
+    "language": _l("Language"),
+    "languages": _l("Languages"),
+    "status": _l("Status"),
+    "direction": _l("Direction"),
+    "part": _l("Side"),
+    "presence": _l("State"),
+    "reason": _l("Reason"),
+    "clip": _l("Prompt"),
+    "code": _l("Code"),
+    "period": _l("Period"),
+    "username": _l("Username"),
+    "role": _l("Role"),
+    "entity_id": _l("Entity"),
+}
+# Detail values that are codes of a vocabulary the console has words for (labels.py).
+DETAIL_VALUES = {
+    "language": "language",
+    "languages": "language",
+    "outcome": "outcome",
+    "role": "role",
+    "presence": "presence",
+    "reason": "away_reason",
+}
+SEARCH_BY = {
+    "transaction": _l("letter number and date"),
+    "phone": _l("phone number"),
+    "caller": _l("the caller's number"),
 }
 
 
@@ -97,14 +164,21 @@ def read_filters(args) -> tuple[AuditFilters, dict[str, str], dict[str, str]]:
     return AuditFilters(**values), raw, errors
 
 
+def detail_value(key: str, value) -> str:
+    """One detail's value in words where it is a code the console knows, else as kept."""
+    values = value if isinstance(value, list) else [value]
+    if key == "by":
+        return ", ".join(str(SEARCH_BY.get(str(item), item)) for item in values)
+    if key in DETAIL_VALUES:
+        return ", ".join(label(DETAIL_VALUES[key], str(item)) for item in values)
+    return ", ".join(map(str, values))
+
+
 def detail_items(detail) -> list[tuple[str, str]]:
-    """An entry's detail (search terms, filters) as short pairs to read."""
+    """An entry's detail (search terms, filters) as short pairs to read, in the user's words."""
     if not isinstance(detail, dict):
         return []
-    return [
-        (str(key), ", ".join(map(str, value)) if isinstance(value, list) else str(value))
-        for key, value in detail.items()
-    ]
+    return [(str(DETAIL_KEYS.get(key, key)), detail_value(str(key), value)) for key, value in detail.items()]
 
 
 @bp.get("/audit")

@@ -34,7 +34,7 @@ from flask_login import current_user
 from agent_console import bp
 from agent_console.access import client_address, opened_from_this_site, supervisor_required
 from agent_console.call_screen import disposition_label, duration
-from agent_console.labels import LABELS
+from agent_console.labels import LABELS, sms_reason
 from agent_console.paging import page_cursor
 from agent_console.records import number_error
 from agent_console.timeline import sms_kind_label, sms_status_label, timeline_entries
@@ -55,6 +55,11 @@ SEARCH_ID = re.compile(r"^[A-Za-z0-9_-]{6,16}$")
 DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
 ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 FIELDS = ("start", "end", "outcome", "agent", "language", "caller", "number")
+# Filters a link may carry (a shared link shows the same calls to another supervisor); a
+# caller's number and a letter number stay out of addresses, kept in the session (`q`).
+LINK_FIELDS = ("start", "end", "outcome", "agent", "language")
+PRIVATE_FIELDS = ("caller", "number")
+LINK_NAMES = {"start": "from", "end": "to"}  # in export file names
 OUTCOME_TONES = {
     "self_served": "good",
     "agent_answered": "good",
@@ -140,13 +145,32 @@ def read_filters(form) -> tuple[CallFilters, dict[str, str], dict[str, str]]:
 # --- searches kept in the session ----------------------------------------------------------
 
 
-def keep_search(raw: dict) -> str:
-    """Remember a search's raw values under a new id (only the last few are kept)."""
+def keep_search(raw: dict) -> str | None:
+    """Remember a search's private values (caller, letter number) under a new id (only the last
+    few are kept); None when it has none."""
+    private = {name: raw[name] for name in PRIVATE_FIELDS if raw.get(name)}
+    if not private:
+        return None
     kept = dict(session.get("call_log_searches") or {})
     search_id = secrets.token_urlsafe(6)
-    kept[search_id] = {name: value for name, value in raw.items() if value}
+    kept[search_id] = private
     session["call_log_searches"] = dict(list(kept.items())[-KEPT_SEARCHES:])
     return search_id
+
+
+def link_values(raw: dict) -> dict[str, str]:
+    """The filters a link carries in the open."""
+    return {name: raw[name] for name in LINK_FIELDS if raw.get(name)}
+
+
+def requested_search(values) -> tuple[dict | None, str | None]:
+    """(the raw filters a link or the export form names, its `q`); None when its `q` is gone."""
+    search_id = values.get("q") or None
+    private = kept_search(search_id)
+    linked = {name: str(values.get(name, "") or "")[:MAX_FIELD] for name in LINK_FIELDS if values.get(name)}
+    if private is None:
+        return None, None
+    return {**linked, **{name: value for name, value in private.items() if name in PRIVATE_FIELDS}}, search_id
 
 
 def kept_search(search_id: str | None) -> dict | None:
@@ -178,6 +202,7 @@ def render_log(raw: dict, errors: dict, filters: CallFilters | None, search_id: 
         errors=errors,
         page=page,
         search_id=search_id,
+        link_args={**link_values(raw), **({"q": search_id} if search_id else {})},
         filtered=bool(filters and filters.any),
         agents=user_choices(),
         outcomes=list(Outcome),
@@ -201,12 +226,19 @@ def call_log():
         db.session.commit()
         if not filters.any:
             return redirect(url_for("console.call_log"), code=303)
-        return redirect(url_for("console.call_log", q=keep_search(raw)), code=303)
-    search_id = request.args.get("q") or None
-    raw = kept_search(search_id)
+        return redirect(url_for("console.call_log", **link_values(raw), q=keep_search(raw)), code=303)
+    raw, search_id = requested_search(request.args)
     if raw is None:
-        flash(_("That search is not kept any more; here are all calls."), "warning")
-        return render_log({}, {}, CallFilters(), None)
+        linked = link_values({name: request.args.get(name, "") for name in LINK_FIELDS})
+        if linked:  # a shared link: its open filters apply; the caller or number did not travel
+            flash(
+                _("The caller's number and the letter number are not kept in links; the other filters apply."),
+                "warning",
+            )
+            raw = linked
+        else:
+            flash(_("That search is not kept any more; here are all calls."), "warning")
+            return render_log({}, {}, CallFilters(), None)
     filters, raw, errors = read_filters(raw)
     return render_log(raw, errors, None if errors else filters, search_id, status=422 if errors else 200)
 
@@ -232,6 +264,7 @@ def call_timeline(call_id: int):
         sms_kind_label=sms_kind_label,
         sms_status_label=sms_status_label,
         recordings=playable(call),
+        sms_reason=sms_reason,
     )
 
 
@@ -321,21 +354,33 @@ def flush(buffer: io.StringIO) -> str:
     return text
 
 
+def export_name(raw: dict) -> str:
+    """The export's file name after its filters ("from-2025-03-01_outcome-abandoned_..."), so that
+    filtered and unfiltered exports differ; a caller's number or letter number only as a word."""
+    parts = []
+    for name in LINK_FIELDS:
+        value = re.sub(r"[^A-Za-z0-9-]+", "-", ascii_digits(raw.get(name, "")))[:24].strip("-")
+        if value:
+            parts.append(f"{LINK_NAMES.get(name, name)}-{value}")
+    parts += [name for name in PRIVATE_FIELDS if raw.get(name)]
+    return "".join(f"{part}_" for part in parts)
+
+
 @bp.post("/calls.csv")
 @supervisor_required
 def call_log_export():
     """The filtered log as CSV. A POST with the CSRF token: a link another site sends cannot
     make a supervisor export (and audit) the whole log."""
-    raw = kept_search(request.form.get("q") or None)
+    raw, search_id = requested_search(request.form)
     if raw is None:
         flash(_("That search is not kept any more; search again, then export."), "warning")
         return redirect(url_for("console.call_log"), code=303)
-    filters, _raw, errors = read_filters(raw)
+    filters, raw, errors = read_filters(raw)
     if errors:
-        return redirect(url_for("console.call_log", q=request.form.get("q")), code=303)
+        return redirect(url_for("console.call_log", **link_values(raw), q=search_id), code=303)
     audit(current_user, "export", target_type="call", detail=filters.audit_detail(), address=client_address())
     db.session.commit()
-    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    stamp = export_name(raw) + utcnow().strftime("%Y%m%d-%H%M")
     lines = csv_lines(filters, current_app.config["TIMEZONE"], current_app.config["DEFAULT_PHONE_REGION"])
     return Response(
         stream_with_context(lines),

@@ -15,7 +15,7 @@ from agent_console import bp
 from agent_console.access import agent_required, client_address, opened_from_this_site
 from agent_console.complaint_form import intake_form
 from agent_console.forms import CallbackForm, CallNotesForm, options
-from agent_console.labels import LABELS, label, prompt_text, step_label
+from agent_console.labels import LABELS, label, prompt_text, sms_reason, step_label
 from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
@@ -27,7 +27,7 @@ from domain.letters.lookup import find_transactions
 from domain.live import CALL_EVENT, broker, publish_agents_changed
 from domain.phones import national_format
 from extensions import db
-from models import Call, CallbackRequest, Role, SmsMessage, Transaction, User
+from models import Call, CallbackRequest, CallLetter, Role, SmsMessage, Transaction, User
 
 # The words for the disposition codes of config DISPOSITIONS (a code without one shows as is).
 DISPOSITION_LABELS = LABELS["disposition"]
@@ -136,11 +136,6 @@ SMS_RESULTS = {
     "failed": (_l("Failed"), "bad"),
     "suppressed": (_l("Not sent"), "bad"),
 }
-SMS_REASONS = {
-    "sms disabled": _l("SMS is switched off on this hotline"),
-    "demo letter": _l("this is a demonstration letter"),
-    "real Twilio API outside production": _l("this is not the production system"),
-}
 SMS_FINAL = {"delivered", "undelivered", "failed", "suppressed"}
 
 
@@ -148,13 +143,7 @@ def sms_result(message) -> dict:
     """What came of an SMS: words, a badge colour, the reason when not sent, whether final."""
     status = message.status.value
     words, tone = SMS_RESULTS.get(status, (status, ""))
-    reason = ""
-    if message.error:
-        found = next((text for prefix, text in SMS_REASONS.items() if message.error.startswith(prefix)), None)
-        if found is not None:
-            reason = str(found)
-        elif message.error.startswith("twilio "):
-            reason = _("Twilio error %(code)s", code=message.error.removeprefix("twilio "))
+    reason = sms_reason(message.error)
     return {"status": status, "words": str(words), "tone": tone, "reason": reason, "final": status in SMS_FINAL}
 
 
@@ -260,6 +249,13 @@ def shown_transactions(call: Call) -> tuple[list[Transaction], bool]:
     return [], False
 
 
+def attached_letters(call: Call) -> list[Transaction]:
+    """The letters an agent found by search and attached to this call, besides those shown."""
+    shown = {record.id for record in shown_transactions(call)[0]}
+    rows = db.session.scalars(select(CallLetter).where(CallLetter.call_id == call.id).order_by(CallLetter.id)).all()
+    return [row.transaction for row in rows if row.transaction_id not in shown]
+
+
 def notes_form(call: Call, formdata=None) -> CallNotesForm:
     form = CallNotesForm(formdata=formdata, notes=call.notes, disposition=call.disposition or "")
     form.disposition.choices = options(
@@ -285,7 +281,8 @@ def render_call(
     status: int = 200,
 ):
     transactions, spoken = shown_transactions(call)
-    for record in transactions:  # every view of a record is audited, re-renders included
+    attached = attached_letters(call)
+    for record in transactions + attached:  # every view of a record is audited, re-renders included
         audit(
             current_user, "view_transaction", target_type="transaction", target_id=record.id, address=client_address()
         )
@@ -307,6 +304,7 @@ def render_call(
         call=call,
         transactions=transactions,
         spoken=spoken,
+        attached=attached,
         events=call.events,
         notes_form=notes or notes_form(call),
         callback_form=callback or callback_form(call),
@@ -362,6 +360,7 @@ def call_stream(call_id: int):
     subscription = subscribe(current_app.config["SSE_KEEPALIVE_S"], name="call")
     if subscription is None:
         return live_down()
+    db.session.expire_all()  # read after subscribing: a change committed meanwhile is in it, or comes as an event
     first = sse_event("state", json.dumps(state_of(visible_call(call_id, to_change=False))))
     db.session.close()
 

@@ -43,6 +43,8 @@ def js_strings() -> dict:
         "busy": _("Wrap up the call you have before taking another."),
         "take_failed": _("The call could not be taken. Please try again."),
         "no_connection": _("The console cannot reach the server. Check the network connection."),
+        "signed_out_short": _("Signed out"),
+        "signed_out": _("You have been signed out. Reload the page to log in again."),
         "offered_elsewhere": _("Offered to an agent"),
     }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 
 from agent_console import bp
 from domain.phones import national_format
@@ -87,6 +87,26 @@ def label(kind: str, value) -> str:
     if code is None:
         return ""
     return str(LABELS.get(kind, {}).get(code, code))
+
+
+# Why an SMS was not sent or failed, from the outbox's error (domain.sms), in words.
+SMS_REASONS = {
+    "sms disabled": _l("SMS is switched off on this hotline"),
+    "demo letter": _l("this is a demonstration letter"),
+    "real Twilio API outside production": _l("this is not the production system"),
+}
+
+
+def sms_reason(error: str | None) -> str:
+    """The outbox's error in words: why not sent, or Twilio's error code; "" for none."""
+    if not error:
+        return ""
+    found = next((text for prefix, text in SMS_REASONS.items() if error.startswith(prefix)), None)
+    if found is not None:
+        return str(found)
+    if error.startswith("twilio "):
+        return _("Twilio error %(code)s", code=error.removeprefix("twilio "))
+    return ""
 
 
 def tone(kind: str, value) -> str:

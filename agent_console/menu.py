@@ -29,8 +29,9 @@ MENU = [
 
 
 OFFICERS_ONLY = {"console.letters"}
-# Pages under the bar's "Supervision" menu rather than in the bar itself.
-SUPERVISING = (Role.supervisor, Role.admin)
+# The supervisors' and administrators' pages open from a menu of their own in the top bar, so
+# that the bar stays on one line at 1024 px in every language.
+GROUPS = {Role.supervisor: _l("Supervision"), Role.admin: _l("Administration")}
 
 
 def shown(endpoint: str, role: Role) -> bool:
@@ -61,8 +62,18 @@ def console_helpers():
             if shown(endpoint, role) and endpoint in current_app.view_functions
         ]
 
+    def console_menu_groups():
+        """[(group label or None, [(endpoint, label)])]: the pages every user has, then a group each."""
+        items = console_menu()
+        groups = [(None, [(endpoint, label) for endpoint, label, role in items if role not in GROUPS])]
+        for role, name in GROUPS.items():
+            grouped = [(endpoint, label) for endpoint, label, item_role in items if item_role is role]
+            if grouped:
+                groups.append((name, grouped))
+        return groups
+
     return {
         "console_menu": console_menu,
-        "supervising_roles": SUPERVISING,
+        "console_menu_groups": console_menu_groups,
         "current_language": lambda: str(get_locale()),
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import abort, current_app, redirect, render_template, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,9 +19,9 @@ from domain.audit import audit
 from domain.clock import local_today
 from domain.letters.history import recent_calls_about, recent_calls_from, transaction_history, transactions_for_phone
 from domain.letters.lookup import ascii_digits, check_number, check_typed_date, find_transactions
-from domain.phones import normalize_phone
+from domain.phones import national_format, normalize_phone
 from extensions import db
-from models import Transaction
+from models import Call, Role, Transaction
 
 MAX_AUDITED_TERM = 64
 
@@ -92,19 +92,43 @@ def search_by_phone(form: SearchForm) -> Search:
     return search
 
 
+def call_to_attach_to() -> Call | None:
+    """The call a search was started from (`call` in the query or the form), when the user may
+    attach letters to it: their own call, or any call for a supervisor. Anything else: None."""
+    raw = request.values.get("call", "")
+    if not raw.isdigit() or len(raw) > 12:
+        return None
+    call = db.session.get(Call, int(raw))
+    if call is None or (call.agent_id != current_user.id and not current_user.has_role(Role.supervisor)):
+        return None
+    return call
+
+
+def prefill_from(form: SearchForm, call: Call) -> None:
+    """What the caller keyed in on the IVR, and their number, ready to search."""
+    form.number.data = call.asked_number or ""
+    form.date.data = call.asked_date.strftime("%d/%m/%Y") if call.asked_date else ""
+    form.phone.data = national_format(call.caller, current_app.config["DEFAULT_PHONE_REGION"]) if call.caller else ""
+
+
 @bp.route("/search", methods=["GET", "POST"])
 @agent_required
 def search():
     form = SearchForm()
+    call = call_to_attach_to()
     if not form.validate_on_submit():  # a GET (a POST without its CSRF token is refused before)
-        return render_template("console/search.html", form=form, search=None)
+        if call is not None and request.method == "GET":
+            prefill_from(form, call)
+        return render_template("console/search.html", form=form, search=None, attach_call=call)
     found = search_by_phone(form) if form.by.data == "phone" else search_by_transaction(form)
     audit(current_user, "search", target_type="transaction", detail=audit_detail(found), address=client_address())
     db.session.commit()
     if found.ok and found.by == "transaction" and len(found.transactions) == 1:
         # The usual case: the caller's letter, one click less.
-        return redirect(url_for("console.transaction", transaction_id=found.transactions[0].id))
-    return render_template("console/search.html", form=form, search=found), 200 if found.ok else 422
+        return redirect(
+            url_for("console.transaction", transaction_id=found.transactions[0].id, call=call.id if call else None)
+        )
+    return render_template("console/search.html", form=form, search=found, attach_call=call), 200 if found.ok else 422
 
 
 def audit_detail(found: Search) -> dict:
@@ -129,4 +153,5 @@ def transaction(transaction_id: int):
         record=record,
         history=transaction_history(record.id),
         calls=recent_calls_about(record.id),
+        attach_call=call_to_attach_to(),
     )

@@ -35,7 +35,7 @@ SMS_STATUSES = {
     "delivered": _l("delivered"),
     "undelivered": _l("not delivered"),
     "failed": _l("failed"),
-    "suppressed": _l("not sent (SMS switched off)"),
+    "suppressed": _l("not sent"),  # why: the outbox's error, in words (labels.sms_reason)
 }
 # Steps the call screen does not name (it shows only what an agent needs).
 MORE_STEPS = {"survey": _l("Satisfaction survey"), "recording": _l("Recording of the agent's part")}

@@ -31,6 +31,7 @@ def js_strings() -> dict:
         "connecting": _("Connecting…"),
         "offline": _("Not live"),
         "down": _("Live updates are down. The figures are refreshed every few seconds instead."),
+        "frozen": _("The server cannot be reached: these figures are frozen as they were at %(time)s.", time="{time}"),
     }
 
 

@@ -1,7 +1,7 @@
 """The records of the hotline, one module per aggregate."""
 
 from models.audit import AuditEntry
-from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, CallLeg, LegRole, Outcome
+from models.call import Call, CallbackRequest, CallbackStatus, CallEvent, CallLeg, CallLetter, LegRole, Outcome
 from models.complaint import (
     CodePurpose,
     Complaint,
@@ -71,6 +71,7 @@ __all__ = [
     "CallEvent",
     "CallLeg",
     "CallRecording",
+    "CallLetter",
     "LegRole",
     "Direction",
     "Entity",

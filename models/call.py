@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import Model
@@ -134,6 +134,22 @@ class CallLeg(Model):
 
     call: Mapped[Call] = relationship(back_populates="legs")
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class CallLetter(Model):
+    """A letter an agent found by search and attached to a call (besides the one the IVR read):
+    shown on the call screen, and its status may be sent to the caller by SMS."""
+
+    __tablename__ = "call_letter"
+    __table_args__ = (UniqueConstraint("call_id", "transaction_id", name="uq_call_letter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transaction.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    transaction: Mapped[Transaction] = relationship()
 
 
 class CallbackStatus(str, enum.Enum):

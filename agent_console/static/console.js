@@ -139,6 +139,9 @@
     liveStatus.classList.remove("connecting", "down");
     if (state === "live") {
       liveStatus.textContent = strings.live;
+    } else if (state === "signed_out") {
+      liveStatus.classList.add("down");
+      liveStatus.textContent = strings.signed_out_short;
     } else if (state === "down") {
       liveStatus.classList.add("down");
       liveStatus.textContent = strings.offline;  // the banner below says what it means
@@ -153,11 +156,26 @@
   function poll() {
     fetch(root.dataset.jsonUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (response) {
-        if (response.redirected || !response.ok) { throw new Error("HTTP " + response.status); }
+        if (response.redirected || response.status === 401) { signedOut(); return null; }
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       })
-      .then(render)
+      .then(function (snapshot) { if (snapshot) { reachable(); render(snapshot); } })
       .catch(function () { showMessage(strings.no_connection); });
+  }
+
+  // The server answers again: "cannot reach the server" goes (a take's own message stays).
+  function reachable() {
+    if (takeMessage.textContent === strings.no_connection) { showMessage(""); }
+  }
+
+  // The session ended (deactivated, logged out elsewhere): say so, and stop asking.
+  function signedOut() {
+    stopPolling();
+    window.clearTimeout(retryTimer);
+    if (source) { source.close(); }
+    setLive("signed_out");
+    showMessage(strings.signed_out);
   }
 
   function startPolling(interval) {
@@ -181,6 +199,7 @@
     setLive("connecting");
     source = new EventSource(root.dataset.streamUrl);
     source.addEventListener("open", function () {
+      reachable();
       setLive("live");
       startPolling(SAFETY_POLL_MS);
     });
@@ -194,8 +213,8 @@
       source.addEventListener(name, function (event) { share(JSON.parse(event.data)); });
     });
     source.addEventListener("down", function () { streamFailed(true); });
-    // The session ended (logged out elsewhere, deactivated, new password): to the login page.
-    source.addEventListener("ended", function () { source.close(); window.location.reload(); });
+    // The session ended (logged out elsewhere, deactivated, new password): the page says so.
+    source.addEventListener("ended", signedOut);
     source.addEventListener("error", function () {
       // CLOSED: the server refused the stream (503, broker down) or the session ended;
       // CONNECTING: EventSource is already retrying by itself. Either way, poll meanwhile.

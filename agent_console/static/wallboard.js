@@ -18,6 +18,7 @@
   var clockOffset = Date.parse(root.dataset.now) - Date.now();  // server time minus ours
   var longestSince = root.dataset.longestSince ? Date.parse(root.dataset.longestSince) : null;
   var source = null, pollTimer = null, retryTimer = null;
+  var updatedAt = new Date();  // when the figures shown were counted (as this browser tells time)
 
   function setValue(name, text) {
     var element = root.querySelector('[data-value="' + name + '"]');
@@ -46,7 +47,8 @@
     setValue("waiting", board.waiting);
     setValue("in_ivr", board.in_ivr);
     Object.keys(board.agents).forEach(function (name) { setValue(name, board.agents[name]); });
-    root.dataset.updated = String(Date.now());  // lets a test wait for the next snapshot
+    updatedAt = new Date();
+    root.dataset.updated = String(updatedAt.getTime());  // lets a test wait for the next snapshot
     tick();
   }
 
@@ -59,11 +61,23 @@
 
   // --- polling while the stream is down ------------------------------------------------
 
+  function clock(date) {
+    return [date.getHours(), date.getMinutes(), date.getSeconds()].map(function (n) {
+      return String(n).padStart(2, "0");
+    }).join(":");
+  }
+
+  // The server does not answer: the figures are frozen, and the board says since when.
+  function frozen(isFrozen) {
+    liveDown.textContent = isFrozen ? strings.frozen.replace("{time}", clock(updatedAt)) : strings.down;
+    liveDown.dataset.frozen = isFrozen ? "1" : "";
+  }
+
   function poll() {
     fetch(root.dataset.jsonUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (board) { if (board) { show(board); } })
-      .catch(function () {});
+      .then(function (response) { return response.ok && !response.redirected ? response.json() : null; })
+      .then(function (board) { if (board) { show(board); frozen(false); } else { frozen(true); } })
+      .catch(function () { frozen(true); });
   }
 
   function startPolling() {

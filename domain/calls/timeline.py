@@ -71,13 +71,15 @@ def milestones(call: Call) -> list[Entry]:
 
 
 def sms_messages(call: Call) -> list[Entry]:
-    """The SMS sent about this call: when it was queued, its kind, its delivery status."""
+    """The SMS sent about this call: when it was queued, its kind, its delivery status (and the
+    outbox's error: why it was not sent, or Twilio's error code)."""
     rows = db.session.execute(
         select(
             SmsMessage.created_at,
             SmsMessage.kind,
             SmsMessage.status,
             SmsMessage.to_phone,
+            SmsMessage.error,
             User.display_name,
             User.username,
         )
@@ -90,7 +92,12 @@ def sms_messages(call: Call) -> list[Entry]:
             row.created_at,
             "sms",
             result=row.status.value,
-            detail={"sms_kind": row.kind.value, "to": row.to_phone, "agent": row.display_name or row.username},
+            detail={
+                "sms_kind": row.kind.value,
+                "to": row.to_phone,
+                "agent": row.display_name or row.username,
+                "error": row.error,
+            },
         )
         for row in rows
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -173,3 +174,49 @@ def test_no_filter_text_makes_a_server_error(app, staff, values):
 
 def test_agents_may_not_read_the_audit_log(app, staff):
     assert logged_in_client(app, "aya").get("/console/audit").status_code == 403
+
+
+# --- words, not codes ------------------------------------------------------------------------
+
+
+def audited_actions() -> set[str]:
+    """Every action code the app writes to the audit trail: audit(...)'s literal actions, and
+    the call-control steps that are audited under their own names."""
+    root = Path(__file__).resolve().parents[2]
+    codes: set[str] = set()
+    for path in root.glob("[!.]*/**/*.py"):
+        if "tests" in path.parts or "migrations" in path.parts or ".venv" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for call in re.finditer(r"\baudit\(\s*[^,()]+,\s*([^,]+?),", text):
+            codes.update(re.findall(r'"([a-z_]+)"', call.group(1)))
+        for pair in re.findall(r'\bstep\(call, agent, "([a-z_]+)"(?: if \w+ else "([a-z_]+)")?', text):
+            codes.update(code for code in pair if code)
+    return codes
+
+
+def test_every_audited_action_has_words():
+    from agent_console.audit_log import ACTIONS
+    from domain.letters.alarm import ALARM_ACTION
+
+    codes = audited_actions() | {ALARM_ACTION}
+    assert {"login", "attach_letter", "presence_set", "prompt_take", "call_hold", "call_transfer"} <= codes
+    assert codes - set(ACTIONS) == set()
+
+
+def test_an_arabic_supervisor_reads_the_log_in_arabic(app, staff):
+    with app.app_context():
+        add_user("salma", Role.supervisor, language="ar")
+        dana = add_user("dana", Role.agent).id
+        search = entry(dana, "search", "2025-03-10 09:00:00", "transaction", detail={"by": "phone", "matches": 1})
+        hold = entry(dana, "call_hold", "2025-03-10 09:02:00", "call", "7")
+        state = entry(
+            dana, "presence_set", "2025-03-10 09:03:00", "user", str(dana), {"presence": "away", "reason": "prayer"}
+        )
+    html = logged_in_client(app, "salma").get("/console/audit").get_data(as_text=True)
+    row = html.split(f'id="audit-{search}"')[1].split("</tr>")[0]
+    assert "بحث" in row and "<b>بحسب</b>: <bdi>رقم الهاتف</bdi>" in row and "phone" not in row
+    row = html.split(f'id="audit-{hold}"')[1].split("</tr>")[0]
+    assert "وضع متصلاً على الانتظار" in row and "call_hold" not in row
+    row = html.split(f'id="audit-{state}"')[1].split("</tr>")[0]
+    assert "away" not in row and "prayer" not in row and "presence" not in row

@@ -291,6 +291,15 @@ def test_no_page_link_makes_a_server_error(app, staff, q, older, newer):
     assert post_form(client, "/console/calls.csv", {"q": q}).status_code in {200, 303}
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=FILTER_TEXT, agent=FILTER_TEXT, outcome=FILTER_TEXT, language=FILTER_TEXT, q=FILTER_TEXT)
+def test_no_shared_link_makes_a_server_error(app, staff, start, agent, outcome, language, q):
+    client = logged_in_client(app, "sami")
+    values = {"start": start, "agent": agent, "outcome": outcome, "language": language, "q": q}
+    assert client.get("/console/calls", query_string=values).status_code in {200, 422}
+    assert post_form(client, "/console/calls.csv", values).status_code in {200, 303}
+
+
 # --- one call's timeline ---------------------------------------------------------------------
 
 
@@ -442,3 +451,48 @@ def test_a_moment_both_a_step_and_the_call_row_record_is_listed_once():
         ("ended", None),
         ("step", "agent_take"),
     ]
+
+
+def test_the_timelines_sms_not_sent_says_the_real_reason(app, walked_call):
+    from models import Call, SmsKind, SmsMessage, SmsStatus
+
+    with app.app_context():
+        call = db.session.get(Call, walked_call)
+        db.session.add(
+            SmsMessage(
+                idempotency_key="k-demo",
+                to_phone="+9647501234567",
+                body="private words",
+                language="en",
+                kind=SmsKind.agent,
+                status=SmsStatus.suppressed,
+                error="demo letter",
+                call_id=call.id,
+                created_at=call.started_at + timedelta(seconds=30),
+            )
+        )
+        db.session.commit()
+    html = logged_in_client(app, "sami").get(f"/console/calls/{walked_call}/timeline").get_data(as_text=True)
+    sms = html.split('data-kind="sms"')[1].split("</li>")[0]
+    assert "not sent" in sms and "this is a demonstration letter" in sms
+    assert "switched off" not in sms  # SMS is on: this letter is the demo's
+
+
+def test_a_filtered_link_can_be_shared_with_another_supervisor(app, calls):
+    response = post_form(
+        logged_in_client(app, "sami"), "/console/calls", {"agent": str(calls["dana"]), "language": "ckb"}
+    )
+    location = response.headers["Location"]
+    assert "q=" not in location  # nothing private: the filters are the link
+    with app.app_context():
+        add_user("sara", Role.supervisor)
+    page = logged_in_client(app, "sara").get(location)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "not kept" not in html
+    assert row_ids(html) == [calls["answered"]]
+    # a caller's number stays out of the link: another session gets the rest of the filters, and is told
+    private = post_form(
+        logged_in_client(app, "sami"), "/console/calls", {"agent": str(calls["dana"]), "caller": "0750 111 2222"}
+    )
+    html = logged_in_client(app, "sara").get(private.headers["Location"]).get_data(as_text=True)
+    assert "are not kept in links; the other filters apply" in html and row_ids(html) == [calls["answered"]]

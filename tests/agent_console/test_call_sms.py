@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from domain.calls.agent import claim
 from extensions import db
-from models import AuditEntry, Call, SmsKind, SmsMessage, User
+from models import AuditEntry, Call, CallLetter, SmsKind, SmsMessage, User
 from tests.support.console import agent_client, csrf_token, enqueue_caller, letter
+from tests.support.ivr import add_letter
 from tests.support.webhooks import Twilio
 
 
@@ -105,3 +106,59 @@ def test_an_sms_not_sent_says_so_and_why(app, app_context, client, sms_to_stand_
     state = browser.get(f"/console/calls/{call.id}/state.json").get_json()
     assert state["sms"][str(record.id)]["reason"] == "SMS is switched off on this hotline"
     assert sms_to_stand_in.messages_sent() == []
+
+
+# --- a letter found by search from the call screen, attached to the call -------------------
+
+
+def test_search_from_the_call_screen_is_filled_in_with_what_the_caller_keyed(app, app_context, client):
+    browser, call, _record = taken(app, client, "+9647501234567")
+    screen = browser.get(f"/console/calls/{call.id}").get_data(as_text=True)
+    assert f'href="/console/search?call={call.id}"' in screen
+    page = browser.get(f"/console/search?call={call.id}").get_data(as_text=True)
+    assert 'name="number" value="1234"' in page and 'value="15/03/2024"' in page
+    assert 'value="0750 123 4567"' in page and f'name="call" value="{call.id}"' in page
+    other = agent_client(app, "bilal").get(f"/console/search?call={call.id}").get_data(as_text=True)
+    assert 'value="1234"' not in other and 'name="call"' not in other  # not their call: a plain search
+    assert browser.get("/console/search?call=x%00").status_code == 200
+
+
+def test_a_letter_found_by_search_is_attached_to_the_call_and_sent_by_sms(app, app_context, client, sms_to_stand_in):
+    browser, call, _record = taken(app, client, "+9647501234567")
+    other = add_letter(number="5678")
+    token = csrf_token(browser, f"/console/search?call={call.id}")
+    found = browser.post(
+        "/console/search",
+        data={"csrf_token": token, "by": "transaction", "number": "5678", "date": "15/03/2024", "call": call.id},
+    )
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"/transactions/{other.id}?call={call.id}")
+    assert "Attach to the call" in browser.get(found.headers["Location"]).get_data(as_text=True)
+    refused = browser.post(f"/console/calls/{call.id}/sms/{other.id}", data={"csrf_token": token})
+    assert refused.status_code == 404  # not on the call's screen yet
+
+    attached = browser.post(f"/console/calls/{call.id}/letters", data={"csrf_token": token, "transaction_id": other.id})
+    assert attached.status_code == 302
+    screen = browser.get(attached.headers["Location"]).get_data(as_text=True)
+    assert "Letter 5678 is attached to the call." in screen and f'id="attached-{other.id}"' in screen
+    assert f"/console/calls/{call.id}/sms/{other.id}" in screen
+    sent = browser.post(f"/console/calls/{call.id}/sms/{other.id}", data={"csrf_token": token})
+    assert sent.status_code == 302
+    assert len(sms_to_stand_in.messages_sent(to="+9647501234567")) == 1
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "attach_letter")).all()
+    assert entry.target_type == "call" and entry.target_id == str(call.id)
+    assert entry.detail == {"transaction_id": other.id}
+    # attached once, however often it is clicked; another agent may not attach to this call
+    browser.post(f"/console/calls/{call.id}/letters", data={"csrf_token": token, "transaction_id": other.id})
+    assert db.session.scalar(select(func.count()).select_from(CallLetter)) == 1
+    bilal = agent_client(app, "bilal")
+    theirs = bilal.post(
+        f"/console/calls/{call.id}/letters",
+        data={"csrf_token": csrf_token(bilal, "/console/"), "transaction_id": other.id},
+    )
+    assert theirs.status_code == 403
+    assert (
+        browser.post(
+            f"/console/calls/{call.id}/letters", data={"csrf_token": token, "transaction_id": "zz"}
+        ).status_code
+        == 404
+    )

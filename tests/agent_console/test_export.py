@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -20,8 +22,8 @@ def export(client, **filters):
     if filters:
         response = post_form(client, "/console/calls", filters)
         assert response.status_code == 303, response.get_data(as_text=True)[:300]
-        search_id = response.headers["Location"].split("q=")[1]
-        return post_form(client, "/console/calls.csv", {"q": search_id})
+        linked = parse_qs(urlsplit(response.headers["Location"]).query)  # what the page's export form sends
+        return post_form(client, "/console/calls.csv", {name: values[0] for name, values in linked.items()})
     return post_form(client, "/console/calls.csv")
 
 
@@ -164,3 +166,12 @@ def test_a_forged_form_without_the_csrf_token_cannot_export(app, calls):
 def test_the_call_log_exports_with_a_form(app, calls):
     html = logged_in_client(app, "sami").get("/console/calls").get_data(as_text=True)
     assert 'method="post" action="/console/calls.csv"' in html and 'name="csrf_token"' in html
+
+
+def test_filtered_and_unfiltered_exports_are_named_apart(app, calls):
+    client = logged_in_client(app, "sami")
+    everything = export(client).headers["Content-Disposition"]
+    filtered = export(client, language="en", start="2025-03-11", caller="0750 111 2222").headers["Content-Disposition"]
+    assert re.fullmatch(r'attachment; filename="calls-\d{8}-\d{4}\.csv"', everything)
+    assert re.fullmatch(r'attachment; filename="calls-from-2025-03-11_language-en_caller_\d{8}-\d{4}\.csv"', filtered)
+    assert "750" not in filtered  # the caller's number never in a file name

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent_console.phone import VOICE_SDK_VERSION
-from models import EndpointKind
+from models import EndpointKind, Role
 from tests.support.console import agent_client
 
 VENDOR = Path(__file__).resolve().parents[2] / "agent_console" / "static" / "vendor"
@@ -52,7 +52,7 @@ def test_without_the_key_the_page_says_the_phone_is_not_configured_and_loads_no_
     html = page_of(agent_client(app, "amira"))
     assert 'data-state="not_configured"' in html
     assert "Browser phone not configured" in html
-    assert "TWILIO_API_KEY_SID" in html  # the notice names what an administrator must set
+    assert "TWILIO_API_KEY_SID" not in html  # the administrator is told, on the Agents page: not every agent
     assert not [src for src in script_sources(html) if "twilio-voice" in src or "phone.js" in src]
 
 
@@ -85,3 +85,21 @@ def test_the_sdk_is_served_by_the_app_itself(app, client):
     response = client.get(f"/console/static/vendor/{SDK_FILE.name}")
     assert response.status_code == 200 and len(response.data) == SDK_FILE.stat().st_size
     response.close()
+
+
+def test_the_administrator_is_told_once_on_the_agents_page_what_to_set(app, app_context):
+    agent_client(app, "amira")
+    agent_client(app, "bilal")
+    admin = agent_client(app, "adam", role=Role.admin)
+    html = admin.get("/console/agents").get_data(as_text=True)
+    assert 'id="phone-setup-warning"' in html and "TWILIO_API_KEY_SID" in html
+    assert "users&#39; calls are meant to ring in the browser" in html
+    assert "TWILIO_API_KEY_SID" not in admin.get("/console/search").get_data(as_text=True)  # not every page
+    supervisor = agent_client(app, "sami", role=Role.supervisor)
+    assert 'id="phone-setup-warning"' not in supervisor.get("/console/agents").get_data(as_text=True)
+
+
+def test_with_the_key_the_administrator_is_not_warned(app, app_context, voice_key):
+    agent_client(app, "amira")
+    admin = agent_client(app, "adam", role=Role.admin)
+    assert 'id="phone-setup-warning"' not in admin.get("/console/agents").get_data(as_text=True)

@@ -175,7 +175,7 @@ def test_the_call_log_and_a_timeline(app, server, browser, a_month_of_calls):
     assert page.locator("table.call-log tbody tr").count() == 50
     page.select_option('select[name="outcome"]', "abandoned_in_queue")
     page.click('form.filters button[type="submit"]')
-    page.wait_for_url(re.compile(r"q="))
+    page.wait_for_url(re.compile(r"outcome=abandoned_in_queue"))  # the filters are the link: shareable
     outcomes = page.locator("table.call-log tbody tr td:nth-child(4)").all_inner_texts()
     assert outcomes and set(outcomes) == {"Abandoned in queue"}
     page.screenshot(path=str(ARTIFACTS / "call-log-en.png"), full_page=True)
