@@ -57,6 +57,8 @@ ACTIONS = {
     "call_consult_end": _l("Ended a consultation"),
     "call_join": _l("Joined the caller and a colleague"),
     "call_transfer": _l("Handed a call over"),
+    "play_recording": _l("Played a call's recording"),
+    "delete_recording": _l("Deleted a call's recording"),
 }
 TARGETS = {
     "transaction": _l("Letter"),
@@ -92,6 +94,7 @@ DETAIL_KEYS = {
     "presence": _l("State"),
     "reason": _l("Reason"),
     "clip": _l("Prompt"),
+    "recording": _l("Recording"),
     "code": _l("Code"),
     "period": _l("Period"),
     "username": _l("Username"),
