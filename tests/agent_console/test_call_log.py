@@ -496,3 +496,13 @@ def test_a_filtered_link_can_be_shared_with_another_supervisor(app, calls):
     )
     html = logged_in_client(app, "sara").get(private.headers["Location"]).get_data(as_text=True)
     assert "are not kept in links; the other filters apply" in html and row_ids(html) == [calls["answered"]]
+
+
+@pytest.mark.parametrize("page", ["/console/calls", "/console/audit", "/console/kpis", "/console/complaint-report"])
+def test_day_filters_are_typed_day_first_not_a_native_month_first_picker(app, calls, page):
+    """A native date picker writes the browser's order (month first in en-US) beside the
+    console's day/month/year: the filters are text, day first (ISO is still read)."""
+    client = logged_in_client(app, "sami")
+    html = client.get(page).get_data(as_text=True)
+    assert 'type="date"' not in html
+    assert re.search(r'inputmode="numeric" autocomplete="off" placeholder="[^"]+" name="start"', html)

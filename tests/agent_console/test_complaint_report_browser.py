@@ -95,9 +95,12 @@ def test_the_report_reads_well_in_every_language_and_size(
     page.fill('input[name="password"]', PASSWORD)
     page.click('form:has(input[name="password"]) button[type="submit"]')
     page.wait_for_url(re.compile(r"/console/"))
-    page.click('a[href="/console/complaint-report"]')  # from the menu
-    page.fill('input[name="start"]', FIRST_DAY.isoformat())
-    page.fill('input[name="end"]', (FIRST_DAY + timedelta(days=13)).isoformat())
+    # From the menu: the report is under the top bar's Supervision group.
+    page.click('details.menu-group:has(a[href="/console/complaint-report"]) > summary')
+    page.click('a[href="/console/complaint-report"]')
+    # Days typed as the console writes them, day first (no native date picker's month/day/year).
+    page.fill('input[name="start"]', FIRST_DAY.strftime("%d/%m/%Y"))
+    page.fill('input[name="end"]', (FIRST_DAY + timedelta(days=13)).strftime("%d/%m/%Y"))
     page.click("form.custom button[type=submit]")
     page.wait_for_url(re.compile(r"period=custom"))
     assert page.locator("html").get_attribute("dir") == direction
