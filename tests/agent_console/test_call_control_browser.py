@@ -76,7 +76,7 @@ def test_hold_resume_and_a_warm_transfer_on_the_call_screen(app, app_context, cl
     expect(controls.locator(".call-control-message")).to_have_text("The caller is back with you.")
     assert twilio_api.participant(call.sid)["hold"] is False
 
-    controls.locator('select[name="target"]').select_option(str(colleague_id))
+    controls.locator('form[data-action="consult"] select[name="target"]').select_option(str(colleague_id))
     controls.get_by_role("button", name="Call colleague").click()
     expect(controls.locator(".call-control-message")).to_have_text("Calling your colleague. The caller is on hold.")
     expect(controls.get_by_text("Ringing…")).to_be_visible()

@@ -103,7 +103,9 @@ def test_a_resolution_nobody_contested_is_closed_and_the_citizen_told(app, app_c
         (event,) = [e for e in events(complaint, ComplaintEventKind.status) if e.to_status is S.closed]
         assert event.from_status is before and event.user_id is None
         notices = db.session.scalars(
-            select(SmsMessage.body).where(SmsMessage.complaint_id == complaint.id, SmsMessage.kind == SmsKind.complaint)
+            select(SmsMessage.body)
+            .where(SmsMessage.complaint_id == complaint.id, SmsMessage.kind == SmsKind.complaint)
+            .order_by(SmsMessage.id)
         ).all()
         assert len(notices) == 2 and "closed" in notices[-1]  # filed, closed
     assert refreshed(contestable).status is S.resolved
