@@ -57,6 +57,7 @@ ACTIONS = {
     "call_consult_end": _l("Ended a consultation"),
     "call_join": _l("Joined the caller and a colleague"),
     "call_transfer": _l("Handed a call over"),
+    "call_tones": _l("Sent tones to an outside number"),
     "play_recording": _l("Played a call's recording"),
     "delete_recording": _l("Deleted a call's recording"),
 }
@@ -81,6 +82,8 @@ DETAIL_KEYS = {
     "transaction_id": _l("Letter"),
     "attachment_id": _l("Attachment"),
     "target": _l("Colleague"),
+    "label": _l("Outside number"),
+    "tones": _l("Tones"),
     "kind": _l("Kind"),
     "start": _l("From"),
     "end": _l("To"),

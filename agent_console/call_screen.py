@@ -113,7 +113,7 @@ def result_label(result: str | None) -> str:
         detail.append(str(RESULT_LABELS.get(parts[0], parts[0])))
     elif head == "throttled" and parts:
         detail.append(parts[0])
-    elif head == "score" and parts:
+    elif head in ("score", "tones") and parts:  # a survey's score; how many tones were sent
         detail.append(parts[0])
     elif head == "self_service_closed" and parts:
         detail.append(LABELS["language"].get(parts[0], parts[0]))

@@ -59,8 +59,8 @@ def event_key(*parts: str) -> str:
 @bp.post("/conference/leg")
 @twilio_signed
 def conference_leg():
-    """The status callback of a participant the app rang in: the agent, a consulted colleague,
-    a transfer target or a supervisor listening in.
+    """The status callback of a participant the app rang in: the agent, a consulted colleague
+    or outside number, a transfer target or a supervisor listening in.
 
     The agent never answering sends the caller, who waits in the conference, back to the queue.
     """
@@ -70,7 +70,8 @@ def conference_leg():
         call = call_of_request()
         if call is None:
             return "", 204
-        consulted = row_id(request.args.get("consult"))
+        # A colleague consulted (their id), or an outside number (`consult=number`).
+        consulted = row_id(request.args.get("consult")) or request.args.get("consult") == "number"
         transferred = request.args.get("transfer") == "1"
         if row_id(request.args.get("supervise")):
             leg = db.session.scalar(select(CallLeg).where(CallLeg.call_sid == leg_sid, CallLeg.call_id == call.id))

@@ -139,3 +139,26 @@ def hold_audio(segments, *, music_url: str) -> VoiceResponse:
     add_speech(response, segments)
     response.play(music_url, loop=0)
     return response
+
+
+def tones_then_conference(
+    digits: str, *, name: str, label: str | None, start_conference_on_enter: bool, end_conference_on_exit: bool
+) -> VoiceResponse:
+    """For a participant's call (REST `twiml`): play `digits` as tones (DTMF; `w` waits half a
+    second) to that party, then put them back in the conference `name` as they were in it.
+
+    Twilio's conference participants cannot be sent tones; a call given new TwiML leaves its
+    conference, hears this, and joins it again. No beep: the others hear nobody come and go.
+    """
+    response = VoiceResponse()
+    response.play(digits=digits)
+    dial = Dial()
+    dial.conference(
+        name,
+        start_conference_on_enter=start_conference_on_enter,
+        end_conference_on_exit=end_conference_on_exit,
+        beep=False,
+        participant_label=label,
+    )
+    response.append(dial)
+    return response

@@ -110,7 +110,7 @@ class CallEvent(Model):
 
 
 class LegRole(str, enum.Enum):
-    consult = "consult"  # another agent or a supervisor the agent calls while the caller holds
+    consult = "consult"  # a colleague, or an outside number (no user), the agent calls while the caller holds
     transfer = "transfer"  # an outside number the call was cold-transferred to
     supervisor = "supervisor"  # a supervisor listening in (detail: monitor, whisper or barge)
 

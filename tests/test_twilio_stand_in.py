@@ -45,3 +45,26 @@ def test_a_wrong_token_is_refused(app, twilio_api):
     with pytest.raises(TwilioRestException) as raised:
         client.calls(SID).update(url="https://hotline.example.test/x")
     assert raised.value.status == 401 and raised.value.code == 20003
+
+
+def test_a_participant_given_twiml_plays_it_and_is_back_in_the_conference_it_names(app, twilio_api):
+    with app.app_context():
+        conference = twilio_client().conferences("hotline-call-9")
+        leg = conference.participants.create(from_="+9645599", to="+9647700000002", end_conference_on_exit=False)
+        back = (
+            '<Response><Play digits="w12#"/><Dial><Conference endConferenceOnExit="false" '
+            'participantLabel="consult-number">hotline-call-9</Conference></Dial></Response>'
+        )
+        twilio_client().calls(leg.call_sid).update(twiml=back)
+        state = twilio_api.participant(leg.call_sid)
+        assert twilio_api.played_digits[leg.call_sid] == ["w12#"]
+        assert (leg.conference_sid, leg.call_sid) in twilio_api.participants
+        assert state["label"] == "consult-number" and state["end_conference_on_exit"] is False
+        assert state["to"] == "+9647700000002" and state["start_conference_on_enter"] is True
+
+        # TwiML without the conference: the call leaves it, as on Twilio.
+        twilio_client().calls(leg.call_sid).update(twiml='<Response><Play digits="1"/></Response>')
+        assert twilio_api.participant(leg.call_sid) is None and twilio_api.played_digits[leg.call_sid][-1] == "1"
+        with pytest.raises(TwilioRestException) as raised:
+            twilio_client().calls(leg.call_sid).update(twiml="<Response><Play")
+    assert raised.value.status == 400 and raised.value.code == 12100

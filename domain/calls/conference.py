@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from flask import current_app, url_for
@@ -55,6 +55,7 @@ class Control(str, enum.Enum):
     no_consult = "no_consult"  # nobody consulted (or not answered yet) to join or hand over to
     unavailable = "unavailable"  # the person to consult is not available
     failed = "failed"  # Twilio refused or could not be reached: nothing changed
+    invalid = "invalid"  # what the agent typed cannot be sent (tones: send_tones)
 
 
 class TwilioFailed(Exception):
@@ -324,7 +325,7 @@ def cancel_consult(call: Call, agent: User, *, address: str | None = None) -> Co
         return Control.failed
     end_hold(call)
     close_leg(leg, "removed")
-    step(call, agent, "call_consult_end", f"user:{leg.user_id}", address)
+    step(call, agent, "call_consult_end", leg_party(leg), address)
     db.session.commit()
     return Control.done
 
@@ -344,13 +345,14 @@ def join_all(call: Call, agent: User, *, address: str | None = None) -> Control:
         db.session.rollback()
         return Control.failed
     end_hold(call)
-    step(call, agent, "call_join", f"user:{leg.user_id}", address)
+    step(call, agent, "call_join", leg_party(leg), address)
     db.session.commit()
     return Control.done
 
 
 def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control:
-    """Warm transfer, last step: the agent leaves; the consulted colleague has the call.
+    """Warm transfer, last step: the agent leaves; the consulted colleague (or outside number,
+    `consult_number`) has the call.
 
     The colleague's leg ends the conference from now on, the agent's no longer, then the
     agent's leg is removed. Should Twilio refuse midway, what was changed is put back.
@@ -358,7 +360,7 @@ def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control
     if not in_conference(call, agent):
         return Control.not_live
     leg = open_consult(call)
-    if leg is None or leg.answered_at is None or leg.user is None:
+    if leg is None or leg.answered_at is None or (leg.user is None and not is_outside(leg)):
         return Control.no_consult
     done: list[tuple[str | None, dict]] = []
     try:
@@ -384,6 +386,10 @@ def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control
     now = utcnow()
     end_hold(call, now)
     target = leg.user
+    if target is None:  # an outside number: it has the caller now, the agent wraps up
+        handed_to_number(call, agent, leg, now, address)
+        db.session.commit()
+        return Control.done
     step(call, agent, "call_transfer", f"user:{target.id}", address, {"target": target.id, "kind": "warm"})
     call.agent_id = target.id
     call.agent_leg_sid = leg.call_sid
@@ -657,6 +663,162 @@ def transfer_leg_status(call: Call, leg: CallLeg, status: str) -> str:
     if answered or call.ended_at is not None:
         return "transfer_ended"
     return "transfer_missed:" + requeue_caller(call, now)
+
+
+# --- an outside number consulted (warm transfer to another office), and tones sent to it ----
+
+# An outside number consulted is a consult leg without a user; its label is CallLeg.detail.
+OUTSIDE_CONSULT_LABEL = "consult-number"
+# How it is in the conference: it may start it and never ends it (the caller and the agent
+# do); `send_tones` puts it back in the same way.
+OUTSIDE_CONSULT_FLAGS = {"start_conference_on_enter": True, "end_conference_on_exit": False}
+TONE_KEYS = frozenset("0123456789*#w")  # what <Play digits> plays: w waits half a second
+MAX_TONE_KEYS = 32
+TONES_LEAD_IN = "w"  # the party has just left the conference: a moment before the first tone
+
+
+class TonesTwiml(Protocol):
+    """ivr/twiml.py's `tones_then_conference` (the domain does not import the IVR)."""
+
+    def __call__(
+        self,
+        digits: str,
+        *,
+        name: str,
+        label: str | None,
+        start_conference_on_enter: bool,
+        end_conference_on_exit: bool,
+    ) -> object: ...
+
+
+def is_outside(leg: CallLeg | None) -> bool:
+    return leg is not None and leg.role == LegRole.consult and leg.user_id is None
+
+
+def leg_party(leg: CallLeg) -> str:
+    """Who a consult leg rang, for the timeline: `user:ID` or `number:LABEL`."""
+    return f"number:{leg.detail}" if is_outside(leg) else f"user:{leg.user_id}"
+
+
+def outside_consult(call: Call) -> CallLeg | None:
+    """The outside number the call's agent is consulting now, if that is whom they consult."""
+    leg = open_consult(call)
+    return leg if is_outside(leg) else None
+
+
+def consult_number(call: Call, agent: User, label: str | None, *, address: str | None = None) -> Control:
+    """Warm transfer to another office: the caller holds while an outside number from
+    TRANSFER_NUMBERS rings into the conference and the agent talks to whoever answers (tones
+    reach an extension: `send_tones`); then, as with a colleague, `join_all`, `hand_over`
+    or `cancel_consult`. Not answering brings the caller back (`consult_leg_status`)."""
+    if not in_conference(call, agent):
+        return Control.not_live
+    if open_consult(call) is not None:
+        return Control.busy
+    number = transfer_numbers().get(label or "")
+    if label is None or number is None:
+        return Control.unavailable
+    held_here = call.held_at is None
+    try:
+        if held_here:
+            twilio_request(
+                "hold",
+                call,
+                lambda: participant(call, call.sid).update(hold=True, hold_url=hold_url(call), hold_method="POST"),
+            )
+        created = twilio_request(
+            "adding an outside number to consult",
+            call,
+            lambda: (
+                twilio_client()
+                .conferences(call.conference_sid)
+                .participants.create(
+                    from_=caller_id(call),
+                    to=number,
+                    label=OUTSIDE_CONSULT_LABEL,
+                    timeout=CONSULT_RING_TIMEOUT_S,
+                    early_media=True,
+                    beep="onEnter",
+                    **OUTSIDE_CONSULT_FLAGS,
+                    status_callback=public_url(url_for("ivr.conference_leg", call=call.id, consult="number")),
+                    status_callback_method="POST",
+                    status_callback_event=["answered", "completed"],
+                )
+            ),
+        )
+    except TwilioFailed:
+        db.session.rollback()
+        if held_here:
+            undo_transfer(call, None, False, held_here)  # the caller back off hold, as far as Twilio lets us
+        return Control.failed
+    if held_here:
+        call.held_at = utcnow()
+    db.session.add(
+        CallLeg(
+            call_id=call.id, call_sid=created.call_sid, role=LegRole.consult, added_by_id=agent.id, detail=label[:64]
+        )
+    )
+    call.consults = (call.consults or 0) + 1
+    step(call, agent, "call_consult", f"number:{label}", address, {"kind": "number", "label": label})
+    db.session.commit()
+    return Control.done
+
+
+def handed_to_number(call: Call, agent: User, leg: CallLeg, now: datetime, address: str | None) -> None:
+    """`hand_over` to an outside number: its leg ends the conference from now on; the agent,
+    gone, wraps the call up (as after a cold transfer to a number). Leaves the commit."""
+    from domain.calls.agent import agent_leg_ended
+
+    step(call, agent, "call_transfer", leg_party(leg), address, {"kind": "warm_number", "label": leg.detail})
+    call.agent_muted = False
+    call.transfers = (call.transfers or 0) + 1
+    close_leg(leg, "handed_over", now)
+    agent_leg_ended(call, agent, now)
+
+
+def tones_of(text: str | None) -> str | None:
+    """The keys typed, when they are tones to send: only 0-9 * # and w (a half-second wait),
+    at least one tone, at most MAX_TONE_KEYS keys. None otherwise: nothing is guessed."""
+    keys = (text or "").strip()
+    if not 0 < len(keys) <= MAX_TONE_KEYS or not set(keys) <= TONE_KEYS or set(keys) == {"w"}:
+        return None
+    return keys
+
+
+def tone_count(keys: str) -> int:
+    return sum(1 for key in keys if key != "w")
+
+
+def send_tones(call: Call, agent: User, keys: str | None, build: TonesTwiml, *, address: str | None = None) -> Control:
+    """Tones (DTMF) to the outside number the agent consults, e.g. an extension for another
+    office's phone menu. The caller does not hear them.
+
+    Twilio cannot send tones to a conference participant; the party's own call is given
+    TwiML (`build`: ivr/twiml.py) that plays them, then dials it back into the same
+    conference as it was. A refusal leaves the party where they were. The timeline and the
+    audit log keep how many tones were sent, never which: they may be a PIN.
+    """
+    tones = tones_of(keys)
+    if tones is None:
+        return Control.invalid
+    if not in_conference(call, agent):
+        return Control.not_live
+    leg = outside_consult(call)
+    if leg is None or leg.answered_at is None:
+        return Control.no_consult
+    twiml = str(
+        build(TONES_LEAD_IN + tones, name=conference_name(call), label=OUTSIDE_CONSULT_LABEL, **OUTSIDE_CONSULT_FLAGS)
+    )
+    sid = leg.call_sid
+    try:
+        twilio_request("sending tones", call, lambda: twilio_client().calls(sid).update(twiml=twiml))
+    except TwilioFailed:
+        db.session.rollback()
+        return Control.failed
+    count = tone_count(tones)
+    step(call, agent, "call_tones", f"tones:{count}", address, {"tones": count, "label": leg.detail})
+    db.session.commit()
+    return Control.done
 
 
 # --- supervisors: monitor, whisper, barge --------------------------------------------------

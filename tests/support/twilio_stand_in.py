@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import time
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -53,6 +54,8 @@ class TwilioStandIn:
         self.conferences: dict[str, str] = {}
         self.participants: dict[tuple[str, str], dict] = {}
         self.ended_conferences: set[str] = set()
+        # Calls given TwiML (calls(sid).update(twiml=...)): the tones each was made to play.
+        self.played_digits: dict[str, list[str]] = {}
         # Recordings: sid -> media; deleted ones are gone (404), as at Twilio.
         self.recordings: dict[str, bytes] = {}
         # Fail only some requests: (HTTP method, a regular expression of the path, status).
@@ -218,6 +221,36 @@ class TwilioStandIn:
             sid = self.conferences.setdefault(conference_name, new_sid("CF"))
             self.participants[(sid, call_sid)] = {"label": None}
         return sid
+
+    def run_twiml(self, call_sid: str, twiml: str) -> tuple[int, dict] | None:
+        """calls(sid).update(twiml=...): the call leaves the conference it is in and runs the
+        TwiML; the tones of its <Play digits> are kept in `played_digits`, and a <Dial><Conference>
+        puts it in that conference again, as the noun says (Twilio's defaults otherwise:
+        startConferenceOnEnter true, endConferenceOnExit false). None when Twilio takes it."""
+        try:
+            root = ET.fromstring(twiml)
+        except ET.ParseError:
+            return 400, twilio_error(12100, "Document parse failure", 400)
+        if root.tag != "Response":
+            return 400, twilio_error(12100, "Document parse failure", 400)
+        with self._lock:
+            played = [verb.get("digits", "") for verb in root.findall("Play") if verb.get("digits")]
+            self.played_digits.setdefault(call_sid, []).extend(played)
+            was = {}
+            for key in [key for key in self.participants if key[1] == call_sid]:
+                was = self.participants.pop(key)
+            noun = root.find("Dial/Conference")
+            if noun is not None and (noun.text or "").strip():
+                sid = self.conferences.setdefault(noun.text.strip(), new_sid("CF"))
+                self.participants[(sid, call_sid)] = {
+                    **{k: v for k, v in was.items() if k in ("to", "from")},
+                    "label": noun.get("participantLabel"),
+                    "start_conference_on_enter": noun.get("startConferenceOnEnter", "true") == "true",
+                    "end_conference_on_exit": noun.get("endConferenceOnExit", "false") == "true",
+                    "muted": noun.get("muted", "false") == "true",
+                    "hold": False,
+                }
+        return None
 
     def call_resource(self, sid: str, form: dict, status: str = "in-progress") -> dict:
         direction = "outbound-api" if status == "queued" else "inbound"
@@ -393,5 +426,7 @@ class TwilioHandler(BaseHTTPRequestHandler):
             self.answer(404, twilio_error(20404, f"The requested resource /Calls/{sid}.json was not found", 404))
         elif sid in self.twilio.ended_calls:
             self.answer(400, twilio_error(21220, "Call is not in-progress. Cannot redirect.", 400))
+        elif "Twiml" in form and (refused := self.twilio.run_twiml(sid, form["Twiml"])) is not None:
+            self.answer(*refused)
         else:
             self.answer(200, self.twilio.call_resource(sid, form))
