@@ -5,18 +5,21 @@ as Twilio would, and told as lines of the transcript.
 A participant the app rang in answers at once (as the simulator treats `<Dial>`): its status
 callback is posted with `in-progress` and the conference's with `participant-join`. The
 caller put on hold hears the holdUrl; taken off hold, the other side again. A deleted
-participant's status callback says `completed`. The conference ended while the caller is
-in it ends their `<Dial>`: Twilio posts its action. No state is kept here: the page (or
+participant's status callback says `completed`. A participant's call given TwiML (tones for
+an outside number consulted: `<Play digits>`, then `<Dial><Conference>` back in) leaves the
+conference and joins it again; the caller hears nothing of it. The conference ended while the
+caller is in it ends their `<Dial>`: Twilio posts its action. No state is kept here: the page (or
 the terminal) sends back the last request it followed, and the app's webhooks are
 idempotent for a callback posted twice (each names the stand-in's request in SequenceNumber).
 """
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from extensions import db
 from models import DevTwilioRequest
@@ -44,20 +47,31 @@ class Followed:
 
 
 def requests_about(name: str, after: int) -> list[DevTwilioRequest]:
-    """The stand-in's accepted requests about this conference (by its name or its sid), oldest first."""
+    """The stand-in's accepted requests about this conference (by its name or its sid), and
+    TwiML given to the calls of participants rung into it, oldest first."""
     sid = twilio_api.conference_sid(name)
     prefix = "%/Conferences/"
+    in_this_conference = or_(
+        DevTwilioRequest.path.like(f"{prefix}{name}/%"),
+        DevTwilioRequest.path.like(f"{prefix}{sid}/%"),
+        DevTwilioRequest.path.like(f"{prefix}{sid}.json"),
+    )
+    participants = select(DevTwilioRequest.call_sid).where(
+        DevTwilioRequest.operation == "participants.create", DevTwilioRequest.status_code < 300, in_this_conference
+    )
     return list(
         db.session.scalars(
             select(DevTwilioRequest)
             .where(
                 DevTwilioRequest.id > after,
-                DevTwilioRequest.operation.in_(OPERATIONS),
                 DevTwilioRequest.status_code < 300,
                 or_(
-                    DevTwilioRequest.path.like(f"{prefix}{name}/%"),
-                    DevTwilioRequest.path.like(f"{prefix}{sid}/%"),
-                    DevTwilioRequest.path.like(f"{prefix}{sid}.json"),
+                    and_(DevTwilioRequest.operation.in_(OPERATIONS), in_this_conference),
+                    and_(
+                        DevTwilioRequest.operation == "calls.update",
+                        DevTwilioRequest.action == "twiml",
+                        DevTwilioRequest.call_sid.in_(participants),
+                    ),
                 ),
             )
             .order_by(DevTwilioRequest.id)
@@ -157,6 +171,9 @@ def follow(call: SimulatedCall, name: str, events_url: str | None, since: int, a
             answer(call, row, form, events_url)
             continue
         key = row.call_sid or ""
+        if row.operation == "calls.update":
+            notes.append(given_twiml(call, row, name, events_url))
+            continue
         if key == call.sid:
             if row.operation == "participants.update" and "Hold" in form:
                 notes.append(hold(call, row, form, events_url))
@@ -190,6 +207,31 @@ def joined(call: SimulatedCall, row: DevTwilioRequest, form: dict, *, first: boo
     return Note(f"“{person}” joined the conference")
 
 
+def tones_of(twiml: str) -> int:
+    """How many tones a TwiML document's <Play digits> play (w, a wait, is none)."""
+    try:
+        root = ET.fromstring(twiml)
+    except ET.ParseError:
+        return 0
+    return sum(1 for verb in root.iter("Play") for key in verb.get("digits", "") if key != "w")
+
+
+def given_twiml(call: SimulatedCall, row: DevTwilioRequest, name: str, events_url: str | None) -> Note:
+    """A participant's call given TwiML: it leaves the conference, hears it, and (a <Dial>
+    <Conference> of this one in it) joins again, as Twilio reports on the conference's events."""
+    origin = created(row.call_sid)
+    form = (origin.form or {}) if origin else {}
+    person, label = who(form.get("To", "")), form.get("Label", "")
+    twiml = (row.form or {}).get("Twiml", "")
+    conference_event(call, events_url, row, "participant-leave", row.call_sid or "", label, conference=name)
+    back = f">{name}</Conference>" in twiml
+    if back:
+        conference_event(call, events_url, row, "participant-join", row.call_sid or "", label, conference=name)
+    tones = tones_of(twiml)
+    title = f"The agent sent {tones} tones to “{person}”" if tones else f"“{person}” was given new instructions"
+    return Note(title, "You don't hear them; they are back in the conference." if back else "They left the conference.")
+
+
 def answer(call: SimulatedCall, row: DevTwilioRequest, form: dict, events_url: str | None) -> None:
     """The participant's phone is picked up: its status callback, then the conference's join."""
     leg = {"CallSid": row.call_sid or "", "From": form.get("From", ""), "To": form.get("To", "")}
@@ -221,13 +263,22 @@ def hold(call: SimulatedCall, row: DevTwilioRequest, form: dict, events_url: str
 
 
 def conference_event(
-    call: SimulatedCall, events_url: str | None, row: DevTwilioRequest, event: str, leg_sid: str, label: str
+    call: SimulatedCall,
+    events_url: str | None,
+    row: DevTwilioRequest,
+    event: str,
+    leg_sid: str,
+    label: str,
+    *,
+    conference: str | None = None,
 ) -> None:
+    """The conference's statusCallback for `row` (a request about it, or about a participant's
+    call: then `conference` names it)."""
     if not events_url:
         return
     fields = {
         "StatusCallbackEvent": event,
-        "ConferenceSid": twilio_api.conference_sid(conference_of(row)),
+        "ConferenceSid": twilio_api.conference_sid(conference or conference_of(row)),
         "CallSid": leg_sid,
         "SequenceNumber": str(row.id),
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -299,6 +300,7 @@ def update_call(entry: DevTwilioRequest, sid: str, form: dict, path: str) -> tup
             check_method(form.get("Method", "POST"))
             entry.action = "redirect"
         else:
+            check_twiml(form["Twiml"])
             entry.action = "twiml"
     else:
         entry.action = "none"
@@ -317,6 +319,16 @@ def check_url(value: str, name: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise TwilioError(400, 21205, f"{name} is not a valid URL: {value}")
+
+
+def check_twiml(value: str) -> None:
+    """TwiML given by REST must be a <Response> document, as Twilio parses it."""
+    try:
+        root = ET.fromstring(value)
+    except ET.ParseError:
+        raise TwilioError(400, 12100, "Document parse failure") from None
+    if root.tag != "Response":
+        raise TwilioError(400, 12100, "Document parse failure")
 
 
 def check_method(value: str) -> None:

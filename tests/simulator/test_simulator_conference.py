@@ -145,3 +145,30 @@ def test_the_conference_api_refuses_what_is_not_a_conference(app, app_context, p
     for dial in (None, "x", {"conference": "a b"}, {"conference": "hotline-call-1", "events_url": "http://x/"}):
         answer = page.client.post("/dev/simulator/api/conference", json={"call_sid": page.sid, "dial": dial})
         assert answer.status_code == 400, dial
+
+
+def test_tones_sent_to_an_outside_number_consulted_show_in_the_transcript(
+    app, app_context, page, conferences, dev_twilio, monkeypatch
+):
+    monkeypatch.setitem(app.config, "TRANSFER_NUMBERS", (("Health office", "+9647700000002"),))
+    agent, call, _ = taken_in_conference(app, page)
+    follow_conference(page)
+    assert control(agent, call, "consult", target="number:Health office").get_json()["ok"] is True
+    answer = follow_conference(page)  # the number answers, as the simulator's legs do
+    assert titles(answer)[-1] == "The agent consults “+9647700000002”"
+    sent = control(agent, call, "tones", digits="12w3#")
+    assert sent.status_code == 200, sent.get_json()
+
+    answer = follow_conference(page)
+    assert titles(answer) == ["The agent sent 4 tones to “+9647700000002”"]
+    assert answer["notes"][0]["text"] == "You don't hear them; they are back in the conference."
+    events = [e.result for e in stored(page.sid).events if e.step == "conference"]
+    assert events[-2:] == ["participant-leave:consult-number", "participant-join:consult-number"]
+    assert follow_conference(page)["notes"] == []
+
+    refused = page.client.post(  # TwiML Twilio could not parse is refused as Twilio refuses it
+        "/dev/twilio/2010-04-01/Accounts/" + app.config["TWILIO_ACCOUNT_SID"] + f"/Calls/{page.sid}.json",
+        data={"Twiml": "<Response><Play"},
+        auth=(app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"]),
+    )
+    assert refused.status_code == 400 and refused.get_json()["code"] == 12100
