@@ -21,7 +21,6 @@ from email.utils import format_datetime, parseaddr
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from domain.clock import utcnow
 from domain.languages import language_or_default
@@ -30,9 +29,10 @@ from extensions import db
 from models import EmailMessage, EmailStatus
 
 log = logging.getLogger(__name__)
-SEND_JOB = "jobs.email.send_email"
-OUTBOX_KEY = "hotline.email_outbox"  # session.info: rows to enqueue once they are committed
-OUTBOX = Outbox("email", EmailMessage, EmailStatus, "EMAIL_MAX_ATTEMPTS", "EMAIL_SENDING_TIMEOUT_S")
+OUTBOX = Outbox(
+    "email", EmailMessage, EmailStatus, "EMAIL_MAX_ATTEMPTS", "EMAIL_SENDING_TIMEOUT_S", "jobs.email.send_email"
+)
+OUTBOX_KEY = OUTBOX.session_key  # session.info: rows to enqueue once they are committed
 CAP_WINDOW = timedelta(hours=24)
 SUBJECT_MAX = 200  # email_message.subject
 # 7bit: a body in Arabic or Kurdish goes base64-encoded, so that any SMTP server (one without
@@ -120,7 +120,7 @@ def queue_email(
     row. After the commit, `dispatch_email_outbox()` enqueues the rows made in this session.
     """
     key = key[:64]
-    found = db.session.scalar(select(EmailMessage).where(EmailMessage.idempotency_key == key))
+    found = OUTBOX.made_for(key)
     if found is not None:
         return found
     address = normal_address(to)
@@ -138,43 +138,14 @@ def queue_email(
         status=EmailStatus.pending,
         complaint_id=complaint_id,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:  # the same request, made at the same moment elsewhere
-        found = db.session.scalar(select(EmailMessage).where(EmailMessage.idempotency_key == key))
-        if found is None:  # another constraint failed: not the same request
-            raise
-        return found
-    db.session.info.setdefault(OUTBOX_KEY, []).append(message.id)
-    return message
+    return OUTBOX.add_once(message)
 
 
-def dispatch_email_outbox() -> int:
-    """Enqueue the rows this session made, after its commit. Never raises; returns how many."""
-    ids = db.session.info.pop(OUTBOX_KEY, [])
-    sent = 0
-    for message_id in ids:
-        try:
-            sent += enqueue_email(message_id)
-        except Exception:  # the row is committed: the sweep will find it
-            log.exception("e-mail %s not dispatched", message_id)
-            db.session.rollback()
-    return sent
-
-
-def job_id(message_id: int) -> str:
-    return f"email-{message_id}"
-
-
-def enqueue_email(message_id: int) -> bool:
-    """Hand one committed row to the `email` queue; `pending` -> `queued` once Redis took it."""
-    from jobs import enqueue
-
-    if not enqueue(SEND_JOB, message_id, job_id=job_id(message_id)):
-        return False
-    OUTBOX.mark_queued(message_id)
-    return True
+# After the request's commit: the rows this session made, to the `email` queue (never raises).
+dispatch_email_outbox = OUTBOX.dispatch
+# One committed row to the `email` queue, `pending` -> `queued` once Redis took it (the sweep's too).
+enqueue_email = OUTBOX.enqueue
+job_id = OUTBOX.job_id
 
 
 # --- sending: one attempt's claim, its end, a retry or giving up ---------------------

@@ -1,11 +1,13 @@
-"""What the SMS and the e-mail outboxes share: one attempt's claim on a row, and how it ends.
+"""What the SMS and the e-mail outboxes share: a row made once, its job, one attempt's claim, and how it ends.
 
-Both outboxes are tables with `status` (pending, queued, sending, ... failed), `attempts`,
-`claimed_at` and `error`. A worker claims a row (pending/queued -> sending, one UPDATE, the
-attempt number counted up); only the claim still current may then write the row's end; a
-transient failure gives the row back (queued when RQ retries the job, pending for the sweep
-otherwise) until the outbox's most attempts, then it has failed. The rules of each kind
-(the safety rule, what counts as permanent) stay in domain/sms.py and domain/email.py.
+A message is a row first, made once per idempotency key (`add_once`); after the request's
+commit, `dispatch` hands the rows it made to their job's queue. Both outboxes are tables
+with `status` (pending, queued, sending, ... failed), `attempts`, `claimed_at` and `error`.
+A worker claims a row (pending/queued -> sending, one UPDATE, the attempt number counted
+up); only the claim still current may then write the row's end; a transient failure gives
+the row back (queued when RQ retries the job, pending for the sweep otherwise) until the
+outbox's most attempts, then it has failed. The rules of each kind (the bodies, the caps,
+the safety rule, what counts as permanent) stay in domain/sms.py and domain/email.py.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from domain.clock import utcnow
 from domain.db.once import rows_changed
@@ -34,10 +37,65 @@ class Outbox:
     statuses: Any  # the status enum: pending, queued, sending and failed, by those names
     max_attempts_setting: str
     sending_timeout_setting: str
+    send_job: str  # the job that sends one row, by dotted name
 
     @property
     def table(self):
         return self.model.__table__
+
+    @property
+    def session_key(self) -> str:
+        """Where session.info keeps the ids of the rows made in this session, to enqueue once committed."""
+        return f"hotline.{self.name}_outbox"
+
+    def job_id(self, message_id: int) -> str:
+        return f"{self.name}-{message_id}"
+
+    # --- a row made once, then handed to its queue ------------------------------------
+
+    def made_for(self, key: str):
+        """The row an earlier request made with this idempotency key, or None."""
+        return db.session.scalar(select(self.model).where(self.model.idempotency_key == key))
+
+    def add_once(self, row):
+        """Add a new row (none had its idempotency key yet); the caller commits, then `dispatch`es.
+
+        The same request made at the same moment elsewhere wins the unique key: its row is
+        returned instead, and this one is not added.
+        """
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # the same request, made at the same moment elsewhere
+            found = self.made_for(row.idempotency_key)
+            if found is None:  # another constraint failed: not the same request
+                raise
+            return found
+        db.session.info.setdefault(self.session_key, []).append(row.id)
+        return row
+
+    def dispatch(self) -> int:
+        """Enqueue the rows this session made, after its commit. Never raises; returns how many."""
+        ids = db.session.info.pop(self.session_key, [])
+        sent = 0
+        for message_id in ids:
+            try:
+                sent += self.enqueue(message_id)
+            except Exception:  # the row is committed: the sweep will find it
+                log.exception("%s %s not dispatched", self.name, message_id)
+                db.session.rollback()
+        return sent
+
+    def enqueue(self, message_id: int) -> bool:
+        """Hand one committed row to its job's queue; `pending` -> `queued` once Redis took it."""
+        from jobs import enqueue
+
+        if not enqueue(self.send_job, message_id, job_id=self.job_id(message_id)):
+            return False
+        self.mark_queued(message_id)
+        return True
+
+    # --- one attempt: its claim, its end, a retry -------------------------------------
 
     def stamped(self, values: dict, moment: datetime) -> dict:
         """The values with the time of the status change, for a table that keeps one."""

@@ -41,10 +41,11 @@ from models import (
 from voice_prompts import CATALOG_DIR
 
 log = logging.getLogger(__name__)
-SEND_JOB = "jobs.sms.send_sms"
+# The rules every outbox shares (domain/outbox.py): a row made once, its job, the claim, a retry.
+OUTBOX = Outbox("sms", SmsMessage, SmsStatus, "SMS_MAX_ATTEMPTS", "SMS_SENDING_TIMEOUT_S", "jobs.sms.send_sms")
+OUTBOX_KEY = OUTBOX.session_key  # session.info: rows to enqueue once they are committed
 MAX_SEGMENTS = 2
 ELLIPSIS = "…"
-OUTBOX_KEY = "hotline.sms_outbox"  # session.info: rows to enqueue once they are committed
 # TransactionEvent.source of every change the demo seeds (demo/letters.py): how demo letters are known.
 DEMO_SOURCE = "demo"
 
@@ -199,7 +200,7 @@ def queue_sms(
     finds its row. After the commit, `dispatch_outbox()` enqueues the rows made in this session.
     """
     key = key[:64]
-    found = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
+    found = OUTBOX.made_for(key)
     if found is not None:
         return found
     if not may_text(to):
@@ -224,49 +225,18 @@ def queue_sms(
         call_id=call_id,
         user_id=user_id,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:  # the same request, made at the same moment elsewhere
-        found = db.session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
-        if found is None:  # another constraint failed: not the same request
-            raise
-        return found
-    db.session.info.setdefault(OUTBOX_KEY, []).append(message.id)
-    return message
+    return OUTBOX.add_once(message)
 
 
-def dispatch_outbox() -> int:
-    """Enqueue the rows this session made, after its commit. Never raises; returns how many."""
-    ids = db.session.info.pop(OUTBOX_KEY, [])
-    sent = 0
-    for message_id in ids:
-        try:
-            sent += enqueue_sms(message_id)
-        except Exception:  # the row is committed: the sweep will find it
-            log.exception("sms %s not dispatched", message_id)
-            db.session.rollback()
-    return sent
-
-
-def job_id(message_id: int) -> str:
-    return f"sms-{message_id}"
-
-
-def enqueue_sms(message_id: int) -> bool:
-    """Hand one committed row to the `sms` queue; `pending` -> `queued` once Redis took it."""
-    from jobs import enqueue
-
-    if not enqueue(SEND_JOB, message_id, job_id=job_id(message_id)):
-        return False
-    OUTBOX.mark_queued(message_id)
-    return True
+# After the request's commit: the rows this session made, to the `sms` queue (never raises).
+dispatch_outbox = OUTBOX.dispatch
+# One committed row to the `sms` queue, `pending` -> `queued` once Redis took it (the sweep's too).
+enqueue_sms = OUTBOX.enqueue
+job_id = OUTBOX.job_id
 
 
 # --- sending: one attempt's claim, its end, a retry or giving up ---------------------
 
-# The rules every outbox shares (domain/outbox.py): the claim, the end of an attempt, a retry.
-OUTBOX = Outbox("sms", SmsMessage, SmsStatus, "SMS_MAX_ATTEMPTS", "SMS_SENDING_TIMEOUT_S")
 # Statuses a worker may claim; everything else is taken or finished.
 CLAIMABLE = OUTBOX.claimable()
 # Twilio errors that a retry cannot fix (bad number, unsubscribed, blocked region...).
