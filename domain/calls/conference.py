@@ -680,22 +680,21 @@ def supervise_options(call: Call, mode: Supervise) -> dict[str, Any]:
     return {"muted": mode is Supervise.monitor, "coaching": False}
 
 
-def live_calls_of(agents: list[User]) -> dict[int, Call]:
-    """{agent id: the call they are on in a conference now}, for the agents that are (one query)."""
-    if not agents:
+def live_calls_of(agents: list[User] | None) -> dict[int, Call]:
+    """{agent id: the call they are on in a conference now}, for the agents that are (one query);
+    `None`: every agent on such a call (the wallboard's list)."""
+    if agents is not None and not agents:
         return {}
-    calls = db.session.scalars(
-        select(Call)
-        .where(
-            Call.agent_id.in_([agent.id for agent in agents]),
-            Call.conference_sid.is_not(None),
-            Call.agent_leg_sid.is_not(None),
-            Call.answered_at.is_not(None),
-            Call.ended_at.is_(None),
-            Call.agent_ended_at.is_(None),
-        )
-        .order_by(Call.id)
+    query = select(Call).where(
+        Call.conference_sid.is_not(None),
+        Call.agent_leg_sid.is_not(None),
+        Call.answered_at.is_not(None),
+        Call.ended_at.is_(None),
+        Call.agent_ended_at.is_(None),
     )
+    if agents is not None:
+        query = query.where(Call.agent_id.in_([agent.id for agent in agents]))
+    calls = db.session.scalars(query.order_by(Call.id))
     return {call.agent_id: call for call in calls if call.agent_id is not None}  # the newest wins
 
 
