@@ -21,6 +21,7 @@ from agent_console.forms import ActionForm
 from agent_console.labels import STEP_LABELS
 from domain.calls import conference
 from domain.calls.conference import Control, Supervise
+from domain.live import publish_call_changed
 from extensions import db
 from models import Call, User
 
@@ -112,6 +113,8 @@ def agent_supervise(user_id: int):
             if call is None
             else conference.supervise(call, supervisor, Supervise(mode), address=address)
         )
+    if result is Control.done and call is not None:
+        publish_call_changed(call.id)  # the agent's call screen says whether a supervisor is heard
     return answer(result, mode)
 
 

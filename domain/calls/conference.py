@@ -703,6 +703,23 @@ def agent_live_call(agent: User) -> Call | None:
     return live_calls_of([agent]).get(agent.id)
 
 
+def heard_supervision(call: Call) -> Supervise | None:
+    """How the call's agent hears a supervisor now: barge (everyone does), whisper (only the
+    agent), or None. A supervisor listening in, or whose phone has not answered yet, is not
+    heard, so the agent is not told of them."""
+    modes = set(
+        db.session.scalars(
+            select(CallLeg.detail).where(
+                CallLeg.call_id == call.id,
+                CallLeg.role == LegRole.supervisor,
+                CallLeg.answered_at.is_not(None),
+                CallLeg.ended_at.is_(None),
+            )
+        )
+    )
+    return next((mode for mode in (Supervise.barge, Supervise.whisper) if mode.value in modes), None)
+
+
 def open_supervisions(supervisor: User, calls: list[Call]) -> dict[int, CallLeg]:
     """{call id: the supervisor's leg still on it} for these calls (one query)."""
     if not calls:

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 from twilio.base.exceptions import TwilioRestException
 
+from domain.live import InProcessBroker
 from extensions import db
 from models import AuditEntry, Call, CallLeg, LegRole, Role, User
 from tests.support.conference import JSON, connected_call
-from tests.support.console import agent_client, console_client, csrf_token, log_in
+from tests.support.console import Stream, agent_client, console_client, csrf_token, log_in
 from tests.support.webhooks import PUBLIC_BASE_URL, Twilio
 
 
@@ -260,3 +261,53 @@ def test_agents_cannot_read_the_wallboards_supervise_list(app, app_context, clie
     connected_call(app, client, twilio_api)
     colleague = agent_client(app, "omar")
     assert colleague.get("/console/wallboard/supervise").status_code == 403
+
+
+def test_the_agents_call_screen_says_when_a_supervisor_is_heard(app, app_context, client, twilio_api, conferences):
+    """Whisper and barge are told to the call's agent (they hear a voice); listening in is not."""
+    agent, call, _, _ = connected_call(app, client, twilio_api)
+    amira = user("amira").id
+    boss = agent_client(app, "sara", role=Role.supervisor)
+    coached = "A supervisor is coaching you: only you can hear them, the caller cannot."
+    barged = "A supervisor has joined the call: the caller hears them too."
+
+    def told(who=agent) -> str:
+        return who.get(f"/console/calls/{call.id}/state.json").get_json()["supervision"]
+
+    app.extensions["hotline.broker"] = InProcessBroker()
+    try:
+        stream = Stream(agent, f"/console/calls/{call.id}/stream")
+        assert stream.next_event("state")["supervision"] == ""
+        assert supervise(boss, amira, "whisper").get_json()["ok"] is True
+        assert told() == ""  # the supervisor's phone rings: nobody is heard yet
+        [leg] = supervisor_legs(call)
+        Twilio(client, sid=leg.call_sid).post(
+            f"/ivr/conference/leg?call={call.id}&supervise={user('sara').id}", CallStatus="in-progress"
+        )
+        # The open call screen is told at once (the route and the leg's webhook publish the call).
+        events = [stream.next_event("state")["supervision"] for _ in range(2)]
+        assert events[-1] == coached, events
+        assert told() == coached and told(boss) == ""  # the agent's own screen only
+
+        assert supervise(boss, amira, "monitor").get_json()["ok"] is True
+        assert stream.next_event("state")["supervision"] == "" and told() == ""
+        assert supervise(boss, amira, "barge").get_json()["ok"] is True
+        assert stream.next_event("state")["supervision"] == barged
+        assert supervise(boss, amira, "leave").get_json()["ok"] is True
+        assert stream.next_event("state")["supervision"] == "" and told() == ""
+        stream.close()
+    finally:
+        app.extensions.pop("hotline.broker", None)
+
+    # In the agent's language.
+    other, second, _, _ = connected_call(app, client, twilio_api, username="rezan", n=2)
+    rezan = user("rezan")
+    rezan.language = "ckb"
+    db.session.commit()
+    supervise(boss, rezan.id, "barge")
+    [leg] = supervisor_legs(second)
+    Twilio(client, sid=leg.call_sid).post(
+        f"/ivr/conference/leg?call={second.id}&supervise={user('sara').id}", CallStatus="in-progress"
+    )
+    screen = other.get(f"/console/calls/{second.id}").get_data(as_text=True)
+    assert "سەرپەرشتیارێک بەشداری پەیوەندییەکە بوو: پەیوەندیکەریش گوێی لێیەتی." in screen
