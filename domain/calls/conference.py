@@ -361,6 +361,7 @@ def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control
     if leg is None or leg.answered_at is None or leg.user is None:
         return Control.no_consult
     done: list[tuple[str | None, dict]] = []
+    resumed = False
     try:
         for sid, options in (
             (leg.call_sid, {"end_conference_on_exit": True}),
@@ -372,6 +373,7 @@ def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control
             done.append((sid, options))
         if call.held_at is not None:
             twilio_request("resume", call, lambda: participant(call, call.sid).update(hold=False))
+            resumed = True
         twilio_request("the agent leaving", call, lambda: participant(call, call.agent_leg_sid).delete())
     except TwilioFailed:
         db.session.rollback()
@@ -380,6 +382,11 @@ def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control
                 participant(call, sid).update(end_conference_on_exit=not options["end_conference_on_exit"])
             except (TwilioException, RequestException) as error:
                 log.warning("call %s: could not undo a hand-over step (%s)", call.id, describe(error))
+        if resumed:  # the caller was held for the consultation: held again, as the rows still say
+            try:
+                participant(call, call.sid).update(hold=True, hold_url=hold_url(call), hold_method="POST")
+            except (TwilioException, RequestException) as error:
+                log.warning("call %s: could not hold the caller again (%s)", call.id, describe(error))
         return Control.failed
     now = utcnow()
     end_hold(call, now)
