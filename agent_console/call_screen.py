@@ -20,6 +20,7 @@ from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event,
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
 from domain.calls.callbacks import OPEN, CallbackError, is_earlier_request, open_callback_for, schedule_callback
+from domain.calls.conference import Supervise, heard_supervision
 from domain.clock import utcnow
 from domain.complaints.inbox import complaints_from
 from domain.languages import language_or_default
@@ -170,6 +171,12 @@ STATE_MESSAGES = {
         "Set yourself Available on the queue page when you are ready."
     ),
 }
+# What the agent is told while a supervisor can be heard on their call (agent_console/supervise.py);
+# a supervisor listening in silently is not shown, as in most contact centres.
+SUPERVISION_NOTICES = {
+    Supervise.whisper: _l("A supervisor is coaching you: only you can hear them, the caller cannot."),
+    Supervise.barge: _l("A supervisor has joined the call: the caller hears them too."),
+}
 MISSED_PREFIX = "missed:"  # agent_done's result when the agent's phone did not answer
 
 CALLBACK_ERRORS = {
@@ -234,7 +241,16 @@ def state_of(call: Call) -> dict:
         "ended_at": ended.isoformat() if ended else None,
         "now": utcnow().isoformat(),
         "sms": {str(letter_id): result for letter_id, result in call_sms(call).items()},
+        "supervision": supervision_notice(call),
     }
+
+
+def supervision_notice(call: Call) -> str:
+    """For the call's agent while it goes on: a supervisor whispering to them, or heard by all."""
+    if call.agent_id != current_user.id or call.conference_sid is None or call.agent_ended_at or call.ended_at:
+        return ""
+    mode = heard_supervision(call)
+    return str(SUPERVISION_NOTICES[mode]) if mode in SUPERVISION_NOTICES else ""
 
 
 def shown_transactions(call: Call) -> tuple[list[Transaction], bool]:

@@ -1,15 +1,19 @@
-"""Supervisors on an agent's call, from the Agents page: monitor (listen, muted), whisper (only
-the agent hears) and barge (everyone hears), then leave. The supervisor's own phone (their
-endpoint, rung as agents are) joins the call's conference; domain/calls/conference.py does it.
+"""Supervisors on an agent's call, from the Agents page or the wallboard: monitor (listen,
+muted), whisper (only the agent hears) and barge (everyone hears), then leave. The supervisor's
+own phone (their endpoint, rung as agents are) joins the call's conference;
+domain/calls/conference.py does it.
 
-Plain forms (no JavaScript needed); the answer says in the supervisor's language what came of it.
+Plain forms (no JavaScript needed), the same on both pages (templates/console/_supervise.html);
+the wallboard posts them with fetch and reads its list again as the board refreshes. The
+answer says in the supervisor's language what came of it.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from agent_console import bp
 from agent_console.access import client_address, supervisor_required
@@ -17,6 +21,7 @@ from agent_console.forms import ActionForm
 from agent_console.labels import STEP_LABELS
 from domain.calls import conference
 from domain.calls.conference import Control, Supervise
+from domain.live import publish_call_changed
 from extensions import db
 from models import Call, User
 
@@ -54,16 +59,30 @@ REFUSED = {
 }
 
 
-def supervision(users: list[User]) -> dict[int, dict]:
-    """For the Agents page: each agent's live conference call and how this supervisor is on it
-    (two queries, whatever the number of agents)."""
-    others = [user for user in users if user.id != current_user.id]
-    calls = conference.live_calls_of(others)
+def modes_on(calls: dict[int, Call]) -> dict[int, dict]:
+    """{agent id: their live call and how this supervisor is on it (None: not)} (one query)."""
     legs = conference.open_supervisions(current_user, list(calls.values()))
     return {
         agent_id: {"call": call, "mode": legs[call.id].detail if call.id in legs else None}
         for agent_id, call in calls.items()
     }
+
+
+def supervision(users: list[User]) -> dict[int, dict]:
+    """For the Agents page: each agent's live conference call and how this supervisor is on it
+    (two queries, whatever the number of agents)."""
+    return modes_on(conference.live_calls_of([user for user in users if user.id != current_user.id]))
+
+
+def agents_on_calls() -> list[tuple[User, dict]]:
+    """For the wallboard: every other agent on a live conference call, by name, with the call
+    and how this supervisor is on it (three queries)."""
+    calls = {agent_id: call for agent_id, call in conference.live_calls_of(None).items() if agent_id != current_user.id}
+    if not calls:
+        return []
+    on_calls = modes_on(calls)
+    agents = db.session.scalars(select(User).where(User.id.in_(list(calls))).order_by(User.display_name, User.id))
+    return [(agent, on_calls[agent.id]) for agent in agents]
 
 
 def wants_json() -> bool:
@@ -94,6 +113,8 @@ def agent_supervise(user_id: int):
             if call is None
             else conference.supervise(call, supervisor, Supervise(mode), address=address)
         )
+    if result is Control.done and call is not None:
+        publish_call_changed(call.id)  # the agent's call screen says whether a supervisor is heard
     return answer(result, mode)
 
 
@@ -106,7 +127,16 @@ def answer(result: Control, mode: str):
     if wants_json():
         return jsonify(ok=ok, reason=result.value, message=message), status
     flash(message, "success" if ok else "error")
-    return redirect(url_for("console.agents"), code=303)
+    back = "console.wallboard" if request.form.get("back") == "wallboard" else "console.agents"
+    return redirect(url_for(back), code=303)
+
+
+@bp.get("/wallboard/supervise")
+@supervisor_required
+def wallboard_supervise():
+    """The wallboard's list of agents on a call with the supervise controls, for wallboard_supervise.js."""
+    response = render_template("console/_wallboard_supervise.html", on_calls=agents_on_calls())
+    return response, 200, {"Cache-Control": "no-store"}
 
 
 @bp.app_context_processor

@@ -1,4 +1,5 @@
-"""The supervisors' wallboard: big numbers for a wall screen, kept live over Server-Sent Events.
+"""The supervisors' wallboard: big numbers for a wall screen, kept live over Server-Sent Events,
+and under them the agents on a call with the supervise controls (agent_console/supervise.py).
 
 The wallboard listens to the same live broker as the agents' queue. Any queue or agent
 event, and at least every WALLBOARD_REFRESH_S seconds (calls enter and leave the IVR
@@ -17,6 +18,7 @@ from flask_babel import gettext as _
 from agent_console import bp
 from agent_console.access import supervisor_required
 from agent_console.streams import event_stream, live_down, sse_event, subscribe
+from agent_console.supervise import agents_on_calls
 from domain.live import broker
 from domain.reporting.wallboard import wallboard_snapshot
 from extensions import db
@@ -55,6 +57,7 @@ def wallboard():
         board=wallboard_snapshot(),
         strings=js_strings(),
         alert_after_s=current_app.config["SERVICE_LEVEL_SECONDS"],
+        on_calls=agents_on_calls(),
     )
 
 

@@ -76,6 +76,7 @@ def conference_leg():
         if row_id(request.args.get("supervise")):
             leg = db.session.scalar(select(CallLeg).where(CallLeg.call_sid == leg_sid, CallLeg.call_id == call.id))
             result = "leg_unknown" if leg is None else supervisor_leg_status(call, leg, status)
+            g.call_changed = call.id  # the agent's call screen says whether a supervisor is heard
         elif consulted or (transferred and not request.args.get("agent")):
             leg = db.session.scalar(select(CallLeg).where(CallLeg.call_sid == leg_sid, CallLeg.call_id == call.id))
             if leg is None:

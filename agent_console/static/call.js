@@ -11,6 +11,7 @@
   var timer = document.getElementById("talk-timer");
   var message = document.getElementById("call-state-message");
   var page = document.getElementById("call-page");
+  var supervision = document.getElementById("call-supervision");
 
   var POLL_MS = 3000;          // while the stream is down
   var SAFETY_POLL_MS = 30000;  // even when live: a missed event heals within half a minute
@@ -46,6 +47,10 @@
     message.hidden = !fresh.message;
     message.classList.toggle("warning", fresh.state === "missed");
     if (page) { page.hidden = fresh.state === "missed"; }
+    if (supervision) {  // a supervisor whispering to the agent, or heard by the caller too
+      supervision.textContent = fresh.supervision || "";
+      supervision.hidden = !fresh.supervision;
+    }
     showSms(fresh.sms || {});
     tick();
   }

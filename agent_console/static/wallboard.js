@@ -50,6 +50,7 @@
     updatedAt = new Date();
     root.dataset.updated = String(updatedAt.getTime());  // lets a test wait for the next snapshot
     tick();
+    root.dispatchEvent(new CustomEvent("wallboard:updated"));  // wallboard_supervise.js reads its list again
   }
 
   function status(state) {

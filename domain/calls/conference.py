@@ -363,6 +363,7 @@ def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control
     if leg is None or leg.answered_at is None or (leg.user is None and not is_outside(leg)):
         return Control.no_consult
     done: list[tuple[str | None, dict]] = []
+    resumed = False
     try:
         for sid, options in (
             (leg.call_sid, {"end_conference_on_exit": True}),
@@ -374,6 +375,7 @@ def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control
             done.append((sid, options))
         if call.held_at is not None:
             twilio_request("resume", call, lambda: participant(call, call.sid).update(hold=False))
+            resumed = True
         twilio_request("the agent leaving", call, lambda: participant(call, call.agent_leg_sid).delete())
     except TwilioFailed:
         db.session.rollback()
@@ -382,6 +384,11 @@ def hand_over(call: Call, agent: User, *, address: str | None = None) -> Control
                 participant(call, sid).update(end_conference_on_exit=not options["end_conference_on_exit"])
             except (TwilioException, RequestException) as error:
                 log.warning("call %s: could not undo a hand-over step (%s)", call.id, describe(error))
+        if resumed:  # the caller was held for the consultation: held again, as the rows still say
+            try:
+                participant(call, call.sid).update(hold=True, hold_url=hold_url(call), hold_method="POST")
+            except (TwilioException, RequestException) as error:
+                log.warning("call %s: could not hold the caller again (%s)", call.id, describe(error))
         return Control.failed
     now = utcnow()
     end_hold(call, now)
@@ -842,28 +849,44 @@ def supervise_options(call: Call, mode: Supervise) -> dict[str, Any]:
     return {"muted": mode is Supervise.monitor, "coaching": False}
 
 
-def live_calls_of(agents: list[User]) -> dict[int, Call]:
-    """{agent id: the call they are on in a conference now}, for the agents that are (one query)."""
-    if not agents:
+def live_calls_of(agents: list[User] | None) -> dict[int, Call]:
+    """{agent id: the call they are on in a conference now}, for the agents that are (one query);
+    `None`: every agent on such a call (the wallboard's list)."""
+    if agents is not None and not agents:
         return {}
-    calls = db.session.scalars(
-        select(Call)
-        .where(
-            Call.agent_id.in_([agent.id for agent in agents]),
-            Call.conference_sid.is_not(None),
-            Call.agent_leg_sid.is_not(None),
-            Call.answered_at.is_not(None),
-            Call.ended_at.is_(None),
-            Call.agent_ended_at.is_(None),
-        )
-        .order_by(Call.id)
+    query = select(Call).where(
+        Call.conference_sid.is_not(None),
+        Call.agent_leg_sid.is_not(None),
+        Call.answered_at.is_not(None),
+        Call.ended_at.is_(None),
+        Call.agent_ended_at.is_(None),
     )
+    if agents is not None:
+        query = query.where(Call.agent_id.in_([agent.id for agent in agents]))
+    calls = db.session.scalars(query.order_by(Call.id))
     return {call.agent_id: call for call in calls if call.agent_id is not None}  # the newest wins
 
 
 def agent_live_call(agent: User) -> Call | None:
     """The call the agent is on in a conference now, if any (what a supervisor can join)."""
     return live_calls_of([agent]).get(agent.id)
+
+
+def heard_supervision(call: Call) -> Supervise | None:
+    """How the call's agent hears a supervisor now: barge (everyone does), whisper (only the
+    agent), or None. A supervisor listening in, or whose phone has not answered yet, is not
+    heard, so the agent is not told of them."""
+    modes = set(
+        db.session.scalars(
+            select(CallLeg.detail).where(
+                CallLeg.call_id == call.id,
+                CallLeg.role == LegRole.supervisor,
+                CallLeg.answered_at.is_not(None),
+                CallLeg.ended_at.is_(None),
+            )
+        )
+    )
+    return next((mode for mode in (Supervise.barge, Supervise.whisper) if mode.value in modes), None)
 
 
 def open_supervisions(supervisor: User, calls: list[Call]) -> dict[int, CallLeg]:

@@ -191,6 +191,8 @@ def test_a_failed_hand_over_is_undone(app, app_context, client, twilio_api, conf
     assert twilio_api.participant(call.agent_leg_sid)["end_conference_on_exit"] is True
     call = fresh_call(call.id)
     assert call.agent_id != colleague.id and call.transfers == 0
+    # The caller, taken off hold on the way, holds again for the consultation, as the rows say.
+    assert call.held_at is not None and twilio_api.participant(call.sid)["hold"] is True
 
 
 def test_an_agent_who_never_answers_sends_the_caller_back_to_the_queue(

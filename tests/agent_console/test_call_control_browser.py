@@ -1,5 +1,7 @@
 """Call control in a real headless Chromium against the Twilio REST stand-in: hold and resume,
-then a warm transfer (consult, join all three, hand over), on the live call screen."""
+then a warm transfer (consult, join all three, hand over), on the live call screen; and with two
+agents and a supervisor (three browsers): whisper from the Agents page, barge in and leave from
+the wallboard, what the agent's call screen says of it, then a cold transfer to the other agent."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from extensions import db
-from models import Call, CallLeg, Presence
+from models import Call, CallLeg, LegRole, Presence, Role, User
 from tests.support.browser import ARTIFACTS, chromium, console_serving
 from tests.support.conference import check_conference_dial
 from tests.support.console import PASSWORD, enqueue_caller, make_user
@@ -42,6 +44,26 @@ def page(browser):
     page.on("pageerror", lambda error: page.console_errors.append(str(error)))
     yield page
     context.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """A page in a browser context of its own (its own login); all closed after the test."""
+    contexts = []
+
+    def make():
+        ARTIFACTS.mkdir(exist_ok=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.console_errors = []
+        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def log_in(page, base: str, username: str) -> None:
@@ -96,3 +118,91 @@ def test_hold_resume_and_a_warm_transfer_on_the_call_screen(app, app_context, cl
     assert db.session.get(Call, call.id).agent_id == colleague_id
     assert twilio_api.participant(leg.call_sid)["end_conference_on_exit"] is True
     assert not page.console_errors, page.console_errors
+
+
+def test_a_supervisor_coaches_agent_a_then_a_cold_transfer_to_agent_b(
+    app, app_context, client, twilio_api, server, new_page
+):
+    make_user("amira").presence = Presence.available
+    make_user("bilal").presence = Presence.available
+    make_user("sara", role=Role.supervisor)
+    db.session.commit()
+    amira, bilal, sara = (
+        db.session.scalar(select(User.id).where(User.username == n)) for n in ("amira", "bilal", "sara")
+    )
+    agent_a, agent_b, boss = new_page(), new_page(), new_page()
+    for page, username in ((agent_a, "amira"), (agent_b, "bilal"), (boss, "sara")):
+        log_in(page, server, username)
+
+    call = enqueue_caller(client, 1)
+    agent_a.locator(f'#queue-rows tr[data-call-id="{call.id}"] button.take').click()
+    agent_a.wait_for_url(re.compile(rf"/console/calls/{call.id}$"))
+    db.session.rollback()
+    answer = Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}")
+    twilio_api.join_caller(check_conference_dial(answer.get_data(as_text=True)).text, call.sid)
+    agent_a.reload()
+    controls = agent_a.locator("#call-controls")
+    expect(controls.get_by_role("button", name="Hold")).to_be_visible()
+    notice = agent_a.locator("#call-supervision")
+    expect(notice).to_be_hidden()
+    db.session.rollback()
+    agent_leg = db.session.get(Call, call.id).agent_leg_sid
+
+    # The supervisor whispers from the Agents page: their phone is rung in, coaching agent A's leg.
+    boss.goto(server + "/console/agents")
+    boss.locator(f'tr[data-user-id="{amira}"]').get_by_role("button", name="Whisper").click()
+    expect(boss.locator(".flash.success")).to_have_text("Only the agent hears you now.")
+    create = twilio_api.conference_requests()[-1]
+    assert create.method == "POST" and create.path.endswith("/Participants.json")
+    assert create.form["Coaching"] == "true" and create.form["CallSidToCoach"] == agent_leg
+    assert create.form["Muted"] == "false" and create.form["To"].startswith("client:sara?")
+    expect(notice).to_be_hidden()  # the supervisor's phone rings: nobody is heard yet
+    leg = db.session.scalar(select(CallLeg).where(CallLeg.call_id == call.id, CallLeg.role == LegRole.supervisor))
+    Twilio(client, sid=leg.call_sid).post(
+        f"/ivr/conference/leg?call={call.id}&supervise={sara}", CallStatus="in-progress"
+    )
+    expect(notice).to_have_text("A supervisor is coaching you: only you can hear them, the caller cannot.")
+    agent_a.screenshot(path=str(ARTIFACTS / "call-control-coached-en.png"))
+
+    # On the wallboard the supervisor barges in, then leaves; agent A's screen follows, no reload.
+    boss.goto(server + "/console/wallboard")
+    row = boss.locator(f'#supervise-panel .supervise-row[data-user-id="{amira}"]')
+    expect(row.locator(".supervise-state")).to_contain_text("Whisper")
+    row.get_by_role("button", name="Barge in").click()
+    expect(boss.locator("#supervise-message")).to_have_text("The caller and the agent both hear you now.")
+    barge = twilio_api.conference_requests()[-1]
+    assert barge.path.endswith(f"/Participants/{leg.call_sid}.json")
+    assert barge.form == {"Muted": "false", "Coaching": "false"}
+    expect(notice).to_have_text("A supervisor has joined the call: the caller hears them too.")
+    row.get_by_role("button", name="Leave the call").click()
+    expect(boss.locator("#supervise-message")).to_have_text("You have left the call.")
+    removed = twilio_api.conference_requests()[-1]
+    assert removed.method == "DELETE" and removed.path.endswith(f"/Participants/{leg.call_sid}.json")
+    expect(notice).to_be_hidden()
+    assert twilio_api.participant(agent_leg) is not None  # the call goes on with agent A
+
+    # Cold transfer to agent B: A's phone leaves at once, B's rings into the conference.
+    controls.locator('form[data-action="transfer"] select[name="target"]').select_option(f"agent:{bilal}")
+    controls.get_by_role("button", name="Transfer").click()
+    agent_a.wait_for_url(re.compile(r"/console/$"))
+    hold, ring, flag, leave = twilio_api.conference_requests()[-4:]
+    assert hold.form["Hold"] == "true" and ring.form["To"].startswith("client:bilal?")
+    assert flag.form == {"EndConferenceOnExit": "false"} and leave.method == "DELETE"
+    assert leave.path.endswith(f"/Participants/{agent_leg}.json") and twilio_api.participant(agent_leg) is None
+    db.session.rollback()
+    moved = db.session.get(Call, call.id)
+    assert moved.agent_id == bilal and moved.transfers == 1
+    Twilio(client, sid=moved.agent_leg_sid).post(
+        f"/ivr/conference/leg?call={call.id}&agent={bilal}&transfer=1", CallStatus="in-progress"
+    )
+    assert twilio_api.participant(call.sid)["hold"] is False  # B answered: the caller is put through
+
+    # B's console has the call, with the controls; A is free for the next caller.
+    agent_b.goto(server + "/console/")
+    agent_b.locator("#open-in-hand").click()
+    agent_b.wait_for_url(re.compile(rf"/console/calls/{call.id}$"))
+    expect(agent_b.locator("#call-controls").get_by_role("button", name="Hold")).to_be_visible()
+    expect(agent_a.locator("#my-presence")).to_have_text("Available")
+    expect(agent_a.locator("#open-in-hand")).to_have_count(0)
+    for page in (agent_a, agent_b, boss):
+        assert not page.console_errors, page.console_errors

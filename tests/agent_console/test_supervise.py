@@ -4,14 +4,17 @@ a refusing Twilio leaving everything as it was; agents kept out."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 from twilio.base.exceptions import TwilioRestException
 
+from domain.live import InProcessBroker
 from extensions import db
 from models import AuditEntry, Call, CallLeg, LegRole, Role, User
 from tests.support.conference import JSON, connected_call
-from tests.support.console import agent_client, csrf_token
+from tests.support.console import Stream, agent_client, console_client, csrf_token, log_in
 from tests.support.webhooks import PUBLIC_BASE_URL, Twilio
 
 
@@ -182,3 +185,129 @@ def test_leaving_a_participant_twilio_no_longer_has_closes_the_row(app, app_cont
     assert left.status_code == 200 and left.get_json()["ok"] is True
     [leg] = supervisor_legs(call)
     assert leg.ended_at is not None
+
+
+def wallboard_rows(page: str) -> list[str]:
+    """The agents listed under the wallboard's supervise controls, by their data-key."""
+    return re.findall(r'class="supervise-row[^"]*" data-user-id="\d+"\s+data-key="([^"]+)"', page)
+
+
+def test_the_wallboard_lists_agents_on_a_call_with_the_agents_page_controls(
+    app, app_context, client, twilio_api, conferences
+):
+    _, call, _, _ = connected_call(app, client, twilio_api)
+    agent = user("amira")
+    agent_client(app, "omar")  # logged in, on no call: not listed
+    boss = agent_client(app, "sara", role=Role.supervisor)
+    board = boss.get("/console/wallboard").get_data(as_text=True)
+    assert wallboard_rows(board) == [f"{agent.id}:{call.id}:"]
+    assert f'action="/console/agents/{agent.id}/supervise"' in board and f'data-call-id="{call.id}"' in board
+    assert 'name="back" value="wallboard"' in board and 'value="whisper"' in board and 'value="leave"' not in board
+    assert 'data-fragment-url="/console/wallboard/supervise"' in board
+    assert not re.search(r'id="supervise-panel" open', board)  # folded: the wall screen stays readable
+
+    # The fragment the page reads as the board refreshes: the same rows, never cached.
+    fragment = boss.get("/console/wallboard/supervise")
+    assert fragment.status_code == 200 and fragment.headers["Cache-Control"] == "no-store"
+    assert wallboard_rows(fragment.get_data(as_text=True)) == [f"{agent.id}:{call.id}:"]
+
+    # Posted from the wallboard with fetch: the same route, the same JSON answer, audited.
+    token = csrf_token(boss, "/console/wallboard")
+    answered = boss.post(
+        f"/console/agents/{agent.id}/supervise",
+        data={"mode": "whisper", "back": "wallboard", "csrf_token": token},
+        headers=JSON,
+    )
+    assert answered.status_code == 200 and answered.get_json()["message"] == "Only the agent hears you now."
+    create = twilio_api.conference_requests()[-1]
+    assert create.form["Coaching"] == "true" and create.form["CallSidToCoach"] == fresh_call(call.id).agent_leg_sid
+    fragment = boss.get("/console/wallboard/supervise").get_data(as_text=True)
+    assert wallboard_rows(fragment) == [f"{agent.id}:{call.id}:whisper"]
+    assert 'value="leave"' in fragment and 'value="whisper"' not in fragment
+    assert "call_whisper" in db.session.scalars(select(AuditEntry.action)).all()
+    # On a call, the panel opens by itself so that Leave is in sight.
+    assert re.search(r'id="supervise-panel" open', boss.get("/console/wallboard").get_data(as_text=True))
+
+    # Without JavaScript the form posts and comes back to the wallboard, which says what happened.
+    left = boss.post(
+        f"/console/agents/{agent.id}/supervise", data={"mode": "leave", "back": "wallboard", "csrf_token": token}
+    )
+    assert left.status_code == 303 and left.headers["Location"].endswith("/console/wallboard")
+    assert "You have left the call." in boss.get("/console/wallboard").get_data(as_text=True)
+    # Any other `back` is the Agents page, as before.
+    refused = boss.post(
+        f"/console/agents/{agent.id}/supervise", data={"mode": "leave", "back": "//evil", "csrf_token": token}
+    )
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/console/agents")
+
+
+def test_the_wallboard_lists_nobody_when_no_call_can_be_joined(app, app_context, client, twilio_api, conferences):
+    boss = agent_client(app, "sara", role=Role.supervisor, language="ckb")
+    fragment = boss.get("/console/wallboard/supervise").get_data(as_text=True)
+    assert wallboard_rows(fragment) == [] and 'data-count="0"' in fragment
+    assert "ئێستا هیچ کارمەندێک لە پەیوەندیدا نییە." in fragment
+    # The call's own agent, were they a supervisor, does not see themself to join.
+    connected_call(app, client, twilio_api, username="rezan")
+    rezan = user("rezan")
+    rezan.role = Role.supervisor
+    db.session.commit()
+    assert wallboard_rows(boss.get("/console/wallboard/supervise").get_data(as_text=True)) != []
+    own = console_client(app)
+    log_in(own, "rezan")
+    assert wallboard_rows(own.get("/console/wallboard/supervise").get_data(as_text=True)) == []
+
+
+def test_agents_cannot_read_the_wallboards_supervise_list(app, app_context, client, twilio_api, conferences):
+    connected_call(app, client, twilio_api)
+    colleague = agent_client(app, "omar")
+    assert colleague.get("/console/wallboard/supervise").status_code == 403
+
+
+def test_the_agents_call_screen_says_when_a_supervisor_is_heard(app, app_context, client, twilio_api, conferences):
+    """Whisper and barge are told to the call's agent (they hear a voice); listening in is not."""
+    agent, call, _, _ = connected_call(app, client, twilio_api)
+    amira = user("amira").id
+    boss = agent_client(app, "sara", role=Role.supervisor)
+    coached = "A supervisor is coaching you: only you can hear them, the caller cannot."
+    barged = "A supervisor has joined the call: the caller hears them too."
+
+    def told(who=agent) -> str:
+        return who.get(f"/console/calls/{call.id}/state.json").get_json()["supervision"]
+
+    app.extensions["hotline.broker"] = InProcessBroker()
+    try:
+        stream = Stream(agent, f"/console/calls/{call.id}/stream")
+        assert stream.next_event("state")["supervision"] == ""
+        assert supervise(boss, amira, "whisper").get_json()["ok"] is True
+        assert told() == ""  # the supervisor's phone rings: nobody is heard yet
+        [leg] = supervisor_legs(call)
+        Twilio(client, sid=leg.call_sid).post(
+            f"/ivr/conference/leg?call={call.id}&supervise={user('sara').id}", CallStatus="in-progress"
+        )
+        # The open call screen is told at once (the route and the leg's webhook publish the call).
+        events = [stream.next_event("state")["supervision"] for _ in range(2)]
+        assert events[-1] == coached, events
+        assert told() == coached and told(boss) == ""  # the agent's own screen only
+
+        assert supervise(boss, amira, "monitor").get_json()["ok"] is True
+        assert stream.next_event("state")["supervision"] == "" and told() == ""
+        assert supervise(boss, amira, "barge").get_json()["ok"] is True
+        assert stream.next_event("state")["supervision"] == barged
+        assert supervise(boss, amira, "leave").get_json()["ok"] is True
+        assert stream.next_event("state")["supervision"] == "" and told() == ""
+        stream.close()
+    finally:
+        app.extensions.pop("hotline.broker", None)
+
+    # In the agent's language.
+    other, second, _, _ = connected_call(app, client, twilio_api, username="rezan", n=2)
+    rezan = user("rezan")
+    rezan.language = "ckb"
+    db.session.commit()
+    supervise(boss, rezan.id, "barge")
+    [leg] = supervisor_legs(second)
+    Twilio(client, sid=leg.call_sid).post(
+        f"/ivr/conference/leg?call={second.id}&supervise={user('sara').id}", CallStatus="in-progress"
+    )
+    screen = other.get(f"/console/calls/{second.id}").get_data(as_text=True)
+    assert "سەرپەرشتیارێک بەشداری پەیوەندییەکە بوو: پەیوەندیکەریش گوێی لێیەتی." in screen
