@@ -291,6 +291,7 @@ CSV_COLUMNS = (
     "hold_s",
     "transfers",
     "consults",
+    "callback_id",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -328,6 +329,7 @@ def csv_record(row, zone: ZoneInfo, caller_text) -> list:
         row.hold_s,
         row.transfers,
         row.consults,
+        row.callback_id,
     ]
 
 

@@ -82,6 +82,11 @@ RESULT_LABELS = {
     "redirected": _l("Moved to an agent"),
     "leave": _l("Left to be offered a callback"),
     "error": _l("Error"),
+    # call control (conferences)
+    "conference": _l("Ringing the agent into the call's conference"),
+    "conference_failed": _l("Twilio did not ring the agent"),
+    "requeued": _l("Back to the queue"),
+    "apology": _l("Apology and goodbye (a callback is not queued)"),
 }
 DIAL_KINDS = {"client": _l("browser"), "sip": _l("SIP phone"), "phone": _l("phone")}
 
@@ -108,7 +113,7 @@ def result_label(result: str | None) -> str:
     detail = []
     if head == "found" and parts:
         detail.append(label("status", parts[0]))
-    elif head == "dial" and parts:
+    elif head in ("dial", "conference") and parts:
         detail.append(str(DIAL_KINDS.get(parts[0], parts[0])))
     elif head in ("missed", "ended") and parts:
         detail.append(str(RESULT_LABELS.get(parts[0], parts[0])))

@@ -144,6 +144,7 @@ STEP_LABELS = {
     "agent_take": _l("Taken by an agent"),
     "agent_connect": _l("Ringing the agent"),
     "agent_done": _l("Agent's leg ended"),
+    "callback_connect": _l("Callback answered: ringing the agent"),
     "status": _l("Call ended"),
 }
 

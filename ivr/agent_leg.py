@@ -12,8 +12,8 @@ import logging
 from flask import Response, current_app, g, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from domain.calls.agent import agent_leg_ended, connect, requeue, ring_context
-from domain.calls.callbacks import placed_call_status
+from domain.calls.agent import agent_leg_ended, agent_missed, connect, ring_context
+from domain.calls.callbacks import callback_call, placed_call_status
 from domain.calls.conference import (
     CONFERENCE_EVENTS,
     TwilioFailed,
@@ -21,7 +21,7 @@ from domain.calls.conference import (
     conference_name,
     conferences_enabled,
 )
-from domain.calls.record import set_outcome
+from domain.calls.record import get_call, record_event, request_key, set_outcome
 from domain.calls.recordings import recording_enabled
 from domain.calls.survey import survey_wanted
 from domain.clock import utcnow
@@ -31,8 +31,9 @@ from domain.staff.users import dialled_endpoint
 from extensions import db
 from ivr import bp, twiml
 from ivr.conversation import offer_callback
-from ivr.steps import apology_and_goodbye, mark_queued, voice_step, voices, xml
+from ivr.steps import announce_changes, apology_and_goodbye, mark_queued, voice_step, voices, xml
 from ivr.turn import Turn, int_arg
+from ivr.twilio_events import FINAL_CALL_STATUSES, call_ended
 from models import CallbackRequest, CallbackStatus, Outcome, User
 from telephony.signature import twilio_signed
 from voice_prompts import render
@@ -80,6 +81,10 @@ def queue_left(turn: Turn, call):
 
 def back_to_queue(turn: Turn, call) -> VoiceResponse:
     """The caller waits again, and shows again on the consoles' queue."""
+    if call.callback_id is not None:  # a callback's citizen is not queued (`agent_missed`)
+        turn.say("apology")
+        turn.say("goodbye")
+        return turn.hang_up()
     turn.say("transfer")
     mark_queued(call)
     call.queue_left_at = None
@@ -133,20 +138,23 @@ def meet_in_conference(turn: Turn, call, agent: User, context: dict[str, str]):
     try:
         add_agent(call, agent, context)
     except TwilioFailed as failure:
-        requeue(call, agent)
+        agent_missed(call, agent)
         return back_to_queue(turn, call), f"conference_failed:{failure.reason}"[:40]
     if recording_enabled():
         turn.say("recording_notice")  # before the caller joins the agent's recorded leg
-    lang = turn.lang
-    response = twiml.conference(
+    return conference_twiml(turn, call, agent), f"conference:{agent.endpoint_kind.value}"
+
+
+def conference_twiml(turn: Turn, call, agent: User) -> VoiceResponse:
+    """The caller joins the call's conference; `agent_done` follows when they leave it."""
+    return twiml.conference(
         turn.segments,
         name=conference_name(call),
         action=url_for("ivr.agent_done", call=call.id, agent=agent.id),
-        wait_url=url_for("ivr.conference_hold", lang=lang, wait=1),
+        wait_url=url_for("ivr.conference_hold", lang=turn.lang, wait=1),
         status_callback=url_for("ivr.conference_events", call=call.id),
         events=CONFERENCE_EVENTS,
     )
-    return response, f"conference:{agent.endpoint_kind.value}"
 
 
 @bp.post("/agent/done")
@@ -162,7 +170,7 @@ def agent_done(turn: Turn, call):
     if dial_status in AGENT_MISSED and agent is not None and caller_still_here:
         # The agent is named in the result: their call screen says what happened (MISSED_PREFIX).
         if call.agent_id == agent.id:
-            requeue(call, agent)
+            agent_missed(call, agent)
             return back_to_queue(turn, call), f"missed:{dial_status}:agent:{agent.id}"
         if call.agent_id is None and call.ended_at is None:  # repeated: already back in the queue
             return back_to_queue(turn, call), f"missed:{dial_status}:agent:{agent.id}"
@@ -199,6 +207,8 @@ def callback_connect():
         agent = callback.agent if callback is not None else None
         if callback is None or callback.status != CallbackStatus.in_progress or agent is None or not agent.active:
             return xml(apology_and_goodbye(lang))
+        if conferences_enabled():
+            return xml(callback_conference(callback, agent, lang))
         segments = render("welcome", lang, voices()) + render("transfer", lang, voices())
         return xml(
             twiml.dial_agent(
@@ -218,16 +228,44 @@ def callback_connect():
         return xml(apology_and_goodbye(lang))
 
 
+def callback_conference(callback: CallbackRequest, agent: User, lang: str) -> VoiceResponse:
+    """Call control on a callback: the citizen's call becomes a call of its own, which the agent
+    joins in a conference as for a caller taken from the queue (hold, transfer, supervisors,
+    recording, the survey after). Twilio fetching this again changes nothing further."""
+    turn = Turn(voices())
+    turn.lang = lang
+    call = callback_call(callback, turn.sid, called=request.form.get("From", "")[:32])
+    turn.seq = len(call.events)
+    if call.agent_leg_sid is not None or call.agent_ended_at is not None:
+        return twiml.say_and_hang_up([]) if call.agent_ended_at is not None else conference_twiml(turn, call, agent)
+    connect(call, agent)
+    db.session.commit()  # the new row is written before Twilio is asked, no lock held meanwhile
+    turn.say("welcome")
+    turn.say("transfer")
+    context = ring_context(callback.phone, current_app.config["DEFAULT_PHONE_REGION"], callback_id=callback.id)
+    response, result = meet_in_conference(turn, call, agent, context | {"callId": str(call.id)})
+    key = request_key(turn.sid, "callback_connect")
+    record_event(call, key=key, step="callback_connect", result=result, spoken=turn.spoken)
+    db.session.commit()
+    g.agents_changed = True
+    g.call_changed = call.id
+    announce_changes()
+    return response
+
+
 @bp.post("/callback/status")
 @twilio_signed
 def callback_status():
     """Twilio's status callbacks of a placed callback: ringing, answered, no answer... kept on
     the request for the agent's list. An error status when not stored, so Twilio retries."""
+    sid, call_status = request.form.get("CallSid", "")[:64], request.form.get("CallStatus", "")[:20]
     try:
-        changed = placed_call_status(
-            callback_arg(), request.form.get("CallSid", "")[:64], request.form.get("CallStatus", "")[:20]
-        )
+        changed = placed_call_status(callback_arg(), sid, call_status)
+        call = get_call(sid)  # with call control, the citizen's answered call is a call of its own
+        if call is not None and call.callback_id is not None and call_status in FINAL_CALL_STATUSES:
+            call_ended(call, call_status)
         db.session.commit()
+        announce_changes()
     except Exception:
         log.exception("callback status not stored for callback %s", request.args.get("callback", "?")[:20])
         db.session.rollback()

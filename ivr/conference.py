@@ -10,7 +10,7 @@ import logging
 from flask import current_app, g, request, url_for
 from sqlalchemy import select
 
-from domain.calls.agent import requeue
+from domain.calls.agent import agent_missed
 from domain.calls.conference import (
     NOT_ANSWERED,
     TwilioFailed,
@@ -113,9 +113,9 @@ def agent_leg_status(call: Call, leg_sid: str, status: str) -> str:
         twilio_request("requeue", call, lambda: twilio_client().calls(call.sid).update(url=url, method="POST"))
     except TwilioFailed:
         return f"agent_{status}:stuck"
-    requeue(call, agent or call.agent)
+    queued = agent_missed(call, agent or call.agent)
     call.agent_leg_sid = None
-    return f"agent_{status}:requeued"
+    return f"agent_{status}:{'requeued' if queued else 'apology'}"
 
 
 @bp.post("/agent/requeue")
@@ -125,7 +125,7 @@ def agent_requeue(turn: Turn, call):
     agent_turn(turn, call)
     if call.ended_at is not None:
         return twiml.say_and_hang_up([]), "stale"
-    return back_to_queue(turn, call), "requeued"
+    return back_to_queue(turn, call), "requeued" if call.callback_id is None else "apology"
 
 
 @bp.post("/conference/events")

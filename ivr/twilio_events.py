@@ -18,6 +18,7 @@ from domain.staff.users import someone_answering
 from extensions import db
 from ivr import bp, twiml
 from ivr.steps import announce_changes, voices, xml
+from models import Call
 from telephony.signature import twilio_signed
 from voice_prompts import Count, render
 
@@ -77,21 +78,9 @@ def status():
     sid = request.form.get("CallSid", "")[:64]
     call_status = request.form.get("CallStatus", "")[:20]
     try:
-        duration = int(request.form.get("CallDuration", ""))
-    except ValueError:
-        duration = None
-    try:
         call = get_call(sid)
         if call is not None and call_status in FINAL_CALL_STATUSES:
-            g.queue_changed = (
-                call.queued_at is not None and call.queue_left_at is None and call.agent_id is None
-            )  # it was on the consoles' queue
-            finish_call(call, status=call_status, duration=duration)
-            if call.answered_at is not None and call.agent_ended_at is None:
-                agent_leg_ended(call, call.agent)  # Twilio may not post the <Dial action>
-                g.agents_changed = True
-            record_event(call, key=request_key(sid, "status", call_status), step="status", result=call_status)
-            g.call_changed = call.id  # an open call screen shows the hang-up at once
+            call_ended(call, call_status)
             db.session.commit()
             announce_changes()
         elif call is not None and call.ended_at is None:
@@ -102,6 +91,24 @@ def status():
         db.session.rollback()
         return Response("not stored, try again", status=503, mimetype="text/plain")
     return xml(VoiceResponse())
+
+
+def call_ended(call: Call, call_status: str) -> None:
+    """Twilio's final status of a call (its own status callback, or a placed callback's): the
+    end and duration, the agent's part over, a step on the timeline. Leaves the commit."""
+    try:
+        duration: int | None = int(request.form.get("CallDuration", ""))
+    except ValueError:
+        duration = None
+    g.queue_changed = (
+        call.queued_at is not None and call.queue_left_at is None and call.agent_id is None
+    )  # it was on the consoles' queue
+    finish_call(call, status=call_status, duration=duration)
+    if call.answered_at is not None and call.agent_ended_at is None:
+        agent_leg_ended(call, call.agent)  # Twilio may not post the <Dial action>
+        g.agents_changed = True
+    record_event(call, key=request_key(call.sid, "status", call_status), step="status", result=call_status)
+    g.call_changed = call.id  # an open call screen shows the hang-up at once
 
 
 @bp.post("/fallback")

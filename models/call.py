@@ -78,9 +78,17 @@ class Call(Model):
     transfers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     transfer_note: Mapped[str | None] = mapped_column(Text)  # from the agent who sent the call to the queue
     consults: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A callback an agent placed: the citizen's answered call is a call of its own, with the
+    # agent in its conference (domain/calls/callbacks.py). Not an incoming call for the KPIs.
+    # The request already points at the call it came from, so this key is created after both
+    # tables (use_alter) and emptied when the request is purged.
+    callback_id: Mapped[int | None] = mapped_column(
+        ForeignKey("callback_request.id", ondelete="SET NULL", use_alter=True), index=True
+    )
 
     transaction: Mapped[Transaction | None] = relationship()
     agent: Mapped["User | None"] = relationship()
+    callback: Mapped["CallbackRequest | None"] = relationship(foreign_keys=[callback_id])
     events: Mapped[list["CallEvent"]] = relationship(
         back_populates="call", order_by="CallEvent.id", cascade="all, delete-orphan"
     )

@@ -207,7 +207,7 @@ def connect(call: Call, agent: User, now: datetime | None = None) -> None:
     now = now or utcnow()
     if call.answered_at is None:
         call.answered_at = now
-    if call.queue_left_at is None:  # Twilio's <Enqueue action> may come later, or not at all
+    if call.queued_at is not None and call.queue_left_at is None:  # <Enqueue action> may come later, or never
         call.queue_left_at = call.taken_at or now
         call.queue_result = "redirected"
     set_outcome(call, Outcome.agent_answered)
@@ -241,6 +241,18 @@ def requeue(call: Call, agent: User | None, now: datetime | None = None) -> None
         call.outcome = None
     if agent is not None and agent.presence in (Presence.on_call, Presence.available):
         set_presence(agent, Presence.away, now, reason="missed")
+
+
+def agent_missed(call: Call, agent: User | None, now: datetime | None = None) -> bool:
+    """The agent's phone did not answer, or could not be rung: True when the caller goes back
+    to the queue. The citizen of a callback the agent placed is not queued (they did not call):
+    their call ends with an apology, and the request stays with the agent to try again.
+    """
+    requeue(call, agent, now)
+    if call.callback_id is None:
+        return True
+    call.outcome = Outcome.error
+    return False
 
 
 # --- after the call -------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from domain.audit import audit
+from domain.calls.record import get_or_create_call
 from domain.clock import utcnow
 from domain.db.once import rows_changed
 from domain.languages import DEFAULT_LANGUAGE, known_language
@@ -391,6 +392,27 @@ def place_callback(
     audit(agent, "callback_call", target_type="callback", target_id=callback.id, address=address)
     db.session.commit()
     return Placed(Placing.placed)
+
+
+def callback_call(callback: CallbackRequest, sid: str, *, called: str = "", now: datetime | None = None) -> Call:
+    """The citizen answered a callback: with call control, the conversation is a call of its own.
+
+    The agent who placed it is rung into this call's conference as for a caller taken from
+    the queue, so hold, transfer, supervisors and recording work alike, and the call screen
+    shows what the citizen had asked about. Made once per placed call (Twilio may fetch the
+    answer URL again). Not an incoming call: the KPIs do not count it as offered. Leaves the commit.
+    """
+    call = get_or_create_call(sid, caller=lambda: callback.phone, called=called)
+    if call.callback_id is None:
+        origin = callback.call
+        call.callback_id = callback.id
+        call.language = callback.language
+        call.transaction_id = callback.transaction_id or (origin.transaction_id if origin is not None else None)
+        if origin is not None:
+            call.asked_number, call.asked_date, call.found = origin.asked_number, origin.asked_date, origin.found
+        call.agent_id = callback.agent_id
+        call.taken_at = now or utcnow()
+    return call
 
 
 def placed_call_status(callback_id: int | None, call_sid: str, call_status: str) -> bool:

@@ -83,6 +83,7 @@ def columns():
         Call.hold_s,  # call control: past holds summed (a hold going on is added at its end)
         Call.transfers,
         Call.consults,
+        Call.callback_id,  # a callback an agent placed, not a call that came in
     )
 
 

@@ -5,7 +5,9 @@ reads the calls that started in the period and the callback requests made in it 
 UNION ALL of per-row flags and durations, then sums and averages them per group, so a
 month of calls never travels to Python. The definitions (also in the README):
 
-- offered: calls that started in the period (whatever became of them);
+- offered: calls that came in in the period (whatever became of them); the conversation of a
+  callback an agent placed is a call too (Call.callback_id), counted as answered with its handle,
+  hold and transfers, never as offered;
 - IVR containment: self-served calls / offered;
 - queued: calls that entered the agents' queue; answered: calls an agent answered;
 - abandoned: calls whose outcome is abandoned_in_queue; abandonment rate: abandoned / queued;
@@ -197,7 +199,7 @@ def call_rows(key, begin: datetime, end: datetime, service_level_s: int):
     handle_end = func.coalesce(Call.wrapped_up_at, Call.agent_ended_at)
     return select(
         key.label("key"),
-        one().label("offered"),
+        flag(Call.callback_id.is_(None)).label("offered"),  # a callback an agent placed did not come in
         flag(Call.outcome == Outcome.self_served).label("self_served"),
         flag(queued).label("queued"),
         flag(answered).label("answered"),

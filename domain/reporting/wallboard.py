@@ -27,7 +27,10 @@ def calls_in_ivr(now: datetime | None = None) -> int:
     return (
         db.session.scalar(
             select(func.count(Call.id)).where(
-                Call.started_at >= since, Call.ended_at.is_(None), Call.queued_at.is_(None)
+                Call.started_at >= since,
+                Call.ended_at.is_(None),
+                Call.queued_at.is_(None),
+                Call.callback_id.is_(None),  # a callback an agent placed is with the agent, not in the IVR
             )
         )
         or 0
