@@ -191,6 +191,18 @@ async def log_in(session: aiohttp.ClientSession, base: str, agent: Agent, passwo
     if response.status != 200 or found is None:
         raise RuntimeError(f"console page for {agent.username}: HTTP {response.status}")
     agent.csrf = found.group(1)
+    # Logged in is Away: the agent clicks Available, as at the start of a shift, or nobody
+    # answers the queue and callers are offered a callback instead of waiting.
+    async with session.post(
+        base + "/console/presence",
+        data={"presence": "available", "csrf_token": agent.csrf},
+        allow_redirects=False,
+        headers={"Cookie": cookie_header(agent.cookies)},
+    ) as response:
+        await response.read()
+        if response.status != 303:
+            raise RuntimeError(f"{agent.username} could not be made available: HTTP {response.status}")
+        cookies_from(response, agent.cookies)
 
 
 async def listen(session: aiohttp.ClientSession, base: str, agent: Agent, opened: asyncio.Event, count: list) -> None:
@@ -321,6 +333,24 @@ async def call_id_of(conn, sid: str) -> int | None:
     return row[0] if row else None
 
 
+async def offered_agent(conn, call_id: int | None, agents: dict[str, Agent], wait_s: float = 2.0) -> Agent | None:
+    """Routing by offer (ROUTING_MODE=offer, the default): the caller is offered to one agent,
+    and only that agent's Take succeeds. The offer row names them; routing runs as the call
+    is queued, so it is there at once or within a moment."""
+    deadline = time.monotonic() + wait_s
+    while call_id is not None:
+        cursor = await conn.execute(
+            'SELECT u.username FROM call_offer o JOIN "user" u ON u.id = o.agent_id WHERE o.call_id = %s', (call_id,)
+        )
+        row = await cursor.fetchone()
+        if row is not None and row[0] in agents:
+            return agents[row[0]]
+        if time.monotonic() > deadline:
+            return None
+        await asyncio.sleep(0.05)
+    return None
+
+
 async def take(session: aiohttp.ClientSession, base: str, agent: Agent, record: CallRecord) -> None:
     headers = {"Cookie": cookie_header(agent.cookies), "X-CSRFToken": agent.csrf, "Accept": "application/json"}
     record.change_sent = time.monotonic()
@@ -347,8 +377,11 @@ async def one_caller(
         record.call_id = await call_id_of(conn, record.sid)
         wait = rng.uniform(0.5, 1.5) * args.hold
         await asyncio.sleep(wait)
+        offered = await offered_agent(conn, record.call_id, {agent.username: agent for agent in agents})
         if takes[0] < len(agents) and rng.random() < args.take_share:
-            agent = agents[takes[0]]  # each agent takes at most one call: no wrap-up in between
+            # The agent the caller is offered to takes it (routing by offer); each agent takes at
+            # most one call (then on a call, never offered again): no wrap-up in between.
+            agent = offered or agents[takes[0]]
             takes[0] += 1
             record.fate = "taken"
             await take(session, callers.base, agent, record)
