@@ -19,7 +19,14 @@ from agent_console.labels import LABELS, label, prompt_text, sms_reason, step_la
 from agent_console.streams import KEEPALIVE, event_stream, live_down, sse_event, subscribe
 from domain.audit import audit
 from domain.calls.agent import handle_seconds, queue_seconds, save_notes, wrap_up
-from domain.calls.callbacks import OPEN, CallbackError, is_earlier_request, open_callback_for, schedule_callback
+from domain.calls.callbacks import (
+    OPEN,
+    CallbackError,
+    close_callback,
+    is_earlier_request,
+    open_callback_for,
+    schedule_callback,
+)
 from domain.calls.conference import Supervise, heard_supervision
 from domain.clock import utcnow
 from domain.complaints.inbox import complaints_from
@@ -28,7 +35,7 @@ from domain.letters.lookup import find_transactions
 from domain.live import CALL_EVENT, broker, publish_agents_changed
 from domain.phones import national_format
 from extensions import db
-from models import Call, CallbackRequest, CallLetter, Role, SmsMessage, Transaction, User
+from models import Call, CallbackRequest, CallbackStatus, CallLetter, Role, SmsMessage, Transaction, User
 
 # The words for the disposition codes of config DISPOSITIONS (a code without one shows as is).
 DISPOSITION_LABELS = LABELS["disposition"]
@@ -419,8 +426,16 @@ def save_call_notes(call_id: int):
         wrapped = wrap_up(call)
         db.session.commit()
         publish_agents_changed()
+        closed = (
+            wrapped
+            and call.callback_id is not None
+            and form.close_callback.data
+            and close_callback(call.callback_id, current_user, CallbackStatus.done, address=client_address())
+        )
         flash(
-            _("The call is wrapped up. You are available for the next caller.")
+            _("The call is wrapped up and its callback request is done. You are available for the next caller.")
+            if closed
+            else _("The call is wrapped up. You are available for the next caller.")
             if wrapped
             else _("Notes saved. The call was already wrapped up."),
             "success",

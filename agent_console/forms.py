@@ -162,6 +162,8 @@ class CallNotesForm(ConsoleForm):
     disposition = SelectField(_l("Disposition"), choices=[], validate_choice=True)
     save = SubmitField(_l("Save"))
     wrap_up = SubmitField(_l("Save and wrap up"))
+    # A callback's call (call.callback_id): wrapping it up closes the request as done, unless unticked.
+    close_callback = BooleanField(_l("Mark the callback request done"), default=True)
 
 
 class ComplaintCodeForm(ConsoleForm):

@@ -3,6 +3,8 @@ own, and meets that agent in the call's conference (hold, transfer, supervisors,
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -12,7 +14,7 @@ from domain.reporting.wallboard import calls_in_ivr
 from extensions import db
 from models import Call, CallbackRequest, CallbackStatus, Outcome, Presence, Role, User
 from tests.support.conference import check_conference_dial, control, path_of
-from tests.support.console import agent_client
+from tests.support.console import agent_client, csrf_token
 from tests.support.records import add_letter
 from tests.support.webhooks import Twilio
 
@@ -198,3 +200,38 @@ def test_the_call_screen_and_the_call_log_say_it_is_a_callback(app, app_context,
     assert log.count("Callback placed by an agent") == 1  # its call, not the IVR call it came from
     timeline = supervisor.get(f"/console/calls/{call.id}/timeline").get_data(as_text=True)
     assert "Callback answered: ringing the agent" in timeline and 'data-kind="queue_left"' not in timeline
+
+
+def wrap_up_form(agent, call: Call, **fields):
+    token = csrf_token(agent, f"/console/calls/{call.id}")
+    form = {"csrf_token": token, "notes": "Told the citizen where the letter is.", "disposition": "status_given"}
+    return agent.post(f"/console/calls/{call.id}/notes", data={**form, "wrap_up": "1", **fields})
+
+
+def test_wrapping_up_a_callbacks_call_closes_the_request_unless_unticked(
+    app, app_context, client, twilio_api, conferences
+):
+    agent = agent_client(app, "amira")
+    callback = taken_callback()
+    answered(client, callback)
+    call = the_call()
+    page = agent.get(f"/console/calls/{call.id}").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="close_callback"[^>]*>', page)
+    assert box is not None and "checked" in box.group(0)  # ticked unless the agent unticks it
+    response = wrap_up_form(agent, call, close_callback="y")
+    assert response.status_code == 303
+    assert "its callback request is done" in agent.get("/console/").get_data(as_text=True)
+    closed = fresh(CallbackRequest, callback.id)
+    assert closed.status == CallbackStatus.done and closed.done_at is not None
+    assert the_call().wrapped_up_at is not None
+
+
+def test_unticked_the_request_stays_with_the_agent(app, app_context, client, twilio_api, conferences):
+    agent = agent_client(app, "amira")
+    callback = taken_callback()
+    answered(client, callback)
+    call = the_call()
+    assert wrap_up_form(agent, call).status_code == 303  # an unticked box is not sent
+    assert fresh(CallbackRequest, callback.id).status == CallbackStatus.in_progress
+    assert the_call().wrapped_up_at is not None
+    assert 'name="close_callback"' not in agent.get(f"/console/calls/{call.id}").get_data(as_text=True)
