@@ -16,10 +16,10 @@ from sqlalchemy import and_, delete, or_, select, update
 from domain.calls.recordings import purge_recordings
 from domain.clock import utcnow
 from domain.complaints.upkeep import purge_personal_data
-from domain.email import OUTBOX as EMAIL_OUTBOX, enqueue_email, job_id as email_job_id
+from domain.email import OUTBOX as EMAIL_OUTBOX
 from domain.letters.import_jobs import COMMAND_LINE, enqueue_import, purge_abandoned_uploads
 from domain.outbox import Outbox
-from domain.sms import OUTBOX as SMS_OUTBOX, enqueue_sms, job_id as sms_job_id
+from domain.sms import OUTBOX as SMS_OUTBOX
 from extensions import db
 from jobs.context import job
 from models import (
@@ -53,8 +53,8 @@ def sweep_outbox() -> dict:
     """Rows that never reached a queue, or whose worker died, are enqueued (again): SMS and e-mail."""
     config = current_app.config
     moment = utcnow()
-    counts = sweep_one(SMS_OUTBOX, enqueue_sms, sms_job_id, config, moment)
-    email = sweep_one(EMAIL_OUTBOX, enqueue_email, email_job_id, config, moment)
+    counts = sweep_one(SMS_OUTBOX, config, moment)
+    email = sweep_one(EMAIL_OUTBOX, config, moment)
     counts.update({f"email_{name}": count for name, count in email.items()})
     counts["imports"] = requeue_imports(moment)
     if any(counts.values()):
@@ -62,7 +62,7 @@ def sweep_outbox() -> dict:
     return counts
 
 
-def sweep_one(outbox: Outbox, enqueue_row, job_id_of, config, moment: datetime) -> dict:
+def sweep_one(outbox: Outbox, config, moment: datetime) -> dict:
     """One outbox: rows stuck "sending" back to pending, rows out of attempts failed, pending
     rows enqueued, queued rows whose job Redis lost enqueued again."""
     stuck_before = moment - timedelta(seconds=config[outbox.sending_timeout_setting])
@@ -70,8 +70,8 @@ def sweep_one(outbox: Outbox, enqueue_row, job_id_of, config, moment: datetime) 
     exhausted = outbox.fail_exhausted(config, moment)
     db.session.commit()
     pending = outbox.pending_ids(moment - PENDING_GRACE, SWEEP_LIMIT)
-    enqueued = sum(enqueue_row(message_id) for message_id in pending)
-    lost = requeue_lost(stuck_before, outbox, enqueue_row, job_id_of)
+    enqueued = sum(outbox.enqueue(message_id) for message_id in pending)
+    lost = requeue_lost(stuck_before, outbox)
     return {"reset": reset, "failed": exhausted, "enqueued": enqueued, "lost": lost}
 
 
@@ -81,16 +81,16 @@ def job_exists(job_id: str) -> bool:
     return job_is_live(job_id)
 
 
-def requeue_lost(before: datetime, outbox: Outbox, enqueue_row, job_id_of) -> int:
+def requeue_lost(before: datetime, outbox: Outbox) -> int:
     """Rows marked queued whose job will not run: Redis restarted without its data, or RQ
     gave up its retries while the outbox's most attempts allow more."""
     if not current_app.config["REDIS_URL"]:
         return 0
     queued = outbox.queued_ids(before, SWEEP_LIMIT)
-    lost = [message_id for message_id in queued if not job_exists(job_id_of(message_id))]
+    lost = [message_id for message_id in queued if not job_exists(outbox.job_id(message_id))]
     for message_id in lost:
         outbox.back_to_pending(message_id)
-        enqueue_row(message_id)
+        outbox.enqueue(message_id)
     return len(lost)
 
 

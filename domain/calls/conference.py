@@ -109,6 +109,44 @@ def caller_id(call: Call) -> str:
     return current_app.config.get("HOTLINE_CALLER_ID") or call.called or "hotline"
 
 
+def ring_in(
+    call: Call,
+    what: str,
+    *,
+    to: str,
+    label: str,
+    timeout: int,
+    leg_args: dict[str, Any],
+    conference: str | None = None,
+    **options: Any,
+):
+    """Ring `to` into the call's conference (by its sid; `conference`, by its name, to create
+    it) as a participant labelled `label`; the created participant. Raises TwilioFailed.
+
+    Twilio reports the leg's answer and end to `ivr.conference_leg` with `leg_args`, which say
+    whose leg it is. `options` are the participant's own: beep, early media, whether it starts
+    or ends the conference, recording, muted or coaching.
+    """
+    return twilio_request(
+        what,
+        call,
+        lambda: (
+            twilio_client()
+            .conferences(conference or call.conference_sid)
+            .participants.create(
+                from_=caller_id(call),
+                to=to,
+                label=label,
+                timeout=timeout,
+                status_callback=public_url(url_for("ivr.conference_leg", call=call.id, **leg_args)),
+                status_callback_method="POST",
+                status_callback_event=["answered", "completed"],
+                **options,
+            )
+        ),
+    )
+
+
 def add_agent(call: Call, agent: User, context: dict[str, str] | None = None) -> None:
     """Ring the agent into the call's conference (creating it); raises TwilioFailed.
 
@@ -116,27 +154,19 @@ def add_agent(call: Call, agent: User, context: dict[str, str] | None = None) ->
     with hold music); Twilio reports the leg's answer and end to `ivr.conference_leg`,
     which brings the caller back to the queue if the agent does not answer.
     """
-    participant = twilio_request(
-        "adding the agent",
+    participant = ring_in(
         call,
-        lambda: (
-            twilio_client()
-            .conferences(conference_name(call))
-            .participants.create(
-                from_=caller_id(call),
-                to=participant_address(agent, context),
-                label=AGENT_LABEL,
-                timeout=AGENT_RING_TIMEOUT_S,
-                early_media=True,
-                beep="false",
-                start_conference_on_enter=True,
-                end_conference_on_exit=True,
-                status_callback=public_url(url_for("ivr.conference_leg", call=call.id, agent=agent.id)),
-                status_callback_method="POST",
-                status_callback_event=["answered", "completed"],
-                **recording_options(call),  # the agent's part recorded (RECORDING_ENABLED)
-            )
-        ),
+        "adding the agent",
+        conference=conference_name(call),
+        to=participant_address(agent, context),
+        label=AGENT_LABEL,
+        timeout=AGENT_RING_TIMEOUT_S,
+        leg_args={"agent": agent.id},
+        early_media=True,
+        beep="false",
+        start_conference_on_enter=True,
+        end_conference_on_exit=True,
+        **recording_options(call),  # the agent's part recorded (RECORDING_ENABLED)
     )
     call.agent_leg_sid = participant.call_sid
     call.conference_sid = participant.conference_sid or call.conference_sid
@@ -183,6 +213,42 @@ def end_hold(call: Call, now: datetime | None = None) -> None:
     if call.held_at is not None:
         call.hold_s = held_seconds(call, now)
         call.held_at = None
+
+
+class CallerHold:
+    """The caller held while an action rings someone in (a consultation, a transfer), unless
+    already on hold: then the hold is not the action's to take, undo or record.
+
+    Whose hold it is is decided before asking Twilio, so a hold Twilio refused (it may have
+    been applied all the same) is undone too.
+    """
+
+    def __init__(self, call: Call):
+        self.call = call
+        self.here = call.held_at is None
+
+    def start(self) -> None:
+        """Hold the caller; raises TwilioFailed."""
+        call = self.call
+        if self.here:
+            twilio_request(
+                "hold",
+                call,
+                lambda: participant(call, call.sid).update(hold=True, hold_url=hold_url(call), hold_method="POST"),
+            )
+
+    def undo(self) -> None:
+        """The action failed: the caller back off hold, as far as Twilio lets us."""
+        if self.here:
+            try:
+                participant(self.call, self.call.sid).update(hold=False)
+            except (TwilioException, RequestException) as error:
+                log.warning("call %s: could not take the caller off hold again (%s)", self.call.id, describe(error))
+
+    def keep(self, now: datetime | None = None) -> None:
+        """The action is done: the rows say the caller holds from now."""
+        if self.here:
+            self.call.held_at = now or utcnow()
 
 
 # --- hold and mute ------------------------------------------------------------------------
@@ -259,45 +325,26 @@ def consult(call: Call, agent: User, target: User | None, *, address: str | None
         return Control.busy
     if target is None or target.id == agent.id or not target.active or target.presence != Presence.available:
         return Control.unavailable
-    held_here = call.held_at is None
+    hold = CallerHold(call)
     try:
-        if held_here:
-            twilio_request(
-                "hold",
-                call,
-                lambda: participant(call, call.sid).update(hold=True, hold_url=hold_url(call), hold_method="POST"),
-            )
-        created = twilio_request(
-            "adding a consultation",
+        hold.start()
+        created = ring_in(
             call,
-            lambda: (
-                twilio_client()
-                .conferences(call.conference_sid)
-                .participants.create(
-                    from_=caller_id(call),
-                    to=participant_address(target, {"kind": "consult", "callId": str(call.id)}),
-                    label=f"consult-{target.id}",
-                    timeout=CONSULT_RING_TIMEOUT_S,
-                    early_media=True,
-                    beep="onEnter",
-                    start_conference_on_enter=True,
-                    end_conference_on_exit=False,
-                    status_callback=public_url(url_for("ivr.conference_leg", call=call.id, consult=target.id)),
-                    status_callback_method="POST",
-                    status_callback_event=["answered", "completed"],
-                )
-            ),
+            "adding a consultation",
+            to=participant_address(target, {"kind": "consult", "callId": str(call.id)}),
+            label=f"consult-{target.id}",
+            timeout=CONSULT_RING_TIMEOUT_S,
+            leg_args={"consult": target.id},
+            early_media=True,
+            beep="onEnter",
+            start_conference_on_enter=True,
+            end_conference_on_exit=False,
         )
     except TwilioFailed:
         db.session.rollback()
-        if held_here:  # the caller was put on hold for nothing: back to the agent
-            try:
-                participant(call, call.sid).update(hold=False)
-            except (TwilioException, RequestException) as error:
-                log.warning("call %s: could not take the caller off hold again (%s)", call.id, describe(error))
+        hold.undo()  # the caller was put on hold for nothing: back to the agent
         return Control.failed
-    if held_here:
-        call.held_at = utcnow()
+    hold.keep()
     db.session.add(
         CallLeg(
             call_id=call.id, call_sid=created.call_sid, role=LegRole.consult, user_id=target.id, added_by_id=agent.id
@@ -539,37 +586,23 @@ def transfer_to(call: Call, agent: User, *, target: User | None = None, label: s
         if number is None:
             return Control.unavailable
         to, callback, participant_label = number, {"transfer": 1}, "transfer"
-    held_here = call.held_at is None
+    hold = CallerHold(call)
     created = None
     agent_flag_changed = False
     try:
-        if held_here:
-            twilio_request(
-                "hold",
-                call,
-                lambda: participant(call, call.sid).update(hold=True, hold_url=hold_url(call), hold_method="POST"),
-            )
-        created = twilio_request(
-            "adding the transfer target",
+        hold.start()
+        created = ring_in(
             call,
-            lambda: (
-                twilio_client()
-                .conferences(call.conference_sid)
-                .participants.create(
-                    from_=caller_id(call),
-                    to=to,
-                    label=participant_label,
-                    timeout=CONSULT_RING_TIMEOUT_S,
-                    early_media=True,
-                    beep="false",
-                    start_conference_on_enter=True,
-                    end_conference_on_exit=True,
-                    status_callback=public_url(url_for("ivr.conference_leg", call=call.id, **callback)),
-                    status_callback_method="POST",
-                    status_callback_event=["answered", "completed"],
-                    **(recording_options(call) if target is not None else {}),  # the new agent's part
-                )
-            ),
+            "adding the transfer target",
+            to=to,
+            label=participant_label,
+            timeout=CONSULT_RING_TIMEOUT_S,
+            leg_args=callback,
+            early_media=True,
+            beep="false",
+            start_conference_on_enter=True,
+            end_conference_on_exit=True,
+            **(recording_options(call) if target is not None else {}),  # the new agent's part
         )
         twilio_request(
             "handing over", call, lambda: participant(call, call.agent_leg_sid).update(end_conference_on_exit=False)
@@ -578,7 +611,8 @@ def transfer_to(call: Call, agent: User, *, target: User | None = None, label: s
         twilio_request("the agent leaving", call, lambda: participant(call, call.agent_leg_sid).delete())
     except TwilioFailed:
         db.session.rollback()
-        undo_transfer(call, created.call_sid if created else None, agent_flag_changed, held_here)
+        undo_transfer(call, created.call_sid if created else None, agent_flag_changed)
+        hold.undo()
         return Control.failed
     now = utcnow()
     what = f"user:{target.id}" if target is not None else f"number:{label}"
@@ -586,8 +620,7 @@ def transfer_to(call: Call, agent: User, *, target: User | None = None, label: s
     step(call, agent, "call_transfer", what, address, detail)
     call.transfers = (call.transfers or 0) + 1
     call.agent_muted = False
-    if held_here:
-        call.held_at = now
+    hold.keep(now)
     if target is not None:  # the call is the colleague's from now on; their phone is ringing
         call.agent_id = target.id
         call.agent_leg_sid = created.call_sid
@@ -611,8 +644,9 @@ def transfer_to(call: Call, agent: User, *, target: User | None = None, label: s
     return Control.done
 
 
-def undo_transfer(call: Call, created_sid: str | None, agent_flag_changed: bool, held_here: bool) -> None:
-    """Put back what a refused transfer changed at Twilio, as far as Twilio lets us."""
+def undo_transfer(call: Call, created_sid: str | None, agent_flag_changed: bool) -> None:
+    """Put back what a refused transfer changed at Twilio, as far as Twilio lets us (the
+    caller's hold aside: `CallerHold.undo`)."""
     undo = []
     if created_sid:
         undo.append(("removing the transfer target", lambda: participant(call, created_sid).delete()))
@@ -623,8 +657,6 @@ def undo_transfer(call: Call, created_sid: str | None, agent_flag_changed: bool,
                 lambda: participant(call, call.agent_leg_sid).update(end_conference_on_exit=True),
             )
         )
-    if held_here:
-        undo.append(("taking the caller off hold", lambda: participant(call, call.sid).update(hold=False)))
     for what, request in undo:
         try:
             request()
@@ -678,7 +710,7 @@ def transfer_leg_status(call: Call, leg: CallLeg, status: str) -> str:
 OUTSIDE_CONSULT_LABEL = "consult-number"
 # How it is in the conference: it may start it and never ends it (the caller and the agent
 # do); `send_tones` puts it back in the same way.
-OUTSIDE_CONSULT_FLAGS = {"start_conference_on_enter": True, "end_conference_on_exit": False}
+OUTSIDE_CONSULT_FLAGS: dict[str, Any] = {"start_conference_on_enter": True, "end_conference_on_exit": False}
 TONE_KEYS = frozenset("0123456789*#w")  # what <Play digits> plays: w waits half a second
 MAX_TONE_KEYS = 32
 TONES_LEAD_IN = "w"  # the party has just left the conference: a moment before the first tone
@@ -725,41 +757,25 @@ def consult_number(call: Call, agent: User, label: str | None, *, address: str |
     number = transfer_numbers().get(label or "")
     if label is None or number is None:
         return Control.unavailable
-    held_here = call.held_at is None
+    hold = CallerHold(call)
     try:
-        if held_here:
-            twilio_request(
-                "hold",
-                call,
-                lambda: participant(call, call.sid).update(hold=True, hold_url=hold_url(call), hold_method="POST"),
-            )
-        created = twilio_request(
-            "adding an outside number to consult",
+        hold.start()
+        created = ring_in(
             call,
-            lambda: (
-                twilio_client()
-                .conferences(call.conference_sid)
-                .participants.create(
-                    from_=caller_id(call),
-                    to=number,
-                    label=OUTSIDE_CONSULT_LABEL,
-                    timeout=CONSULT_RING_TIMEOUT_S,
-                    early_media=True,
-                    beep="onEnter",
-                    **OUTSIDE_CONSULT_FLAGS,
-                    status_callback=public_url(url_for("ivr.conference_leg", call=call.id, consult="number")),
-                    status_callback_method="POST",
-                    status_callback_event=["answered", "completed"],
-                )
-            ),
+            "adding an outside number to consult",
+            to=number,
+            label=OUTSIDE_CONSULT_LABEL,
+            timeout=CONSULT_RING_TIMEOUT_S,
+            leg_args={"consult": "number"},
+            early_media=True,
+            beep="onEnter",
+            **OUTSIDE_CONSULT_FLAGS,
         )
     except TwilioFailed:
         db.session.rollback()
-        if held_here:
-            undo_transfer(call, None, False, held_here)  # the caller back off hold, as far as Twilio lets us
+        hold.undo()
         return Control.failed
-    if held_here:
-        call.held_at = utcnow()
+    hold.keep()
     db.session.add(
         CallLeg(
             call_id=call.id, call_sid=created.call_sid, role=LegRole.consult, added_by_id=agent.id, detail=label[:64]
@@ -935,28 +951,17 @@ def supervise(call: Call, supervisor: User, mode: Supervise, *, address: str | N
             sid = leg.call_sid
             twilio_request("supervisor mode", call, lambda: participant(call, sid).update(**options))
         else:
-            created = twilio_request(
-                "adding a supervisor",
+            created = ring_in(
                 call,
-                lambda: (
-                    twilio_client()
-                    .conferences(call.conference_sid)
-                    .participants.create(
-                        from_=caller_id(call),
-                        to=participant_address(supervisor, {"kind": "supervise", "callId": str(call.id)}),
-                        label=f"supervisor-{supervisor.id}",
-                        timeout=SUPERVISOR_RING_TIMEOUT_S,
-                        beep="false",
-                        start_conference_on_enter=False,
-                        end_conference_on_exit=False,
-                        status_callback=public_url(
-                            url_for("ivr.conference_leg", call=call.id, supervise=supervisor.id)
-                        ),
-                        status_callback_method="POST",
-                        status_callback_event=["answered", "completed"],
-                        **options,
-                    )
-                ),
+                "adding a supervisor",
+                to=participant_address(supervisor, {"kind": "supervise", "callId": str(call.id)}),
+                label=f"supervisor-{supervisor.id}",
+                timeout=SUPERVISOR_RING_TIMEOUT_S,
+                leg_args={"supervise": supervisor.id},
+                beep="false",
+                start_conference_on_enter=False,
+                end_conference_on_exit=False,
+                **options,
             )
     except TwilioFailed:
         db.session.rollback()
