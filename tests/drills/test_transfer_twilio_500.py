@@ -94,7 +94,7 @@ def as_it_is(twilio_api, call_id: int) -> dict:
     db.session.rollback()
     call = db.session.get(Call, call_id)
     legs = db.session.scalars(select(CallLeg).where(CallLeg.call_id == call_id).order_by(CallLeg.id))
-    presence = dict(db.session.execute(select(User.username, User.presence)).tuples().all())
+    presence = {name: state for name, state in db.session.execute(select(User.username, User.presence))}
     with twilio_api._lock:
         participants = {
             call_sid: (state.get("label"), bool(state.get("hold")), state.get("end_conference_on_exit"))

@@ -261,4 +261,8 @@ def test_a_callback_placed_from_the_console_rings_on_the_simulator_and_reaches_t
     wait_for_text(simulator, "Thank you for calling 5599. Goodbye.")
     wait_for_text(simulator, "The IVR ended the call.")  # shown once the page has told the server
     db.session.expire_all()
-    assert db.session.scalar(select(DevTwilioCall.status)) == "completed"
+    # The placed call (the agent's conference leg is a call of the stand-in's too).
+    placed = select(DevTwilioCall.status).where(DevTwilioCall.to_phone == "+9647501234567")
+    assert db.session.scalar(placed) == "completed"
+    call = db.session.scalar(select(Call).where(Call.callback_id == callback.id))
+    assert call is not None and call.ended_at is not None and call.agent.username == "amira"
