@@ -195,6 +195,7 @@ def test_the_call_screen_and_the_call_log_say_it_is_a_callback(app, app_context,
     call = the_call()
     screen = agent.get(f"/console/calls/{call.id}").get_data(as_text=True)
     assert "Callback placed by an agent" in screen and "Ringing the agent into the call&#39;s conference" in screen
+    assert "This call answers the callback request below" in screen
     supervisor = agent_client(app, "sara", role=Role.supervisor)
     log = supervisor.get("/console/calls").get_data(as_text=True)
     assert log.count("Callback placed by an agent") == 1  # its call, not the IVR call it came from
