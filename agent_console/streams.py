@@ -83,6 +83,10 @@ def event_stream(
                 now = time.monotonic()
                 if now - started > STREAM_MAX_S:
                     return
+                # The event first, the database after: every open stream gets an event at the
+                # same moment, and the checks due then would queue for the pool's connections
+                # ahead of it. A session ended meanwhile gets at most this one event more.
+                yield next_event(message)
                 if now - checked >= SESSION_RECHECK_S:
                     checked = now
                     current = session_is_current(user_id, version)
@@ -91,7 +95,6 @@ def event_stream(
                         yield ENDED
                         return
                 keep_seen(now)  # after the session check: a signed-out page is not seen
-                yield next_event(message)
         except Exception:  # the broker (or the database) went away mid-stream
             log.warning("%s stream ended early", name)
             yield DOWN
