@@ -1,10 +1,12 @@
-"""Fixtures for the console tests: fresh login limits, one user of each role, the phone's API key."""
+"""Fixtures for the console tests: fresh login limits, one user of each role, the phone's API key,
+and for the browser tests one headless Chromium a module."""
 
 from __future__ import annotations
 
 import pytest
 
 from models import Role
+from tests.support.browser import chromium
 from tests.support.phone import API_KEY_SECRET, API_KEY_SID
 from tests.support.records import add_user
 
@@ -39,3 +41,11 @@ def voice_key(app, monkeypatch):
     monkeypatch.setitem(app.config, "TWILIO_API_KEY_SID", API_KEY_SID)
     monkeypatch.setitem(app.config, "TWILIO_API_KEY_SECRET", API_KEY_SECRET)
     monkeypatch.setitem(app.config, "VOICE_TOKEN_TTL_S", 900)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for a module's browser tests (a module that needs other flags has
+    a `browser` fixture of its own)."""
+    with chromium() as browser:
+        yield browser

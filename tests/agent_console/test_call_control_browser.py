@@ -13,19 +13,12 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Call, CallLeg, LegRole, Presence, Role, User
-from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, console_serving, log_in, open_page, pages
 from tests.support.conference import check_conference_dial
-from tests.support.console import PASSWORD, enqueue_caller, make_user
+from tests.support.console import enqueue_caller, make_user
 from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -36,42 +29,15 @@ def server(app):
 
 @pytest.fixture
 def page(browser):
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.console_errors = []
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-    yield page
-    context.close()
+    with open_page(browser) as page:
+        yield page
 
 
 @pytest.fixture
 def new_page(browser):
     """A page in a browser context of its own (its own login); all closed after the test."""
-    contexts = []
-
-    def make():
-        ARTIFACTS.mkdir(exist_ok=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.console_errors = []
-        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/$"))
+    with pages(browser) as make:
+        yield make
 
 
 def test_hold_resume_and_a_warm_transfer_on_the_call_screen(app, app_context, client, twilio_api, server, page):

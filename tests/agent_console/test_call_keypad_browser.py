@@ -12,19 +12,12 @@ from sqlalchemy import select
 
 from extensions import db
 from models import CallLeg, Presence
-from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, console_serving, log_in, open_page
 from tests.support.conference import check_conference_dial
-from tests.support.console import PASSWORD, enqueue_caller, make_user
+from tests.support.console import enqueue_caller, make_user
 from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -36,14 +29,8 @@ def server(app):
 
 @pytest.fixture
 def page(browser):
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.console_errors = []
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-    yield page
-    context.close()
+    with open_page(browser) as page:
+        yield page
 
 
 def test_tones_pressed_and_typed_on_the_keypad_reach_the_outside_number(
@@ -51,11 +38,7 @@ def test_tones_pressed_and_typed_on_the_keypad_reach_the_outside_number(
 ):
     make_user("amira").presence = Presence.available
     db.session.commit()
-    page.goto(server + "/console/login")
-    page.fill('input[name="username"]', "amira")
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/$"))
+    log_in(page, server, "amira")
     call = enqueue_caller(client, 1)
     page.locator(f'#queue-rows tr[data-call-id="{call.id}"] button.take').click()
     page.wait_for_url(re.compile(rf"/console/calls/{call.id}$"))

@@ -13,20 +13,13 @@ from playwright.sync_api import expect
 from agent_console.call_screen import CALL_STATES, STATE_MESSAGES
 from extensions import db
 from models import CallbackRequest, Presence
-from tests.support.browser import ARTIFACTS, chromium, console_serving
-from tests.support.console import PASSWORD, enqueue_caller, letter, make_user
+from tests.support.browser import ARTIFACTS, console_serving, log_in, open_page
+from tests.support.console import enqueue_caller, letter, make_user
 from tests.support.ivr import add_letter
 from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 10_000
 LANGUAGES = [("ar", "rtl"), ("en", "ltr")]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -37,22 +30,8 @@ def server(app):
 
 @pytest.fixture
 def page(browser):
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.console_errors = []
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-    yield page
-    context.close()
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/$"))
+    with open_page(browser) as page:
+        yield page
 
 
 def words(app, language: str, text) -> str:

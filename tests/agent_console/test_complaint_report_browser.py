@@ -11,22 +11,15 @@ import pytest
 
 from extensions import db
 from models import ComplaintChannel, ComplaintStatus, Role
-from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, console_serving, log_in, new_page
 from tests.support.complaint_report import filed, some_complaints
 from tests.support.complaints import add_category, add_entity
-from tests.support.records import PASSWORD, add_user
+from tests.support.records import add_user
 
 pytestmark = pytest.mark.browser
 
 S = ComplaintStatus
-TIMEOUT_MS = 10_000
 FIRST_DAY = date(2025, 3, 1)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -85,16 +78,9 @@ def two_weeks_of_complaints(app_context):
 def test_the_report_reads_well_in_every_language_and_size(
     app, server, browser, two_weeks_of_complaints, username, language, direction, size
 ):
-    ARTIFACTS.mkdir(exist_ok=True)
     width, height = size
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(server + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/"))
+    page = new_page(browser, width=width, height=height)
+    log_in(page, server, username, landing=re.compile(r"/console/"))
     # From the menu: the report is under the top bar's Supervision group.
     page.click('details.menu-group:has(a[href="/console/complaint-report"]) > summary')
     page.click('a[href="/console/complaint-report"]')
@@ -110,4 +96,4 @@ def test_the_report_reads_well_in_every_language_and_size(
     # Nothing wider than the window: tables scroll inside their cards.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.screenshot(path=str(ARTIFACTS / f"complaint-report-{language}-{width}x{height}.png"), full_page=True)
-    context.close()
+    page.context.close()

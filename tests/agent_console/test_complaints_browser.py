@@ -13,43 +13,21 @@ from sqlalchemy import select
 from domain.calls.agent import claim
 from extensions import db
 from models import Complaint, ComplaintStatus, Role, User
-from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, console_serving, log_in, open_page
 from tests.support.complaints import add_category, add_complaint, add_entity
-from tests.support.console import PASSWORD, enqueue_caller, make_user
+from tests.support.console import enqueue_caller, make_user
 from tests.support.ivr import add_letter
 from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 10_000
 SIZES = ((1024, 768), (1366, 768))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
 def console_server(app):
     with console_serving(app) as base:
         yield base
-
-
-def new_page(browser, width: int = 1366, height: int = 768):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    return context, page
-
-
-def log_in(page, base: str, username: str, landing: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(landing))
 
 
 def set_language(username: str, language: str) -> None:
@@ -63,9 +41,8 @@ def screenshots(browser, base: str, username: str, landing: str, paths: dict[str
     for language in ("ar", "ckb", "en"):
         set_language(username, language)
         for width, height in SIZES:
-            context, page = new_page(browser, width, height)
-            try:
-                log_in(page, base, username, landing)
+            with open_page(browser, width=width, height=height) as page:
+                log_in(page, base, username, landing=re.compile(landing))
                 for name, path in paths.items():
                     page.goto(base + path)
                     if clicks and name in clicks:
@@ -74,8 +51,6 @@ def screenshots(browser, base: str, username: str, landing: str, paths: dict[str
                     page.screenshot(path=str(ARTIFACTS / f"{name}-{language}-{width}.png"), full_page=True)
                     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                     assert overflow <= 1, (name, language, width, overflow)
-            finally:
-                context.close()
     set_language(username, "en")
 
 
@@ -92,9 +67,8 @@ def test_an_officer_answers_one_complaint_and_transfers_another(app, app_context
     add_letter(number="1001", holder_code="krg-health")
     first_id, second_id, hidden_id = first.id, second.id, hidden.id
 
-    context, page = new_page(browser)
-    try:
-        log_in(page, console_server, "olan", r"/console/complaints$")
+    with open_page(browser, width=1366, height=768) as page:
+        log_in(page, console_server, "olan", landing=re.compile(r"/console/complaints$"))
         expect(page.locator(f"#complaint-{first_id}")).to_be_visible()
         page.click(f"#complaint-{first_id} a")
         page.fill('form[action$="/respond"] textarea[name="body"]', "We called the clinic; your referral is accepted.")
@@ -114,8 +88,6 @@ def test_an_officer_answers_one_complaint_and_transfers_another(app, app_context
         page.goto(f"{console_server}/console/complaints/{hidden_id}")
         expect(page.locator("#identity-hidden")).to_be_visible()
         assert "Secret Person" not in page.content()
-    finally:
-        context.close()
     db.session.expire_all()
     assert db.session.get(Complaint, first_id).status is ComplaintStatus.in_progress
     assert db.session.get(Complaint, second_id).entity_id == education.id
@@ -146,9 +118,8 @@ def test_an_agent_records_a_complaint_on_the_call_screen(app, app_context, clien
     Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}")
     call_id = call.id
 
-    context, page = new_page(browser)
-    try:
-        log_in(page, console_server, "amira", r"/console/$")
+    with open_page(browser, width=1366, height=768) as page:
+        log_in(page, console_server, "amira")
         page.goto(f"{console_server}/console/calls/{call_id}")
         page.click("#record-complaint summary")
         expect(page.locator('input[name="phone"]')).to_have_value("0750 123 4567")
@@ -167,8 +138,6 @@ def test_an_agent_records_a_complaint_on_the_call_screen(app, app_context, clien
         spaced = f"{complaint.code[:3]} {complaint.code[3:6]} {complaint.code[6:]}"
         expect(page.locator(".flash.success")).to_contain_text(spaced)
         expect(page.locator("#caller-complaints")).to_contain_text(complaint.code)
-    finally:
-        context.close()
 
     screenshots(
         browser,

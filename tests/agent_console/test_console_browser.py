@@ -14,21 +14,14 @@ from sqlalchemy import select
 from agent_console.labels import label
 from extensions import db
 from models import Call, Presence, Status, TransactionEvent, User
-from tests.support.browser import ARTIFACTS, chromium, console_serving
-from tests.support.console import PASSWORD, call_sid, letter, make_user
+from tests.support.browser import ARTIFACTS, console_serving, log_in, open_page
+from tests.support.console import call_sid, letter, make_user
 from tests.support.ivr import Caller
 from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 10_000
 LANGUAGE_KEYS = {"ar": "1", "ckb": "2", "en": "3"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -39,19 +32,8 @@ def console_server(app):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    yield page
-    context.close()
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/$"))
+    with open_page(browser, height=860) as page:
+        yield page
 
 
 def set_available(page) -> None:

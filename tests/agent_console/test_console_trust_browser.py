@@ -12,17 +12,10 @@ from playwright.sync_api import expect
 from domain.staff.users import set_active
 from extensions import db
 from models import Role
-from tests.support.browser import ARTIFACTS, chromium, console_serving
-from tests.support.console import PASSWORD, make_user
+from tests.support.browser import ARTIFACTS, console_serving, log_in, open_page, submit_login
+from tests.support.console import make_user
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -33,14 +26,8 @@ def server(app):
 
 @pytest.fixture
 def page(browser):
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.console_errors = []
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-    yield page
-    context.close()
+    with open_page(browser, width=1366, height=768) as page:
+        yield page
 
 
 @pytest.fixture
@@ -53,23 +40,13 @@ def broker_down(app):
     app.extensions.pop("hotline.broker", None)
 
 
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/$"))
-
-
 @pytest.mark.parametrize("language", ["ar", "en"])
 def test_the_wrong_password_message_sits_above_the_login_card(app_context, server, page, language):
     make_user("amira")
     page.goto(server + "/console/login")
     if language != "en":
         page.click(f'form.languages button[value="{language}"]')
-    page.fill('input[name="username"]', "amira")
-    page.fill('input[name="password"]', "not the password")
-    page.click('form:has(input[name="password"]) button[type="submit"]')
+    submit_login(page, "amira", "not the password")
     message = page.locator("main > .flash.error").bounding_box()
     card = page.locator("section.login").bounding_box()
     assert message["y"] + message["height"] <= card["y"]  # above the card, not beside it

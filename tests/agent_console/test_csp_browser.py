@@ -9,21 +9,17 @@ reported, so the listener does hear violations.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from extensions import db
 from models import Role
-from tests.support.browser import chromium, console_serving
-from tests.support.console import PASSWORD, make_user
+from tests.support.browser import CONSOLE_HOME, FAKE_MEDIA, chromium, console_serving, open_page, submit_login
+from tests.support.console import make_user
 from tests.support.records import add_letter
 from tests.support.supervisor import add_call
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 10_000
-FAKE_MEDIA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
 LISTEN = """
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", function (event) {
@@ -55,23 +51,15 @@ def server(app):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
-    context.add_init_script(LISTEN)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    yield page
-    context.close()
+    with open_page(browser, height=800, init_script=LISTEN) as page:
+        yield page
 
 
 def log_in(page, base: str, username: str) -> None:
     page.goto(base + "/console/login")
     assert violations(page) == []
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/$"))
+    submit_login(page, username)
+    page.wait_for_url(CONSOLE_HOME)
 
 
 def violations(page) -> list[str]:
@@ -97,7 +85,7 @@ def test_the_agents_console_with_the_real_browser_phone_reports_no_violation(app
     assert violations(page) == []
     for path in ["/console/search", f"/console/transactions/{letter_id}", "/console/callbacks"]:
         assert visit(page, server + path) == [], path
-    assert page.errors == []
+    assert page.console_errors == []
 
 
 def test_the_language_menu_works_without_an_inline_handler(app, app_context, server, page):
@@ -127,7 +115,7 @@ def test_supervisors_and_admins_pages_report_no_violation(app, app_context, serv
     log_in(page, server, "adam")
     for path in ["/console/audit", "/console/agents", "/console/imports"]:
         assert visit(page, server + path) == [], path
-    assert page.errors == []
+    assert page.console_errors == []
 
 
 def test_the_inquiry_page_and_the_simulator_report_no_violation(app, server, page):
@@ -138,7 +126,7 @@ def test_the_inquiry_page_and_the_simulator_report_no_violation(app, server, pag
     page.wait_for_load_state()
     assert violations(page) == []
     assert visit(page, server + "/dev/simulator/") == []
-    assert page.errors == []
+    assert page.console_errors == []
 
 
 def test_an_inline_script_is_refused_and_reported(server, page):

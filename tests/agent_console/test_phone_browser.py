@@ -16,13 +16,11 @@ from playwright.sync_api import expect
 
 from extensions import db
 from models import EndpointKind, Presence
-from tests.support.browser import ARTIFACTS, chromium, console_serving
-from tests.support.console import PASSWORD, enqueue_caller, make_user
+from tests.support.browser import ARTIFACTS, FAKE_MEDIA, chromium, console_serving, log_in, open_page
+from tests.support.console import enqueue_caller, make_user
 
 pytestmark = pytest.mark.browser
 
-FAKE_MEDIA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
-TIMEOUT_MS = 10_000
 SDK_PATTERN = re.compile(r"/console/static/vendor/twilio-voice-[0-9.]+\.min\.js$")
 
 # Stands in for the SDK: the same surface phone.js uses, driven by the test through window.fake.
@@ -92,14 +90,8 @@ def server(app):
 
 @pytest.fixture
 def page(browser):
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 760}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.console_errors = []
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-    yield page
-    context.close()
+    with open_page(browser, height=760) as page:
+        yield page
 
 
 @pytest.fixture
@@ -107,14 +99,6 @@ def fake_sdk(page):
     page.route(
         SDK_PATTERN, lambda route: route.fulfill(status=200, content_type="application/javascript", body=FAKE_SDK)
     )
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/$"))
 
 
 def phone_state(page) -> str:

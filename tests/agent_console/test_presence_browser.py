@@ -17,14 +17,14 @@ from agent_console.labels import label
 from domain.clock import utcnow
 from extensions import db
 from models import Call, Presence, Role, User
-from tests.support.browser import chromium, console_serving
-from tests.support.console import PASSWORD, call_sid, make_user
+from tests.support.browser import chromium, console_serving, log_in, new_page
+from tests.support.console import call_sid, make_user
 from tests.support.ivr import Caller
 from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
+SIGNED_IN = re.compile(r"/console/")
 
-TIMEOUT_MS = 10_000
 LANGUAGE_KEYS = {"ar": "1", "ckb": "2", "en": "3"}
 LANGUAGES = pytest.mark.parametrize("language", ["ar", "en"])
 
@@ -41,14 +41,8 @@ def serve(app, **settings):
 
 
 def page_of(browser, base: str, username: str, path: str = "/console/", timezone_id: str | None = None):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id=timezone_id)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/"))
+    page = new_page(browser, height=860, timezone_id=timezone_id)
+    log_in(page, base, username, landing=SIGNED_IN)
     if path != "/console/":
         page.goto(base + path)
     return page

@@ -8,21 +8,14 @@ import pytest
 
 from extensions import db
 from models import AuditEntry, Outcome, Role
-from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, console_serving, log_in, new_page
 from tests.support.console import letter
-from tests.support.records import PASSWORD, add_user
+from tests.support.records import add_user
 from tests.support.supervisor import add_call, add_callback, add_step
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 10_000
 SIZES = [(1024, 768), (1366, 768)]
 LANGUAGES = ["ar", "ckb", "en"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -71,21 +64,6 @@ def centre(app_context):
     return call.id
 
 
-def open_page(browser, width: int, height: int):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    return page
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def menu_on_one_line(page) -> None:
     tops = page.eval_on_selector_all(
         ".topbar nav > a, .topbar nav > details > summary",
@@ -100,8 +78,8 @@ def menu_on_one_line(page) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_supervisors_screens_fit(app, server, browser, centre, language, width, height):
     ARTIFACTS.mkdir(exist_ok=True)
-    page = open_page(browser, width, height)
-    log_in(page, server, f"sup-{language}")
+    page = new_page(browser, width=width, height=height)
+    log_in(page, server, f"sup-{language}", landing=lambda url: "/login" not in url)
     name = f"{language}-{width}x{height}"
 
     page.goto(f"{server}/console/calls")

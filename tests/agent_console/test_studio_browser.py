@@ -4,21 +4,16 @@ screenshots of the studio in each language and two laptop sizes (test-artifacts/
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from extensions import db
 from models import PromptRecording, Role
-from tests.support.browser import chromium, console_serving
-from tests.support.console import PASSWORD, make_user
+from tests.support.browser import ARTIFACTS, FAKE_MEDIA, chromium, console_serving, log_in, new_page
+from tests.support.console import make_user
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 15_000
-FAKE_MEDIA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 KEPT_OR_REFUSED = "() => document.querySelector('tr[data-take]') || document.querySelector('#record-status.error')"
 LISTEN = """
 window.__violations = [];
@@ -34,28 +29,15 @@ def browser():
         yield browser
 
 
-def new_page(browser, width=1280, height=800):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.add_init_script(LISTEN)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    return page
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/$"))
+def studio_page(browser, width: int = 1280, height: int = 800):
+    """No locale of its own: the browser's."""
+    return new_page(browser, width=width, height=height, locale=None, timeout_ms=TIMEOUT_MS, init_script=LISTEN)
 
 
 def test_an_admin_records_a_take_with_the_microphone_and_approves_it(app, app_context, browser):
     make_user("adam", Role.admin)
     db.session.remove()
-    page = new_page(browser)
+    page = studio_page(browser)
     with console_serving(app, "studio-browser") as base:
         log_in(page, base, "adam")
         page.goto(base + "/console/studio/ckb/welcome")
@@ -70,7 +52,7 @@ def test_an_admin_records_a_take_with_the_microphone_and_approves_it(app, app_co
         with page.expect_navigation():
             page.click("tr[data-take] button.approve")
         assert page.locator("tr[data-take] .state-approved").count() == 1
-        assert page.evaluate("() => window.__violations") == [] and page.errors == []
+        assert page.evaluate("() => window.__violations") == [] and page.console_errors == []
     db.session.remove()
     [take] = db.session.scalars(select(PromptRecording)).all()
     assert take.is_live and take.recorded_by == "adam" and take.source_name.startswith("take.")
@@ -85,11 +67,11 @@ def test_screenshots_of_the_studio_in_each_language(app, app_context, browser):
     with console_serving(app, "studio-shots") as base:
         for language in ("ar", "ckb", "en"):
             for width, height in ((1024, 768), (1366, 768)):
-                page = new_page(browser, width, height)
+                page = studio_page(browser, width, height)
                 log_in(page, base, f"admin-{language}")
                 page.goto(base + "/console/studio?prompt=status_found")
                 page.screenshot(path=str(ARTIFACTS / f"studio-{language}-{width}x{height}.png"))
                 page.goto(base + "/console/studio/ckb/status_found.1")
                 page.screenshot(path=str(ARTIFACTS / f"studio-clip-{language}-{width}x{height}.png"))
-                assert page.evaluate("() => window.__violations") == [] and page.errors == []
+                assert page.evaluate("() => window.__violations") == [] and page.console_errors == []
                 page.context.close()

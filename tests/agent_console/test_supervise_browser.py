@@ -14,19 +14,13 @@ from sqlalchemy import select
 from domain.clock import utcnow
 from extensions import db
 from models import Call, CallLeg, LegRole, Role, User
-from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, console_serving, log_in, pages
 from tests.support.conference import connected_call
-from tests.support.console import PASSWORD, enqueue_caller, make_user
+from tests.support.console import enqueue_caller, make_user
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 10_000
+SIGNED_IN = re.compile(r"/console/")
 WALL_SCREENS = [(1366, 768), (1024, 768)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -38,29 +32,8 @@ def server(app):
 @pytest.fixture
 def new_page(browser):
     """Pages of their own browser contexts (separate logins), closed after the test."""
-    contexts = []
-
-    def make(width: int = 1366, height: int = 768):
-        ARTIFACTS.mkdir(exist_ok=True)
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.console_errors = []
-        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/"))
+    with pages(browser, width=1366, height=768) as make:
+        yield make
 
 
 def user_id(username: str) -> int:
@@ -86,7 +59,7 @@ def next_refresh(page) -> None:
 def test_the_wallboard_supervises_a_call_without_a_reload(app, app_context, client, twilio_api, server, new_page):
     make_user("sara", role=Role.supervisor)
     page = new_page()
-    log_in(page, server, "sara")
+    log_in(page, server, "sara", landing=SIGNED_IN)
     page.goto(server + "/console/wallboard")
     page.locator('#live-status[data-state="live"]').wait_for()
     panel = page.locator("#supervise-panel")
@@ -177,7 +150,7 @@ def test_the_wall_screen_stays_readable_with_the_supervise_panel(
     enqueue_caller(client, 9, caller="+9647709876543", ask_letter=False)  # somebody waiting
     make_user("sara", role=Role.supervisor, language=language)
     page = new_page()
-    log_in(page, server, "sara")
+    log_in(page, server, "sara", landing=SIGNED_IN)
     page.goto(server + "/console/wallboard")
     page.locator('#live-status[data-state="live"]').wait_for()
     panel = page.locator("#supervise-panel")

@@ -12,21 +12,15 @@ from playwright.sync_api import expect
 
 from extensions import db
 from models import Outcome, Presence, Role
-from tests.support.browser import ARTIFACTS, chromium, console_serving
+from tests.support.browser import ARTIFACTS, console_serving, log_in, new_page
 from tests.support.console import enqueue_caller
-from tests.support.records import PASSWORD, add_user
+from tests.support.records import add_user
 from tests.support.supervisor import add_call, add_callback, add_step
 
 pytestmark = pytest.mark.browser
+SIGNED_IN = re.compile(r"/console/")
 
-TIMEOUT_MS = 10_000
 MONTH_START = date(2025, 3, 1)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -36,19 +30,8 @@ def server(app):
         yield base
 
 
-def new_page(browser, width: int = 1360, height: int = 900):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    return page
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/"))
+def supervisor_page(browser, width: int = 1360):
+    return new_page(browser, width=width, height=900)
 
 
 @pytest.fixture
@@ -143,8 +126,8 @@ def walked_call(agent) -> int:
 @pytest.mark.parametrize("language, direction", [("en", "ltr"), ("ar", "rtl")])
 def test_the_kpi_dashboard_draws_tiles_tables_and_charts(app, server, browser, a_month_of_calls, language, direction):
     ARTIFACTS.mkdir(exist_ok=True)
-    page = new_page(browser)
-    log_in(page, server, "sami" if language == "en" else "salma")
+    page = supervisor_page(browser)
+    log_in(page, server, "sami" if language == "en" else "salma", landing=SIGNED_IN)
     page.goto(f"{server}/console/kpis?period=custom&start={MONTH_START}&end={MONTH_START + timedelta(days=13)}")
     assert page.locator("html").get_attribute("dir") == direction
     offered = page.locator("#tile-offered .tile-value").inner_text()
@@ -169,8 +152,8 @@ def bar_x(page, hour: str) -> float | None:
 
 
 def test_the_call_log_and_a_timeline(app, server, browser, a_month_of_calls):
-    page = new_page(browser)
-    log_in(page, server, "sami")
+    page = supervisor_page(browser)
+    log_in(page, server, "sami", landing=SIGNED_IN)
     page.goto(f"{server}/console/calls")
     assert page.locator("table.call-log tbody tr").count() == 50
     page.select_option('select[name="outcome"]', "abandoned_in_queue")
@@ -209,8 +192,8 @@ def test_the_wallboard_shows_a_caller_join_the_queue_without_a_reload(
     app, app_context, client, server, browser, a_staffed_centre, language
 ):
     ARTIFACTS.mkdir(exist_ok=True)
-    page = new_page(browser, 1600, 900)
-    log_in(page, server, "sami" if language == "en" else "salma")
+    page = supervisor_page(browser, 1600)
+    log_in(page, server, "sami" if language == "en" else "salma", landing=SIGNED_IN)
     page.goto(f"{server}/console/wallboard")
     page.locator('#live-status[data-state="live"]').wait_for()
     expect(page.locator('[data-value="waiting"]')).to_have_text("0")
@@ -233,8 +216,8 @@ def test_with_live_updates_down_the_wallboard_says_so_and_keeps_counting(
 ):
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     app.extensions.pop("hotline.broker", None)  # the server fixture's in-process broker: not this time
-    page = new_page(browser, 1600, 900)
-    log_in(page, server, "sami")
+    page = supervisor_page(browser, 1600)
+    log_in(page, server, "sami", landing=SIGNED_IN)
     page.goto(f"{server}/console/wallboard")
     page.locator('#live-status[data-state="down"]').wait_for()
     expect(page.locator("#live-down")).to_be_visible()

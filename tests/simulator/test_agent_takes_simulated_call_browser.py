@@ -18,12 +18,10 @@ from sqlalchemy import select
 from domain.clock import utcnow
 from extensions import db
 from models import Call, CallbackRequest, DevTwilioCall, DevTwilioRequest, Outcome, Presence, User
-from tests.support.browser import ARTIFACTS, chromium, console_serving
-from tests.support.console import PASSWORD, make_user
+from tests.support.browser import ARTIFACTS, chromium, console_serving, log_in, new_page
+from tests.support.console import make_user
 
 pytestmark = pytest.mark.browser
-
-TIMEOUT_MS = 10_000
 
 
 @pytest.fixture
@@ -46,26 +44,15 @@ def server(app):
     app.extensions.pop("hotline.twilio", None)
 
 
-def new_page(browser, width: int, height: int):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    return page
-
-
 def console_page(browser, base: str, username: str):
-    page = new_page(browser, 1280, 860)
-    page.goto(base + "/console/login")
-    page.fill('input[name="username"]', username)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('form:has(input[name="password"]) button[type="submit"]')
-    page.wait_for_url(re.compile(r"/console/$"))
+    page = new_page(browser, height=860)
+    log_in(page, base, username)
     page.locator('#live-status[data-state="live"]').wait_for()
     return page
 
 
 def simulator_page(browser, base: str):
-    page = new_page(browser, 1100, 860)
+    page = new_page(browser, width=1100, height=860)
     page.goto(base + "/dev/simulator/")
     return page
 

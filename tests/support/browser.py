@@ -1,18 +1,26 @@
-"""What every browser test shares: Debian's Chromium, its flags, where screenshots go, and the
-app on a real server for the browser to load."""
+"""What every browser test shares: Debian's Chromium, its flags, where screenshots go, the app on
+a real server for the browser to load, pages in browser contexts of their own, and the login."""
 
 from __future__ import annotations
 
 import os
+import re
 import threading
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support.records import PASSWORD
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# For chromium(*FAKE_MEDIA): a microphone granted without asking, that beeps.
+FAKE_MEDIA = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CONSOLE_HOME = re.compile(r"/console/$")
 
 
 def chromium_path() -> str:
@@ -38,6 +46,67 @@ def chromium(*extra_args: str):
             yield browser
         finally:
             browser.close()
+
+
+def new_page(
+    browser,
+    *,
+    width: int = 1280,
+    height: int = 900,
+    locale: str | None = "en-GB",
+    timeout_ms: int = 10_000,
+    init_script: str | None = None,
+    **context_options: Any,
+):
+    """A page in a browser context of its own (so a login of its own), `width` x `height`, in
+    `locale` (None: the browser's own); the caller closes `page.context`. The page's uncaught
+    script errors are collected in `page.console_errors`; screenshots may go to ARTIFACTS."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale, **context_options)
+    if init_script is not None:
+        context.add_init_script(init_script)
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    page.console_errors = []
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    return page
+
+
+@contextmanager
+def open_page(browser, **options: Any):
+    """new_page(browser, **options), its context closed afterwards."""
+    page = new_page(browser, **options)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+@contextmanager
+def pages(browser, **options: Any) -> Iterator[Callable[..., Any]]:
+    """A maker of pages (new_page with `options`, overridden by its own keywords), for tests with
+    several people signed in at once; every page's context is closed afterwards."""
+    with ExitStack() as stack:
+
+        def make(**more: Any):
+            return stack.enter_context(open_page(browser, **{**options, **more}))
+
+        yield make
+
+
+def submit_login(page, username: str, password: str = PASSWORD) -> None:
+    """Fill in the console's login form shown on `page` and send it."""
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', password)
+    page.click('form:has(input[name="password"]) button[type="submit"]')
+
+
+def log_in(page, base: str, username: str, password: str = PASSWORD, *, landing: Any = CONSOLE_HOME) -> None:
+    """Sign `username` in on the console at `base`; waits for a URL matching `landing` (what
+    Playwright's wait_for_url takes: a pattern, a glob or a predicate)."""
+    page.goto(base + "/console/login")
+    submit_login(page, username, password)
+    page.wait_for_url(landing)
 
 
 @contextmanager
