@@ -19,7 +19,6 @@ from tests.support.conference import connected_call
 from tests.support.console import enqueue_caller, make_user
 
 pytestmark = pytest.mark.browser
-SIGNED_IN = re.compile(r"/console/")
 WALL_SCREENS = [(1366, 768), (1024, 768)]
 
 
@@ -59,7 +58,7 @@ def next_refresh(page) -> None:
 def test_the_wallboard_supervises_a_call_without_a_reload(app, app_context, client, twilio_api, server, new_page):
     make_user("sara", role=Role.supervisor)
     page = new_page()
-    log_in(page, server, "sara", landing=SIGNED_IN)
+    log_in(page, server, "sara")
     page.goto(server + "/console/wallboard")
     page.locator('#live-status[data-state="live"]').wait_for()
     panel = page.locator("#supervise-panel")
@@ -150,7 +149,7 @@ def test_the_wall_screen_stays_readable_with_the_supervise_panel(
     enqueue_caller(client, 9, caller="+9647709876543", ask_letter=False)  # somebody waiting
     make_user("sara", role=Role.supervisor, language=language)
     page = new_page()
-    log_in(page, server, "sara", landing=SIGNED_IN)
+    log_in(page, server, "sara")
     page.goto(server + "/console/wallboard")
     page.locator('#live-status[data-state="live"]').wait_for()
     panel = page.locator("#supervise-panel")
