@@ -14,8 +14,8 @@ from sqlalchemy import select
 from extensions import db
 from models import Call, CallLeg, LegRole, Presence, Role, User
 from tests.support.browser import ARTIFACTS, console_serving, log_in, open_page, pages
-from tests.support.conference import check_conference_dial
-from tests.support.console import enqueue_caller, make_user
+from tests.support.conference import taken_in_browser
+from tests.support.console import make_user
 from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
@@ -47,13 +47,7 @@ def test_hold_resume_and_a_warm_transfer_on_the_call_screen(app, app_context, cl
     db.session.commit()
     colleague_id = colleague.id
     log_in(page, server, "amira")
-    call = enqueue_caller(client, 1)
-    page.locator(f'#queue-rows tr[data-call-id="{call.id}"] button.take').click()
-    page.wait_for_url(re.compile(rf"/console/calls/{call.id}$"))
-    db.session.rollback()
-    answer = Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}")
-    twilio_api.join_caller(check_conference_dial(answer.get_data(as_text=True)).text, call.sid)
-    page.reload()
+    call = taken_in_browser(page, client, twilio_api)
 
     controls = page.locator("#call-controls")
     controls.get_by_role("button", name="Hold").click()
@@ -100,13 +94,7 @@ def test_a_supervisor_coaches_agent_a_then_a_cold_transfer_to_agent_b(
     for page, username in ((agent_a, "amira"), (agent_b, "bilal"), (boss, "sara")):
         log_in(page, server, username)
 
-    call = enqueue_caller(client, 1)
-    agent_a.locator(f'#queue-rows tr[data-call-id="{call.id}"] button.take').click()
-    agent_a.wait_for_url(re.compile(rf"/console/calls/{call.id}$"))
-    db.session.rollback()
-    answer = Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}")
-    twilio_api.join_caller(check_conference_dial(answer.get_data(as_text=True)).text, call.sid)
-    agent_a.reload()
+    call = taken_in_browser(agent_a, client, twilio_api)
     controls = agent_a.locator("#call-controls")
     expect(controls.get_by_role("button", name="Hold")).to_be_visible()
     notice = agent_a.locator("#call-supervision")

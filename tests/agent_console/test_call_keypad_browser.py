@@ -4,8 +4,6 @@ sent together; a failed send keeps what was typed."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -13,8 +11,8 @@ from sqlalchemy import select
 from extensions import db
 from models import CallLeg, Presence
 from tests.support.browser import ARTIFACTS, console_serving, log_in, open_page
-from tests.support.conference import check_conference_dial
-from tests.support.console import enqueue_caller, make_user
+from tests.support.conference import taken_in_browser
+from tests.support.console import make_user
 from tests.support.webhooks import Twilio
 
 pytestmark = pytest.mark.browser
@@ -39,13 +37,7 @@ def test_tones_pressed_and_typed_on_the_keypad_reach_the_outside_number(
     make_user("amira").presence = Presence.available
     db.session.commit()
     log_in(page, server, "amira")
-    call = enqueue_caller(client, 1)
-    page.locator(f'#queue-rows tr[data-call-id="{call.id}"] button.take').click()
-    page.wait_for_url(re.compile(rf"/console/calls/{call.id}$"))
-    db.session.rollback()
-    answer = Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}")
-    twilio_api.join_caller(check_conference_dial(answer.get_data(as_text=True)).text, call.sid)
-    page.reload()
+    call = taken_in_browser(page, client, twilio_api)
 
     controls = page.locator("#call-controls")
     controls.get_by_role("button", name="Call number").click()

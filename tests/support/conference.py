@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
@@ -87,6 +88,19 @@ def connected_call(app, client, twilio_api, username: str = "amira", n: int = 1)
     noun = check_conference_dial(body)
     twilio_api.join_caller(noun.text, call.sid)
     return agent, call, caller, body
+
+
+def taken_in_browser(page, client, twilio_api, n: int = 1) -> Call:
+    """A caller queues; the agent's console page clicks Take and lands on the call screen; the
+    caller's agent-connect webhook runs and they join the conference; the page shows it."""
+    call = enqueue_caller(client, n)
+    page.locator(f'#queue-rows tr[data-call-id="{call.id}"] button.take').click()
+    page.wait_for_url(re.compile(rf"/console/calls/{call.id}$"))
+    db.session.rollback()
+    answer = Twilio(client, sid=call.sid).post(f"/ivr/agent/connect?call={call.id}")
+    twilio_api.join_caller(check_conference_dial(answer.get_data(as_text=True)).text, call.sid)
+    page.reload()
+    return call
 
 
 def control(agent, call: Call, action: str, **form):
